@@ -1,0 +1,53 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace SelfLong.Data;
+
+public static class DataExtensions
+{
+    public const string ConnectionStringName = "SelfLong";
+
+    /// <summary>Registers the data source (with pgvector types) and the DbContext factory.</summary>
+    public static IHostApplicationBuilder AddSelfLongData(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetSelfLongConnectionString();
+        builder.Services.AddSingleton(_ => BuildDataSource(connectionString));
+        builder.Services.AddDbContextFactory<SelfLongDbContext>((sp, options) =>
+            Configure(options, sp.GetRequiredService<NpgsqlDataSource>()));
+        return builder;
+    }
+
+    public static string GetSelfLongConnectionString(this IConfiguration configuration) =>
+        configuration.GetConnectionString(ConnectionStringName)
+        ?? throw new InvalidOperationException(
+            $"ConnectionStrings:{ConnectionStringName} is not set. `./selflong run` sets it for the " +
+            "project-local database; elsewhere set ConnectionStrings__SelfLong.");
+
+    public static NpgsqlDataSource BuildDataSource(string connectionString)
+    {
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+        dataSource.UseVector();
+        return dataSource.Build();
+    }
+
+    public static void Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource, npgsql => npgsql.UseVector());
+
+    public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString, npgsql => npgsql.UseVector());
+
+    /// <summary>Applies pending migrations; never EnsureCreated, so upgrades keep their data.</summary>
+    public static async Task MigrateSelfLongDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(ct);
+        await db.Database.MigrateAsync(ct);
+        // The vector type was created by the migration; reload so this data source maps it.
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ReloadTypesAsync(ct);
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SelfLong.Data;
+using SelfLong.Data.Identity;
+
+namespace SelfLong.Jobs.Accounts;
+
+/// <summary>Creates administrators; there is no built-in account or password.</summary>
+public sealed class AdminAccounts(UserManager<SelfLongUser> users)
+{
+    public sealed record Outcome(bool Created, IReadOnlyList<string> Errors);
+
+    public async Task<Outcome> CreateAsync(string email, string password)
+    {
+        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@'))
+            return new Outcome(false, [$"'{email}' is not an email address."]);
+        if (await users.FindByEmailAsync(email) is not null)
+            return new Outcome(false, [$"A user {email} already exists."]);
+
+        var user = new SelfLongUser { UserName = email, Email = email, EmailConfirmed = true };
+        var result = await users.CreateAsync(user, password);
+        return new Outcome(result.Succeeded, result.Errors.Select(e => e.Description).ToList());
+    }
+
+    public Task<bool> AnyAsync() => users.Users.AnyAsync();
+}
+
+public static class AccountExtensions
+{
+    /// <summary>Password rules shared by the web app and the command line.</summary>
+    public static void ConfigureSelfLongIdentity(IdentityOptions options)
+    {
+        options.Password.RequiredLength = 10;
+        options.Password.RequireNonAlphanumeric = false;
+        options.User.RequireUniqueEmail = true;
+        options.Lockout.MaxFailedAccessAttempts = 10;
+    }
+
+    /// <summary>Identity stores for processes without cookies (the worker and CLI).</summary>
+    public static IServiceCollection AddSelfLongIdentityCore(this IServiceCollection services)
+    {
+        services.AddIdentityCore<SelfLongUser>(ConfigureSelfLongIdentity)
+            .AddEntityFrameworkStores<SelfLongDbContext>();
+        services.AddScoped<AdminAccounts>();
+        return services;
+    }
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace SelfLong.Jobs.Cli;
+
+/// <summary>Every verb of `./selflong` that the worker host answers.</summary>
+public static class SelfLongCommands
+{
+    public static IEnumerable<Command> All() =>
+    [
+        HostCommands.Worker(),
+        HostCommands.Migrate(),
+        HostCommands.Admin(),
+        HostCommands.Check(),
+    ];
+}

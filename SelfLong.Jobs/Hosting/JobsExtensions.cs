@@ -1,0 +1,50 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SelfLong.Data;
+using SelfLong.Jobs.SystemChecks;
+
+namespace SelfLong.Jobs.Hosting;
+
+public static class JobsExtensions
+{
+    /// <summary>
+    /// Hangfire on PostgreSQL storage, the pipeline services, and (unless configured off) a
+    /// Hangfire server for the configured queues in this process.
+    /// </summary>
+    public static IHostApplicationBuilder AddSelfLongJobs(this IHostApplicationBuilder builder, string[]? queues = null)
+    {
+        var connectionString = builder.Configuration.GetSelfLongConnectionString();
+        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
+
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(connectionString),
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+
+        var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        if (queues is not null || options.RunServer)
+        {
+            builder.Services.AddHangfireServer(server =>
+            {
+                server.Queues = queues ?? options.Queues;
+                server.WorkerCount = Math.Max(1, options.WorkerCount);
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+        }
+
+        builder.Services.AddSelfLongPipelines();
+        return builder;
+    }
+
+    /// <summary>Pipeline services and job classes; each feature adds its own line here.</summary>
+    private static IServiceCollection AddSelfLongPipelines(this IServiceCollection services)
+    {
+        services.AddSystemChecks();
+        return services;
+    }
+}
