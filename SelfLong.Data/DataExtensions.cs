@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,10 @@ public static class DataExtensions
         builder.Services.AddSingleton(_ => BuildDataSource(connectionString));
         builder.Services.AddDbContextFactory<SelfLongDbContext>((sp, options) =>
             Configure(options, sp.GetRequiredService<NpgsqlDataSource>()));
+        // One key ring in the database, so a secret protected by the web app opens in a worker.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("SelfLong")
+            .PersistKeysToDbContext<SelfLongDbContext>();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Data.Identity;
@@ -9,8 +10,11 @@ namespace SelfLong.Data;
 /// and its entity configurations as <see cref="IEntityTypeConfiguration{TEntity}"/> classes.
 /// </summary>
 public sealed partial class SelfLongDbContext(DbContextOptions<SelfLongDbContext> options)
-    : IdentityDbContext<SelfLongUser>(options)
+    : IdentityDbContext<SelfLongUser>(options), IDataProtectionKeyContext
 {
+    /// <summary>Data Protection keys, shared by the web app and every worker (they protect API keys).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Http.Json;
+using Hangfire;
+using SelfLong.Tests.Infrastructure;
+using SelfLong.Web.Features.Jobs;
+
+namespace SelfLong.Tests.Foundation;
+
+public sealed class HangfireJobTests(AppFixture app)
+{
+    [Fact]
+    public async Task PostSystemCheck_SignedIn_RunsOnInProcessServerWithPostgresStorage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = await app.CreateSignedInClientAsync();
+
+        var created = await client.PostAsync("/api/system/checks", null, ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var check = (await created.Content.ReadFromJsonAsync<JobEndpoints.SystemCheckDto>(ct))!;
+        Assert.NotNull(check.HangfireJobId);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (check.Status is "Queued" or "Running" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+            check = (await client.GetFromJsonAsync<JobEndpoints.SystemCheckDto>($"/api/system/checks/{check.Id}", ct))!;
+        }
+
+        Assert.Equal("Succeeded", check.Status);
+        Assert.Equal("cpu", check.Device);
+        // Hangfire's own PostgreSQL storage recorded the job as succeeded.
+        var storage = app.Services.GetRequiredService<JobStorage>();
+        var details = storage.GetMonitoringApi().JobDetails(check.HangfireJobId);
+        Assert.Equal("Succeeded", details.History[0].StateName);
+    }
+
+    [Fact]
+    public async Task PostSystemCheck_Anonymous_Returns401()
+    {
+        using var client = app.CreateClient();
+        var response = await client.PostAsync("/api/system/checks", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using SelfLong.Data;
+using SelfLong.Web;
+
+[assembly: AssemblyFixture(typeof(SelfLong.Tests.Infrastructure.AppFixture))]
+
+namespace SelfLong.Tests.Infrastructure;
+
+/// <summary>
+/// The real app (Kestrel on a loopback port, in-process Hangfire server) on its own migrated
+/// database, shared by the suite: Hangfire's configuration is process-wide, so one app per run.
+/// Tests create the rows they need under unique names and never count on others' rows.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public const string AdminEmail = "admin@selflong.test";
+    public string AdminPassword { get; } = $"Pw-{Guid.NewGuid():N}";
+
+    private WebApplication? app;
+    private string? database;
+
+    public WebApplication App => app ?? throw new InvalidOperationException("App not started.");
+    public Uri BaseAddress { get; private set; } = null!;
+    public IServiceProvider Services => App.Services;
+    public string ConnectionString { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        database = await TestPostgres.CreateEmptyDatabaseAsync("app");
+        ConnectionString = TestPostgres.ConnectionStringFor(database);
+        app = SelfLongWebApplication.Create([], builder =>
+        {
+            builder.Configuration["ConnectionStrings:SelfLong"] = ConnectionString;
+            builder.Configuration["SelfLong:Admin:Email"] = AdminEmail;
+            builder.Configuration["SelfLong:Admin:Password"] = AdminPassword;
+            builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
+            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        });
+        await app.Services.MigrateSelfLongDatabaseAsync();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        BaseAddress = new Uri(address);
+    }
+
+    public HttpClient CreateClient() =>
+        new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
+
+    /// <summary>A client holding the administrator's sign-in cookie.</summary>
+    public async Task<HttpClient> CreateSignedInClientAsync()
+    {
+        var client = CreateClient();
+        var response = await client.PostAsJsonAsync("/api/auth/signin", new { email = AdminEmail, password = AdminPassword });
+        response.EnsureSuccessStatusCode();
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        if (database is not null) await TestPostgres.DropDatabaseAsync(database);
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.Playwright;
+
+[assembly: AssemblyFixture(typeof(SelfLong.Tests.Infrastructure.BrowserFixture))]
+
+namespace SelfLong.Tests.Infrastructure;
+
+/// <summary>Debian's headless Chromium driven by Playwright (no browser download).</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public IBrowser Browser => browser ?? throw new InvalidOperationException("Browser not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        playwright = await Playwright.CreateAsync();
+        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("SELFLONG_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A new page whose context is signed in through the real sign-in form.</summary>
+    public async Task<IPage> SignedInPageAsync(AppFixture app)
+    {
+        var page = await NewPageAsync(app);
+        await page.GotoAsync("/account/signin");
+        await page.FillAsync("#email", AppFixture.AdminEmail);
+        await page.FillAsync("#password", app.AdminPassword);
+        await page.ClickAsync("#signin-submit");
+        await page.WaitForURLAsync(url => !url.Contains("/account/signin"));
+        await WaitForInteractiveAsync(page);
+        return page;
+    }
+
+    public async Task<IPage> NewPageAsync(AppFixture app)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString() });
+        context.SetDefaultTimeout(30_000);
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>Clicks before the Blazor circuit is up are lost; wait for it.</summary>
+    public static async Task WaitForInteractiveAsync(IPage page) =>
+        await page.WaitForSelectorAsync("body[data-interactive='true']");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+    }
+}
