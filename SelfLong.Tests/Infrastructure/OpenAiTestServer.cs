@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace SelfLong.Tests.Infrastructure;
+
+/// <summary>What the server does with the next request instead of answering.</summary>
+public enum OpenAiFault { ServerError, Hang, MalformedJson, RateLimited }
+
+/// <summary>
+/// A small OpenAI-compatible server on 127.0.0.1 for tests: real HTTP, deterministic answers.
+/// Serves /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models; can add latency,
+/// inject faults, require an API key, and records every request and the peak concurrency.
+/// </summary>
+public sealed class OpenAiTestServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly ConcurrentQueue<OpenAiFault> faults = new();
+    private readonly ConcurrentQueue<JsonObject> requests = new();
+    private int inFlight;
+    private int peakInFlight;
+
+    private OpenAiTestServer(WebApplication app) => this.app = app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The base URL clients are given: <c>http://127.0.0.1:port/v1</c>.</summary>
+    public string V1 => new Uri(BaseAddress, "v1").ToString();
+
+    /// <summary>Chat answer for a request (messages as (role, content)); default: a deterministic digest.</summary>
+    public Func<IReadOnlyList<(string Role, string Content)>, string> ChatResponder { get; set; } = DefaultChatAnswer;
+
+    /// <summary>Text completion for a prompt; default: a deterministic digest.</summary>
+    public Func<string, string> CompletionResponder { get; set; } = prompt => DefaultChatAnswer([("user", prompt)]);
+
+    public int EmbeddingDimension { get; set; } = 16;
+    public TimeSpan Latency { get; set; } = TimeSpan.Zero;
+    public TimeSpan HangFor { get; set; } = TimeSpan.FromSeconds(30);
+    public string? RequiredApiKey { get; set; }
+
+    public int PeakConcurrency => Volatile.Read(ref peakInFlight);
+    public IReadOnlyList<JsonObject> Requests => [.. requests];
+    public int RequestCount => requests.Count;
+
+    public void EnqueueFaults(params OpenAiFault[] next)
+    {
+        foreach (var fault in next) faults.Enqueue(fault);
+    }
+
+    public static async Task<OpenAiTestServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new OpenAiTestServer(app);
+        app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = "test-model", @object = "model" } } }));
+        app.MapPost("/v1/chat/completions", server.HandleAsync);
+        app.MapPost("/v1/completions", server.HandleAsync);
+        app.MapPost("/v1/embeddings", server.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        return server;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var now = Interlocked.Increment(ref inFlight);
+        int peak;
+        while (now > (peak = Volatile.Read(ref peakInFlight)) && Interlocked.CompareExchange(ref peakInFlight, now, peak) != peak) { }
+        try
+        {
+            await AnswerAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var body = (JsonObject?)await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? [];
+        requests.Enqueue(body);
+
+        if (RequiredApiKey is not null && context.Request.Headers.Authorization.ToString() != $"Bearer {RequiredApiKey}")
+        {
+            context.Response.StatusCode = 401;
+            await context.Response.WriteAsJsonAsync(new { error = new { message = "Incorrect API key provided." } }, ct);
+            return;
+        }
+        if (Latency > TimeSpan.Zero) await Task.Delay(Latency, ct);
+        if (faults.TryDequeue(out var fault))
+        {
+            switch (fault)
+            {
+                case OpenAiFault.ServerError:
+                    context.Response.StatusCode = 500;
+                    await context.Response.WriteAsJsonAsync(new { error = new { message = "injected failure" } }, ct);
+                    return;
+                case OpenAiFault.RateLimited:
+                    context.Response.StatusCode = 429;
+                    await context.Response.WriteAsJsonAsync(new { error = new { message = "slow down" } }, ct);
+                    return;
+                case OpenAiFault.Hang:
+                    await Task.Delay(HangFor, ct);
+                    return;
+                case OpenAiFault.MalformedJson:
+                    context.Response.ContentType = "application/json";
+                    await context.Response.WriteAsync("{\"choices\": [ {\"message\": ", ct);
+                    return;
+            }
+        }
+
+        var path = context.Request.Path.Value ?? "";
+        var model = body["model"]?.GetValue<string>() ?? "test-model";
+        object response = path switch
+        {
+            "/v1/chat/completions" => Chat(body, model),
+            "/v1/completions" => Completion(body, model),
+            _ => Embeddings(body, model),
+        };
+        await context.Response.WriteAsJsonAsync(response, ct);
+    }
+
+    private object Chat(JsonObject body, string model)
+    {
+        var messages = body["messages"]?.AsArray()
+            .Select(m => (m!["role"]!.GetValue<string>(), ContentText(m["content"])))
+            .ToList() ?? [];
+        var answer = ChatResponder(messages);
+        var promptTokens = messages.Sum(m => CountWords(m.Item2));
+        return new
+        {
+            id = $"chatcmpl-{Digest(answer)[..12]}",
+            @object = "chat.completion",
+            created = 1_700_000_000,
+            model,
+            choices = new[] { new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = "stop" } },
+            usage = new { prompt_tokens = promptTokens, completion_tokens = CountWords(answer), total_tokens = promptTokens + CountWords(answer) },
+        };
+    }
+
+    private object Completion(JsonObject body, string model)
+    {
+        var prompt = body["prompt"]?.GetValue<string>() ?? "";
+        var answer = CompletionResponder(prompt);
+        return new
+        {
+            id = $"cmpl-{Digest(answer)[..12]}",
+            @object = "text_completion",
+            created = 1_700_000_000,
+            model,
+            choices = new[] { new { index = 0, text = answer, finish_reason = "stop" } },
+            usage = new { prompt_tokens = CountWords(prompt), completion_tokens = CountWords(answer), total_tokens = CountWords(prompt) + CountWords(answer) },
+        };
+    }
+
+    private object Embeddings(JsonObject body, string model)
+    {
+        var inputs = body["input"] switch
+        {
+            JsonArray array => array.Select(n => n!.GetValue<string>()).ToList(),
+            JsonNode node => [node.GetValue<string>()],
+            _ => [],
+        };
+        return new
+        {
+            @object = "list",
+            model,
+            data = inputs.Select((text, i) => new { @object = "embedding", index = i, embedding = Embed(text, EmbeddingDimension) }).ToArray(),
+            usage = new { prompt_tokens = inputs.Sum(CountWords), total_tokens = inputs.Sum(CountWords) },
+        };
+    }
+
+    /// <summary>A deterministic unit vector from the text's hash: equal texts, equal vectors.</summary>
+    public static float[] Embed(string text, int dimension)
+    {
+        var seed = BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        var random = new Random(seed);
+        var v = Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
+    }
+
+    public static string DefaultChatAnswer(IReadOnlyList<(string Role, string Content)> messages) =>
+        $"Answer {Digest(string.Join("\n", messages.Select(m => $"{m.Role}:{m.Content}")))[..16]}";
+
+    private static string ContentText(JsonNode? content) => content switch
+    {
+        JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>() ?? "")),
+        JsonNode node => node.GetValue<string>(),
+        _ => "",
+    };
+
+    private static int CountWords(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+    private static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
