@@ -31,7 +31,7 @@ public static class JobsExtensions
         {
             builder.Services.AddHangfireServer(server =>
             {
-                server.Queues = queues ?? options.Queues;
+                server.Queues = queues ?? (options.Queues.Length > 0 ? options.Queues.Distinct().ToArray() : JobQueues.All);
                 server.WorkerCount = Math.Max(1, options.WorkerCount);
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });

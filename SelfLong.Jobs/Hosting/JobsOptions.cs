@@ -8,7 +8,8 @@ public sealed class JobsOptions
     /// <summary>Run a Hangfire server in this process (the embedded default).</summary>
     public bool RunServer { get; set; } = true;
 
-    public string[] Queues { get; set; } = JobQueues.All;
+    /// <summary>Queues to serve; empty means all. (An array default would be appended to by binding.)</summary>
+    public string[] Queues { get; set; } = [];
 
     public int WorkerCount { get; set; } = 4;
 }
