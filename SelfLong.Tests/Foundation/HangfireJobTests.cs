@@ -28,10 +28,14 @@ public sealed class HangfireJobTests(AppFixture app)
 
         Assert.Equal("Succeeded", check.Status);
         Assert.Equal("cpu", check.Device);
-        // Hangfire's own PostgreSQL storage recorded the job as succeeded.
-        var storage = app.Services.GetRequiredService<JobStorage>();
-        var details = storage.GetMonitoringApi().JobDetails(check.HangfireJobId);
-        Assert.Equal("Succeeded", details.History[0].StateName);
+        // Hangfire's own PostgreSQL storage records the job as succeeded once the job method returns.
+        var monitor = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        string? state = null;
+        while (DateTime.UtcNow < deadline && (state = monitor.JobDetails(check.HangfireJobId).History[0].StateName) != "Succeeded")
+        {
+            await Task.Delay(100, ct);
+        }
+        Assert.Equal("Succeeded", state);
     }
 
     [Fact]
