@@ -33,6 +33,18 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public Device Device => model.EmbedTokens.weight!.device;
 
+    /// <summary>
+    /// Sets a new RoPE base and context length, as a progressive stage does; the weights are
+    /// unchanged and the saved config.json carries both values.
+    /// </summary>
+    public void SetRope(double theta, int maxPositions)
+    {
+        Config.RopeTheta = theta;
+        Config.MaxPositionEmbeddings = maxPositions;
+        Config.Validate();
+        model.ResetRotary(Config);
+    }
+
     /// <summary>Run the projections in this type (bf16 on CUDA); null computes in the weights' type.</summary>
     public void SetComputeType(ScalarType? computeType)
     {

@@ -10,7 +10,7 @@ public sealed class LlamaModel : nn.Module
     private readonly Embedding embed_tokens;
     private readonly ModuleList<LlamaDecoderLayer> layers;
     private readonly RMSNorm norm;
-    private readonly RotaryEmbedding rotary;
+    private RotaryEmbedding rotary;
 
     public LlamaModel(LlamaConfig config, Device device, ScalarType dtype) : base(nameof(LlamaModel))
     {
@@ -24,6 +24,9 @@ public sealed class LlamaModel : nn.Module
     public Embedding EmbedTokens => embed_tokens;
 
     public RotaryEmbedding Rotary => rotary;
+
+    /// <summary>Recomputes the rotary frequencies after the config's rope_theta changed.</summary>
+    public void ResetRotary(LlamaConfig config) => rotary = new RotaryEmbedding(config);
 
     /// <param name="inputIds">(B, T) int64</param>
     /// <param name="positionIds">(B, T); defaults to cache length + 0..T-1. Packed rows restart per sample.</param>
