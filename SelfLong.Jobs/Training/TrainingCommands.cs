@@ -87,17 +87,8 @@ public static class TrainingCommands
             }
             try
             {
-                using var model = LocalCheckpoint.Load(parse.GetValue(checkpoint)!);
-                List<int> ids;
-                if (parse.GetValue(textFile) is { } path)
-                    ids = [model.Tokenizer.Chat.BeginOfText, .. model.Encode(await File.ReadAllTextAsync(path, ct))];
-                else
-                    ids = ParseIds(await File.ReadAllTextAsync(parse.GetValue(tokenFile)!, ct));
-                var limit = Math.Min(parse.GetValue(maxLength) ?? model.MaxPositionEmbeddings, model.MaxPositionEmbeddings);
-                if (ids.Count > limit) ids = ids[..limit];
-                var nlls = model.TokenNlls(ids);
-                var summary = Perplexity.Summarize(nlls);
-                Console.WriteLine(JsonSerializer.Serialize(new { tokens = summary.Tokens, mean_nll = summary.MeanNll, perplexity = summary.Perplexity, max_length = limit }));
+                var report = await PerplexityReportAsync(parse.GetValue(checkpoint)!, parse.GetValue(textFile), parse.GetValue(tokenFile), parse.GetValue(maxLength), ct);
+                Console.WriteLine(JsonSerializer.Serialize(report));
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or FormatException)
@@ -107,6 +98,25 @@ public static class TrainingCommands
             }
         });
         return command;
+    }
+
+    public sealed record PerplexityReport(
+        [property: System.Text.Json.Serialization.JsonPropertyName("tokens")] int Tokens,
+        [property: System.Text.Json.Serialization.JsonPropertyName("mean_nll")] double MeanNll,
+        [property: System.Text.Json.Serialization.JsonPropertyName("perplexity")] double Perplexity,
+        [property: System.Text.Json.Serialization.JsonPropertyName("max_length")] int MaxLength);
+
+    /// <summary>Text is scored after begin-of-text; token-id files are scored as given.</summary>
+    public static async Task<PerplexityReport> PerplexityReportAsync(string checkpoint, string? textFile, string? tokenFile, int? maxLength, CancellationToken ct)
+    {
+        using var model = LocalCheckpoint.Load(checkpoint);
+        List<int> ids = textFile is not null
+            ? [model.Tokenizer.Chat.BeginOfText, .. model.Encode(await File.ReadAllTextAsync(textFile, ct))]
+            : ParseIds(await File.ReadAllTextAsync(tokenFile!, ct));
+        var limit = Math.Min(maxLength ?? model.MaxPositionEmbeddings, model.MaxPositionEmbeddings);
+        if (ids.Count > limit) ids = ids[..limit];
+        var summary = Perplexity.Summarize(model.TokenNlls(ids));
+        return new PerplexityReport(summary.Tokens, summary.MeanNll, summary.Perplexity, limit);
     }
 
     private static List<int> ParseIds(string text)
