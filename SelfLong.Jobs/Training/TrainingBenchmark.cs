@@ -22,6 +22,9 @@ public static class TrainingBenchmark
             if (length != 8192) throughput[$"tokens_per_s_{length}"] = Math.Round(tokensPerSecond);
             if (length != 512) memory[$"peak_rss_mb_{length}"] = TorchDevices.PeakResidentBytes() >> 20;
         }
+        var (peer, peerNote) = PyTorchPeer.Run(steps, get_num_threads(), [512, 2048]);
+        var ratios = peer?.Where(p => throughput.ContainsKey(p.Key) && p.Value > 0)
+            .ToDictionary(p => p.Key.Replace("tokens_per_s_", "ratio_"), p => Math.Round(throughput[p.Key] / p.Value, 3));
         return new
         {
             bench = "train",
@@ -31,8 +34,9 @@ public static class TrainingBenchmark
             throughput,
             memory,
             memory_note = "process peak RSS; attention runs in scaled_dot_product_attention without a T x T mask",
-            pytorch_baseline = (object?)null,
-            pytorch_note = "comparison with Debian python3-torch not implemented yet",
+            pytorch_baseline = peer?.ToDictionary(p => p.Key, p => Math.Round(p.Value)),
+            torchsharp_over_pytorch = ratios,
+            pytorch_note = peerNote,
         };
     }
 
