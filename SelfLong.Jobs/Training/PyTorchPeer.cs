@@ -16,7 +16,9 @@ public static class PyTorchPeer
         File.WriteAllText(script, Script);
         try
         {
-            var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+            // Debian's python3-torch lives in the system interpreter, which a user-level python3 may shadow.
+            var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+            var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var arg in new[] { script, steps.ToString(), threads.ToString(), string.Join(",", lengths) }) start.ArgumentList.Add(arg);
             using var process = Process.Start(start);
             if (process is null) return (null, "python3 could not be started");
