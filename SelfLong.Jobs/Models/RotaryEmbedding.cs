@@ -79,8 +79,9 @@ public sealed class RotaryEmbedding
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = NewDisposeScope();
-        var c = cos.unsqueeze(1); // (B, 1, T, D)
-        var s = sin.unsqueeze(1);
+        // In x's type, as transformers does, so bf16 projections keep attention in bf16.
+        var c = cos.to_type(x.dtype).unsqueeze(1); // (B, 1, T, D)
+        var s = sin.to_type(x.dtype).unsqueeze(1);
         var half = x.shape[^1] / 2;
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);

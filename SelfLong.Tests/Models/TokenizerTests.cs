@@ -53,4 +53,30 @@ public sealed class TokenizerTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Llama3TokenizerLoad_TiktokenModelWithConfigSpecials_EncodesAndNamesEndOfTurn()
+    {
+        var dir = Directory.CreateTempSubdirectory("selflong-tik-").FullName;
+        try
+        {
+            // tiktoken format: base64 of the token's bytes, then its rank.
+            var lines = Enumerable.Range(0, 256).Select(b => $"{Convert.ToBase64String([(byte)b])} {b}")
+                .Append($"{Convert.ToBase64String("he"u8.ToArray())} 256");
+            File.WriteAllLines(Path.Combine(dir, "tokenizer.model"), lines);
+            string[] specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"];
+            var decoder = new JsonObject();
+            for (var i = 0; i < specials.Length; i++) decoder[(257 + i).ToString()] = new JsonObject { ["content"] = specials[i], ["special"] = true };
+            File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), new JsonObject { ["added_tokens_decoder"] = decoder }.ToJsonString());
+
+            var tokenizer = Llama3Tokenizer.Load(dir);
+            Assert.Equal([256, 32, 256], tokenizer.Encode("he he"));
+            Assert.Equal(261, tokenizer.Chat.EndOfTurn);
+            Assert.Equal("he he", tokenizer.Decode([256, 32, 256]));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
