@@ -28,7 +28,7 @@ public static class CheckpointFolder
     /// <summary>Builds the model from config.json and loads its weights.</summary>
     public static LlamaForCausalLM Load(string dir, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
-        var model = new LlamaForCausalLM(LoadConfig(dir), device, dtype);
+        var model = new LlamaForCausalLM(LoadConfig(dir), device, dtype, initialize: false);
         try
         {
             LoadWeights(model, dir);

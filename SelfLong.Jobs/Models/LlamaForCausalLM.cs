@@ -16,7 +16,8 @@ public sealed class LlamaForCausalLM : nn.Module
     private readonly LlamaModel model;
     private readonly LlamaLinear? lm_head;
 
-    public LlamaForCausalLM(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaForCausalLM))
+    /// <param name="initialize">False when weights are about to be loaded: skips the random init.</param>
+    public LlamaForCausalLM(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32, bool initialize = true) : base(nameof(LlamaForCausalLM))
     {
         config.Validate();
         Config = config;
@@ -24,7 +25,7 @@ public sealed class LlamaForCausalLM : nn.Module
         model = new LlamaModel(config, device, dtype);
         if (!config.TieWordEmbeddings) lm_head = new LlamaLinear(config.HiddenSize, config.VocabSize, device, dtype);
         RegisterComponents();
-        if (device.type != DeviceType.META) InitializeWeights(config.InitializerRange);
+        if (initialize && device.type != DeviceType.META) InitializeWeights(config.InitializerRange);
     }
 
     public LlamaConfig Config { get; }

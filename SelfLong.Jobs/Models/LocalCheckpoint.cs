@@ -29,10 +29,12 @@ public sealed class LocalCheckpoint : IDisposable
 
     public double RopeTheta => model.Config.RopeTheta;
 
+    /// <summary>Loads for inference: bf16 weights on CUDA, float32 on the CPU.</summary>
     public static LocalCheckpoint Load(string dir, Device? device = null)
     {
         var tokenizer = LoadTokenizer(dir);
-        var model = CheckpointFolder.Load(dir, device ?? TorchDevices.Preferred());
+        device ??= TorchDevices.Preferred();
+        var model = CheckpointFolder.Load(dir, device, TorchDevices.IsCuda(device) ? ScalarType.BFloat16 : ScalarType.Float32);
         model.eval();
         return new LocalCheckpoint(dir, model, tokenizer);
     }
