@@ -52,7 +52,10 @@ public sealed class LocalCheckpoint : IDisposable
 
     public string Decode(IReadOnlyList<int> ids) => Tokenizer.Decode(ids);
 
-    /// <summary>Continues raw text (begin-of-text, then the prompt's tokens); stops at an end marker.</summary>
+    /// <summary>
+    /// Continues raw text (begin-of-text, then the prompt's tokens); stops at an end marker. Prompts
+    /// past max_position_embeddings run as they are (needle tests probe beyond the trained length).
+    /// </summary>
     public string Generate(string prompt, int maxNewTokens, double temperature = 0, int? seed = null, CancellationToken ct = default)
     {
         IReadOnlyList<int> ids = [Tokenizer.Chat.BeginOfText, .. Tokenizer.Encode(prompt)];
@@ -77,13 +80,12 @@ public sealed class LocalCheckpoint : IDisposable
 
     /// <summary>
     /// Negative log-likelihood (nats) of ids[i] given ids[..i], for i = 1..n-1: n-1 values, in one
-    /// causal forward. Longer inputs than max_position_embeddings are refused.
+    /// causal forward. Inputs longer than max_position_embeddings are allowed on purpose: scoring a
+    /// checkpoint past its training length is how perplexity-versus-length shows extrapolation.
     /// </summary>
     public double[] TokenNlls(IReadOnlyList<int> ids)
     {
         if (ids.Count < 2) throw new ArgumentException("Perplexity needs at least two tokens.", nameof(ids));
-        if (ids.Count > MaxPositionEmbeddings)
-            throw new ArgumentException($"{ids.Count} tokens, but this checkpoint's max_position_embeddings is {MaxPositionEmbeddings}; pass fewer tokens.", nameof(ids));
         lock (gate) return Perplexity.TokenNlls(model, ids);
     }
 

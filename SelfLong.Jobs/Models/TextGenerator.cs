@@ -15,9 +15,8 @@ public static class TextGenerator
     {
         if (prompt.Count == 0) throw new ArgumentException("The prompt has no tokens.", nameof(prompt));
         if (temperature < 0) throw new ArgumentOutOfRangeException(nameof(temperature), "Temperature must be 0 (greedy) or positive.");
-        var limit = model.Config.MaxPositionEmbeddings;
-        if (prompt.Count + maxNewTokens > limit)
-            maxNewTokens = Math.Max(0, limit - prompt.Count);
+        // No cap at max_position_embeddings: RoPE has no position table, and evaluating beyond the
+        // trained length is the point of the needle and perplexity checks.
         var output = new List<int>();
         if (maxNewTokens == 0) return output;
 

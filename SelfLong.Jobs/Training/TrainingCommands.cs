@@ -76,7 +76,7 @@ public static class TrainingCommands
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (config.json, safetensors, tokenizer).", Required = true };
         var textFile = new Option<string?>("--text-file") { Description = "Plain text to score." };
         var tokenFile = new Option<string?>("--token-ids") { Description = "JSON array of token ids, or whitespace-separated ids." };
-        var maxLength = new Option<int?>("--max-length") { Description = "Score only the first N tokens (default: the checkpoint's max_position_embeddings)." };
+        var maxLength = new Option<int?>("--max-length") { Description = "Score the first N tokens (default: the checkpoint's max_position_embeddings; larger values measure extrapolation)." };
         var command = new Command("perplexity", "Print token count, mean negative log-likelihood and perplexity as JSON.") { checkpoint, textFile, tokenFile, maxLength };
         command.SetAction(async (parse, ct) =>
         {
@@ -113,7 +113,8 @@ public static class TrainingCommands
         List<int> ids = textFile is not null
             ? [model.Tokenizer.Chat.BeginOfText, .. model.Encode(await File.ReadAllTextAsync(textFile, ct))]
             : ParseIds(await File.ReadAllTextAsync(tokenFile!, ct));
-        var limit = Math.Min(maxLength ?? model.MaxPositionEmbeddings, model.MaxPositionEmbeddings);
+        // --max-length may exceed max_position_embeddings to measure extrapolation.
+        var limit = maxLength ?? model.MaxPositionEmbeddings;
         if (ids.Count > limit) ids = ids[..limit];
         var summary = Perplexity.Summarize(model.TokenNlls(ids));
         return new PerplexityReport(summary.Tokens, summary.MeanNll, summary.Perplexity, limit);

@@ -81,4 +81,16 @@ public sealed class TrainingRunService(IDbContextFactory<SelfLongDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.TrainingStepMetrics.AsNoTracking().Where(m => m.RunId == id && m.GlobalStep > afterStep).OrderBy(m => m.GlobalStep).ToListAsync(ct);
     }
+
+    /// <summary>Every registered checkpoint, newest first, with its run's name (for checkpoint pickers).</summary>
+    public async Task<IReadOnlyList<(string RunName, TrainingCheckpoint Checkpoint)>> CheckpointsAsync(bool stageEndsOnly = true, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await (from c in db.TrainingCheckpoints.AsNoTracking()
+                          join r in db.TrainingRuns.AsNoTracking() on c.RunId equals r.Id
+                          where !stageEndsOnly || c.StageEnd
+                          orderby c.CreatedAt descending
+                          select new { r.Name, Checkpoint = c }).ToListAsync(ct);
+        return [.. rows.Select(x => (x.Name, x.Checkpoint))];
+    }
 }

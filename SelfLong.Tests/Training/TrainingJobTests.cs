@@ -55,6 +55,8 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         Assert.All(metrics, m => Assert.True(m.Loss > 0 && m.TokensPerSecond > 0 && m.PeakMemoryBytes > 0));
         Assert.Equal([(100.0, 16), (400.0, 32)], run.Checkpoints.Select(c => (c.RopeTheta, c.MaxLength)));
         Assert.All(run.Checkpoints, c => Assert.True(c.StageEnd && File.Exists(Path.Combine(c.Path, "model.safetensors"))));
+        var listed = await runs.CheckpointsAsync(ct: TestContext.Current.CancellationToken);
+        Assert.Equal(2, listed.Count(x => x.Checkpoint.RunId == run.Id && x.RunName == run.Name));
     }
 
     [Fact]
