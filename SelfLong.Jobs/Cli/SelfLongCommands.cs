@@ -11,5 +11,8 @@ public static class SelfLongCommands
         HostCommands.Migrate(),
         HostCommands.Admin(),
         HostCommands.Check(),
+        SelfLong.Jobs.Training.TrainingCommands.Train(),
+        SelfLong.Jobs.Training.TrainingCommands.PerplexityCommand(),
+        SelfLong.Jobs.Training.TrainingCommands.Bench(),
     ];
 }

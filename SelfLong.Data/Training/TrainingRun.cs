@@ -1,0 +1,60 @@
+namespace SelfLong.Data.Training;
+
+public enum TrainingRunStatus { Queued, Running, Succeeded, Failed, Cancelled }
+
+/// <summary>
+/// One progressive training run: its stored specification (base, data, stages, options as JSON),
+/// where it writes checkpoints, and how far it got.
+/// </summary>
+public sealed class TrainingRun
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public TrainingRunStatus Status { get; set; }
+    /// <summary>SelfLong.Jobs.Training.TrainingRunSpec as JSON.</summary>
+    public required string SpecJson { get; set; }
+    public required string OutputDirectory { get; set; }
+    public string? HangfireJobId { get; set; }
+    public bool CancelRequested { get; set; }
+    public int CurrentStage { get; set; }
+    public int CurrentStep { get; set; }
+    public int TotalSteps { get; set; }
+    public string? Device { get; set; }
+    public string? Message { get; set; }
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public List<TrainingStepMetric> Metrics { get; set; } = [];
+    public List<TrainingCheckpoint> Checkpoints { get; set; } = [];
+}
+
+/// <summary>What one optimizer step measured.</summary>
+public sealed class TrainingStepMetric
+{
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public int GlobalStep { get; set; }
+    /// <summary>Zero-based stage index.</summary>
+    public int Stage { get; set; }
+    public double Loss { get; set; }
+    public double LearningRate { get; set; }
+    public double TokensPerSecond { get; set; }
+    public long PeakMemoryBytes { get; set; }
+    public double GradNorm { get; set; }
+}
+
+/// <summary>A checkpoint folder the run wrote, with the configuration it was saved under.</summary>
+public sealed class TrainingCheckpoint
+{
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public required string Path { get; set; }
+    public int GlobalStep { get; set; }
+    public int Stage { get; set; }
+    /// <summary>True for the checkpoint that closes a stage (the one evaluation compares).</summary>
+    public bool StageEnd { get; set; }
+    public double RopeTheta { get; set; }
+    public int MaxLength { get; set; }
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+}

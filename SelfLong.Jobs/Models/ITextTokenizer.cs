@@ -1,0 +1,22 @@
+namespace SelfLong.Jobs.Models;
+
+/// <summary>What training, generation and perplexity need from a tokenizer.</summary>
+public interface ITextTokenizer
+{
+    int VocabSize { get; }
+
+    /// <summary>Plain text to ids, without begin-of-text.</summary>
+    IReadOnlyList<int> Encode(string text);
+
+    string Decode(IEnumerable<int> ids);
+
+    /// <summary>The Llama-3 chat markers (ids of &lt;|begin_of_text|&gt; and friends).</summary>
+    ChatTokens Chat { get; }
+}
+
+/// <summary>Ids of the special tokens the Llama-3 chat format is built from.</summary>
+public sealed record ChatTokens(int BeginOfText, int EndOfText, int StartHeader, int EndHeader, int EndOfTurn)
+{
+    /// <summary>Generation stops at either end marker.</summary>
+    public IReadOnlySet<int> Stops => new HashSet<int> { EndOfText, EndOfTurn };
+}

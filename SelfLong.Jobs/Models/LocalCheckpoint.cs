@@ -1,0 +1,93 @@
+using static TorchSharp.torch;
+
+namespace SelfLong.Jobs.Models;
+
+/// <summary>
+/// A checkpoint folder loaded for inference: the model on CUDA when present (else CPU) and its
+/// tokenizer (the byte tokenizer when the folder carries its marker, else Llama-3's). Calls are
+/// serialized, so one instance can be shared.
+/// </summary>
+public sealed class LocalCheckpoint : IDisposable
+{
+    private readonly LlamaForCausalLM model;
+    private readonly object gate = new();
+
+    private LocalCheckpoint(string dir, LlamaForCausalLM model, ITextTokenizer tokenizer)
+    {
+        Directory = dir;
+        this.model = model;
+        Tokenizer = tokenizer;
+    }
+
+    public string Directory { get; }
+
+    public ITextTokenizer Tokenizer { get; }
+
+    public LlamaConfig Config => model.Config;
+
+    public int MaxPositionEmbeddings => model.Config.MaxPositionEmbeddings;
+
+    public double RopeTheta => model.Config.RopeTheta;
+
+    /// <summary>Loads for inference: bf16 weights on CUDA, float32 on the CPU.</summary>
+    public static LocalCheckpoint Load(string dir, Device? device = null)
+    {
+        var tokenizer = LoadTokenizer(dir);
+        device ??= TorchDevices.Preferred();
+        var model = CheckpointFolder.Load(dir, device, TorchDevices.IsCuda(device) ? ScalarType.BFloat16 : ScalarType.Float32);
+        model.eval();
+        return new LocalCheckpoint(dir, model, tokenizer);
+    }
+
+    public static ITextTokenizer LoadTokenizer(string dir)
+    {
+        if (File.Exists(Path.Combine(dir, ByteTokenizer.MarkerFile))) return ByteTokenizer.Instance;
+        if (Llama3Tokenizer.Exists(dir)) return Llama3Tokenizer.Load(dir);
+        throw new FileNotFoundException($"{dir} has no tokenizer (tokenizer.json, tokenizer.model or {ByteTokenizer.MarkerFile}).");
+    }
+
+    public int CountTokens(string text) => Tokenizer.Encode(text).Count;
+
+    public IReadOnlyList<int> Encode(string text) => Tokenizer.Encode(text);
+
+    public string Decode(IReadOnlyList<int> ids) => Tokenizer.Decode(ids);
+
+    /// <summary>
+    /// Continues raw text (begin-of-text, then the prompt's tokens); stops at an end marker. Prompts
+    /// past max_position_embeddings run as they are (needle tests probe beyond the trained length).
+    /// </summary>
+    public string Generate(string prompt, int maxNewTokens, double temperature = 0, int? seed = null, CancellationToken ct = default)
+    {
+        IReadOnlyList<int> ids = [Tokenizer.Chat.BeginOfText, .. Tokenizer.Encode(prompt)];
+        return GenerateFrom(ids, maxNewTokens, temperature, seed, ct);
+    }
+
+    /// <summary>Answers a conversation in the Llama-3 chat layout.</summary>
+    public string GenerateChat(IReadOnlyList<ChatMessage> messages, int maxNewTokens, double temperature = 0, int? seed = null, CancellationToken ct = default)
+    {
+        var (ids, _) = ChatFormat.Encode(Tokenizer, messages, addGenerationPrompt: true);
+        return GenerateFrom(ids, maxNewTokens, temperature, seed, ct);
+    }
+
+    private string GenerateFrom(IReadOnlyList<int> ids, int maxNewTokens, double temperature, int? seed, CancellationToken ct)
+    {
+        lock (gate)
+        {
+            var output = TextGenerator.Generate(model, ids, maxNewTokens, Tokenizer.Chat.Stops, temperature, seed, ct);
+            return Tokenizer.Decode(output);
+        }
+    }
+
+    /// <summary>
+    /// Negative log-likelihood (nats) of ids[i] given ids[..i], for i = 1..n-1: n-1 values, in one
+    /// causal forward. Inputs longer than max_position_embeddings are allowed on purpose: scoring a
+    /// checkpoint past its training length is how perplexity-versus-length shows extrapolation.
+    /// </summary>
+    public double[] TokenNlls(IReadOnlyList<int> ids)
+    {
+        if (ids.Count < 2) throw new ArgumentException("Perplexity needs at least two tokens.", nameof(ids));
+        lock (gate) return Perplexity.TokenNlls(model, ids);
+    }
+
+    public void Dispose() => model.Dispose();
+}

@@ -1,0 +1,103 @@
+using SelfLong.Jobs.Models;
+using static TorchSharp.torch;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>A sample as ids plus, per id, whether predicting it counts toward the loss.</summary>
+public sealed record EncodedSample(int[] Ids, bool[] Learn);
+
+/// <summary>
+/// Turns samples into (B, T) batches. With packing, short samples share a row; each keeps its own
+/// positions (restarting at 0) and a block-diagonal causal mask stops attention across samples.
+/// Rows holding one sample use plain causal attention, so long rows never build a T x T mask.
+/// A sample longer than the stage is cut to its first T+1 tokens.
+/// </summary>
+public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
+{
+    public EncodedSample Encode(TrainingSample sample)
+    {
+        List<ChatMessage> messages = [.. sample.Prompt, new("assistant", sample.Response)];
+        if (sample.Prompt.Count == 0)
+        {
+            // Plain text: begin-of-text, the text, end-of-text; every token is learned.
+            int[] ids = [tokenizer.Chat.BeginOfText, .. tokenizer.Encode(sample.Response), tokenizer.Chat.EndOfText];
+            return new EncodedSample(ids, [.. ids.Select(_ => true)]);
+        }
+        var (chatIds, isResponse) = ChatFormat.Encode(tokenizer, messages);
+        var all = rule.TrainsOnPrompt(sample);
+        return new EncodedSample([.. chatIds], [.. isResponse.Select(r => all || r)]);
+    }
+
+    /// <summary>Tensors for one micro-batch; <see cref="Batch.Mask"/> is null when no row is packed.</summary>
+    public Batch Build(SampleStream stream, int batchSize, int length, bool packing, Device device)
+    {
+        var inputs = new long[batchSize * length];
+        var labels = new long[batchSize * length];
+        var positions = new long[batchSize * length];
+        var segments = new int[batchSize * length];
+        Array.Fill(labels, LlamaForCausalLM.IgnoreIndex);
+        var packed = false;
+        var learned = 0;
+        for (var row = 0; row < batchSize; row++)
+        {
+            var offset = 0;
+            var segment = 0;
+            while (offset < length)
+            {
+                var sample = Encode(stream.Peek());
+                // A sample that does not fit the rest of a row starts the next row instead.
+                if (offset > 0 && offset + sample.Ids.Length - 1 > length) break;
+                stream.Next();
+                var take = Math.Min(sample.Ids.Length - 1, length - offset); // inputs; labels shift by one
+                for (var i = 0; i < take; i++)
+                {
+                    var at = row * length + offset + i;
+                    inputs[at] = sample.Ids[i];
+                    positions[at] = i;
+                    segments[at] = segment;
+                    if (sample.Learn[i + 1]) { labels[at] = sample.Ids[i + 1]; learned++; }
+                }
+                offset += take;
+                segment++;
+                if (!packing) break;
+            }
+            for (var i = offset; i < length; i++)
+            {
+                // Padding: its own segment, positions continuing, no loss.
+                positions[row * length + i] = i;
+                segments[row * length + i] = segment;
+            }
+            // Trailing padding needs no mask: causal attention never looks forward to it.
+            if (segment > 1) packed = true;
+        }
+
+        using var scope = NewDisposeScope();
+        var mask = packed ? BlockCausalMask(segments, batchSize, length, device) : null;
+        return new Batch(
+            tensor(inputs, [batchSize, length], device: device).MoveToOuterDisposeScope(),
+            tensor(labels, [batchSize, length], device: device).MoveToOuterDisposeScope(),
+            tensor(positions, [batchSize, length], device: device).MoveToOuterDisposeScope(),
+            mask?.MoveToOuterDisposeScope(),
+            learned);
+    }
+
+    /// <summary>(B, 1, T, T): query i sees key j when j &lt;= i and both are in the same segment.</summary>
+    private static Tensor BlockCausalMask(int[] segments, int batchSize, int length, Device device)
+    {
+        var seg = tensor(segments, [batchSize, length], device: device);
+        var same = seg.unsqueeze(2).eq(seg.unsqueeze(1));                       // (B, T, T)
+        var causal = ones([length, length], dtype: ScalarType.Bool, device: device).tril();
+        return same.logical_and(causal).unsqueeze(1);                           // (B, 1, T, T)
+    }
+}
+
+public sealed record Batch(Tensor InputIds, Tensor Labels, Tensor PositionIds, Tensor? Mask, int LearnedTokens) : IDisposable
+{
+    public void Dispose()
+    {
+        InputIds.Dispose();
+        Labels.Dispose();
+        PositionIds.Dispose();
+        Mask?.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using SelfLong.Jobs.Models;
+using static TorchSharp.torch;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>Logged after every optimizer step.</summary>
+public sealed record StepMetrics(int GlobalStep, int Stage, int StepInStage, double Loss, double LearningRate, double TokensPerSecond, long PeakMemoryBytes, double GradNorm);
+
+/// <summary>A checkpoint folder written by the trainer (a Hugging Face folder plus resume state).</summary>
+public sealed record SavedCheckpoint(string Path, int GlobalStep, int Stage, bool StageEnd, double RopeTheta, int MaxLength);
+
+/// <summary>
+/// Trains a model through a <see cref="ProgressiveSchedule"/>: at each stage the RoPE base and
+/// length change, the learning rate warms up and decays again, and a checkpoint is saved at the
+/// stage's end (and every N steps). Checkpoints resume exactly: same next batches, same losses.
+/// </summary>
+public sealed class ProgressiveTrainer(
+    LlamaForCausalLM model,
+    ITextTokenizer tokenizer,
+    IReadOnlyList<(IReadOnlyList<TrainingSample> Samples, double Weight)> data,
+    ProgressiveSchedule schedule,
+    TrainingOptions options,
+    string outputDir,
+    string? tokenizerSource = null)
+{
+    public const string CheckpointsFolder = "checkpoints";
+
+    public Action<StepMetrics>? OnStep { get; init; }
+
+    public Action<SavedCheckpoint>? OnCheckpoint { get; init; }
+
+    /// <summary>The newest resumable checkpoint under a run's output folder, if any.</summary>
+    public static string? LatestCheckpoint(string outputDir)
+    {
+        var root = Path.Combine(outputDir, CheckpointsFolder);
+        if (!Directory.Exists(root)) return null;
+        return Directory.EnumerateDirectories(root)
+            .Where(d => File.Exists(Path.Combine(d, TrainerState.FileName)))
+            .OrderByDescending(d => TrainerState.Load(d).GlobalStep)
+            .FirstOrDefault();
+    }
+
+    public void Run(CancellationToken ct, string? resumeFrom = null)
+    {
+        schedule.Validate();
+        var device = model.Device;
+        if (TorchDevices.IsCuda(device) && options.Bf16OnCuda) model.SetComputeType(ScalarType.BFloat16);
+        model.train();
+
+        TrainerState? resume = null;
+        if (resumeFrom is not null)
+        {
+            resume = TrainerState.Load(resumeFrom);
+            if (resume.Seed != options.Seed)
+                throw new InvalidOperationException($"The checkpoint was trained with seed {resume.Seed}, not {options.Seed}; resume with the same options.");
+            CheckpointFolder.LoadWeights(model, resumeFrom);
+        }
+        var stream = new SampleStream(data, options.Seed, resume is null ? null : new SampleStreamState(resume.StreamDraws, resume.StreamTaken));
+        var builder = new BatchBuilder(tokenizer, options.Loss);
+        using var optimizer = new AdamW(model.named_parameters(), options);
+        if (resume is not null) optimizer.Load(Path.Combine(resumeFrom!, TrainerState.OptimizerFile), resume.OptimizerStep);
+
+        var globalStep = resume?.GlobalStep ?? 0;
+        for (var stageIndex = resume?.Stage ?? 0; stageIndex < schedule.Stages.Count; stageIndex++)
+        {
+            var stage = schedule.Stages[stageIndex];
+            model.SetRope(stage.RopeTheta, stage.MaxLength);
+            var steps = stage.StepCount(options.BatchSize * options.GradientAccumulation);
+            var first = resume is not null && resume.Stage == stageIndex ? resume.StepInStage : 0;
+            for (var step = first; step < steps; step++)
+            {
+                if (ct.IsCancellationRequested)
+                {
+                    Save(optimizer, stream, globalStep, stageIndex, step, stageEnd: false);
+                    ct.ThrowIfCancellationRequested();
+                }
+                var lr = LearningRate.At(step, steps, stage.LearningRate, Math.Min(options.WarmupSteps, steps / 2), options.MinLearningRateRatio);
+                var metrics = TrainStep(optimizer, builder, stream, stage, lr, device);
+                globalStep++;
+                OnStep?.Invoke(metrics with { GlobalStep = globalStep, Stage = stageIndex, StepInStage = step + 1 });
+                var stageEnd = step + 1 == steps;
+                if (stageEnd || (options.CheckpointEvery > 0 && globalStep % options.CheckpointEvery == 0))
+                    Save(optimizer, stream, globalStep, stageEnd ? stageIndex + 1 : stageIndex, stageEnd ? 0 : step + 1, stageEnd);
+            }
+            resume = null;
+        }
+    }
+
+    private StepMetrics TrainStep(AdamW optimizer, BatchBuilder builder, SampleStream stream, TrainingStage stage, double lr, Device device)
+    {
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        for (var micro = 0; micro < options.GradientAccumulation; micro++)
+        {
+            using var scope = NewDisposeScope();
+            using var batch = builder.Build(stream, options.BatchSize, stage.MaxLength, options.Packing, device);
+            if (batch.LearnedTokens == 0) continue; // nothing to learn in this micro-batch (all prompt)
+            var loss = model.Loss(batch.InputIds, batch.Labels, batch.PositionIds, batch.Mask);
+            (loss / options.GradientAccumulation).backward();
+            lossSum += loss.item<float>();
+        }
+        var norm = nn.utils.clip_grad_norm_(optimizer.Parameters, options.ClipNorm);
+        optimizer.Update(lr);
+        optimizer.ZeroGrad();
+        var tokens = (double)options.BatchSize * stage.MaxLength * options.GradientAccumulation;
+        return new StepMetrics(0, 0, 0, lossSum / options.GradientAccumulation, lr,
+            tokens / Math.Max(1e-9, clock.Elapsed.TotalSeconds), TorchDevices.PeakResidentBytes(), norm);
+    }
+
+    private void Save(AdamW optimizer, SampleStream stream, int globalStep, int stage, int stepInStage, bool stageEnd)
+    {
+        var current = schedule.Stages[stageEnd ? stage - 1 : stage];
+        var name = stageEnd ? $"stage-{stage}-step-{globalStep:D6}" : $"step-{globalStep:D6}";
+        var dir = Path.Combine(outputDir, CheckpointsFolder, name);
+        CheckpointFolder.Save(model, dir, tokenizerSource: tokenizerSource);
+        if (tokenizer is ByteTokenizer) ByteTokenizer.WriteMarker(dir);
+        optimizer.Save(Path.Combine(dir, TrainerState.OptimizerFile));
+        new TrainerState
+        {
+            GlobalStep = globalStep,
+            Stage = stage,
+            StepInStage = stepInStage,
+            OptimizerStep = optimizer.Step,
+            Seed = options.Seed,
+            StreamDraws = stream.State.Draws,
+            StreamTaken = stream.State.Taken,
+        }.Save(dir);
+        OnCheckpoint?.Invoke(new SavedCheckpoint(dir, globalStep, stageEnd ? stage - 1 : stage, stageEnd, current.RopeTheta, current.MaxLength));
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>
+/// What a checkpoint needs beyond weights and optimizer moments to continue exactly: where in
+/// the schedule it stopped and where in the data. Data order and sampling are pure functions of
+/// the seed and these counters, so no RNG state is needed beyond them.
+/// </summary>
+public sealed record TrainerState
+{
+    public const string FileName = "trainer_state.json";
+    public const string OptimizerFile = "optimizer.safetensors";
+
+    [JsonPropertyName("global_step")] public int GlobalStep { get; init; }
+    [JsonPropertyName("stage")] public int Stage { get; init; }
+    [JsonPropertyName("step_in_stage")] public int StepInStage { get; init; }
+    [JsonPropertyName("optimizer_step")] public long OptimizerStep { get; init; }
+    [JsonPropertyName("seed")] public int Seed { get; init; }
+    [JsonPropertyName("stream_draws")] public long StreamDraws { get; init; }
+    [JsonPropertyName("stream_taken")] public long[] StreamTaken { get; init; } = [];
+
+    public void Save(string dir) =>
+        File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+
+    public static TrainerState Load(string dir) =>
+        JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(dir, FileName)))
+        ?? throw new InvalidDataException($"{FileName} in {dir} is empty.");
+}

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using SelfLong.Jobs.Models;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>`./selflong train`, `./selflong perplexity` and `./selflong bench train`.</summary>
+public static class TrainingCommands
+{
+    public static Command Train()
+    {
+        var output = new Option<string>("--output") { Description = "Run folder: checkpoints are written under it.", Required = true };
+        var baseModel = new Option<string>("--base") { Description = "\"tiny\" (SelfLong-Tiny from scratch) or a checkpoint folder.", DefaultValueFactory = _ => TrainingRunSpec.TinyBase };
+        var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var stages = new Option<string?>("--stages") { Description = "LEN:THETA:STEPS:LR,... e.g. 256:10000:200:1e-3,512:40000:200:5e-4" };
+        var paperStages = new Option<int?>("--paper-rule") { Description = "Number of stages from the paper's rule (length x2, theta x4 per stage), starting at --first-length/--first-theta." };
+        var firstLength = new Option<int>("--first-length") { DefaultValueFactory = _ => 256 };
+        var firstTheta = new Option<double>("--first-theta") { DefaultValueFactory = _ => 10_000 };
+        var steps = new Option<int>("--steps") { Description = "Steps per stage with --paper-rule.", DefaultValueFactory = _ => 200 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate per stage with --paper-rule.", DefaultValueFactory = _ => 1e-3 };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 4 };
+        var accumulation = new Option<int>("--accumulation") { DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 10 };
+        var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: stage ends only).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var noPacking = new Option<bool>("--no-packing") { Description = "Pad each sample to the stage length instead of packing." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint under --output." };
+        var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
+        {
+            output, baseModel, data, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed, noPacking, resume,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var schedule = parse.GetValue(stages) is { } text
+                    ? TrainingRunSpec.ParseStages(text)
+                    : ProgressiveSchedule.PaperRule(parse.GetValue(firstLength), parse.GetValue(firstTheta), parse.GetValue(paperStages) ?? 1, parse.GetValue(steps), parse.GetValue(lr)).Stages;
+                var spec = new TrainingRunSpec
+                {
+                    Base = parse.GetValue(baseModel)!,
+                    Data = [.. parse.GetValue(data)!.Select(TrainingRunSpec.ParseData)],
+                    Stages = schedule,
+                    Options = new TrainingOptions
+                    {
+                        Seed = parse.GetValue(seed),
+                        BatchSize = parse.GetValue(batch),
+                        GradientAccumulation = parse.GetValue(accumulation),
+                        WarmupSteps = parse.GetValue(warmup),
+                        CheckpointEvery = parse.GetValue(every),
+                        Packing = !parse.GetValue(noPacking),
+                    },
+                };
+                await TrainingLauncher.RunAsync(spec, parse.GetValue(output)!,
+                    step => Console.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        step = step.GlobalStep, stage = step.Stage + 1, loss = Math.Round(step.Loss, 4), lr = step.LearningRate,
+                        tokens_per_s = Math.Round(step.TokensPerSecond), peak_rss_mb = step.PeakMemoryBytes >> 20,
+                    })),
+                    saved => Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = saved.Path, stage = saved.Stage + 1, stage_end = saved.StageEnd, rope_theta = saved.RopeTheta, max_length = saved.MaxLength })),
+                    parse.GetValue(resume), ct);
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    public static Command PerplexityCommand()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (config.json, safetensors, tokenizer).", Required = true };
+        var textFile = new Option<string?>("--text-file") { Description = "Plain text to score." };
+        var tokenFile = new Option<string?>("--token-ids") { Description = "JSON array of token ids, or whitespace-separated ids." };
+        var maxLength = new Option<int?>("--max-length") { Description = "Score the first N tokens (default: the checkpoint's max_position_embeddings; larger values measure extrapolation)." };
+        var command = new Command("perplexity", "Print token count, mean negative log-likelihood and perplexity as JSON.") { checkpoint, textFile, tokenFile, maxLength };
+        command.SetAction(async (parse, ct) =>
+        {
+            if ((parse.GetValue(textFile) is null) == (parse.GetValue(tokenFile) is null))
+            {
+                await Console.Error.WriteLineAsync("Give exactly one of --text-file or --token-ids.");
+                return 2;
+            }
+            try
+            {
+                var report = await PerplexityReportAsync(parse.GetValue(checkpoint)!, parse.GetValue(textFile), parse.GetValue(tokenFile), parse.GetValue(maxLength), ct);
+                Console.WriteLine(JsonSerializer.Serialize(report));
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or FormatException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    public sealed record PerplexityReport(
+        [property: System.Text.Json.Serialization.JsonPropertyName("tokens")] int Tokens,
+        [property: System.Text.Json.Serialization.JsonPropertyName("mean_nll")] double MeanNll,
+        [property: System.Text.Json.Serialization.JsonPropertyName("perplexity")] double Perplexity,
+        [property: System.Text.Json.Serialization.JsonPropertyName("max_length")] int MaxLength);
+
+    /// <summary>Text is scored after begin-of-text; token-id files are scored as given.</summary>
+    public static async Task<PerplexityReport> PerplexityReportAsync(string checkpoint, string? textFile, string? tokenFile, int? maxLength, CancellationToken ct)
+    {
+        using var model = LocalCheckpoint.Load(checkpoint);
+        List<int> ids = textFile is not null
+            ? [model.Tokenizer.Chat.BeginOfText, .. model.Encode(await File.ReadAllTextAsync(textFile, ct))]
+            : ParseIds(await File.ReadAllTextAsync(tokenFile!, ct));
+        // --max-length may exceed max_position_embeddings to measure extrapolation.
+        var limit = maxLength ?? model.MaxPositionEmbeddings;
+        if (ids.Count > limit) ids = ids[..limit];
+        var summary = Perplexity.Summarize(model.TokenNlls(ids));
+        return new PerplexityReport(summary.Tokens, summary.MeanNll, summary.Perplexity, limit);
+    }
+
+    private static List<int> ParseIds(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.StartsWith('[')) return JsonSerializer.Deserialize<List<int>>(trimmed) ?? [];
+        return [.. trimmed.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>`bench train`: SelfLong-Tiny training throughput and peak memory by length.</summary>
+    public static Command Bench()
+    {
+        var steps = new Option<int>("--steps") { Description = "Timed steps per length (after one warm-up step).", DefaultValueFactory = _ => 3 };
+        var train = new Command("train", "SelfLong-Tiny training tokens/s at 512 and 2048 tokens and peak memory at 2k and 8k; one JSON object.") { steps };
+        train.SetAction(parse =>
+        {
+            Console.WriteLine(JsonSerializer.Serialize(TrainingBenchmark.Run(parse.GetValue(steps))));
+            return 0;
+        });
+        var bench = new Command("bench", "Benchmarks; each prints one JSON object.");
+        bench.Subcommands.Add(train);
+        return bench;
+    }
+}

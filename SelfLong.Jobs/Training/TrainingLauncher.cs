@@ -1,0 +1,47 @@
+using SelfLong.Jobs.Models;
+using static TorchSharp.torch;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>Builds model, tokenizer and data from a <see cref="TrainingRunSpec"/> and runs the trainer.</summary>
+public static class TrainingLauncher
+{
+    public static async Task RunAsync(
+        TrainingRunSpec spec, string outputDir, Action<StepMetrics>? onStep, Action<SavedCheckpoint>? onCheckpoint,
+        bool resume, CancellationToken ct, IReadOnlyList<ITrainingSampleSource>? extraSources = null)
+    {
+        spec.Validate();
+        Directory.CreateDirectory(outputDir);
+        var device = TorchDevices.Preferred();
+        ITextTokenizer tokenizer;
+        LlamaForCausalLM model;
+        string? tokenizerSource = null;
+        if (spec.Base == TrainingRunSpec.TinyBase)
+        {
+            manual_seed(spec.Options.Seed);
+            tokenizer = ByteTokenizer.Instance;
+            model = new LlamaForCausalLM(SelfLongTiny.Config(spec.Stages[0].MaxLength, spec.Stages[0].RopeTheta), device);
+        }
+        else
+        {
+            tokenizer = LocalCheckpoint.LoadTokenizer(spec.Base);
+            model = CheckpointFolder.Load(spec.Base, device);
+            tokenizerSource = spec.Base;
+        }
+        using (model)
+        {
+            var data = new List<(IReadOnlyList<TrainingSample>, double)>();
+            foreach (var file in spec.Data)
+                data.Add((await new ChatJsonlSampleSource(file.Path).LoadAsync(ct), file.Weight));
+            foreach (var source in extraSources ?? [])
+                data.Add((await source.LoadAsync(ct), 1.0));
+            var trainer = new ProgressiveTrainer(model, tokenizer, data, new ProgressiveSchedule(spec.Stages), spec.Options, outputDir, tokenizerSource)
+            {
+                OnStep = onStep,
+                OnCheckpoint = onCheckpoint,
+            };
+            var from = resume ? ProgressiveTrainer.LatestCheckpoint(outputDir) : null;
+            await Task.Run(() => trainer.Run(ct, from), ct);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace SelfLong.Jobs.Training;
+
+/// <summary>Everything about a run except its data and stages.</summary>
+public sealed record TrainingOptions
+{
+    public int Seed { get; init; } = 1;
+    public int BatchSize { get; init; } = 4;
+    public int GradientAccumulation { get; init; } = 1;
+    public int WarmupSteps { get; init; } = 10;
+    /// <summary>Cosine floor as a share of the stage's learning rate.</summary>
+    public double MinLearningRateRatio { get; init; } = 0.1;
+    public double WeightDecay { get; init; } = 0.1;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double Epsilon { get; init; } = 1e-8;
+    public double ClipNorm { get; init; } = 1.0;
+    /// <summary>Save a resumable checkpoint every N steps (0: only at each stage's end).</summary>
+    public int CheckpointEvery { get; init; }
+    /// <summary>Run projections in bf16 on CUDA (master weights stay float32). Ignored on CPU.</summary>
+    public bool Bf16OnCuda { get; init; } = true;
+    /// <summary>Pack several short samples per row (no attention across them) instead of padding.</summary>
+    public bool Packing { get; init; } = true;
+    public LossRule Loss { get; init; } = new();
+}
+
+/// <summary>
+/// The paper's loss rule: long samples learn from every token, short ones only from the response.
+/// Both switches exist so the ablation can be run.
+/// </summary>
+public sealed record LossRule(bool LongSamplesAllTokens = true, bool ShortSamplesResponseOnly = true)
+{
+    public bool TrainsOnPrompt(TrainingSample sample) => sample.IsLong ? LongSamplesAllTokens : !ShortSamplesResponseOnly;
+}

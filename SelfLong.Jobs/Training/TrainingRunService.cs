@@ -1,0 +1,96 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using SelfLong.Data;
+using SelfLong.Data.Training;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>Creates, lists, cancels and resumes training runs; the work itself is <see cref="TrainingJob"/>.</summary>
+public sealed class TrainingRunService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration)
+{
+    /// <summary>Where run folders go unless SelfLong:Training:RunsDirectory says otherwise.</summary>
+    public string RunsDirectory => configuration["SelfLong:Training:RunsDirectory"] is { Length: > 0 } configured
+        ? configured
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "selflong", "runs");
+
+    /// <summary>Validates the spec (ArgumentException with a message to show), stores the run and queues it.</summary>
+    public async Task<TrainingRun> CreateAsync(string name, TrainingRunSpec spec, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the run a name.");
+        spec.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = new TrainingRun
+        {
+            Name = name.Trim(),
+            SpecJson = spec.ToJson(),
+            OutputDirectory = "",
+            Status = TrainingRunStatus.Queued,
+            TotalSteps = spec.Stages.Sum(s => s.StepCount(spec.Options.BatchSize * spec.Options.GradientAccumulation)),
+        };
+        db.TrainingRuns.Add(run);
+        await db.SaveChangesAsync(ct);
+        run.OutputDirectory = Path.Combine(RunsDirectory, $"run-{run.Id}");
+        run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, false, CancellationToken.None));
+        await db.SaveChangesAsync(ct);
+        return run;
+    }
+
+    /// <summary>Asks a queued or running run to stop; it checkpoints first, so it can be resumed.</summary>
+    public async Task<bool> CancelAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (run is not { Status: TrainingRunStatus.Queued or TrainingRunStatus.Running }) return false;
+        run.CancelRequested = true;
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    /// <summary>Queues a cancelled or failed run again, continuing from its newest checkpoint.</summary>
+    public async Task<bool> ResumeAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (run is not { Status: TrainingRunStatus.Cancelled or TrainingRunStatus.Failed }) return false;
+        run.Status = TrainingRunStatus.Queued;
+        run.CancelRequested = false;
+        run.Message = null;
+        run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, true, CancellationToken.None));
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public async Task<(IReadOnlyList<TrainingRun> Runs, int Total)> ListAsync(int skip, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var total = await db.TrainingRuns.CountAsync(ct);
+        var runs = await db.TrainingRuns.AsNoTracking().OrderByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(ct);
+        return (runs, total);
+    }
+
+    /// <summary>The run with its checkpoints (metrics are read separately, they can be many).</summary>
+    public async Task<TrainingRun?> FindAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.TrainingRuns.AsNoTracking().Include(r => r.Checkpoints.OrderBy(c => c.GlobalStep)).SingleOrDefaultAsync(r => r.Id == id, ct);
+    }
+
+    public async Task<IReadOnlyList<TrainingStepMetric>> MetricsAsync(long id, int afterStep = 0, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.TrainingStepMetrics.AsNoTracking().Where(m => m.RunId == id && m.GlobalStep > afterStep).OrderBy(m => m.GlobalStep).ToListAsync(ct);
+    }
+
+    /// <summary>Every registered checkpoint, newest first, with its run's name (for checkpoint pickers).</summary>
+    public async Task<IReadOnlyList<(string RunName, TrainingCheckpoint Checkpoint)>> CheckpointsAsync(bool stageEndsOnly = true, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await (from c in db.TrainingCheckpoints.AsNoTracking()
+                          join r in db.TrainingRuns.AsNoTracking() on c.RunId equals r.Id
+                          where !stageEndsOnly || c.StageEnd
+                          orderby c.CreatedAt descending
+                          select new { r.Name, Checkpoint = c }).ToListAsync(ct);
+        return [.. rows.Select(x => (x.Name, x.Checkpoint))];
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+using SelfLong.Jobs.Models;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>A data file and its mixing weight.</summary>
+public sealed record DataFileSpec(string Path, double Weight = 1.0);
+
+/// <summary>
+/// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
+/// or a checkpoint folder), the data, the stages and the options. Serialized as JSON.
+/// </summary>
+public sealed record TrainingRunSpec
+{
+    public const string TinyBase = "tiny";
+
+    /// <summary>"tiny" or a checkpoint folder.</summary>
+    public string Base { get; init; } = TinyBase;
+    public IReadOnlyList<DataFileSpec> Data { get; init; } = [];
+    public IReadOnlyList<TrainingStage> Stages { get; init; } = [];
+    public TrainingOptions Options { get; init; } = new();
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static TrainingRunSpec FromJson(string json) =>
+        JsonSerializer.Deserialize<TrainingRunSpec>(json) ?? throw new InvalidDataException("Empty training spec.");
+
+    /// <summary>Refuses a spec that cannot start, saying which part to fix.</summary>
+    public void Validate()
+    {
+        if (Base != TinyBase && !File.Exists(System.IO.Path.Combine(Base, CheckpointFolder.ConfigFile)))
+            throw new ArgumentException($"Base '{Base}' is neither \"tiny\" nor a checkpoint folder with a config.json.");
+        if (Data.Count == 0) throw new ArgumentException("Give at least one data file.");
+        foreach (var d in Data)
+        {
+            if (!File.Exists(d.Path)) throw new ArgumentException($"Data file {d.Path} does not exist.");
+            if (d.Weight <= 0) throw new ArgumentException($"Data file {d.Path}: weight must be positive.");
+        }
+        new ProgressiveSchedule(Stages).Validate();
+        if (Options.BatchSize < 1 || Options.GradientAccumulation < 1) throw new ArgumentException("Batch size and accumulation must be at least 1.");
+    }
+
+    /// <summary>"LEN:THETA:STEPS:LR" stages separated by commas, e.g. "256:10000:200:1e-3,512:40000:200:5e-4".</summary>
+    public static IReadOnlyList<TrainingStage> ParseStages(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((part, i) =>
+        {
+            var f = part.Split(':');
+            if (f.Length != 4
+                || !int.TryParse(f[0], CultureInfo.InvariantCulture, out var length)
+                || !double.TryParse(f[1], CultureInfo.InvariantCulture, out var theta)
+                || !int.TryParse(f[2], CultureInfo.InvariantCulture, out var steps)
+                || !double.TryParse(f[3], CultureInfo.InvariantCulture, out var lr))
+                throw new ArgumentException($"Stage {i + 1} '{part}' is not LEN:THETA:STEPS:LR (e.g. 256:10000:200:1e-3).");
+            return new TrainingStage(length, theta, steps, lr);
+        })];
+
+    /// <summary>"path" or "path:weight".</summary>
+    public static DataFileSpec ParseData(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon > 0 && double.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var weight))
+            return new DataFileSpec(text[..colon], weight);
+        return new DataFileSpec(text);
+    }
+}

@@ -1,0 +1,44 @@
+using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Training;
+using static TorchSharp.torch;
+
+namespace SelfLong.Tests.Training;
+
+public sealed class BatchBuilderTests
+{
+    private static readonly TrainingSample Short = new([new ChatMessage("user", "Q?")], "A.", IsLong: false);
+    private static readonly TrainingSample Long = new([new ChatMessage("user", "Doc. Q?")], "A.", IsLong: true);
+
+    [Fact]
+    public void Encode_ShortSample_LearnsOnlyTheResponse()
+    {
+        var encoded = new BatchBuilder(ByteTokenizer.Instance, new LossRule()).Encode(Short);
+        var learned = encoded.Ids.Where((_, i) => encoded.Learn[i]).ToList();
+        Assert.Equal([(int)'A', (int)'.', ByteTokenizer.Instance.Chat.EndOfTurn], learned);
+    }
+
+    [Fact]
+    public void Encode_LongSample_LearnsEveryToken()
+    {
+        var encoded = new BatchBuilder(ByteTokenizer.Instance, new LossRule()).Encode(Long);
+        Assert.All(encoded.Learn, Assert.True);
+    }
+
+    [Fact]
+    public void Build_PackedShortSamples_RestartsPositionsAndBlocksCrossAttention()
+    {
+        using var scope = NewDisposeScope();
+        var builder = new BatchBuilder(ByteTokenizer.Instance, new LossRule());
+        var length = builder.Encode(Short).Ids.Length; // 22 byte ids per sample
+        var stream = new SampleStream([([Short], 1.0)], seed: 1);
+        using var batch = builder.Build(stream, 1, 2 * length, packing: true, CPU);
+
+        var positions = batch.PositionIds[0].data<long>().ToArray();
+        Assert.Equal(0, positions[length - 1]);  // the second sample starts over at position 0
+        Assert.NotNull(batch.Mask);
+        var mask = batch.Mask![0, 0];
+        Assert.False(mask[length, length - 2].item<bool>()); // second sample cannot see the first
+        Assert.True(mask[length, length - 1].item<bool>());  // but sees its own start
+        Assert.Equal(6, batch.LearnedTokens); // "A." and end-of-turn, twice
+    }
+}

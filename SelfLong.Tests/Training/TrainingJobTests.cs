@@ -1,0 +1,99 @@
+using SelfLong.Data.Training;
+using SelfLong.Jobs.Training;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Training;
+
+public sealed class TrainingJobTests(AppFixture app) : IDisposable
+{
+    private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-data-").FullName;
+    private readonly List<string> outputs = [];
+
+    public void Dispose()
+    {
+        Directory.Delete(dataDir, recursive: true);
+        foreach (var dir in outputs.Where(Directory.Exists)) Directory.Delete(dir, recursive: true);
+    }
+
+    private string DataFile()
+    {
+        var path = Path.Combine(dataDir, "patterns.jsonl");
+        File.WriteAllLines(path, TrainingTestData.Patterns().Select(s => System.Text.Json.JsonSerializer.Serialize(new { text = s.Response })));
+        return path;
+    }
+
+    private async Task<TrainingRun> WaitAsync(TrainingRunService runs, long id, Func<TrainingRun, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (true)
+        {
+            var run = (await runs.FindAsync(id, TestContext.Current.CancellationToken))!;
+            if (done(run) || DateTime.UtcNow > deadline) return run;
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoStageTinyRun_StoresStepMetricsAndStageCheckpoints()
+    {
+        var runs = app.Services.GetRequiredService<TrainingRunService>();
+        var spec = new TrainingRunSpec
+        {
+            Data = [new DataFileSpec(DataFile())],
+            Stages = [new TrainingStage(16, 100, 2, 1e-3), new TrainingStage(32, 400, 2, 1e-3)],
+            Options = new TrainingOptions { BatchSize = 2, WarmupSteps = 1 },
+        };
+        var run = await runs.CreateAsync($"two-stage-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
+        outputs.Add(run.OutputDirectory);
+
+        run = await WaitAsync(runs, run.Id, r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed);
+
+        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
+        Assert.Equal([1, 2, 3, 4], metrics.Select(m => m.GlobalStep));
+        Assert.Equal([0, 0, 1, 1], metrics.Select(m => m.Stage));
+        Assert.All(metrics, m => Assert.True(m.Loss > 0 && m.TokensPerSecond > 0 && m.PeakMemoryBytes > 0));
+        Assert.Equal([(100.0, 16), (400.0, 32)], run.Checkpoints.Select(c => (c.RopeTheta, c.MaxLength)));
+        Assert.All(run.Checkpoints, c => Assert.True(c.StageEnd && File.Exists(Path.Combine(c.Path, "model.safetensors"))));
+        var listed = await runs.CheckpointsAsync(ct: TestContext.Current.CancellationToken);
+        Assert.Equal(2, listed.Count(x => x.Checkpoint.RunId == run.Id && x.RunName == run.Name));
+    }
+
+    [Fact]
+    public async Task CancelThenResume_LongRun_StopsAtACheckpointAndFinishesEveryStepOnce()
+    {
+        var runs = app.Services.GetRequiredService<TrainingRunService>();
+        var spec = new TrainingRunSpec
+        {
+            Data = [new DataFileSpec(DataFile())],
+            Stages = [new TrainingStage(16, 100, 150, 1e-3)],
+            Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1 },
+        };
+        var run = await runs.CreateAsync($"cancel-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
+        outputs.Add(run.OutputDirectory);
+        await WaitAsync(runs, run.Id, r => r.CurrentStep >= 2 || r.Status != TrainingRunStatus.Queued && r.Status != TrainingRunStatus.Running);
+
+        Assert.True(await runs.CancelAsync(run.Id, TestContext.Current.CancellationToken));
+        run = await WaitAsync(runs, run.Id, r => r.Status is not (TrainingRunStatus.Queued or TrainingRunStatus.Running));
+        Assert.Equal(TrainingRunStatus.Cancelled, run.Status);
+        var stoppedAt = run.CurrentStep;
+        Assert.InRange(stoppedAt, 2, 149);
+        Assert.NotNull(ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory));
+
+        Assert.True(await runs.ResumeAsync(run.Id, TestContext.Current.CancellationToken));
+        run = await WaitAsync(runs, run.Id, r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed);
+        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
+        Assert.Equal(Enumerable.Range(1, 150), metrics.Select(m => m.GlobalStep));
+    }
+
+    [Fact]
+    public async Task CreateAsync_MissingDataFile_RefusesWithThePathNamed()
+    {
+        var runs = app.Services.GetRequiredService<TrainingRunService>();
+        var missing = Path.Combine(dataDir, "absent.jsonl");
+        var spec = new TrainingRunSpec { Data = [new DataFileSpec(missing)], Stages = [new TrainingStage(16, 100, 2, 1e-3)] };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => runs.CreateAsync("bad", spec, TestContext.Current.CancellationToken));
+        Assert.Contains(missing, error.Message);
+    }
+}
