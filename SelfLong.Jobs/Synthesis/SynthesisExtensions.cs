@@ -26,6 +26,7 @@ public static class SynthesisExtensions
         services.AddTransient<SynthesisRunService>();
         services.AddTransient<SynthesisSampleReader>();
         services.AddTransient<SynthesisExporter>();
+        services.AddTransient<SynthesisSampleQuery>();
         services.TryAddTransient<ISampleJobQueue, HangfireSampleJobQueue>();
         // The corpora feature registers the real names; this keeps pickers empty until then.
         services.TryAddSingleton<ICorpusNames, NoCorpusNames>();
