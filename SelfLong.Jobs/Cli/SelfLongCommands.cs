@@ -11,5 +11,7 @@ public static class SelfLongCommands
         HostCommands.Migrate(),
         HostCommands.Admin(),
         HostCommands.Check(),
+        Synthesis.SynthesisCommands.Synthesize(),
+        new Command("bench", "Benchmarks; each prints one JSON object.") { Synthesis.SynthesisBench.Command() },
     ];
 }

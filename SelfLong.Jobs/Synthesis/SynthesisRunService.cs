@@ -52,7 +52,10 @@ public sealed class SynthesisRunService(
     /// Starts or resumes a run: enqueues every index without a completed sample (failed ones are
     /// tried again). Calls already answered come from the cache, so resuming pays for nothing twice.
     /// </summary>
-    public async Task<bool> StartAsync(long runId, CancellationToken ct = default)
+    public Task<bool> StartAsync(long runId, CancellationToken ct = default) => StartAsync(runId, queue, ct);
+
+    /// <summary>Starts or resumes a run with its sample jobs sent to <paramref name="target"/> (e.g. run in this process).</summary>
+    public async Task<bool> StartAsync(long runId, ISampleJobQueue target, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.SynthesisRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
@@ -68,7 +71,7 @@ public sealed class SynthesisRunService(
         var completed = done.ToHashSet();
         for (var index = 0; index < run.SampleCount; index++)
         {
-            if (!completed.Contains(index)) queue.Enqueue(runId, index);
+            if (!completed.Contains(index)) target.Enqueue(runId, index);
         }
         return true;
     }
