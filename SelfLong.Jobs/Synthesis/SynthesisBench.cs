@@ -23,7 +23,7 @@ public static class SynthesisBench
         var latency = new Option<int>("--latency-ms") { Description = "Latency of every call of the bench server.", DefaultValueFactory = _ => 100 };
         var concurrency = new Option<int>("--concurrency") { Description = "The endpoint's maximum concurrent requests (C).", DefaultValueFactory = _ => 8 };
         var calls = new Option<int>("--calls") { Description = "Calls in the plain-call phase.", DefaultValueFactory = _ => 400 };
-        var samples = new Option<int>("--samples") { Description = "Samples per target length.", DefaultValueFactory = _ => 8 };
+        var samples = new Option<int>("--samples") { Description = "Samples at the longest target length; shorter lengths get more, so each phase keeps C calls busy.", DefaultValueFactory = _ => 8 };
         var command = new Command("synthesis", "Synthesis throughput against a local OpenAI-compatible server (prints JSON).") { latency, concurrency, calls, samples };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,10 +49,23 @@ public static class SynthesisBench
         var runIds = new List<long>();
         try
         {
+            // Baseline in the same run: the bare chat client, C at a time, no cache, limiter or store.
+            var chat = services.GetRequiredService<ChatClientFactory>().For(endpoint);
+            using var gate = new SemaphoreSlim(concurrency);
+            var watch = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, callCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency * 4, CancellationToken = ct },
+                async (i, token) =>
+                {
+                    await gate.WaitAsync(token);
+                    try { await chat.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, $"direct call {i}")], cancellationToken: token); }
+                    finally { gate.Release(); }
+                });
+            var directPerSecond = callCount / watch.Elapsed.TotalSeconds;
+
             // Phase 1: plain calls through the cached, limited, retrying client.
             var llm = services.GetRequiredService<LlmClient>();
-            var watch = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, callCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency * 2, CancellationToken = ct },
+            watch.Restart();
+            await Parallel.ForEachAsync(Enumerable.Range(0, callCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency * 4, CancellationToken = ct },
                 async (i, token) => await llm.CompleteAsync(endpoint, new LlmRequest([LlmMessage.User($"bench call {i}")], 16), token));
             var callsPerSecond = callCount / watch.Elapsed.TotalSeconds;
 
@@ -66,16 +79,17 @@ public static class SynthesisBench
             var byLength = new List<object>();
             long totalCalls = 0;
             double totalSeconds = 0;
-            foreach (var target in new[] { 8_192, 32_768, 131_072 })
+            foreach (var (target, scale) in new[] { (8_192, 4), (32_768, 2), (131_072, 1) })
             {
                 var settings = new SynthesisSettings { MinTargetTokens = target, MaxTargetTokens = target, LongOutputFraction = 0 };
-                var (run, runErrors) = await runs.CreateAsync(new NewSynthesisRun($"bench {target}", 0, endpoint.Id, samplesPerLength, 1, settings), ct);
+                var (run, runErrors) = await runs.CreateAsync(new NewSynthesisRun($"bench {target}", 0, endpoint.Id, samplesPerLength * scale, 1, settings), ct);
                 if (run is null) throw new InvalidOperationException(string.Join("; ", runErrors.SelectMany(e => e.Value)));
                 runIds.Add(run.Id);
                 var queue = new InProcessSampleJobQueue();
                 await runs.StartAsync(run.Id, queue, ct);
                 watch.Restart();
-                await queue.RunAllAsync(executor, concurrency * 2, null, ct);
+                // Enough samples at once that the endpoint's C slots, not the samples' step order, set the pace.
+                await queue.RunAllAsync(executor, concurrency * 4, null, ct);
                 var seconds = watch.Elapsed.TotalSeconds;
                 var done = (await runs.ProgressAsync([run.Id], ct))[run.Id];
                 var made = (await runs.FindAsync(run.Id, ct))!.LlmCalls;
@@ -94,10 +108,16 @@ public static class SynthesisBench
             return new
             {
                 area = "synthesis", latency_ms = latency.TotalMilliseconds, concurrency, ideal_calls_per_s = Math.Round(ideal, 2),
-                calls = new { count = callCount, calls_per_s = Math.Round(callsPerSecond, 2), ratio_to_ideal = Math.Round(callsPerSecond / ideal, 3) },
+                direct = new { calls_per_s = Math.Round(directPerSecond, 2), ratio_to_ideal = Math.Round(directPerSecond / ideal, 3) },
+                calls = new
+                {
+                    count = callCount, calls_per_s = Math.Round(callsPerSecond, 2), ratio_to_ideal = Math.Round(callsPerSecond / ideal, 3),
+                    ratio_to_direct = Math.Round(callsPerSecond / directPerSecond, 3),
+                },
                 samples = byLength,
                 samples_ratio_to_ideal = Math.Round(totalCalls / totalSeconds / ideal, 3),
-                note = "bench server on 127.0.0.1 with fixed latency; in-memory synthetic corpus; ideal = C/L",
+                samples_ratio_to_direct = Math.Round(totalCalls / totalSeconds / directPerSecond, 3),
+                note = "bench server on 127.0.0.1 with fixed latency; in-memory synthetic corpus; ideal = C/L; direct = bare chat client at C in this run",
             };
         }
         finally
