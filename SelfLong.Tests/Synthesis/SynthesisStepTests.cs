@@ -199,4 +199,28 @@ public sealed class SynthesisStepTests
 
         Assert.Equal("Sperm whales hunt squid in the deep. Squid escape sperm whales rarely.", chosen);
     }
+
+    [Fact]
+    public void AssembleInput_InstructionBeforeAndRetrievalOrder_KeepsRankOrder()
+    {
+        var corpus = new HandMadeCorpusRetriever();
+        var documents = corpus.Documents.Take(3).Select((d, i) => new RetrievedDocument(d, 1.0 / (i + 1), i + 1)).ToList();
+        var before = new SynthesisSettings { DocumentOrder = DocumentOrder.Retrieval, InstructionPosition = InstructionPosition.BeforeDocuments };
+
+        var input = SampleAssembler.AssembleInput("Compare them.", documents, before, new Random(1));
+        var shuffled = Enumerable.Range(0, 20).Select(seed => SampleAssembler.AssembleInput("Compare them.", documents, new SynthesisSettings(), new Random(seed))).ToList();
+
+        Assert.StartsWith("Compare them.\n\nDocument 1: Whaling ships\n", input);
+        Assert.True(input.IndexOf(documents[1].Document.Text, StringComparison.Ordinal) < input.IndexOf(documents[2].Document.Text, StringComparison.Ordinal));
+        Assert.All(shuffled, s => Assert.EndsWith("\n\nCompare them.", s));
+        Assert.True(shuffled.Distinct().Count() > 1, "shuffled order varies with the sample's random source");
+    }
+
+    [Fact]
+    public void Histogram_Lengths_PowerOfTwoBins()
+    {
+        var bins = SynthesisSampleQuery.Histogram([9_000, 10_000, 20_000, 70_000]);
+
+        Assert.Equal([(8192, 1 << 14, 2), (1 << 14, 1 << 15, 1), (1 << 15, 1 << 16, 0), (1 << 16, 1 << 17, 1)], bins.Select(b => (b.From, b.To, b.Count)));
+    }
 }
