@@ -38,6 +38,11 @@ public static class SynthesisCommands
             await using var scope = host.Services.CreateAsyncScope();
             var services = scope.ServiceProvider;
 
+            if (services.GetService<Corpora.Retrieval.ICorpusRetriever>() is null)
+            {
+                await Console.Error.WriteLineAsync("This build has no corpus retriever registered, so there is nothing to synthesize from. Ingest a corpus with the corpora feature first.");
+                return 2;
+            }
             var corpusText = parse.GetValue(corpus)!;
             var corpusId = await ResolveCorpusAsync(services.GetRequiredService<ICorpusNames>(), corpusText, ct);
             if (corpusId is null)
