@@ -93,6 +93,12 @@ public static class SynthesisBench
                 var seconds = watch.Elapsed.TotalSeconds;
                 var done = (await runs.ProgressAsync([run.Id], ct))[run.Id];
                 var made = (await runs.FindAsync(run.Id, ct))!.LlmCalls;
+                double depth;
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    var trees = await db.SynthesisSamples.Where(x => x.RunId == run.Id).Select(x => x.SummaryTreeJson).ToListAsync(ct);
+                    depth = trees.Count == 0 ? 0 : trees.Average(t => JsonDocument.Parse(t).RootElement.GetArrayLength() - 1);
+                }
                 totalCalls += made;
                 totalSeconds += seconds;
                 byLength.Add(new
@@ -100,6 +106,7 @@ public static class SynthesisBench
                     target_tokens = target, samples = done.Completed, failed = done.Failed,
                     mean_input_tokens = done.Completed == 0 ? 0 : done.InputTokens / done.Completed,
                     calls_per_sample = done.Completed == 0 ? 0 : (double)made / done.Completed,
+                    summary_levels = depth,
                     calls_per_s = Math.Round(made / seconds, 2), samples_per_min = Math.Round(done.Completed / seconds * 60, 2),
                     ratio_to_ideal = Math.Round(made / seconds / ideal, 3),
                 });
