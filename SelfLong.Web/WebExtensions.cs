@@ -8,7 +8,9 @@ using SelfLong.Jobs.Accounts;
 using SelfLong.Web.Components;
 using SelfLong.Web.Features.Account;
 using SelfLong.Web.Features.Health;
+using SelfLong.Web.Features.Endpoints;
 using SelfLong.Web.Features.Jobs;
+using SelfLong.Web.Features.Synthesis;
 using SelfLong.Web.Features.Overview;
 
 namespace SelfLong.Web;
@@ -66,6 +68,8 @@ public static class WebExtensions
         app.MapOpenApi("/api/openapi/{documentName}.json");
         app.MapAccountEndpoints();
         app.MapJobEndpoints();
+        app.MapModelEndpointApi();
+        app.MapSynthesisApi();
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],

@@ -11,8 +11,17 @@ public static class SelfLongCommands
         HostCommands.Migrate(),
         HostCommands.Admin(),
         HostCommands.Check(),
-        SelfLong.Jobs.Training.TrainingCommands.Train(),
-        SelfLong.Jobs.Training.TrainingCommands.PerplexityCommand(),
-        SelfLong.Jobs.Training.TrainingCommands.Bench(),
+        Training.TrainingCommands.Train(),
+        Training.TrainingCommands.PerplexityCommand(),
+        Synthesis.SynthesisCommands.Synthesize(),
+        Bench(),
     ];
+
+    /// <summary>`./selflong bench AREA`: each benchmark prints one JSON object.</summary>
+    private static Command Bench() =>
+        new("bench", "Benchmarks; each prints one JSON object.")
+        {
+            Synthesis.SynthesisBench.Command(),
+            Training.TrainingCommands.BenchTrain(),
+        };
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SelfLong.Data;
 using SelfLong.Jobs.SystemChecks;
+using SelfLong.Jobs.Synthesis;
 
 namespace SelfLong.Jobs.Hosting;
 
@@ -47,6 +48,7 @@ public static class JobsExtensions
         services.AddSystemChecks();
         services.AddSingleton<SelfLong.Jobs.Text.ITokenCounter>(SelfLong.Jobs.Text.TiktokenTokenCounter.Default);
         SelfLong.Jobs.Training.TrainingExtensions.AddTraining(services);
+        services.AddSynthesis();
         return services;
     }
 }

@@ -128,7 +128,7 @@ public static class TrainingCommands
     }
 
     /// <summary>`bench train`: SelfLong-Tiny training throughput and peak memory by length.</summary>
-    public static Command Bench()
+    public static Command BenchTrain()
     {
         var steps = new Option<int>("--steps") { Description = "Timed steps per length (after one warm-up step).", DefaultValueFactory = _ => 3 };
         var train = new Command("train", "SelfLong-Tiny training tokens/s at 512 and 2048 tokens and peak memory at 2k and 8k; one JSON object.") { steps };
@@ -137,8 +137,6 @@ public static class TrainingCommands
             Console.WriteLine(JsonSerializer.Serialize(TrainingBenchmark.Run(parse.GetValue(steps))));
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks; each prints one JSON object.");
-        bench.Subcommands.Add(train);
-        return bench;
+        return train;
     }
 }

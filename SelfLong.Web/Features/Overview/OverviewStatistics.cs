@@ -20,6 +20,7 @@ public sealed class OverviewStatistics(IDbContextFactory<SelfLongDbContext> dbFa
             new("Jobs succeeded", jobs.Succeeded, "/job-queue"),
             new("Jobs failed", jobs.Failed, "/job-queue"),
             new("Worker servers", jobs.Servers, "/job-queue"),
+            new("Synthesized samples", await db.SynthesisSamples.LongCountAsync(s => s.Status == SelfLong.Data.Synthesis.SampleStatus.Completed, ct), "/synthesis"),
         ];
     }
 }

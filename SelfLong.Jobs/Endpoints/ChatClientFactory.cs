@@ -1,0 +1,41 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using SelfLong.Data.Endpoints;
+
+namespace SelfLong.Jobs.Endpoints;
+
+/// <summary>One <see cref="IChatClient"/> per endpoint configuration, reused across calls.</summary>
+public sealed class ChatClientFactory(EndpointSecrets secrets)
+{
+    private readonly ConcurrentDictionary<string, IChatClient> clients = new();
+
+    public IChatClient For(ModelEndpoint endpoint)
+    {
+        if (endpoint.Kind == ModelEndpointKind.LocalCheckpoint)
+        {
+            throw new EndpointUnavailableException(
+                $"Endpoint '{endpoint.Name}' is a local checkpoint; local checkpoints are not available until a checkpoint is registered.");
+        }
+        if (endpoint.Kind != ModelEndpointKind.OpenAiCompatible || string.IsNullOrWhiteSpace(endpoint.BaseUrl) || string.IsNullOrWhiteSpace(endpoint.Model))
+        {
+            throw new EndpointUnavailableException($"Endpoint '{endpoint.Name}' has no base URL and model to call.");
+        }
+        var key = $"{endpoint.Id}|{endpoint.BaseUrl}|{endpoint.Model}|{endpoint.TimeoutSeconds}|{endpoint.ProtectedApiKey}";
+        return clients.GetOrAdd(key, _ =>
+        {
+            var options = new OpenAIClientOptions
+            {
+                Endpoint = new Uri(endpoint.BaseUrl),
+                NetworkTimeout = TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)),
+                // LlmClient retries with its own backoff and records every attempt; no hidden retries.
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            };
+            // Local servers accept any key; the SDK requires a non-empty one.
+            var apiKey = secrets.Unprotect(endpoint.ProtectedApiKey) ?? "none";
+            return new OpenAIClient(new ApiKeyCredential(apiKey), options).GetChatClient(endpoint.Model).AsIChatClient();
+        });
+    }
+}

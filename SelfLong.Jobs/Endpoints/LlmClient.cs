@@ -1,0 +1,121 @@
+using System.ClientModel;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SelfLong.Data;
+using SelfLong.Data.Endpoints;
+
+namespace SelfLong.Jobs.Endpoints;
+
+/// <summary>
+/// Every model call of SelfLong goes through here: answered from the <see cref="LlmCall"/> cache
+/// when the same (endpoint, model, messages, parameters) was answered before; otherwise sent under
+/// the endpoint's concurrency limit, retried with backoff on failure, and stored on success only.
+/// </summary>
+public sealed class LlmClient(
+    IDbContextFactory<SelfLongDbContext> dbFactory,
+    EndpointConcurrencyLimiter limiter,
+    ChatClientFactory chatClients,
+    IOptions<LlmRetryOptions> retryOptions,
+    ILogger<LlmClient> logger)
+{
+    public async Task<LlmResult> CompleteAsync(ModelEndpoint endpoint, LlmRequest request, CancellationToken ct = default)
+    {
+        var requestJson = CanonicalJson(endpoint, request);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson)));
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var cached = await db.LlmCalls.AsNoTracking().Where(c => c.Hash == hash)
+                .Select(c => new { c.ResponseText, c.PromptTokens, c.CompletionTokens, c.LatencyMs })
+                .SingleOrDefaultAsync(ct);
+            if (cached is not null)
+            {
+                return new LlmResult(cached.ResponseText, true, cached.PromptTokens, cached.CompletionTokens, cached.LatencyMs);
+            }
+        }
+
+        var chat = chatClients.For(endpoint);
+        var options = retryOptions.Value;
+        var messages = request.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList();
+        var chatOptions = new ChatOptions { MaxOutputTokens = request.MaxOutputTokens, Temperature = request.Temperature, Seed = request.Seed };
+        var backoff = options.InitialBackoff;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                ChatResponse response;
+                var watch = Stopwatch.StartNew();
+                await using (await limiter.AcquireAsync(endpoint, ct))
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)));
+                    watch.Restart();
+                    response = await chat.GetResponseAsync(messages, chatOptions, timeout.Token);
+                }
+                var text = response.Text;
+                if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException("The model returned an empty answer.");
+                var result = new LlmResult(text, false, (int)(response.Usage?.InputTokenCount ?? 0),
+                    (int)(response.Usage?.OutputTokenCount ?? 0), (int)watch.ElapsedMilliseconds);
+                await StoreAsync(endpoint, hash, requestJson, result);
+                return result;
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && IsRetryable(ex) && attempt < options.Attempts)
+            {
+                // The message never carries the key: the SDK's errors hold status and body only.
+                logger.LogWarning("Call to endpoint {Endpoint} failed (attempt {Attempt} of {Attempts}): {Error}",
+                    endpoint.Name, attempt, options.Attempts, ex.Message);
+                var jitter = 0.5 + Random.Shared.NextDouble() / 2;
+                await Task.Delay(backoff * jitter, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(options.MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is not EndpointUnavailableException)
+            {
+                throw new LlmCallFailedException($"Endpoint '{endpoint.Name}' failed after {attempt} attempt(s): {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>Client errors other than rate limits and timeouts will fail again the same way.</summary>
+    private static bool IsRetryable(Exception ex) => ex switch
+    {
+        EndpointUnavailableException => false,
+        ClientResultException { Status: >= 400 and < 500 and not 408 and not 429 } => false,
+        _ => true,
+    };
+
+    private async Task StoreAsync(ModelEndpoint endpoint, string hash, string requestJson, LlmResult result)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        db.LlmCalls.Add(new LlmCall
+        {
+            Hash = hash, EndpointId = endpoint.Id == 0 ? null : endpoint.Id, Model = endpoint.Model ?? "",
+            RequestJson = requestJson, ResponseText = result.Text,
+            PromptTokens = result.PromptTokens, CompletionTokens = result.CompletionTokens, LatencyMs = result.LatencyMs,
+        });
+        try
+        {
+            await db.SaveChangesAsync();
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // The same call finished in another job first; its answer is as good as ours.
+        }
+    }
+
+    /// <summary>The cache key's input: the endpoint's address (not its row id), model, messages and parameters.</summary>
+    public static string CanonicalJson(ModelEndpoint endpoint, LlmRequest request) => JsonSerializer.Serialize(new
+    {
+        endpoint = endpoint.BaseUrl?.TrimEnd('/'),
+        model = endpoint.Model,
+        messages = request.Messages.Select(m => new { role = m.Role, content = m.Content }),
+        max_tokens = request.MaxOutputTokens,
+        temperature = request.Temperature,
+        seed = request.Seed,
+    });
+}

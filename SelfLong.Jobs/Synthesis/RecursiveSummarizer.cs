@@ -1,0 +1,108 @@
+using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Synthesis;
+
+/// <summary>The whole summary tree: level 0 are the chunks, the last level the final summaries.</summary>
+public sealed record SummaryTree(IReadOnlyList<IReadOnlyList<SummaryNode>> Levels)
+{
+    /// <summary>Summary levels above the chunks.</summary>
+    public int Depth => Levels.Count - 1;
+}
+
+/// <summary>
+/// Step 3 (PAPER.md): documents are cut into chunks of at most ChunkTokens; each chunk is summarized
+/// with respect to the instruction; the summaries are grouped (consecutive, up to ChunkTokens
+/// together, at least two) and summarized again, level by level, until all of the top level fits
+/// the model's window beside the instruction and the response. Every level is kept.
+/// </summary>
+public sealed class RecursiveSummarizer(ITokenCounter tokens)
+{
+    /// <summary>Room for the prompt's own words around the summaries.</summary>
+    public const int PromptOverheadTokens = 256;
+
+    /// <summary>Chunk previews kept in the tree; the chunk's full text is in the sample's input.</summary>
+    public const int PreviewChars = 300;
+
+    public int Budget(ISynthesisModel model, string instruction, SynthesisSettings settings) =>
+        model.ContextWindow - settings.ResponseTokens - tokens.CountTokens(instruction) - PromptOverheadTokens;
+
+    public async Task<SummaryTree> SummarizeAsync(ISynthesisModel model, string instruction,
+        IReadOnlyList<RetrievedDocument> documents, SynthesisSettings settings, CancellationToken ct)
+    {
+        var budget = Budget(model, instruction, settings);
+        if (budget < settings.SummaryTokens)
+        {
+            throw new InvalidOperationException(
+                $"The model's window of {model.ContextWindow} tokens leaves {budget} for summaries after the instruction and a " +
+                $"{settings.ResponseTokens}-token response; lower the response or summary length, or use a model with a larger window.");
+        }
+
+        var chunks = documents.SelectMany(d => Chunk(d.Document.Text, settings.ChunkTokens).Select(text => (d.Document.DocumentId, text))).ToList();
+        var levels = new List<IReadOnlyList<SummaryNode>>
+        {
+            chunks.Select((c, i) => new SummaryNode(0, i, Preview(c.text), tokens.CountTokens(c.text), [], c.DocumentId)).ToList(),
+        };
+        var groups = chunks.Select((c, i) => (texts: (IReadOnlyList<string>)[c.text], children: (IReadOnlyList<int>)[i])).ToList();
+        while (true)
+        {
+            var level = levels.Count;
+            var nodes = await Task.WhenAll(groups.Select(async (group, position) =>
+            {
+                // A lone summary carried up from the level below needs no second call.
+                var text = level > 1 && group.texts.Count == 1
+                    ? group.texts[0]
+                    : await SummarizeOneAsync(model, instruction, string.Join("\n\n", group.texts), settings.SummaryTokens, ct);
+                return new SummaryNode(level, position, text, tokens.CountTokens(text), group.children);
+            }));
+            levels.Add(nodes);
+            if (nodes.Sum(n => n.TokenCount) <= budget || nodes.Length == 1) break;
+            groups = Group(nodes, settings.ChunkTokens);
+        }
+        return new SummaryTree(levels);
+    }
+
+    /// <summary>Consecutive summaries whose joint length stays within the chunk size, at least two per group.</summary>
+    public static List<(IReadOnlyList<string> texts, IReadOnlyList<int> children)> Group(IReadOnlyList<SummaryNode> nodes, int chunkTokens)
+    {
+        var groups = new List<(IReadOnlyList<string>, IReadOnlyList<int>)>();
+        var texts = new List<string>();
+        var children = new List<int>();
+        var size = 0;
+        foreach (var node in nodes)
+        {
+            if (texts.Count >= 2 && size + node.TokenCount > chunkTokens)
+            {
+                groups.Add((texts, children));
+                (texts, children, size) = ([], [], 0);
+            }
+            texts.Add(node.Text);
+            children.Add(node.Position);
+            size += node.TokenCount;
+        }
+        if (texts.Count > 0) groups.Add((texts, children));
+        return groups;
+    }
+
+    /// <summary>Pieces of at most <paramref name="chunkTokens"/> tokens, cut where the tokenizer allows.</summary>
+    public IEnumerable<string> Chunk(string text, int chunkTokens)
+    {
+        var rest = text;
+        while (rest.Length > 0)
+        {
+            var piece = tokens.Truncate(rest, chunkTokens);
+            if (piece.Length == 0) piece = rest[..1];
+            yield return piece;
+            rest = rest[piece.Length..];
+        }
+    }
+
+    private async Task<string> SummarizeOneAsync(ISynthesisModel model, string instruction, string text, int summaryTokens, CancellationToken ct)
+    {
+        var summary = (await model.SummarizeAsync(instruction, text, summaryTokens, ct)).Trim();
+        // Servers may ignore max_tokens; a summary over the limit could stop the tree from shrinking.
+        return tokens.CountTokens(summary) > summaryTokens ? tokens.Truncate(summary, summaryTokens) : summary;
+    }
+
+    private static string Preview(string text) => text.Length <= PreviewChars ? text : text[..PreviewChars] + "…";
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SelfLong.Data;
+using SelfLong.Data.Endpoints;
+using SelfLong.Jobs.Cli;
+using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Synthesis;
+
+/// <summary>
+/// `./selflong bench synthesis`: LLM calls/s and samples/min against a local server with fixed
+/// latency L and concurrency C, as a ratio of the ideal C/L; and calls per sample by target length.
+/// </summary>
+public static class SynthesisBench
+{
+    public static Command Command()
+    {
+        var latency = new Option<int>("--latency-ms") { Description = "Latency of every call of the bench server.", DefaultValueFactory = _ => 100 };
+        var concurrency = new Option<int>("--concurrency") { Description = "The endpoint's maximum concurrent requests (C).", DefaultValueFactory = _ => 8 };
+        var calls = new Option<int>("--calls") { Description = "Calls in the plain-call phase.", DefaultValueFactory = _ => 400 };
+        var samples = new Option<int>("--samples") { Description = "Samples at the longest target length; shorter lengths get more, so each phase keeps C calls busy.", DefaultValueFactory = _ => 8 };
+        var command = new Command("synthesis", "Synthesis throughput against a local OpenAI-compatible server (prints JSON).") { latency, concurrency, calls, samples };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var host = CliHost.Build();
+            await host.Services.MigrateSelfLongDatabaseAsync(ct);
+            var result = await RunAsync(host.Services, TimeSpan.FromMilliseconds(parse.GetValue(latency)), parse.GetValue(concurrency),
+                parse.GetValue(calls), parse.GetValue(samples), ct);
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return 0;
+        });
+        return command;
+    }
+
+    public static async Task<object> RunAsync(IServiceProvider services, TimeSpan latency, int concurrency, int callCount, int samplesPerLength, CancellationToken ct)
+    {
+        await using var server = await BenchChatServer.StartAsync(latency);
+        var dbFactory = services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        var endpoints = services.GetRequiredService<ModelEndpointService>();
+        var (endpoint, errors) = await endpoints.CreateAsync(new ModelEndpointInput($"bench-{Guid.NewGuid():N}"[..30], ModelEndpointKind.OpenAiCompatible,
+            server.V1, "bench", null, 8192, concurrency, 60), ct);
+        if (endpoint is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
+        var ideal = concurrency / latency.TotalSeconds;
+        var runIds = new List<long>();
+        try
+        {
+            // Baseline in the same run: the bare chat client, C at a time, no cache, limiter or store.
+            var chat = services.GetRequiredService<ChatClientFactory>().For(endpoint);
+            using var gate = new SemaphoreSlim(concurrency);
+            var watch = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, callCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency * 4, CancellationToken = ct },
+                async (i, token) =>
+                {
+                    await gate.WaitAsync(token);
+                    try { await chat.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, $"direct call {i}")], cancellationToken: token); }
+                    finally { gate.Release(); }
+                });
+            var directPerSecond = callCount / watch.Elapsed.TotalSeconds;
+
+            // Phase 1: plain calls through the cached, limited, retrying client.
+            var llm = services.GetRequiredService<LlmClient>();
+            watch.Restart();
+            await Parallel.ForEachAsync(Enumerable.Range(0, callCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency * 4, CancellationToken = ct },
+                async (i, token) => await llm.CompleteAsync(endpoint, new LlmRequest([LlmMessage.User($"bench call {i}")], 16), token));
+            var callsPerSecond = callCount / watch.Elapsed.TotalSeconds;
+
+            // Phase 2: whole samples, per target length, run in this process.
+            var tokens = services.GetRequiredService<ITokenCounter>();
+            var corpus = new SyntheticCorpusRetriever(tokens);
+            var synthesizer = new SampleSynthesizer(corpus, new InstructionGenerator(corpus), new RelevantDocumentRetriever(corpus), new ResponseGenerator());
+            var executor = new SynthesisExecutor(dbFactory, synthesizer, services.GetRequiredService<SynthesisModelFactory>(), tokens,
+                services.GetRequiredService<ILogger<SynthesisExecutor>>());
+            var runs = services.GetRequiredService<SynthesisRunService>();
+            var byLength = new List<object>();
+            long totalCalls = 0;
+            double totalSeconds = 0;
+            foreach (var (target, scale) in new[] { (8_192, 4), (32_768, 2), (131_072, 1) })
+            {
+                var settings = new SynthesisSettings { MinTargetTokens = target, MaxTargetTokens = target, LongOutputFraction = 0 };
+                var (run, runErrors) = await runs.CreateAsync(new NewSynthesisRun($"bench {target}", 0, endpoint.Id, samplesPerLength * scale, 1, settings), ct);
+                if (run is null) throw new InvalidOperationException(string.Join("; ", runErrors.SelectMany(e => e.Value)));
+                runIds.Add(run.Id);
+                var queue = new InProcessSampleJobQueue();
+                await runs.StartAsync(run.Id, queue, ct);
+                watch.Restart();
+                // Enough samples at once that the endpoint's C slots, not the samples' step order, set the pace.
+                await queue.RunAllAsync(executor, concurrency * 4, null, ct);
+                var seconds = watch.Elapsed.TotalSeconds;
+                var done = (await runs.ProgressAsync([run.Id], ct))[run.Id];
+                var made = (await runs.FindAsync(run.Id, ct))!.LlmCalls;
+                double depth;
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    var trees = await db.SynthesisSamples.Where(x => x.RunId == run.Id).Select(x => x.SummaryTreeJson).ToListAsync(ct);
+                    depth = trees.Count == 0 ? 0 : trees.Average(t => JsonDocument.Parse(t).RootElement.GetArrayLength() - 1);
+                }
+                totalCalls += made;
+                totalSeconds += seconds;
+                byLength.Add(new
+                {
+                    target_tokens = target, samples = done.Completed, failed = done.Failed,
+                    mean_input_tokens = done.Completed == 0 ? 0 : done.InputTokens / done.Completed,
+                    calls_per_sample = done.Completed == 0 ? 0 : (double)made / done.Completed,
+                    summary_levels = depth,
+                    calls_per_s = Math.Round(made / seconds, 2), samples_per_min = Math.Round(done.Completed / seconds * 60, 2),
+                    ratio_to_ideal = Math.Round(made / seconds / ideal, 3),
+                });
+            }
+
+            return new
+            {
+                area = "synthesis", latency_ms = latency.TotalMilliseconds, concurrency, ideal_calls_per_s = Math.Round(ideal, 2),
+                direct = new { calls_per_s = Math.Round(directPerSecond, 2), ratio_to_ideal = Math.Round(directPerSecond / ideal, 3) },
+                calls = new
+                {
+                    count = callCount, calls_per_s = Math.Round(callsPerSecond, 2), ratio_to_ideal = Math.Round(callsPerSecond / ideal, 3),
+                    ratio_to_direct = Math.Round(callsPerSecond / directPerSecond, 3),
+                },
+                samples = byLength,
+                samples_ratio_to_ideal = Math.Round(totalCalls / totalSeconds / ideal, 3),
+                samples_ratio_to_direct = Math.Round(totalCalls / totalSeconds / directPerSecond, 3),
+                note = "bench server on 127.0.0.1 with fixed latency; in-memory synthetic corpus; ideal = C/L; direct = bare chat client at C in this run",
+            };
+        }
+        finally
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.SynthesisRuns.Where(r => runIds.Contains(r.Id)).ExecuteDeleteAsync(CancellationToken.None);
+            await db.LlmCalls.Where(c => c.EndpointId == endpoint.Id).ExecuteDeleteAsync(CancellationToken.None);
+            await db.ModelEndpoints.Where(e => e.Id == endpoint.Id).ExecuteDeleteAsync(CancellationToken.None);
+        }
+    }
+}

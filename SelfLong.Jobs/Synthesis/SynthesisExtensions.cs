@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SelfLong.Jobs.Endpoints;
+
+namespace SelfLong.Jobs.Synthesis;
+
+public static class SynthesisExtensions
+{
+    /// <summary>Model endpoints, the cached LLM client and the synthesis pipeline.</summary>
+    public static IServiceCollection AddSynthesis(this IServiceCollection services)
+    {
+        services.AddOptions<LlmRetryOptions>().BindConfiguration(LlmRetryOptions.Section);
+        services.AddSingleton<EndpointSecrets>();
+        services.AddSingleton<EndpointConcurrencyLimiter>();
+        services.AddSingleton<ChatClientFactory>();
+        services.AddSingleton<LlmClient>();
+        services.AddTransient<ModelEndpointService>();
+
+        services.AddTransient<InstructionGenerator>();
+        services.AddTransient<RelevantDocumentRetriever>();
+        services.AddTransient<ResponseGenerator>();
+        services.AddTransient<SampleSynthesizer>();
+        services.AddTransient<SynthesisModelFactory>();
+        services.AddTransient<SynthesisExecutor>();
+        services.AddTransient<SynthesisSampleJob>();
+        services.AddTransient<SynthesisRunService>();
+        services.AddTransient<SynthesisSampleReader>();
+        services.AddTransient<SynthesisExporter>();
+        services.AddTransient<SynthesisSampleQuery>();
+        services.TryAddTransient<ISampleJobQueue, HangfireSampleJobQueue>();
+        // The corpora feature registers the real names; this keeps pickers empty until then.
+        services.TryAddSingleton<ICorpusNames, NoCorpusNames>();
+        return services;
+    }
+}

@@ -1,0 +1,130 @@
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Endpoints;
+using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Synthesis;
+
+/// <summary>What a user asks for when starting a run (UI, REST API, command line).</summary>
+public sealed record NewSynthesisRun(
+    string Name, long CorpusId, long EndpointId, int SampleCount, int Seed = 1,
+    SynthesisSettings? Settings = null, PromptTemplates? Templates = null);
+
+public sealed record SynthesisProgress(int Completed, int Failed, int Rejected, long InputTokens, long TargetTokens);
+
+/// <summary>Creates runs and moves them through their states; the work itself is per-sample jobs.</summary>
+public sealed class SynthesisRunService(
+    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ITokenCounter tokens)
+{
+    public const int MaxSamples = 1_000_000;
+
+    public async Task<(SynthesisRun? Run, Dictionary<string, string[]> Errors)> CreateAsync(NewSynthesisRun request, CancellationToken ct = default)
+    {
+        var settings = request.Settings ?? new SynthesisSettings();
+        var templates = request.Templates ?? PromptTemplates.Default;
+        var errors = settings.Validate();
+        foreach (var (key, value) in templates.Validate()) errors[key] = value;
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200) errors["name"] = ["Give the run a name of 1 to 200 characters."];
+        if (request.SampleCount is < 1 or > MaxSamples) errors["sampleCount"] = [$"The sample count must be between 1 and {MaxSamples:N0}."];
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var endpoint = await db.ModelEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.Id == request.EndpointId, ct);
+        if (endpoint is null) errors["endpointId"] = ["Choose a model endpoint."];
+        else if (endpoint.Kind == ModelEndpointKind.LocalCheckpoint)
+            errors["endpointId"] = ["Local checkpoint endpoints are not available until a checkpoint is registered."];
+        if (errors.Count > 0) return (null, errors);
+
+        var run = new SynthesisRun
+        {
+            Name = request.Name.Trim(), CorpusId = request.CorpusId, EndpointId = endpoint!.Id,
+            GeneratorLabel = SynthesisModelFactory.LabelFor(endpoint), IsExtractive = endpoint.Kind == ModelEndpointKind.Extractive,
+            SampleCount = request.SampleCount, Seed = request.Seed,
+            SettingsJson = settings.ToJson(), TemplatesJson = templates.ToJson(), Tokenizer = tokens.Name,
+            Status = SynthesisRunStatus.Queued,
+        };
+        db.SynthesisRuns.Add(run);
+        await db.SaveChangesAsync(ct);
+        return (run, errors);
+    }
+
+    /// <summary>
+    /// Starts or resumes a run: enqueues every index without a completed sample (failed ones are
+    /// tried again). Calls already answered come from the cache, so resuming pays for nothing twice.
+    /// </summary>
+    public Task<bool> StartAsync(long runId, CancellationToken ct = default) => StartAsync(runId, queue, ct);
+
+    /// <summary>Starts or resumes a run with its sample jobs sent to <paramref name="target"/> (e.g. run in this process).</summary>
+    public async Task<bool> StartAsync(long runId, ISampleJobQueue target, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.SynthesisRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
+        // A Running run may be resumed too: after a worker was killed its lost jobs are enqueued again.
+        if (run is null || run.Status == SynthesisRunStatus.Cancelled) return false;
+        var done = await db.SynthesisSamples.Where(s => s.RunId == runId && s.Status == SampleStatus.Completed)
+            .Select(s => s.Index).ToListAsync(ct);
+        if (done.Count >= run.SampleCount) return false;
+        run.Status = SynthesisRunStatus.Running;
+        run.StartedAt ??= DateTimeOffset.UtcNow;
+        run.CompletedAt = null;
+        await db.SaveChangesAsync(ct);
+        var completed = done.ToHashSet();
+        for (var index = 0; index < run.SampleCount; index++)
+        {
+            if (!completed.Contains(index)) target.Enqueue(runId, index);
+        }
+        return true;
+    }
+
+    public Task<bool> PauseAsync(long runId, CancellationToken ct = default) =>
+        MoveAsync(runId, SynthesisRunStatus.Paused, [SynthesisRunStatus.Running, SynthesisRunStatus.Queued], ct);
+
+    public Task<bool> CancelAsync(long runId, CancellationToken ct = default) =>
+        MoveAsync(runId, SynthesisRunStatus.Cancelled, [SynthesisRunStatus.Running, SynthesisRunStatus.Queued, SynthesisRunStatus.Paused], ct);
+
+    private async Task<bool> MoveAsync(long runId, SynthesisRunStatus to, SynthesisRunStatus[] from, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SynthesisRuns.Where(r => r.Id == runId && from.Contains(r.Status))
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, to), ct) == 1;
+    }
+
+    public async Task<SynthesisRun?> FindAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SynthesisRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
+    }
+
+    public async Task<IReadOnlyList<SynthesisRun>> ListAsync(int take = 100, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SynthesisRuns.AsNoTracking().OrderByDescending(r => r.Id).Take(take).ToListAsync(ct);
+    }
+
+    public async Task<Dictionary<long, SynthesisProgress>> ProgressAsync(IReadOnlyCollection<long> runIds, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.SynthesisSamples.Where(s => runIds.Contains(s.RunId))
+            .GroupBy(s => s.RunId)
+            .Select(g => new
+            {
+                RunId = g.Key,
+                Completed = g.Count(s => s.Status == SampleStatus.Completed),
+                Failed = g.Count(s => s.Status == SampleStatus.Failed),
+                Rejected = g.Count(s => s.Rejected),
+                Input = g.Sum(s => (long)s.InputTokens),
+                Target = g.Sum(s => (long)s.TargetTokens),
+            })
+            .ToListAsync(ct);
+        return runIds.ToDictionary(id => id, id => rows.FirstOrDefault(r => r.RunId == id) is { } r
+            ? new SynthesisProgress(r.Completed, r.Failed, r.Rejected, r.Input, r.Target)
+            : new SynthesisProgress(0, 0, 0, 0, 0));
+    }
+
+    public async Task<bool> SetRejectedAsync(long sampleId, bool rejected, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SynthesisSamples.Where(s => s.Id == sampleId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Rejected, rejected), ct) == 1;
+    }
+}

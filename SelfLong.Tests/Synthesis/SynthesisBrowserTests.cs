@@ -1,0 +1,70 @@
+using Microsoft.Playwright;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Synthesis;
+
+public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser)
+{
+    private static ILocator Field(IPage page, string testId) =>
+        page.Locator($"[data-testid='{testId}'] input, input[data-testid='{testId}']").First;
+
+    [Fact]
+    public async Task NewRunDialog_ExtractiveRun_FinishesAndSampleInspectorWalksTheSteps()
+    {
+        var page = await browser.SignedInPageAsync(app);
+        await page.GotoAsync("/synthesis");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var name = $"browser run {Guid.NewGuid():N}"[..24];
+
+        await page.ClickAsync("[data-testid='new-run']");
+        await page.Locator(".mud-dialog").WaitForAsync();
+        await Field(page, "run-name").FillAsync(name);
+        await Field(page, "run-samples").FillAsync("3");
+        await Field(page, "run-samples").PressAsync("Tab");
+        await Field(page, "run-long-output").FillAsync("0");
+        await Field(page, "run-long-output").PressAsync("Tab");
+        await page.ClickAsync("[data-testid='start-run']");
+
+        var row = page.Locator("[data-testid='run-row']", new() { HasTextString = name });
+        await row.Locator("[data-testid='extractive-label']").WaitForAsync();
+        await Assertions.Expect(row.Locator("[data-testid='run-status']")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        await Assertions.Expect(row.Locator("[data-testid='run-done']")).ToHaveTextAsync("3");
+
+        await row.Locator("[data-testid='run-link']").ClickAsync();
+        await page.Locator("[data-testid='length-histogram']").WaitForAsync();
+        await page.Locator("[data-testid='sample-table'] tbody tr").First.ClickAsync();
+
+        await page.Locator("[data-testid='sample-heading']").WaitForAsync();
+        Assert.NotEmpty((await page.Locator("[data-testid='step-seed']").InnerTextAsync()).Trim());
+        Assert.NotEmpty((await page.Locator("[data-testid='step-instruction']").InnerTextAsync()).Trim());
+        Assert.NotEmpty((await page.Locator("[data-testid='step-response']").InnerTextAsync()).Trim());
+        await page.Locator("[data-testid='extractive-label']").WaitForAsync();
+        await page.ClickAsync("[data-testid='reject-sample']");
+        await page.Locator("[data-testid='rejected-chip']").WaitForAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task EndpointsTab_AddEndpointWithKey_KeyIsNotShownAndTestReportsFailure()
+    {
+        var page = await browser.SignedInPageAsync(app);
+        await page.GotoAsync("/synthesis");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var name = $"ui-{Guid.NewGuid():N}"[..16];
+
+        await page.ClickAsync(".mud-tab:has-text('Model endpoints')");
+        await Field(page, "endpoint-name").FillAsync(name);
+        await Field(page, "endpoint-model").FillAsync("m");
+        await Field(page, "endpoint-url").FillAsync("http://127.0.0.1:9/v1");
+        await Field(page, "endpoint-key").FillAsync("sk-ui-secret-77");
+        await page.ClickAsync("[data-testid='endpoint-create']");
+
+        var row = page.Locator("[data-testid='endpoint-row']", new() { HasTextString = name });
+        await row.WaitForAsync();
+        Assert.Contains("set (hidden)", await row.InnerTextAsync());
+        Assert.DoesNotContain("sk-ui-secret-77", await page.ContentAsync());
+        await row.Locator("[data-testid='test-endpoint']").ClickAsync();
+        await row.Locator("[data-testid='test-result']").WaitForAsync(new() { Timeout = 20_000 });
+        await page.Context.CloseAsync();
+    }
+}

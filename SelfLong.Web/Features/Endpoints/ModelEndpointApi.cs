@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using SelfLong.Data.Endpoints;
+using SelfLong.Jobs.Endpoints;
+
+namespace SelfLong.Web.Features.Endpoints;
+
+/// <summary>REST API for model endpoints. The API key is accepted, never returned.</summary>
+public static class ModelEndpointApi
+{
+    public sealed record ModelEndpointDto(long Id, string Name, string Kind, string? BaseUrl, string? Model, bool HasApiKey,
+        int ContextWindow, int MaxConcurrency, int TimeoutSeconds);
+
+    public static ModelEndpointDto ToDto(ModelEndpoint e) =>
+        new(e.Id, e.Name, e.Kind.ToString(), e.BaseUrl, e.Model, e.ProtectedApiKey is not null, e.ContextWindow, e.MaxConcurrency, e.TimeoutSeconds);
+
+    public static IEndpointRouteBuilder MapModelEndpointApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/endpoints").WithTags("Model endpoints");
+        group.MapGet("/", async (ModelEndpointService endpoints, CancellationToken ct) =>
+        {
+            await endpoints.EnsureExtractiveAsync(ct);
+            return TypedResults.Ok((await endpoints.ListAsync(ct)).Select(ToDto).ToList());
+        });
+        group.MapPost("/", async Task<Results<Created<ModelEndpointDto>, ValidationProblem>> (ModelEndpointInput input, ModelEndpointService endpoints, CancellationToken ct) =>
+        {
+            var (endpoint, errors) = await endpoints.CreateAsync(input, ct);
+            return endpoint is null ? TypedResults.ValidationProblem(errors) : TypedResults.Created($"/api/endpoints/{endpoint.Id}", ToDto(endpoint));
+        }).DisableAntiforgery();
+        group.MapPost("/{id:long}/test", async Task<Results<Ok<EndpointTestResult>, NotFound>> (long id, ModelEndpointService endpoints, CancellationToken ct) =>
+            await endpoints.FindAsync(id, ct) is { } endpoint ? TypedResults.Ok(await endpoints.TestAsync(endpoint, ct)) : TypedResults.NotFound())
+            .DisableAntiforgery();
+        return app;
+    }
+}
