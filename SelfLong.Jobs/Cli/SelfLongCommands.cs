@@ -11,5 +11,7 @@ public static class SelfLongCommands
         HostCommands.Migrate(),
         HostCommands.Admin(),
         HostCommands.Check(),
+        SelfLong.Jobs.Evaluation.EvaluationCommands.Eval(),
+        SelfLong.Jobs.Evaluation.EvaluationCommands.Bench(),
     ];
 }

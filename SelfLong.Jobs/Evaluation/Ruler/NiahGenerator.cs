@@ -64,7 +64,7 @@ internal sealed class NiahGenerator(RulerResources resources)
 
     private HaystackShape NoiseShape(string template, int room, IReadOnlyList<string> needles, IReadOnlyList<int> depths)
     {
-        double cost = resources.Tokenizer.CountTokens("\n" + Noise);
+        var cost = resources.NoiseLineCost;
         return new HaystackShape(n => template.Replace("{context}", LineContext(n, _ => Noise, needles, depths)),
             n => (long)Math.Ceiling(n * cost), cost, (int)(room / cost) + 1);
     }

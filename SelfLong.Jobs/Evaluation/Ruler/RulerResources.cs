@@ -12,6 +12,7 @@ public sealed class RulerResources
     private readonly long[] essayPrefix;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> wordCosts = new();
     private readonly List<long> numberPrefix = [0];
+    private readonly Lazy<double> noiseLineCost;
 
     private RulerResources(ITokenCounter tokenizer, IReadOnlyList<string> essay, string essayName, QaDataset? squad, QaDataset? hotpotQa)
     {
@@ -26,6 +27,8 @@ public sealed class RulerResources
         var costs = new int[essay.Count];
         Parallel.For(0, essay.Count, i => costs[i] = tokenizer.CountTokens(" " + essay[i]));
         for (var i = 0; i < essay.Count; i++) essayPrefix[i + 1] = essayPrefix[i] + costs[i];
+        noiseLineCost = new(() => (tokenizer.CountTokens(string.Join("\n", Enumerable.Repeat(NiahGenerator.Noise, 101)))
+            - tokenizer.CountTokens(NiahGenerator.Noise)) / 100.0);
         Words = EvaluationText.Adjectives.Concat(EvaluationText.Nouns).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
@@ -68,6 +71,12 @@ public sealed class RulerResources
             return numberPrefix[entries];
         }
     }
+
+    /// <summary>
+    /// Tokens one more line of RULER's noise adds; measured on 100 joined lines, because a tokenizer
+    /// may merge the line break with the full stop before it.
+    /// </summary>
+    public double NoiseLineCost => noiseLineCost.Value;
 
     public double EssayTokensPerSentence => essayPrefix[^1] / (double)EssaySentences.Count;
 }

@@ -30,7 +30,7 @@ internal sealed class VariableTrackingGenerator(RulerResources resources)
         var exampleQuestion = Fill(Template, "12345");
         var exampleAnswer = " " + Fill(AnswerPrefixTemplate, "12345") + " " + string.Join(" ", exampleVars);
         Func<int, string> exampleBuild = n => exampleQuestion.Replace("{context}", Context(n, exampleChain, examplePositions)) + exampleAnswer;
-        double noiseCost = resources.Tokenizer.CountTokens(Noise + "\n");
+        var noiseCost = resources.NoiseLineCost;
         var exampleOverhead = resources.Tokenizer.CountTokens(exampleBuild(0));
         var example = exampleBuild(Math.Max(0, (int)((ExampleTokens - exampleOverhead) / noiseCost)));
 

@@ -1,0 +1,21 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace SelfLong.Jobs.Evaluation;
+
+/// <summary>Evaluation verbs: `eval niah`, `eval ruler`, and `bench eval`.</summary>
+public static partial class EvaluationCommands
+{
+    public static Command Bench()
+    {
+        var eval = new Command("eval", "Time RULER generation and print one JSON object.");
+        eval.SetAction(_ =>
+        {
+            Console.WriteLine(JsonSerializer.Serialize(EvaluationBench.Run()));
+            return 0;
+        });
+        var bench = new Command("bench", "Benchmarks that print one JSON object.");
+        bench.Subcommands.Add(eval);
+        return bench;
+    }
+}
