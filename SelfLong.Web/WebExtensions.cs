@@ -41,6 +41,7 @@ public static class WebExtensions
             .AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
 
         services.AddScoped<OverviewStatistics>();
+        services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }
@@ -66,6 +67,7 @@ public static class WebExtensions
         app.MapOpenApi("/api/openapi/{documentName}.json");
         app.MapAccountEndpoints();
         app.MapJobEndpoints();
+        SelfLong.Web.Features.Evaluation.EvaluationEndpoints.MapEvaluationEndpoints(app);
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],
