@@ -66,7 +66,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         await SetTotalAsync(run.Id, done.Count + todo.Count, ct);
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (cell, token) =>
         {
-            var prompt = prompts.Build(cell.Length, cell.Depth, settings);
+            var prompt = prompts.Build(cell.Length, cell.Depth, settings, target.TemplateTokens);
             var watch = Stopwatch.StartNew();
             var response = await target.GenerateAsync(prompt.Prompt, prompt.AnswerPrefix, settings.MaxNewTokens, token);
             var score = judge is null
@@ -95,7 +95,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         await SetTotalAsync(run.Id, done.Count + todo.Count, ct);
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (item, token) =>
         {
-            var sample = generator.Generate(item.Task, item.Length, item.Index, settings.Seed);
+            var sample = generator.Generate(item.Task, item.Length, item.Index, settings.Seed, target.TemplateTokens);
             var watch = Stopwatch.StartNew();
             var prediction = await target.GenerateAsync(sample.Input, sample.AnswerPrefix, item.Task.TokensToGenerate, token);
             watch.Stop();

@@ -16,11 +16,12 @@ public sealed class NiahPrompt(RulerResources haystack)
     public const string AnswerPrefix = "Answer:";
 
     /// <param name="contextLength">Prompt tokens plus new tokens stay within this.</param>
-    public NiahPromptText Build(int contextLength, int depthPercent, NiahSettings settings)
+    /// <param name="reservedTokens">Tokens the target's chat template adds.</param>
+    public NiahPromptText Build(int contextLength, int depthPercent, NiahSettings settings, int reservedTokens = 0)
     {
         Func<string, int> countTokens = haystack.Tokenizer.CountTokens;
         var frame = Frame.Replace("{question}", settings.Question);
-        var budget = contextLength - settings.MaxNewTokens - countTokens(AnswerPrefix);
+        var budget = contextLength - settings.MaxNewTokens - countTokens(AnswerPrefix) - reservedTokens;
         string BuildWith(int sentences) => frame.Replace("{context}", Context(sentences, depthPercent, settings.Needle));
         var overhead = countTokens(BuildWith(0));
         if (overhead > budget)

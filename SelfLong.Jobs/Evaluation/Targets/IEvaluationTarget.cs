@@ -14,6 +14,9 @@ public interface IEvaluationTarget : IDisposable
 
     int CountTokens(string text);
 
+    /// <summary>Tokens the target adds around a prompt (its chat template); prompts are sized to leave room for them.</summary>
+    int TemplateTokens => 0;
+
     /// <summary>
     /// Greedy generation. <paramref name="prompt"/> is the user turn; <paramref name="answerPrefix"/>
     /// starts the answer (RULER puts it after the chat template).

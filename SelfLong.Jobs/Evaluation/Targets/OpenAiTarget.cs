@@ -18,6 +18,12 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
     public string TokenizerName => tokenizer.Name;
     public int CountTokens(string text) => tokenizer.CountTokens(text);
 
+    /// <summary>What the chat template adds (completions); a chat server's own template is unknown here, so a small allowance.</summary>
+    public int TemplateTokens => options.Chat ? ChatAllowance : tokenizer.CountTokens(ChatTemplates.Apply(options.ChatTemplate, "", ""));
+
+    /// <summary>Tokens a typical chat template adds around one user turn.</summary>
+    public const int ChatAllowance = 16;
+
     public string Describe() => options.Chat
         ? $"chat completions at {options.BaseUrl}, model {options.Model}"
         : $"completions at {options.BaseUrl}, model {options.Model}, chat template {options.ChatTemplate}";
