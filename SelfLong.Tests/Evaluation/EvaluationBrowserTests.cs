@@ -45,4 +45,34 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         Assert.True(await page.Locator("[data-testid=disagreements] tbody tr").CountAsync() >= 1);
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task NewEvaluationForm_BadUrlShowsError_ThenValidRunOpensItsHeatmap()
+    {
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => "Eat a sandwich and sit in Dolores Park on a sunny day.";
+        var name = $"form-{Guid.NewGuid():N}";
+        var page = await browser.SignedInPageAsync(app);
+        await page.GotoAsync("/evaluation");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.ClickAsync("[data-testid=new-evaluation]");
+        var form = page.Locator("[data-testid=new-evaluation-form]");
+        await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await form.GetByLabel("Base URL (…/v1)").FillAsync("not a url");
+        await form.GetByLabel("Model").FillAsync("test-model");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await page.Locator("[data-testid=form-error]").WaitForAsync();
+        Assert.Contains("not an absolute URL", await page.Locator("[data-testid=form-error]").InnerTextAsync());
+
+        await form.GetByLabel("Base URL (…/v1)").FillAsync(server.V1);
+        await form.GetByLabel("Max length (tokens)").FillAsync("2000");
+        await form.GetByLabel("Context lengths (empty: 10 evenly spaced from 1k)").FillAsync("1000, 2000");
+        await form.GetByLabel("Depths %").FillAsync("0, 100");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
+        await page.Locator("[data-testid=run-status]:has-text('Succeeded')").WaitForAsync();
+        await page.Locator("[data-testid=heatmap-title]:has-text('mean score 1.000')").WaitForAsync();
+        Assert.Equal(4, await page.Locator("[data-testid=niah-heatmap] rect[data-cell]").CountAsync());
+        await page.Context.CloseAsync();
+    }
 }
