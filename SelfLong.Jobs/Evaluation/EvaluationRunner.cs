@@ -17,7 +17,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// finishes. Stops early when the run's cancel flag is set; what was stored stays.
 /// </summary>
 public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
-    IDataProtectionProvider protection, ILogger<EvaluationRunner> logger)
+    IDataProtectionProvider protection, IEnumerable<IHaystackSource> haystacks, ILogger<EvaluationRunner> logger)
 {
     /// <summary>Requests in flight at once against the target.</summary>
     public int Concurrency { get; set; } = 4;
@@ -52,7 +52,8 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
     private async Task RunNiahAsync(EvaluationRun run, IEvaluationTarget target, CancellationToken ct)
     {
         var settings = EvaluationJson.Read<NiahSettings>(run.SettingsJson);
-        var prompts = new NiahPrompt(RulerResources.Create(new TargetTokenCounter(target)));
+        var (essay, essayName) = await HaystackAsync(settings.HaystackCorpusId, ct);
+        var prompts = new NiahPrompt(RulerResources.Create(new TargetTokenCounter(target), essay, essayName));
         using var judge = settings.Scoring == NiahScoring.Judge ? Judge(settings) : null;
         HashSet<(int, int)> done;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -84,7 +85,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
     private async Task RunRulerAsync(EvaluationRun run, IEvaluationTarget target, CancellationToken ct)
     {
         var settings = EvaluationJson.Read<RulerSettings>(run.SettingsJson);
-        var generator = new RulerGenerator(await ResourcesAsync(target, ct));
+        var generator = new RulerGenerator(await ResourcesAsync(target, settings.HaystackCorpusId, ct));
         HashSet<(string, int, int)> done;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -120,8 +121,9 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         select (task, length, index);
 
     /// <summary>Haystack and QA data sets in the target's tokens; QA sets are the latest uploads.</summary>
-    public async Task<RulerResources> ResourcesAsync(IEvaluationTarget target, CancellationToken ct)
+    public async Task<RulerResources> ResourcesAsync(IEvaluationTarget target, long? haystackCorpusId, CancellationToken ct)
     {
+        var (essay, essayName) = await HaystackAsync(haystackCorpusId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         async Task<QaDataset?> Load(string kind, QaDatasetKind parsed)
         {
@@ -130,8 +132,19 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             using var gzip = new GZipStream(new MemoryStream(file.CompressedJson), CompressionMode.Decompress);
             return QaDataset.Parse(parsed, gzip);
         }
-        return RulerResources.Create(new TargetTokenCounter(target),
+        return RulerResources.Create(new TargetTokenCounter(target), essay, essayName,
             squad: await Load(QaDatasetKinds.Squad, QaDatasetKind.Squad), hotpotQa: await Load(QaDatasetKinds.HotpotQa, QaDatasetKind.HotpotQa));
+    }
+
+    /// <summary>The corpus's sentences when a corpus haystack was chosen; null for the bundled prose.</summary>
+    private async Task<(IReadOnlyList<string>? Sentences, string? Name)> HaystackAsync(long? corpusId, CancellationToken ct)
+    {
+        if (corpusId is not { } id) return (null, null);
+        var source = haystacks.FirstOrDefault()
+            ?? throw new InvalidOperationException("This build cannot read a corpus as a haystack; choose the bundled prose.");
+        var (name, sentences) = await source.LoadAsync(id, ct);
+        if (sentences.Count == 0) throw new InvalidOperationException($"Corpus {name} has no text to use as a haystack.");
+        return (sentences, name);
     }
 
     private OpenAiTarget Judge(NiahSettings settings)

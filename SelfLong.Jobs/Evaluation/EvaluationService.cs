@@ -18,6 +18,7 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
     public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default)
     {
         if (settings.Lengths.Count == 0) settings = settings with { Lengths = NiahSettings.EvenLengths(target.MaxLength) };
+        if (settings.HaystackCorpusId is { } niahCorpus) settings = settings with { Haystack = $"corpus #{niahCorpus}" };
         if (settings.Lengths.Any(l => l < 200)) throw new ArgumentException("Context lengths must be at least 200 tokens.");
         if (settings.Depths.Any(d => d is < 0 or > 100)) throw new ArgumentException("Depths are percentages from 0 to 100.");
         if (string.IsNullOrWhiteSpace(settings.Needle) || string.IsNullOrWhiteSpace(settings.Question) || string.IsNullOrWhiteSpace(settings.Answer))
@@ -31,6 +32,7 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
     public Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default)
     {
         foreach (var task in settings.Tasks) RulerTask.Find(task);
+        if (settings.HaystackCorpusId is { } rulerCorpus) settings = settings with { Haystack = $"corpus #{rulerCorpus}" };
         if (settings.Samples < 1) throw new ArgumentException("Samples per task must be at least 1.");
         if (settings.Lengths.Count == 0 || settings.Lengths.Any(l => l < 1024)) throw new ArgumentException("RULER lengths must be at least 1024 tokens.");
         return CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),

@@ -10,6 +10,8 @@ public sealed record RulerSettings
     public int Samples { get; init; } = RulerTask.DefaultSamples;
     public int Seed { get; init; } = 42;
     public string Haystack { get; init; } = EvaluationText.BundledProseName;
+    /// <summary>A corpus whose prose is the essay haystack; null for the bundled prose.</summary>
+    public long? HaystackCorpusId { get; init; }
 }
 
 /// <summary>How a run reaches its target; the API key is given in plain text here and stored protected.</summary>

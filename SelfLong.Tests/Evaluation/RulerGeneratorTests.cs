@@ -9,7 +9,7 @@ public sealed partial class RulerGeneratorTests
     {
         var data = new TheoryData<string, int>();
         foreach (var task in RulerTask.All)
-            foreach (var length in new[] { 4096, 16384 })
+            foreach (var length in RulerTask.DefaultLengths)
                 data.Add(task.Name, length);
         return data;
     }
@@ -35,7 +35,7 @@ public sealed partial class RulerGeneratorTests
     [MemberData(nameof(TasksAndLengths))]
     public void Generate_SameSeedAndIndex_SameSample(string name, int length)
     {
-        if (length > 4096) return;
+        if (length > 8192) return;
         var task = RulerTask.Find(name);
         var a = RulerFixtures.Generator.Generate(task, length, index: 11, seed: 5);
         var b = RulerFixtures.Generator.Generate(task, length, index: 11, seed: 5);

@@ -24,6 +24,8 @@ public sealed record NiahSettings
     public NiahScoring Scoring { get; init; } = NiahScoring.Recall;
     public int MaxNewTokens { get; init; } = 50;
     public string Haystack { get; init; } = EvaluationText.BundledProseName;
+    /// <summary>A corpus whose prose is the haystack; null for the bundled prose.</summary>
+    public long? HaystackCorpusId { get; init; }
     /// <summary>The judge endpoint when <see cref="Scoring"/> is Judge (its key is stored protected beside it).</summary>
     public string? JudgeBaseUrl { get; init; }
     public string? JudgeModel { get; init; }
