@@ -103,6 +103,30 @@ public sealed class NiahTests(AppFixture app)
         Assert.InRange(server.RequestCount, 25, 25 + 4);
     }
 
+    [Fact]
+    public async Task NiahRun_JudgeScoring_StoresJudgeScoreOverTen()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        await using var judge = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => "Probably a sandwich in the park.";
+        judge.RequiredApiKey = "judge-secret";
+        judge.ChatResponder = messages => messages[^1].Content.Contains("Probably a sandwich in the park.") ? "7" : "1";
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateNiahAsync($"judge-{Guid.NewGuid():N}", Target(server, 4000), new NiahSettings
+        {
+            Lengths = [1000], Depths = [0, 100], Scoring = NiahScoring.Judge,
+            JudgeBaseUrl = judge.V1, JudgeModel = "judge-model", ProtectedJudgeApiKey = evaluations.ProtectApiKey("judge-secret"),
+        }, ct);
+
+        run = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        var cells = await evaluations.NiahCellsAsync(run.Id, ct);
+        Assert.Equal(2, cells.Count);
+        Assert.All(cells, c => Assert.Equal(0.7, c.Score, 6));
+        Assert.Equal(2, judge.RequestCount);
+        Assert.DoesNotContain("judge-secret", run.SettingsJson);
+    }
+
     /// <summary>Full answer when the needle is in the first half of the book, a partial one at the very end, none otherwise.</summary>
     private static string ScriptedByDepth(string prompt)
     {
