@@ -10,7 +10,7 @@ public static class LineChartSvg
 
     public static string Render(IReadOnlyList<(string Name, IReadOnlyList<(int Length, double Score)> Points)> series)
     {
-        const int width = 560, height = 300, left = 50, right = 160, top = 20, bottom = 40;
+        const int width = 560, height = 300, left = 56, right = 160, top = 20, bottom = 40;
         var lengths = series.SelectMany(s => s.Points.Select(p => p.Length)).Distinct().Order().ToList();
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\" data-testid=\"ruler-chart\">"));
@@ -24,6 +24,8 @@ public static class LineChartSvg
         svg.Append(Invariant($"<line x1=\"{left}\" x2=\"{left + plotW}\" y1=\"{Y(85.6):0.#}\" y2=\"{Y(85.6):0.#}\" stroke=\"#9e9e9e\" stroke-dasharray=\"4,3\"><title>85.6: effective-length threshold</title></line>"));
         foreach (var length in lengths)
             svg.Append(Invariant($"<text x=\"{X(length):0.#}\" y=\"{height - bottom + 16}\" text-anchor=\"middle\">{length / 1024}k</text>"));
+        svg.Append(Invariant($"<text x=\"{left + plotW / 2:0.#}\" y=\"{height - 6}\" text-anchor=\"middle\">Length (tokens)</text>"));
+        svg.Append(Invariant($"<text x=\"12\" y=\"{top + plotH / 2:0.#}\" text-anchor=\"middle\" transform=\"rotate(-90 12 {top + plotH / 2:0.#})\">RULER average</text>"));
         for (var i = 0; i < series.Count; i++)
         {
             var color = Palette[i % Palette.Length];
