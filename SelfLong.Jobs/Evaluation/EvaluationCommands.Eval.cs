@@ -116,7 +116,7 @@ public static partial class EvaluationCommands
         Console.Error.WriteLine();
         await host.StopAsync(ct);
         object result = run.Kind == EvaluationKind.Niah
-            ? new { run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(), run.Message }
+            ? new { run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(), message = run.Message }
             : await RulerResultAsync(service, run, ct);
         Console.WriteLine(JsonSerializer.Serialize(result));
         return run.Status == EvaluationStatus.Succeeded ? 0 : 1;
@@ -129,7 +129,7 @@ public static partial class EvaluationCommands
         {
             run = run.Id, status = run.Status.ToString(), lengths = summary.Lengths, average = summary.AverageByLength,
             wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
-            effective_length = summary.EffectiveLength, coverage = summary.Coverage, run.Message,
+            effective_length = summary.EffectiveLength, coverage = summary.Coverage, message = run.Message,
         };
     }
 

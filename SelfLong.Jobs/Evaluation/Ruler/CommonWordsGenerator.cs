@@ -28,6 +28,8 @@ internal sealed class CommonWordsGenerator(RulerResources resources)
         var example = Template.Replace("{context}", Numbered(List(exampleList, exampleCommon, exampleUncommon, new Random(random.Next())))) +
             " " + AnswerPrefix + " " + string.Join(" ", exampleList.Take(CommonWords).Select((w, i) => $"{i + 1}. {w}"));
         var shuffleSeed = random.Next();
+        // The word list (about 11.9k words) caps the list: beyond roughly 200k tokens a cwe sample stays
+        // shorter than its length (RULER's own generator fails there, asking for more words than it has).
         var available = words.Length - exampleWords;
 
         Func<int, string> build = n =>

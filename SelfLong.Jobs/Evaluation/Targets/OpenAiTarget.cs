@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using SelfLong.Jobs.Text;
 
@@ -49,7 +50,11 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
         var path = options.Chat ? "chat/completions" : "completions";
         for (var attempt = 1; ; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.BaseUrl.TrimEnd('/')}/{path}") { Content = JsonContent.Create(body) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.BaseUrl.TrimEnd('/')}/{path}") 
+            {
+                // A sized body rather than chunked: some small inference servers do not read chunked requests.
+                Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
             if (!string.IsNullOrEmpty(options.ApiKey)) request.Headers.Authorization = new("Bearer", options.ApiKey);
             using var response = await http.SendAsync(request, ct);
             var retryable = response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
