@@ -31,6 +31,11 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         }
         if (run.Imported) throw new InvalidOperationException("An imported run has no target to run.");
         using var target = targets.Create(run);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Record whose tokens the lengths were measured in (a checkpoint's own tokenizer, or cl100k_base).
+            await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Tokenizer, target.TokenizerName), ct);
+        }
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchCancelAsync(runId, cancel);
         try
