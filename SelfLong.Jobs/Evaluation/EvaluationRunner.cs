@@ -19,8 +19,10 @@ namespace SelfLong.Jobs.Evaluation;
 public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
     IDataProtectionProvider protection, IEnumerable<IHaystackSource> haystacks, ILogger<EvaluationRunner> logger)
 {
-    /// <summary>Requests in flight at once against the target.</summary>
+    /// <summary>Requests in flight at once against an endpoint; a local checkpoint generates one at a time.</summary>
     public int Concurrency { get; set; } = 4;
+
+    private int concurrency = 4;
 
     public async Task RunAsync(long runId, CancellationToken ct)
     {
@@ -31,6 +33,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         }
         if (run.Imported) throw new InvalidOperationException("An imported run has no target to run.");
         using var target = targets.Create(run);
+        concurrency = run.TargetKind == EvaluationTargetKind.LocalCheckpoint ? 1 : Concurrency;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             // Record whose tokens the lengths were measured in (a checkpoint's own tokenizer, or cl100k_base).
@@ -70,7 +73,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             .SelectMany(l => settings.Depths.Select(d => (Length: l, Depth: d)))
             .Where(c => !done.Contains((c.Length, c.Depth))).ToList();
         await SetTotalAsync(run.Id, done.Count + todo.Count, ct);
-        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (cell, token) =>
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (cell, token) =>
         {
             var prompt = prompts.Build(cell.Length, cell.Depth, settings, target.TemplateTokens);
             var watch = Stopwatch.StartNew();
@@ -99,7 +102,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         }
         var todo = Items(settings, run.MaxLength, generator).Where(i => !done.Contains((i.Task.Name, i.Length, i.Index))).ToList();
         await SetTotalAsync(run.Id, done.Count + todo.Count, ct);
-        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (item, token) =>
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (item, token) =>
         {
             var sample = generator.Generate(item.Task, item.Length, item.Index, settings.Seed, target.TemplateTokens);
             var watch = Stopwatch.StartNew();

@@ -68,24 +68,14 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
             {
                 throw new ArgumentException($"Line {lineNumber} is not a JSON object.");
             }
-            var rowTask = row["task"]?.GetValue<string>() ?? task
-                ?? throw new ArgumentException($"Line {lineNumber} has no \"task\"; give the task name for this file.");
-            var metric = RulerTask.All.FirstOrDefault(t => t.Name == rowTask)?.Metric
-                ?? (rowTask.StartsWith("qa", StringComparison.Ordinal) ? RulerMetric.StringMatchPart : RulerMetric.StringMatchAll);
-            var rowLength = row["max_length"]?.GetValue<int>() ?? length
-                ?? throw new ArgumentException($"Line {lineNumber} has no \"max_length\"; give the length this file was generated at.");
-            var outputs = row["outputs"] is JsonArray array ? array.Select(o => o?.ToString() ?? "").ToList()
-                : throw new ArgumentException($"Line {lineNumber} has no \"outputs\" list.");
-            var prediction = (row["prediction"] ?? row["pred"])?.GetValue<string>()
-                ?? throw new ArgumentException($"Line {lineNumber} has no \"pred\" or \"prediction\".");
-            var input = row["input"]?.GetValue<string>();
-            rows.Add(new RulerSampleResult
+            try
             {
-                Task = rowTask, Length = rowLength, Index = row["index"]?.GetValue<int>() ?? lineNumber - 1,
-                Outputs = outputs, Prediction = prediction, Score = RulerMetrics.Score(metric, prediction, outputs),
-                PromptHash = input is null ? "" : EvaluationJson.Hash(input), PromptTokens = row["length"]?.GetValue<int>() ?? 0,
-                AnswerPrefix = row["answer_prefix"]?.GetValue<string>() ?? "",
-            });
+                rows.Add(Row(row, lineNumber, task, length));
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw new ArgumentException($"Line {lineNumber}: a field has the wrong type ({e.Message}).");
+            }
         }
         if (rows.Count == 0) throw new ArgumentException("The file has no prediction rows.");
         var duplicate = rows.GroupBy(r => (r.Task, r.Length, r.Index)).FirstOrDefault(g => g.Count() > 1);
@@ -108,6 +98,27 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
         db.EvaluationRuns.Add(run);
         await db.SaveChangesAsync(ct);
         return run;
+    }
+    private static RulerSampleResult Row(JsonObject row, int lineNumber, string? task, int? length)
+    {
+        var rowTask = row["task"]?.GetValue<string>() ?? task
+            ?? throw new ArgumentException($"Line {lineNumber} has no \"task\"; give the task name for this file.");
+        var metric = RulerTask.All.FirstOrDefault(t => t.Name == rowTask)?.Metric
+            ?? (rowTask.StartsWith("qa", StringComparison.Ordinal) ? RulerMetric.StringMatchPart : RulerMetric.StringMatchAll);
+        var rowLength = row["max_length"]?.GetValue<int>() ?? length
+            ?? throw new ArgumentException($"Line {lineNumber} has no \"max_length\"; give the length this file was generated at.");
+        var outputs = row["outputs"] is JsonArray array ? array.Select(o => o?.ToString() ?? "").ToList()
+            : throw new ArgumentException($"Line {lineNumber} has no \"outputs\" list.");
+        var prediction = (row["prediction"] ?? row["pred"])?.GetValue<string>()
+            ?? throw new ArgumentException($"Line {lineNumber} has no \"pred\" or \"prediction\".");
+        var input = row["input"]?.GetValue<string>();
+        return new RulerSampleResult
+        {
+            Task = rowTask, Length = rowLength, Index = row["index"]?.GetValue<int>() ?? lineNumber - 1,
+            Outputs = outputs, Prediction = prediction, Score = RulerMetrics.Score(metric, prediction, outputs),
+            PromptHash = input is null ? "" : EvaluationJson.Hash(input), PromptTokens = row["length"]?.GetValue<int>() ?? 0,
+            AnswerPrefix = row["answer_prefix"]?.GetValue<string>() ?? "",
+        };
     }
 }
 

@@ -60,6 +60,17 @@ public sealed class RulerImportTests(AppFixture app)
     }
 
     [Fact]
+    public async Task ImportRulerPredictions_FieldOfWrongType_SaysWhichLine()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var predictions = app.Services.GetRequiredService<RulerPredictions>();
+        var jsonl = "{\"index\": 0, \"pred\": \"a\", \"outputs\": [\"a\"]}\n{\"index\": \"one\", \"pred\": \"a\", \"outputs\": [\"a\"]}";
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            predictions.ImportAsync($"typed-{Guid.NewGuid():N}", new MemoryStream(Encoding.UTF8.GetBytes(jsonl)), "cwe", 4096, ct));
+        Assert.StartsWith("Line 2:", error.Message);
+    }
+
+    [Fact]
     public async Task Export_Anonymous_Returns401()
     {
         using var client = app.CreateClient();
