@@ -43,6 +43,7 @@ public static class WebExtensions
             .AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
 
         services.AddScoped<OverviewStatistics>();
+        services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }
@@ -70,6 +71,7 @@ public static class WebExtensions
         app.MapJobEndpoints();
         app.MapModelEndpointApi();
         app.MapSynthesisApi();
+        SelfLong.Web.Features.Evaluation.EvaluationEndpoints.MapEvaluationEndpoints(app);
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],

@@ -14,6 +14,7 @@ public static class SelfLongCommands
         Training.TrainingCommands.Train(),
         Training.TrainingCommands.PerplexityCommand(),
         Synthesis.SynthesisCommands.Synthesize(),
+        Evaluation.EvaluationCommands.Eval(),
         Bench(),
     ];
 
@@ -23,5 +24,6 @@ public static class SelfLongCommands
         {
             Synthesis.SynthesisBench.Command(),
             Training.TrainingCommands.BenchTrain(),
+            Evaluation.EvaluationCommands.BenchEval(),
         };
 }

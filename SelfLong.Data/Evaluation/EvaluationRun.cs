@@ -1,0 +1,60 @@
+namespace SelfLong.Data.Evaluation;
+
+public enum EvaluationKind { Niah, Ruler }
+
+public enum EvaluationStatus { Queued, Running, Succeeded, Failed, Cancelled }
+
+/// <summary>What is evaluated: an OpenAI-compatible endpoint or a local checkpoint.</summary>
+public enum EvaluationTargetKind
+{
+    /// <summary>/v1/completions with the chat template applied by SelfLong, as RULER does.</summary>
+    OpenAiCompletions,
+    /// <summary>/v1/chat/completions; the server applies its own template.</summary>
+    OpenAiChat,
+    /// <summary>A TorchSharp checkpoint folder loaded in process.</summary>
+    LocalCheckpoint,
+}
+
+/// <summary>
+/// One evaluation of one target: a NIAH grid or a RULER set. Its cells or samples are stored as
+/// they finish, so a cancelled or failed run resumes where it stopped.
+/// </summary>
+public sealed class EvaluationRun
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public EvaluationKind Kind { get; set; }
+    public EvaluationStatus Status { get; set; }
+
+    public EvaluationTargetKind TargetKind { get; set; }
+    /// <summary>Base URL of an endpoint, or the folder of a local checkpoint.</summary>
+    public string? TargetLocation { get; set; }
+    public string? Model { get; set; }
+    /// <summary>API key protected with ASP.NET Core Data Protection; never shown, logged or exported.</summary>
+    public string? ProtectedApiKey { get; set; }
+    /// <summary>Chat template SelfLong applies for completions targets ("llama-3", "chatml", "none").</summary>
+    public string ChatTemplate { get; set; } = "none";
+    public string Tokenizer { get; set; } = "cl100k_base";
+    /// <summary>The target's maximum supported length in tokens; longer cells are not run.</summary>
+    public int MaxLength { get; set; }
+    /// <summary>Length the checkpoint was trained at (dashed line on the heatmap).</summary>
+    public int? TrainingLength { get; set; }
+
+    /// <summary>The run's NIAH or RULER settings as JSON (lengths, depths, needle, tasks, seed ...).</summary>
+    public string SettingsJson { get; set; } = "{}";
+
+    public int TotalItems { get; set; }
+    public int DoneItems { get; set; }
+    public bool CancelRequested { get; set; }
+    /// <summary>Results came from an imported prediction file, not from running a target.</summary>
+    public bool Imported { get; set; }
+    public string? Message { get; set; }
+    public string? HangfireJobId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public List<NiahCell> NiahCells { get; set; } = [];
+    public List<RulerSampleResult> RulerSamples { get; set; } = [];
+}

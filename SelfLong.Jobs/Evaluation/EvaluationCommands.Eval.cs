@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SelfLong.Data;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Cli;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Hosting;
+
+namespace SelfLong.Jobs.Evaluation;
+
+public static partial class EvaluationCommands
+{
+    /// <summary>`eval niah` and `eval ruler`: create a run on the evaluation queue; with --wait, work it here and print the result.</summary>
+    public static Command Eval()
+    {
+        var eval = new Command("eval", "Evaluate an OpenAI-compatible endpoint: needle in a haystack or RULER.");
+        eval.Subcommands.Add(Niah());
+        eval.Subcommands.Add(Ruler());
+        return eval;
+    }
+
+    private sealed record TargetOptions(Option<string> Url, Option<string> Model, Option<bool> Chat, Option<string> Template,
+        Option<int> MaxLength, Option<int?> TrainingLength, Option<string?> Name, Option<bool> Wait, Option<string?> Lengths);
+
+    private static TargetOptions Common(Command command)
+    {
+        var options = new TargetOptions(
+            new("--url") { Description = "Base URL of the OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.", Required = true },
+            new("--model") { Description = "Model name the endpoint serves.", Required = true },
+            new("--chat") { Description = "Use /chat/completions instead of /completions with SelfLong's chat template." },
+            new("--template") { Description = "Chat template for completions: none, llama-3, chatml.", DefaultValueFactory = _ => "llama-3" },
+            new("--max-length") { Description = "The target's maximum length in tokens; longer cells are not run.", DefaultValueFactory = _ => 131072 },
+            new("--training-length") { Description = "Training length, drawn as a dashed line on the heatmap." },
+            new("--name") { Description = "Run name (default: the model and the date)." },
+            new("--wait") { Description = "Work the run in this process and print the result (otherwise a worker or the web app runs it)." },
+            new("--lengths") { Description = "Comma-separated lengths in tokens (k suffix allowed)." });
+        foreach (var option in new Option[] { options.Url, options.Model, options.Chat, options.Template, options.MaxLength, options.TrainingLength, options.Name, options.Wait, options.Lengths })
+            command.Options.Add(option);
+        return options;
+    }
+
+    private static Command Niah()
+    {
+        var command = new Command("niah", "Needle in a haystack (Fu et al. defaults: 10 depths, recall of the answer's words).");
+        var o = Common(command);
+        var depths = new Option<string?>("--depths") { Description = "Comma-separated depth percentages." };
+        var needle = new Option<string?>("--needle") { Description = "Needle sentence." };
+        var question = new Option<string?>("--question") { Description = "Question asked after the haystack." };
+        var answer = new Option<string?>("--answer") { Description = "Answer whose words recall is scored on." };
+        command.Options.Add(depths); command.Options.Add(needle); command.Options.Add(question); command.Options.Add(answer);
+        command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
+        {
+            var settings = new NiahSettings
+            {
+                Lengths = Numbers(parse.GetValue(o.Lengths)) ?? [],
+                Depths = Numbers(parse.GetValue(depths)) ?? NiahSettings.DefaultDepths,
+                Needle = parse.GetValue(needle) ?? NiahSettings.FuNeedle,
+                Question = parse.GetValue(question) ?? NiahSettings.FuQuestion,
+                Answer = parse.GetValue(answer) ?? NiahSettings.FuAnswer,
+            };
+            return await service.CreateNiahAsync(name, target, settings, ct);
+        }, ct));
+        return command;
+    }
+
+    private static Command Ruler()
+    {
+        var command = new Command("ruler", "RULER: 13 tasks (qa_1/qa_2 when their data sets are uploaded), string_match_all / string_match_part.");
+        var o = Common(command);
+        var samples = new Option<int>("--samples") { Description = "Samples per task and length.", DefaultValueFactory = _ => 500 };
+        var seed = new Option<int>("--seed") { Description = "Seed; same seed, same samples.", DefaultValueFactory = _ => 42 };
+        var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names (default: all)." };
+        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks);
+        command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
+        {
+            var settings = new RulerSettings { Samples = parse.GetValue(samples), Seed = parse.GetValue(seed) };
+            if (Numbers(parse.GetValue(o.Lengths)) is { } lengths) settings = settings with { Lengths = lengths };
+            if (parse.GetValue(tasks) is { } names) settings = settings with { Tasks = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+            return await service.CreateRulerAsync(name, target, settings, ct);
+        }, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, TargetOptions o,
+        Func<EvaluationService, EvaluationTargetRequest, string, Task<EvaluationRun>> create, CancellationToken ct)
+    {
+        var wait = parse.GetValue(o.Wait);
+        using var host = CliHost.Build(wait ? [JobQueues.Evaluation] : null, runServer: wait);
+        await host.Services.MigrateSelfLongDatabaseAsync(ct);
+        var service = host.Services.GetRequiredService<EvaluationService>();
+        var target = new EvaluationTargetRequest(parse.GetValue(o.Chat) ? EvaluationTargetKind.OpenAiChat : EvaluationTargetKind.OpenAiCompletions,
+            parse.GetValue(o.Url)!, parse.GetValue(o.Model)!, Environment.GetEnvironmentVariable("SELFLONG_EVAL_API_KEY"),
+            parse.GetValue(o.Template)!, parse.GetValue(o.MaxLength), parse.GetValue(o.TrainingLength));
+        EvaluationRun run;
+        try
+        {
+            run = await create(service, target, parse.GetValue(o.Name) ?? $"{target.Model} {DateTime.UtcNow:yyyy-MM-dd HH:mm}");
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+        Console.Error.WriteLine($"Evaluation #{run.Id} queued on the evaluation queue ({run.TotalItems} items). The API key is read from SELFLONG_EVAL_API_KEY.");
+        if (!wait) return 0;
+
+        await host.StartAsync(ct);
+        while (run.Status is EvaluationStatus.Queued or EvaluationStatus.Running)
+        {
+            await Task.Delay(1000, ct);
+            run = (await service.FindAsync(run.Id, ct))!;
+            Console.Error.Write($"\r{run.DoneItems}/{run.TotalItems}");
+        }
+        Console.Error.WriteLine();
+        await host.StopAsync(ct);
+        object result = run.Kind == EvaluationKind.Niah
+            ? new { run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(), message = run.Message }
+            : await RulerResultAsync(service, run, ct);
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return run.Status == EvaluationStatus.Succeeded ? 0 : 1;
+    }
+
+    private static async Task<object> RulerResultAsync(EvaluationService service, EvaluationRun run, CancellationToken ct)
+    {
+        var summary = await service.RulerSummaryAsync(run.Id, ct);
+        return new
+        {
+            run = run.Id, status = run.Status.ToString(), lengths = summary.Lengths, average = summary.AverageByLength,
+            wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
+            effective_length = summary.EffectiveLength, coverage = summary.Coverage, message = run.Message,
+        };
+    }
+
+    private static IReadOnlyList<int>? Numbers(string? text) => string.IsNullOrWhiteSpace(text) ? null
+        : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.EndsWith('k') || p.EndsWith('K') ? int.Parse(p[..^1]) * 1024 : int.Parse(p)).ToList();
+}

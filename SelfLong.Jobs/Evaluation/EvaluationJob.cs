@@ -1,0 +1,43 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Hosting;
+
+namespace SelfLong.Jobs.Evaluation;
+
+/// <summary>Hangfire shell around <see cref="EvaluationRunner"/>: marks the run, runs it, records how it ended.</summary>
+public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationRunner runner)
+{
+    [Queue(JobQueues.Evaluation)]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(long runId, CancellationToken ct)
+    {
+        await SetAsync(runId, r => r.SetProperty(x => x.Status, EvaluationStatus.Running)
+            .SetProperty(x => x.StartedAt, DateTimeOffset.UtcNow).SetProperty(x => x.Message, (string?)null), ct);
+        try
+        {
+            await runner.RunAsync(runId, ct);
+        }
+        catch (Exception ex)
+        {
+            var message = ex is OperationCanceledException
+                ? "The worker stopped before the run finished; resume to continue."
+                : ex.Message;
+            await SetAsync(runId, r => r.SetProperty(x => x.Status, EvaluationStatus.Failed)
+                .SetProperty(x => x.Message, message[..Math.Min(message.Length, 2000)]).SetProperty(x => x.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
+            throw;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var cancelled = await db.EvaluationRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(CancellationToken.None);
+        await SetAsync(runId, r => r.SetProperty(x => x.Status, cancelled ? EvaluationStatus.Cancelled : EvaluationStatus.Succeeded)
+            .SetProperty(x => x.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
+    }
+
+    private async Task SetAsync(long runId,
+        Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<EvaluationRun>> set, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(set, ct);
+    }
+}

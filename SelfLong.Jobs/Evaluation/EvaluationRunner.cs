@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using SelfLong.Data;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Jobs.Evaluation.Targets;
+
+namespace SelfLong.Jobs.Evaluation;
+
+/// <summary>
+/// Runs an evaluation: the cells or samples not yet scored, a few at a time, each stored as it
+/// finishes. Stops early when the run's cancel flag is set; what was stored stays.
+/// </summary>
+public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
+    IDataProtectionProvider protection, IEnumerable<IHaystackSource> haystacks, ILogger<EvaluationRunner> logger)
+{
+    /// <summary>Requests in flight at once against an endpoint; a local checkpoint generates one at a time.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    private int concurrency = 4;
+
+    public async Task RunAsync(long runId, CancellationToken ct)
+    {
+        EvaluationRun run;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            run = await db.EvaluationRuns.AsNoTracking().SingleAsync(r => r.Id == runId, ct);
+        }
+        if (run.Imported) throw new InvalidOperationException("An imported run has no target to run.");
+        using var target = targets.Create(run);
+        concurrency = run.TargetKind == EvaluationTargetKind.LocalCheckpoint ? 1 : Concurrency;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Record whose tokens the lengths were measured in (a checkpoint's own tokenizer, or cl100k_base).
+            await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Tokenizer, target.TokenizerName), ct);
+        }
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watcher = WatchCancelAsync(runId, cancel);
+        try
+        {
+            if (run.Kind == EvaluationKind.Niah) await RunNiahAsync(run, target, cancel.Token);
+            else await RunRulerAsync(run, target, cancel.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The user cancelled: the watcher stopped the work; the job records Cancelled.
+        }
+        finally
+        {
+            await cancel.CancelAsync();
+            await watcher;
+        }
+    }
+
+    private async Task RunNiahAsync(EvaluationRun run, IEvaluationTarget target, CancellationToken ct)
+    {
+        var settings = EvaluationJson.Read<NiahSettings>(run.SettingsJson);
+        var (essay, essayName) = await HaystackAsync(settings.HaystackCorpusId, ct);
+        var prompts = new NiahPrompt(RulerResources.Create(new TargetTokenCounter(target), essay, essayName));
+        using var judge = settings.Scoring == NiahScoring.Judge ? Judge(settings) : null;
+        HashSet<(int, int)> done;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            done = (await db.NiahCells.Where(c => c.RunId == run.Id).Select(c => new { c.ContextLength, c.DepthPercent }).ToListAsync(ct))
+                .Select(c => (c.ContextLength, c.DepthPercent)).ToHashSet();
+        }
+        var todo = settings.Lengths.Where(l => l <= run.MaxLength)
+            .SelectMany(l => settings.Depths.Select(d => (Length: l, Depth: d)))
+            .Where(c => !done.Contains((c.Length, c.Depth))).ToList();
+        await SetTotalAsync(run.Id, done.Count + todo.Count, ct);
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (cell, token) =>
+        {
+            var prompt = prompts.Build(cell.Length, cell.Depth, settings, target.TemplateTokens);
+            var watch = Stopwatch.StartNew();
+            var response = await target.GenerateAsync(prompt.Prompt, prompt.AnswerPrefix, settings.MaxNewTokens, token);
+            var score = judge is null
+                ? NiahScorer.Recall(response, settings.Answer)
+                : NiahScorer.ParseJudge(await judge.GenerateAsync(NiahScorer.JudgePrompt(settings.Question, settings.Answer, response), "", 8, token));
+            watch.Stop();
+            await SaveAsync(run.Id, new NiahCell
+            {
+                RunId = run.Id, ContextLength = cell.Length, DepthPercent = cell.Depth, PromptTokens = prompt.Tokens,
+                PromptHash = EvaluationJson.Hash(prompt.Prompt), Response = response, Score = score, DurationSeconds = watch.Elapsed.TotalSeconds,
+            }, token);
+        });
+    }
+
+    private async Task RunRulerAsync(EvaluationRun run, IEvaluationTarget target, CancellationToken ct)
+    {
+        var settings = EvaluationJson.Read<RulerSettings>(run.SettingsJson);
+        var generator = new RulerGenerator(await ResourcesAsync(target, settings.HaystackCorpusId, ct));
+        HashSet<(string, int, int)> done;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            done = (await db.RulerSamples.Where(s => s.RunId == run.Id).Select(s => new { s.Task, s.Length, s.Index }).ToListAsync(ct))
+                .Select(s => (s.Task, s.Length, s.Index)).ToHashSet();
+        }
+        var todo = Items(settings, run.MaxLength, generator).Where(i => !done.Contains((i.Task.Name, i.Length, i.Index))).ToList();
+        await SetTotalAsync(run.Id, done.Count + todo.Count, ct);
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (item, token) =>
+        {
+            var sample = generator.Generate(item.Task, item.Length, item.Index, settings.Seed, target.TemplateTokens);
+            var watch = Stopwatch.StartNew();
+            var prediction = await target.GenerateAsync(sample.Input, sample.AnswerPrefix, item.Task.TokensToGenerate, token);
+            watch.Stop();
+            await SaveAsync(run.Id, new RulerSampleResult
+            {
+                RunId = run.Id, Task = item.Task.Name, Length = item.Length, Index = item.Index,
+                PromptHash = EvaluationJson.Hash(sample.Input), PromptTokens = sample.Length, Outputs = [.. sample.Outputs],
+                AnswerPrefix = sample.AnswerPrefix, Prediction = prediction,
+                Score = RulerMetrics.Score(item.Task.Metric, prediction, sample.Outputs), DurationSeconds = watch.Elapsed.TotalSeconds,
+            }, token);
+        });
+    }
+
+    /// <summary>The (task, length, index) items a RULER run covers: lengths within the target, tasks whose data exist.</summary>
+    public static IEnumerable<(RulerTask Task, int Length, int Index)> Items(RulerSettings settings, int maxLength, RulerGenerator? generator) =>
+        from name in settings.Tasks
+        let task = RulerTask.Find(name)
+        where generator is null || generator.CanGenerate(task)
+        from length in settings.Lengths
+        where length <= maxLength
+        from index in Enumerable.Range(0, settings.Samples)
+        select (task, length, index);
+
+    /// <summary>Haystack and QA data sets in the target's tokens; QA sets are the latest uploads.</summary>
+    public async Task<RulerResources> ResourcesAsync(IEvaluationTarget target, long? haystackCorpusId, CancellationToken ct)
+    {
+        var (essay, essayName) = await HaystackAsync(haystackCorpusId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        async Task<QaDataset?> Load(string kind, QaDatasetKind parsed)
+        {
+            var file = await db.QaDatasetFiles.AsNoTracking().Where(f => f.Kind == kind).OrderByDescending(f => f.UploadedAt).FirstOrDefaultAsync(ct);
+            if (file is null) return null;
+            using var gzip = new GZipStream(new MemoryStream(file.CompressedJson), CompressionMode.Decompress);
+            return QaDataset.Parse(parsed, gzip);
+        }
+        return RulerResources.Create(new TargetTokenCounter(target), essay, essayName,
+            squad: await Load(QaDatasetKinds.Squad, QaDatasetKind.Squad), hotpotQa: await Load(QaDatasetKinds.HotpotQa, QaDatasetKind.HotpotQa));
+    }
+
+    /// <summary>The corpus's sentences when a corpus haystack was chosen; null for the bundled prose.</summary>
+    private async Task<(IReadOnlyList<string>? Sentences, string? Name)> HaystackAsync(long? corpusId, CancellationToken ct)
+    {
+        if (corpusId is not { } id) return (null, null);
+        var source = haystacks.FirstOrDefault()
+            ?? throw new InvalidOperationException("This build cannot read a corpus as a haystack; choose the bundled prose.");
+        var (name, sentences) = await source.LoadAsync(id, ct);
+        if (sentences.Count == 0) throw new InvalidOperationException($"Corpus {name} has no text to use as a haystack.");
+        return (sentences, name);
+    }
+
+    private OpenAiTarget Judge(NiahSettings settings)
+    {
+        if (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel))
+            throw new InvalidOperationException("LLM-judge scoring needs a judge endpoint and model.");
+        var key = settings.ProtectedJudgeApiKey is null ? null
+            : protection.CreateProtector(EvaluationTargetFactory.ApiKeyPurpose).Unprotect(settings.ProtectedJudgeApiKey);
+        return (OpenAiTarget)targets.Create(EvaluationTargetKind.OpenAiChat, settings.JudgeBaseUrl, settings.JudgeModel, key, "none", int.MaxValue);
+    }
+
+    private async Task SaveAsync<T>(long runId, T row, CancellationToken ct) where T : class
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.Add(row);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another worker scored it first: it counts once.
+            return;
+        }
+        await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.DoneItems, r => r.DoneItems + 1), ct);
+    }
+
+    private async Task SetTotalAsync(long runId, int total, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.TotalItems, total), ct);
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE evaluation_runs SET \"DoneItems\" = (SELECT count(*) FROM niah_cells WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM ruler_samples WHERE \"RunId\" = {runId}) WHERE \"Id\" = {runId}", ct);
+    }
+
+    /// <summary>Polls the run's cancel flag once a second and cancels the work when it is set.</summary>
+    private async Task WatchCancelAsync(long runId, CancellationTokenSource cancel)
+    {
+        try
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancel.Token);
+                await using var db = await dbFactory.CreateDbContextAsync(cancel.Token);
+                if (await db.EvaluationRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(cancel.Token))
+                {
+                    logger.LogInformation("Evaluation {RunId} cancelled by the user.", runId);
+                    await cancel.CancelAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Work finished or was cancelled.
+        }
+    }
+}
+
+/// <summary>The stored names of the QA data set kinds.</summary>
+public static class QaDatasetKinds
+{
+    public const string Squad = "squad";
+    public const string HotpotQa = "hotpotqa";
+}

@@ -1,0 +1,181 @@
+using System.IO.Compression;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Jobs.Evaluation.Targets;
+
+namespace SelfLong.Jobs.Evaluation;
+
+/// <summary>
+/// Creates evaluation runs and puts them on the `evaluation` queue; cancels and resumes them;
+/// stores uploaded QA data sets. Callable from code (the demo chains it after training).
+/// </summary>
+public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets)
+{
+    public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default)
+    {
+        if (settings.Lengths.Count == 0) settings = settings with { Lengths = NiahSettings.EvenLengths(target.MaxLength) };
+        if (settings.HaystackCorpusId is { } niahCorpus) settings = settings with { Haystack = $"corpus #{niahCorpus}" };
+        if (settings.Lengths.Any(l => l < 200)) throw new ArgumentException("Context lengths must be at least 200 tokens.");
+        if (settings.Depths.Any(d => d is < 0 or > 100)) throw new ArgumentException("Depths are percentages from 0 to 100.");
+        if (string.IsNullOrWhiteSpace(settings.Needle) || string.IsNullOrWhiteSpace(settings.Question) || string.IsNullOrWhiteSpace(settings.Answer))
+            throw new ArgumentException("The needle, question and answer must not be empty.");
+        if (settings.Scoring == NiahScoring.Judge && (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel)))
+            throw new ArgumentException("LLM-judge scoring needs the judge endpoint's base URL and model.");
+        return CreateAsync(name, EvaluationKind.Niah, target, EvaluationJson.Write(settings),
+            settings.Lengths.Count(l => l <= target.MaxLength) * settings.Depths.Count, ct);
+    }
+
+    public Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default)
+    {
+        foreach (var task in settings.Tasks) RulerTask.Find(task);
+        if (settings.HaystackCorpusId is { } rulerCorpus) settings = settings with { Haystack = $"corpus #{rulerCorpus}" };
+        if (settings.Samples < 1) throw new ArgumentException("Samples per task must be at least 1.");
+        if (settings.Lengths.Count == 0 || settings.Lengths.Any(l => l < 1024)) throw new ArgumentException("RULER lengths must be at least 1024 tokens.");
+        return CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),
+            RulerEvaluationRunnerItems(settings, target.MaxLength), ct);
+    }
+
+    private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();
+
+    /// <summary>The judge's API key protected like the target's, for <see cref="NiahSettings.ProtectedJudgeApiKey"/>.</summary>
+    public string? ProtectApiKey(string? apiKey) => targets.Protect(apiKey);
+
+    private async Task<EvaluationRun> CreateAsync(string name, EvaluationKind kind, EvaluationTargetRequest target, string settings, int total, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the evaluation a name.");
+        if (target.MaxLength < 1) throw new ArgumentException("The target's maximum length must be positive.");
+        if (target.Kind != EvaluationTargetKind.LocalCheckpoint && !Uri.TryCreate(target.Location, UriKind.Absolute, out _))
+            throw new ArgumentException($"'{target.Location}' is not an absolute URL such as http://localhost:8000/v1.");
+        ChatTemplates.Apply(target.ChatTemplate, "", "");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = new EvaluationRun
+        {
+            Name = name.Trim(), Kind = kind, Status = EvaluationStatus.Queued,
+            TargetKind = target.Kind, TargetLocation = target.Location, Model = target.Model,
+            ProtectedApiKey = targets.Protect(target.ApiKey), ChatTemplate = target.ChatTemplate,
+            Tokenizer = target.Tokenizer, MaxLength = target.MaxLength, TrainingLength = target.TrainingLength,
+            SettingsJson = settings, TotalItems = total,
+        };
+        db.EvaluationRuns.Add(run);
+        await db.SaveChangesAsync(ct);
+        run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+        await db.SaveChangesAsync(ct);
+        return run;
+    }
+
+    /// <summary>Asks a queued or running run to stop; scored cells and samples are kept.</summary>
+    public async Task<bool> CancelAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.EvaluationRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (run is null || run.Status is not (EvaluationStatus.Queued or EvaluationStatus.Running)) return false;
+        run.CancelRequested = true;
+        if (run.Status == EvaluationStatus.Queued)
+        {
+            if (run.HangfireJobId is not null) jobs.Delete(run.HangfireJobId);
+            run.Status = EvaluationStatus.Cancelled;
+            run.CompletedAt = DateTimeOffset.UtcNow;
+        }
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    /// <summary>Puts a cancelled or failed run back on the queue; it skips what is already scored.</summary>
+    public async Task<bool> ResumeAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.EvaluationRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (run is null || run.Imported || run.Status is not (EvaluationStatus.Cancelled or EvaluationStatus.Failed or EvaluationStatus.Succeeded)) return false;
+        run.CancelRequested = false;
+        run.Status = EvaluationStatus.Queued;
+        run.Message = null;
+        run.CompletedAt = null;
+        await db.SaveChangesAsync(ct);
+        run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public async Task<EvaluationRun?> FindAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.EvaluationRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
+    }
+
+    public async Task<IReadOnlyList<EvaluationRun>> ListAsync(int skip = 0, int take = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.EvaluationRuns.AsNoTracking().OrderByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(ct);
+    }
+
+    public async Task<int> CountAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.EvaluationRuns.CountAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<NiahCell>> NiahCellsAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.NiahCells.AsNoTracking().Where(c => c.RunId == runId).OrderBy(c => c.ContextLength).ThenBy(c => c.DepthPercent).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<RulerSampleResult>> RulerSamplesAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.RulerSamples.AsNoTracking().Where(s => s.RunId == runId)
+            .OrderBy(s => s.Task).ThenBy(s => s.Length).ThenBy(s => s.Index).ToListAsync(ct);
+    }
+
+    /// <summary>RULER's summary of a run: task scores (mean x100) per length, averages, effective length.</summary>
+    public async Task<RulerSummary> RulerSummaryAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var scores = await db.RulerSamples.Where(s => s.RunId == runId).GroupBy(s => new { s.Task, s.Length })
+            .Select(g => new { g.Key.Task, g.Key.Length, Score = g.Average(s => s.Score) * 100 }).ToListAsync(ct);
+        return RulerSummary.From(scores.ToDictionary(s => (s.Task, s.Length), s => s.Score));
+    }
+
+    /// <summary>Stores an uploaded SQuAD v2 or HotpotQA file after checking it parses; returns its question count.</summary>
+    public async Task<int> UploadQaDatasetAsync(QaDatasetKind kind, string fileName, Stream json, CancellationToken ct = default)
+    {
+        using var buffer = new MemoryStream();
+        await json.CopyToAsync(buffer, ct);
+        buffer.Position = 0;
+        QaDataset parsed;
+        try
+        {
+            parsed = QaDataset.Parse(kind, buffer);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new ArgumentException($"{fileName} is not a {(kind == QaDatasetKind.Squad ? "SQuAD v2" : "HotpotQA")} JSON file: {e.Message}");
+        }
+        if (parsed.Questions.Count == 0) throw new ArgumentException($"{fileName} has no answerable questions.");
+        using var compressed = new MemoryStream();
+        await using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            await gzip.WriteAsync(buffer.ToArray(), ct);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.QaDatasetFiles.Add(new QaDatasetFile
+        {
+            Kind = kind == QaDatasetKind.Squad ? QaDatasetKinds.Squad : QaDatasetKinds.HotpotQa,
+            FileName = Path.GetFileName(fileName), Questions = parsed.Questions.Count, CompressedJson = compressed.ToArray(),
+        });
+        await db.SaveChangesAsync(ct);
+        return parsed.Questions.Count;
+    }
+
+    public async Task<IReadOnlyList<QaDatasetFile>> QaDatasetsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.QaDatasetFiles.AsNoTracking().OrderByDescending(f => f.UploadedAt)
+            .Select(f => new QaDatasetFile { Id = f.Id, Kind = f.Kind, FileName = f.FileName, Questions = f.Questions, UploadedAt = f.UploadedAt })
+            .ToListAsync(ct);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Text;
+
+namespace SelfLong.Jobs.Evaluation.Ruler;
+
+/// <summary>RULER's needle-in-a-haystack family (scripts/data/synthetic/niah.py), eight variants.</summary>
+internal sealed class NiahGenerator(RulerResources resources)
+{
+    public const string Template =
+        "Some special magic {type_needle_v} are hidden within the following text. Make sure to memorize it. " +
+        "I will quiz you about the {type_needle_v} afterwards.\n{context}\n" +
+        "What are all the special magic {type_needle_v} for {query} mentioned in the provided text?";
+
+    public const string AnswerPrefixTemplate = "The special magic {type_needle_v} for {query} mentioned in the provided text are";
+
+    public const string Needle = "One of the special magic {type_needle_v} for {key} is: {value}.";
+
+    public const string Noise = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
+
+    /// <summary>40 evenly spaced depths 0..100% (np.round(np.linspace(0, 100, 40))).</summary>
+    public static readonly IReadOnlyList<int> Depths =
+        Enumerable.Range(0, 40).Select(i => (int)Math.Round(i * 100.0 / 39, MidpointRounding.ToEven)).ToList();
+
+    public RulerSample Generate(RulerTask task, int length, int budget, int index, Random random)
+    {
+        var spec = task.Niah!;
+        var keys = new List<string>();
+        while (keys.Count < spec.PlantedKeys)
+        {
+            var key = Item(spec.KeyType, random);
+            if (!keys.Contains(key)) keys.Add(key);
+        }
+        var values = keys.Select(_ => Enumerable.Range(0, spec.Values).Select(_ => Item(spec.ValueType, random)).ToList()).ToList();
+        var plural = spec.ValueType == NiahItem.Uuids ? "uuids" : "numbers";
+        var needles = keys.SelectMany((k, i) => values[i].Select(v => NeedleText(plural, k, v))).ToList();
+        SampleRandom.Shuffle(random, needles);
+        var depths = SampleRandom.Sample(random, Depths.Count, needles.Count).Select(i => Depths[i]).Order().ToList();
+        var asked = SampleRandom.Sample(random, keys.Count, spec.Queries);
+        var queries = asked.Select(i => keys[i]).ToList();
+        var answers = asked.SelectMany(i => values[i]).ToList();
+
+        var (template, answerPrefix) = Phrase(spec, plural, queries);
+        var prefixTokens = resources.Tokenizer.CountTokens(answerPrefix);
+        var room = budget - prefixTokens;
+        var distractorSeed = random.Next();
+
+        var haystack = spec.Haystack switch
+        {
+            NiahHaystack.Essay => new HaystackShape(
+                n => template.Replace("{context}", EssayContext(n, needles, depths)),
+                n => resources.EssayTokens(n), resources.EssayTokensPerSentence, int.MaxValue / 2),
+            NiahHaystack.Noise => NoiseShape(template, room, needles, depths),
+            _ => NeedleShape(template, spec, plural, keys, room, new Random(distractorSeed), needles, depths),
+        };
+        var build = haystack.Build;
+        var perUnit = haystack.TokensPerUnit;
+        var overhead = resources.Tokenizer.CountTokens(build(0));
+        var units = TokenFit.Largest(haystack.MaxUnits, room - overhead, haystack.Estimate);
+        var (input, tokens) = TokenFit.Exact(units, room, perUnit, build, resources.Tokenizer, task.Name, length);
+        return new RulerSample(index, input, answers, tokens + prefixTokens, answerPrefix);
+    }
+
+    /// <summary>How a haystack grows with its unit count n (sentences, noise lines or distractor needles).</summary>
+    private sealed record HaystackShape(Func<int, string> Build, Func<int, long> Estimate, double TokensPerUnit, int MaxUnits);
+
+    private HaystackShape NoiseShape(string template, int room, IReadOnlyList<string> needles, IReadOnlyList<int> depths)
+    {
+        var cost = resources.NoiseLineCost;
+        return new HaystackShape(n => template.Replace("{context}", LineContext(n, _ => Noise, needles, depths)),
+            n => (long)Math.Ceiling(n * cost), cost, (int)(room / cost) + 1);
+    }
+
+    private HaystackShape NeedleShape(string template, NiahSpec spec, string plural, IReadOnlyList<string> keys, int room,
+        Random random, IReadOnlyList<string> needles, IReadOnlyList<int> depths)
+    {
+        var distractors = Distractors(spec, plural, keys, room, random, out var costs);
+        return new HaystackShape(n => template.Replace("{context}", LineContext(n, i => distractors[i], needles, depths)),
+            n => n == 0 ? 0 : costs[n - 1], costs[^1] / (double)costs.Count, distractors.Count);
+    }
+
+    /// <summary>Fills the template's wording; with one key, one value and one query the grammar is singular (niah.py).</summary>
+    private static (string Template, string AnswerPrefix) Phrase(NiahSpec spec, string plural, IReadOnlyList<string> queries)
+    {
+        var text = Template + "\u0001" + AnswerPrefixTemplate;
+        var type = plural;
+        if (spec.Queries * spec.Values == 1)
+        {
+            text = text.Replace("Some", "A").Replace("are all", "is").Replace("are", "is").Replace("answers", "answer");
+            type = plural[..^1];
+        }
+        var query = queries.Count > 1 ? string.Join(", ", queries.Take(queries.Count - 1)) + ", and " + queries[^1] : queries[0];
+        var parts = text.Replace("{type_needle_v}", type).Replace("{query}", query).Split('\u0001');
+        return (parts[0], parts[1]);
+    }
+
+    private static string NeedleText(string plural, string key, string value) =>
+        Needle.Replace("{type_needle_v}", plural).Replace("{key}", key).Replace("{value}", value);
+
+    private static string Item(NiahItem type, Random random) => type switch
+    {
+        NiahItem.Words => SampleRandom.WordKey(random),
+        NiahItem.Uuids => SampleRandom.Uuid(random),
+        _ => SampleRandom.Number(random),
+    };
+
+    /// <summary>Distractor needles of random keys and values, enough to fill the room; costs are cumulative tokens.</summary>
+    private List<string> Distractors(NiahSpec spec, string plural, IReadOnlyList<string> keys, int room, Random random, out List<long> costs)
+    {
+        var list = new List<string>();
+        costs = [];
+        long total = 0;
+        while (total <= room)
+        {
+            var key = Item(spec.KeyType, random);
+            if (keys.Contains(key)) continue;
+            var needle = NeedleText(plural, key, Item(spec.ValueType, random));
+            total += resources.Tokenizer.CountTokens("\n" + needle);
+            list.Add(needle);
+            costs.Add(total);
+        }
+        return list;
+    }
+
+    /// <summary>Prose sentences with the needles inserted between sentences at their depths.</summary>
+    private string EssayContext(int sentences, IReadOnlyList<string> needles, IReadOnlyList<int> depths)
+    {
+        var text = new StringBuilder();
+        var next = 0;
+        for (var i = 0; i <= sentences; i++)
+        {
+            while (next < needles.Count && (int)(sentences * (depths[next] / 100.0)) == i)
+                Append(text, needles[next++], ' ');
+            if (i < sentences) Append(text, resources.EssaySentence(i), ' ');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Lines of noise or distractor needles with the needles inserted at their depths.</summary>
+    private static string LineContext(int lines, Func<int, string> line, IReadOnlyList<string> needles, IReadOnlyList<int> depths)
+    {
+        var text = new StringBuilder();
+        var next = 0;
+        for (var i = 0; i <= lines; i++)
+        {
+            while (next < needles.Count && (int)(lines * (depths[next] / 100.0)) == i)
+                Append(text, needles[next++], '\n');
+            if (i < lines) Append(text, line(i), '\n');
+        }
+        return text.ToString();
+    }
+
+    private static void Append(StringBuilder text, string piece, char separator)
+    {
+        if (text.Length > 0) text.Append(separator);
+        text.Append(piece);
+    }
+}

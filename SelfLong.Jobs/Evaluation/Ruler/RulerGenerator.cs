@@ -1,0 +1,39 @@
+namespace SelfLong.Jobs.Evaluation.Ruler;
+
+/// <summary>
+/// Generates RULER samples: pure and seeded, so (task, length, seed, index) always gives the same
+/// sample and any index can be generated alone. One generator per task family.
+/// </summary>
+public sealed class RulerGenerator(RulerResources resources)
+{
+    private readonly NiahGenerator niah = new(resources);
+    private readonly VariableTrackingGenerator variableTracking = new(resources);
+    private readonly CommonWordsGenerator commonWords = new(resources);
+    private readonly FrequentWordsGenerator frequentWords = new(resources);
+    private readonly QaGenerator qa = new(resources);
+
+    public RulerResources Resources => resources;
+
+    /// <param name="length">Target length: prompt tokens plus tokens to generate stay within it.</param>
+    /// <param name="reservedTokens">Tokens the chat template will add around the prompt.</param>
+    public RulerSample Generate(RulerTask task, int length, int index, int seed = 42, int reservedTokens = 0)
+    {
+        var random = SampleRandom.For(seed, task.Name, index);
+        var budget = length - task.TokensToGenerate - reservedTokens;
+        if (budget <= 0) throw new ArgumentException($"{task.Name}: length {length} leaves no room for a prompt.");
+        return task.Family switch
+        {
+            RulerFamily.Niah => niah.Generate(task, length, budget, index, random),
+            RulerFamily.VariableTracking => variableTracking.Generate(task, length, budget, index, random),
+            RulerFamily.CommonWords => commonWords.Generate(task, length, budget, index, random),
+            RulerFamily.FrequentWords => frequentWords.Generate(task, length, budget, index, random),
+            _ => qa.Generate(task, length, budget, index, random),
+        };
+    }
+
+    /// <summary>Whether the task can be generated with these resources (qa needs its uploaded data set).</summary>
+    public bool CanGenerate(RulerTask task) => task.Qa is not { } kind || resources.Dataset(kind) is { Questions.Count: > 0 };
+
+    /// <summary>Counts a string with the resources' tokenizer.</summary>
+    internal int Count(string text) => resources.Tokenizer.CountTokens(text);
+}

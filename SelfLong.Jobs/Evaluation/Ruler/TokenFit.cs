@@ -1,0 +1,40 @@
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Evaluation.Ruler;
+
+/// <summary>
+/// Sizing a haystack to a token budget: a binary search on a cheap estimate (sums of per-piece
+/// token counts), then one real count of the whole prompt, stepping down when the pieces' sum
+/// under-counted. Every loop here ends: the unit count only decreases.
+/// </summary>
+internal static class TokenFit
+{
+    /// <summary>The largest n in [0, max] whose estimate fits the budget; the estimate must not decrease with n.</summary>
+    public static int Largest(int max, long budget, Func<int, long> estimate)
+    {
+        int lo = 0, hi = max;
+        while (lo < hi)
+        {
+            var mid = lo + (hi - lo + 1) / 2;
+            if (estimate(mid) <= budget) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    public static (string Input, int Tokens) Exact(int units, int budget, double tokensPerUnit, Func<int, string> build,
+        ITokenCounter tokenizer, string task, int length)
+    {
+        while (true)
+        {
+            var input = build(units);
+            var tokens = tokenizer.CountTokens(input);
+            if (tokens <= budget) return (input, tokens);
+            if (units == 0)
+                throw new ArgumentException(
+                    $"{task}: the prompt without any haystack already takes {tokens} tokens, more than the {budget} that length {length} leaves; choose a longer length.");
+            var excess = (int)Math.Ceiling((tokens - budget) / Math.Max(tokensPerUnit, 0.5));
+            units = Math.Max(0, units - Math.Max(1, excess));
+        }
+    }
+}

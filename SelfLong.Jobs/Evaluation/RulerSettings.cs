@@ -1,0 +1,26 @@
+using SelfLong.Jobs.Evaluation.Ruler;
+
+namespace SelfLong.Jobs.Evaluation;
+
+/// <summary>A RULER run's settings, stored with the run.</summary>
+public sealed record RulerSettings
+{
+    public IReadOnlyList<string> Tasks { get; init; } = RulerTask.All.Select(t => t.Name).ToList();
+    public IReadOnlyList<int> Lengths { get; init; } = RulerTask.DefaultLengths;
+    public int Samples { get; init; } = RulerTask.DefaultSamples;
+    public int Seed { get; init; } = 42;
+    public string Haystack { get; init; } = EvaluationText.BundledProseName;
+    /// <summary>A corpus whose prose is the essay haystack; null for the bundled prose.</summary>
+    public long? HaystackCorpusId { get; init; }
+}
+
+/// <summary>How a run reaches its target; the API key is given in plain text here and stored protected.</summary>
+public sealed record EvaluationTargetRequest(
+    SelfLong.Data.Evaluation.EvaluationTargetKind Kind,
+    string Location,
+    string Model,
+    string? ApiKey,
+    string ChatTemplate,
+    int MaxLength,
+    int? TrainingLength = null,
+    string Tokenizer = "cl100k_base");

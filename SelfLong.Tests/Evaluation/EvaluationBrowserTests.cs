@@ -1,0 +1,78 @@
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Evaluation;
+
+public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browser)
+{
+    [Fact]
+    public async Task FinishedNiahRuns_OpenHeatmapThenCompareTwo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var settings = new NiahSettings { Lengths = [1000, 2000, 3000], Depths = [0, 50, 100] };
+
+        server.CompletionResponder = _ => "<script>window.hacked = 1</script> Eat a sandwich and sit in Dolores Park on a sunny day.";
+        var a = await evaluations.CreateNiahAsync($"good-{Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
+        await NiahTests.WaitAsync(evaluations, a.Id, EvaluationStatus.Succeeded, ct);
+        server.CompletionResponder = prompt => prompt.Length < 6000 ? "Eat a sandwich and sit in Dolores Park on a sunny day." : "No idea.";
+        var b = await evaluations.CreateNiahAsync($"worse-{Guid.NewGuid():N}", NiahTests.Target(server, 3000), settings, ct);
+        await NiahTests.WaitAsync(evaluations, b.Id, EvaluationStatus.Succeeded, ct);
+
+        var page = await browser.SignedInPageAsync(app);
+        await page.GotoAsync($"/evaluation/{a.Id}");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var heatmap = page.Locator("[data-testid=niah-heatmap]");
+        await heatmap.WaitForAsync();
+        Assert.Equal(9, await heatmap.Locator("rect[data-cell]").CountAsync());
+        Assert.Equal(3, await heatmap.Locator("rect[data-beyond=true]").CountAsync());
+        Assert.Contains("mean score 1.000", await heatmap.Locator("[data-testid=heatmap-title]").TextContentAsync());
+        Assert.Equal("#0CD79F", await heatmap.Locator("rect[data-cell='1000-0']").GetAttributeAsync("fill"));
+        Assert.Contains("<script>", await heatmap.Locator("rect[data-cell='1000-0'] title").TextContentAsync());
+        Assert.Equal(0, await page.Locator("svg script").CountAsync());
+        Assert.Equal(1, await page.Locator("[data-testid=training-length]").CountAsync());
+
+        await page.GotoAsync($"/evaluation/compare?ids={a.Id},{b.Id}");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.Locator("[data-testid=compare-heatmaps] [data-testid=niah-heatmap]").Nth(1).WaitForAsync();
+        Assert.Equal(2, await page.Locator("[data-testid=compare-heatmaps] [data-testid=niah-heatmap]").CountAsync());
+        Assert.Equal(1, await page.Locator("[data-testid=difference-heatmaps] [data-testid=niah-heatmap]").CountAsync());
+        Assert.Contains("max length", await page.Locator("[data-testid=config-diff]").InnerTextAsync());
+        Assert.DoesNotContain("sk-test-secret", await page.ContentAsync());
+        Assert.True(await page.Locator("[data-testid=disagreements] tbody tr").CountAsync() >= 1);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task NewEvaluationForm_BadUrlShowsError_ThenValidRunOpensItsHeatmap()
+    {
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => "Eat a sandwich and sit in Dolores Park on a sunny day.";
+        var name = $"form-{Guid.NewGuid():N}";
+        var page = await browser.SignedInPageAsync(app);
+        await page.GotoAsync("/evaluation");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.ClickAsync("[data-testid=new-evaluation]");
+        var form = page.Locator("[data-testid=new-evaluation-form]");
+        await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await form.GetByLabel("Base URL (…/v1)").FillAsync("not a url");
+        await form.GetByLabel("Model").FillAsync("test-model");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await page.Locator("[data-testid=form-error]").WaitForAsync();
+        Assert.Contains("not an absolute URL", await page.Locator("[data-testid=form-error]").InnerTextAsync());
+
+        await form.GetByLabel("Base URL (…/v1)").FillAsync(server.V1);
+        await form.GetByLabel("Max length (tokens)").FillAsync("2000");
+        await form.GetByLabel("Context lengths (empty: 10 evenly spaced from 1k)").FillAsync("1000, 2000");
+        await form.GetByLabel("Depths %").FillAsync("0, 100");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
+        await page.Locator("[data-testid=run-status]:has-text('Succeeded')").WaitForAsync();
+        await page.Locator("[data-testid=heatmap-title]:has-text('mean score 1.000')").WaitForAsync();
+        Assert.Equal(4, await page.Locator("[data-testid=niah-heatmap] rect[data-cell]").CountAsync());
+        await page.Context.CloseAsync();
+    }
+}

@@ -1,0 +1,153 @@
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Jobs.Text;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Evaluation;
+
+public sealed class NiahTests(AppFixture app)
+{
+    private const string FullAnswer = "The best thing to do is eat a sandwich and sit in Dolores Park on a sunny day.";
+
+    [Theory]
+    [InlineData(FullAnswer, 1.0)]
+    [InlineData("Eat a sandwich.", 3 / 11.0)]
+    [InlineData("I do not know.", 0.0)]
+    [InlineData("EAT A SANDWICH AND SIT IN DOLORES PARK ON A SUNNY DAY", 1.0)]
+    public void Recall_FuAnswer_FractionOfElevenWords(string response, double expected) =>
+        Assert.Equal(expected, NiahScorer.Recall(response, NiahSettings.FuAnswer), 6);
+
+    [Theory]
+    [InlineData("8", 0.8)]
+    [InlineData("Score: 10", 1.0)]
+    public void ParseJudge_Number_ScaledToOne(string judged, double expected) => Assert.Equal(expected, NiahScorer.ParseJudge(judged));
+
+    [Fact]
+    public void ParseJudge_NoScore_Throws() => Assert.Throws<InvalidDataException>(() => NiahScorer.ParseJudge("great answer"));
+
+    [Fact]
+    public void DefaultGrid_FuDepthsAndEvenLengths()
+    {
+        Assert.Equal([0, 11, 22, 33, 44, 56, 67, 78, 89, 100], NiahSettings.DefaultDepths);
+        Assert.Equal([1000, 32000, 63000, 94000, 125000, 156000], NiahSettings.EvenLengths(156000, 6));
+    }
+
+    [Theory]
+    [InlineData(2000, 0)]
+    [InlineData(2000, 56)]
+    [InlineData(8000, 100)]
+    public void Build_PromptFitsLengthWithNeedleNearDepth(int length, int depth)
+    {
+        var prompt = new NiahPrompt(RulerResources.Create(TiktokenTokenCounter.Default)).Build(length, depth, new NiahSettings());
+        var tokens = TiktokenTokenCounter.Default.CountTokens(prompt.Prompt) + TiktokenTokenCounter.Default.CountTokens(prompt.AnswerPrefix);
+        Assert.Equal(tokens, prompt.Tokens);
+        Assert.InRange(tokens + 50, length * 0.95, length);
+        var book = prompt.Prompt[..prompt.Prompt.IndexOf("</book>", StringComparison.Ordinal)];
+        var at = book.IndexOf(NiahSettings.FuNeedle, StringComparison.Ordinal) / (double)book.Length;
+        Assert.InRange(at, depth / 100.0 - 0.06, depth / 100.0 + 0.06);
+    }
+
+    [Fact]
+    public async Task NiahRun_ScriptedServer_GivesExpectedHeatmapAndSkipsBeyondMaxLength()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = ScriptedByDepth;
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateNiahAsync($"niah-{Guid.NewGuid():N}", Target(server, maxLength: 3000),
+            new NiahSettings { Lengths = [1000, 2000, 3000, 4000], Depths = [0, 33, 67, 100] }, ct);
+
+        run = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        var cells = await evaluations.NiahCellsAsync(run.Id, ct);
+
+        Assert.Equal(12, run.TotalItems);
+        Assert.Equal(12, run.DoneItems);
+        Assert.Equal(12, server.RequestCount);
+        Assert.DoesNotContain(cells, c => c.ContextLength == 4000);
+        foreach (var cell in cells)
+        {
+            var expected = cell.DepthPercent switch { 0 or 33 => 1.0, 67 => 0.0, _ => 3 / 11.0 };
+            Assert.Equal(expected, cell.Score, 6);
+            Assert.Equal(64, cell.PromptHash.Length);
+            Assert.True(cell.PromptTokens <= cell.ContextLength);
+        }
+        // The prompts went through /v1/completions with temperature 0 and Fu et al.'s 50 new tokens.
+        Assert.All(server.Requests, r => Assert.Equal(50, r["max_tokens"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task NiahRun_CancelledThenResumed_ScoresEachCellOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = ScriptedByDepth;
+        server.Latency = TimeSpan.FromMilliseconds(400);
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateNiahAsync($"resume-{Guid.NewGuid():N}", Target(server, maxLength: 4000),
+            new NiahSettings { Lengths = [1000, 1500, 2000, 2500, 3000], Depths = [0, 25, 50, 75, 100] }, ct);
+
+        while ((await evaluations.FindAsync(run.Id, ct))!.DoneItems < 3) await Task.Delay(100, ct);
+        Assert.True(await evaluations.CancelAsync(run.Id, ct));
+        var cancelled = await WaitAsync(evaluations, run.Id, EvaluationStatus.Cancelled, ct);
+        Assert.InRange(cancelled.DoneItems, 3, 24);
+
+        server.Latency = TimeSpan.Zero;
+        Assert.True(await evaluations.ResumeAsync(run.Id, ct));
+        var finished = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        var cells = await evaluations.NiahCellsAsync(run.Id, ct);
+        Assert.Equal(25, cells.Count);
+        Assert.Equal(25, finished.DoneItems);
+        // Requests cut off by the cancel are the only ones sent twice.
+        Assert.InRange(server.RequestCount, 25, 25 + 4);
+    }
+
+    [Fact]
+    public async Task NiahRun_JudgeScoring_StoresJudgeScoreOverTen()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        await using var judge = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => "Probably a sandwich in the park.";
+        judge.RequiredApiKey = "judge-secret";
+        judge.ChatResponder = messages => messages[^1].Content.Contains("Probably a sandwich in the park.") ? "7" : "1";
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateNiahAsync($"judge-{Guid.NewGuid():N}", Target(server, 4000), new NiahSettings
+        {
+            Lengths = [1000], Depths = [0, 100], Scoring = NiahScoring.Judge,
+            JudgeBaseUrl = judge.V1, JudgeModel = "judge-model", ProtectedJudgeApiKey = evaluations.ProtectApiKey("judge-secret"),
+        }, ct);
+
+        run = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        var cells = await evaluations.NiahCellsAsync(run.Id, ct);
+        Assert.Equal(2, cells.Count);
+        Assert.All(cells, c => Assert.Equal(0.7, c.Score, 6));
+        Assert.Equal(2, judge.RequestCount);
+        Assert.DoesNotContain("judge-secret", run.SettingsJson);
+    }
+
+    /// <summary>Full answer when the needle is in the first half of the book, a partial one at the very end, none otherwise.</summary>
+    private static string ScriptedByDepth(string prompt)
+    {
+        var book = prompt[..prompt.IndexOf("</book>", StringComparison.Ordinal)];
+        var at = book.IndexOf(NiahSettings.FuNeedle, StringComparison.Ordinal) / (double)book.Length;
+        return at < 0.5 ? FullAnswer : at > 0.9 ? "Eat a sandwich." : "The book does not say.";
+    }
+
+    internal static EvaluationTargetRequest Target(OpenAiTestServer server, int maxLength) =>
+        new(EvaluationTargetKind.OpenAiCompletions, server.V1, "test-model", "sk-test-secret", "none", maxLength, TrainingLength: 2000);
+
+    internal static async Task<EvaluationRun> WaitAsync(EvaluationService evaluations, long id, EvaluationStatus status, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var run = (await evaluations.FindAsync(id, ct))!;
+            if (run.Status == status) return run;
+            if (run.Status == EvaluationStatus.Failed && status != EvaluationStatus.Failed) Assert.Fail($"Run failed: {run.Message}");
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Run is {run.Status}, expected {status}.");
+            await Task.Delay(150, ct);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using SelfLong.Jobs.Evaluation.Targets;
+using SelfLong.Jobs.Text;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Evaluation;
+
+public sealed class OpenAiTargetTests
+{
+    [Fact]
+    public async Task GenerateAsync_Chat_SendsPromptAndAnswerPrefixAsUserTurnGreedily()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.ChatResponder = messages => $"echo:{messages[^1].Content}";
+        using var http = new HttpClient();
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default);
+
+        var answer = await target.GenerateAsync("What is it?", "Answer:", 12, ct);
+
+        Assert.Equal("echo:What is it? Answer:", answer);
+        var request = server.Requests.Single();
+        Assert.Equal(0, request["temperature"]!.GetValue<int>());
+        Assert.Equal(12, request["max_tokens"]!.GetValue<int>());
+        Assert.StartsWith("chat completions at", target.Describe());
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ServerErrorThenSuccess_RetriesAndAnswers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => " 42";
+        server.EnqueueFaults(OpenAiFault.ServerError);
+        using var http = new HttpClient();
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "k", Chat: false, "chatml", 4096), TiktokenTokenCounter.Default);
+
+        Assert.Equal(" 42", await target.GenerateAsync("Q", "A:", 5, ct));
+        Assert.Equal(2, server.RequestCount);
+        Assert.Equal("<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\nA:", server.Requests[1]["prompt"]!.GetValue<string>());
+        Assert.True(target.TemplateTokens > 5);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_WrongKey_FailsWithStatusAndNoKeyInMessage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.RequiredApiKey = "right-key";
+        using var http = new HttpClient();
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "wrong-key", Chat: false, "none", 4096), TiktokenTokenCounter.Default);
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => target.GenerateAsync("Q", "A:", 5, ct));
+        Assert.Contains("401", error.Message);
+        Assert.DoesNotContain("wrong-key", error.Message);
+        Assert.Equal(1, server.RequestCount);
+    }
+}

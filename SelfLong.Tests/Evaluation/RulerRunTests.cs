@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Evaluation;
+
+public sealed partial class RulerRunTests(AppFixture app)
+{
+    [Fact]
+    public async Task RulerRun_ScriptedServer_ScoresTasksAndKeepsKeyProtected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.RequiredApiKey = "sk-test-secret";
+        // Answers niah from the planted needle; gives up on variable tracking.
+        server.CompletionResponder = prompt => Needle().Match(prompt) is { Success: true } m ? $" {m.Groups[1].Value}." : " I cannot tell.";
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateRulerAsync($"ruler-{Guid.NewGuid():N}", NiahTests.Target(server, 8192) with { ChatTemplate = "llama-3" },
+            new RulerSettings { Tasks = ["niah_single_1", "vt"], Lengths = [4096, 16384], Samples = 3 }, ct);
+
+        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        var summary = await evaluations.RulerSummaryAsync(run.Id, ct);
+
+        Assert.Equal(6, run.TotalItems);
+        Assert.Equal([4096], summary.Lengths);
+        Assert.Equal(100.0, summary.Scores[("niah_single_1", 4096)]);
+        Assert.Equal(0.0, summary.Scores[("vt", 4096)]);
+        Assert.Equal(50.0, summary.AverageByLength[0]);
+        // The chat template was applied by SelfLong, with the answer prefix after the assistant header.
+        var prompt = server.Requests[0]["prompt"]!.GetValue<string>();
+        Assert.StartsWith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>", prompt);
+        Assert.Matches(@"<\|start_header_id\|>assistant<\|end_header_id\|>\n\n(The special magic number|Answer: According)", prompt);
+        // Each sample was sized with the template's tokens reserved.
+        var samples = await evaluations.RulerSamplesAsync(run.Id, ct);
+        Assert.All(samples, s => Assert.True(s.PromptTokens + RulerTask.Find(s.Task).TokensToGenerate <= 4096));
+        await using var db = new SelfLongDbContext(new DbContextOptionsBuilder<SelfLongDbContext>().UseNpgsql(app.ConnectionString).Options);
+        var stored = await db.EvaluationRuns.SingleAsync(r => r.Id == run.Id, ct);
+        Assert.NotNull(stored.ProtectedApiKey);
+        Assert.DoesNotContain("sk-test-secret", stored.ProtectedApiKey);
+    }
+
+    [GeneratedRegex(@"special magic numbers? for [a-z]+-[a-z]+ is: (\d{7})\.")]
+    private static partial Regex Needle();
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+
+namespace SelfLong.Web.Features.Evaluation;
+
+/// <summary>Turns stored runs into what the pages and exports draw: heatmaps, settings, comparisons.</summary>
+public sealed class EvaluationViews(EvaluationService evaluations)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public static NiahSettings NiahSettingsOf(EvaluationRun run) => JsonSerializer.Deserialize<NiahSettings>(run.SettingsJson, Json) ?? new();
+
+    public static RulerSettings RulerSettingsOf(EvaluationRun run) => JsonSerializer.Deserialize<RulerSettings>(run.SettingsJson, Json) ?? new();
+
+    public async Task<string> HeatmapAsync(EvaluationRun run, CancellationToken ct = default)
+    {
+        var settings = NiahSettingsOf(run);
+        var cells = await evaluations.NiahCellsAsync(run.Id, ct);
+        return HeatmapSvg.Render(run.Name, settings.Lengths, settings.Depths,
+            cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}")).ToList(),
+            run.MaxLength, run.TrainingLength);
+    }
+
+    /// <summary>B - A per cell both scored, on the union grid.</summary>
+    public async Task<string> DifferenceHeatmapAsync(EvaluationRun a, EvaluationRun b, CancellationToken ct = default)
+    {
+        var sa = NiahSettingsOf(a);
+        var sb = NiahSettingsOf(b);
+        var ca = (await evaluations.NiahCellsAsync(a.Id, ct)).ToDictionary(c => (c.ContextLength, c.DepthPercent));
+        var cb = await evaluations.NiahCellsAsync(b.Id, ct);
+        var cells = cb.Where(c => ca.ContainsKey((c.ContextLength, c.DepthPercent))).Select(c =>
+        {
+            var other = ca[(c.ContextLength, c.DepthPercent)];
+            return new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score - other.Score,
+                $"{b.Name}: {c.Score:0.00} — {c.Response}\n{a.Name}: {other.Score:0.00} — {other.Response}");
+        }).ToList();
+        return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
+            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true);
+    }
+
+    /// <summary>Configuration side by side; the API key is never part of it.</summary>
+    public static IReadOnlyList<(string Setting, IReadOnlyList<string> Values)> ConfigDiff(IReadOnlyList<EvaluationRun> runs)
+    {
+        var rows = new List<(string, Func<EvaluationRun, string>)>
+        {
+            ("kind", r => r.Kind.ToString()),
+            ("target", r => r.Imported ? "imported predictions" : r.TargetKind.ToString()),
+            ("location", r => r.TargetLocation ?? ""),
+            ("model", r => r.Model ?? ""),
+            ("chat template", r => r.ChatTemplate),
+            ("tokenizer", r => r.Tokenizer),
+            ("max length", r => r.MaxLength.ToString()),
+            ("training length", r => r.TrainingLength?.ToString() ?? ""),
+        };
+        foreach (var key in runs.SelectMany(r => Flatten(r.SettingsJson).Keys).Distinct().Where(k => !k.Contains("protected", StringComparison.OrdinalIgnoreCase)))
+            rows.Add((key, r => Flatten(r.SettingsJson).GetValueOrDefault(key, "")));
+        return rows.Select(r => (r.Item1, (IReadOnlyList<string>)runs.Select(r.Item2).ToList())).ToList();
+    }
+
+    private static Dictionary<string, string> Flatten(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name,
+            p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText());
+    }
+
+    /// <summary>RULER samples both runs scored where one is right and the other not (per-sample score ≥ 0.5 counts as right).</summary>
+    public async Task<IReadOnlyList<(RulerSampleResult A, RulerSampleResult B)>> DisagreementsAsync(EvaluationRun a, EvaluationRun b, int take = 100, CancellationToken ct = default)
+    {
+        var sa = (await evaluations.RulerSamplesAsync(a.Id, ct)).ToDictionary(s => (s.Task, s.Length, s.Index));
+        return (await evaluations.RulerSamplesAsync(b.Id, ct))
+            .Where(s => sa.TryGetValue((s.Task, s.Length, s.Index), out var other) && (s.Score >= 0.5) != (other.Score >= 0.5))
+            .Select(s => (sa[(s.Task, s.Length, s.Index)], s)).Take(take).ToList();
+    }
+
+    /// <summary>NIAH cells where one run found the needle (score ≥ 0.5) and the other did not.</summary>
+    public async Task<IReadOnlyList<(NiahCell A, NiahCell B)>> NiahDisagreementsAsync(EvaluationRun a, EvaluationRun b, CancellationToken ct = default)
+    {
+        var ca = (await evaluations.NiahCellsAsync(a.Id, ct)).ToDictionary(c => (c.ContextLength, c.DepthPercent));
+        return (await evaluations.NiahCellsAsync(b.Id, ct))
+            .Where(c => ca.TryGetValue((c.ContextLength, c.DepthPercent), out var other) && (c.Score >= 0.5) != (other.Score >= 0.5))
+            .Select(c => (ca[(c.ContextLength, c.DepthPercent)], c)).ToList();
+    }
+}
