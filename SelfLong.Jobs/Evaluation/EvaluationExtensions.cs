@@ -10,6 +10,7 @@ public static class EvaluationExtensions
         // Long prompts take long on slow hardware: a generous per-request timeout, bounded retries in OpenAiTarget.
         services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = TimeSpan.FromMinutes(15));
         return services
+            .AddSingleton<ILocalCheckpointTargets, LocalCheckpointTargets>()
             .AddSingleton<EvaluationTargetFactory>()
             .AddTransient<EvaluationRunner>()
             .AddTransient<EvaluationJob>()

@@ -62,12 +62,20 @@ public sealed class LocalCheckpoint : IDisposable
         return GenerateFrom(ids, maxNewTokens, temperature, seed, ct);
     }
 
-    /// <summary>Answers a conversation in the Llama-3 chat layout.</summary>
-    public string GenerateChat(IReadOnlyList<ChatMessage> messages, int maxNewTokens, double temperature = 0, int? seed = null, CancellationToken ct = default)
+    /// <summary>
+    /// Answers a conversation in the Llama-3 chat layout. An <paramref name="assistantPrefix"/> is
+    /// placed after the generation prompt, as RULER places its answer prefix.
+    /// </summary>
+    public string GenerateChat(IReadOnlyList<ChatMessage> messages, int maxNewTokens, double temperature = 0, int? seed = null,
+        CancellationToken ct = default, string assistantPrefix = "")
     {
         var (ids, _) = ChatFormat.Encode(Tokenizer, messages, addGenerationPrompt: true);
+        if (assistantPrefix.Length > 0) ids.AddRange(Tokenizer.Encode(assistantPrefix));
         return GenerateFrom(ids, maxNewTokens, temperature, seed, ct);
     }
+
+    /// <summary>Tokens the chat layout adds around one user turn (headers, markers, generation prompt).</summary>
+    public int ChatOverheadTokens => ChatFormat.Encode(Tokenizer, [new ChatMessage("user", "")], addGenerationPrompt: true).Ids.Count;
 
     private string GenerateFrom(IReadOnlyList<int> ids, int maxNewTokens, double temperature, int? seed, CancellationToken ct)
     {
