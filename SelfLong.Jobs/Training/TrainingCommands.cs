@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -12,7 +13,8 @@ public static class TrainingCommands
     {
         var output = new Option<string>("--output") { Description = "Run folder: checkpoints are written under it.", Required = true };
         var baseModel = new Option<string>("--base") { Description = "\"tiny\" (SelfLong-Tiny from scratch) or a checkpoint folder.", DefaultValueFactory = _ => TrainingRunSpec.TinyBase };
-        var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", AllowMultipleArgumentsPerToken = true };
+        var synthesisRuns = new Option<string[]>("--synthesis-run") { Description = "Synthesis run id, optionally ID:WEIGHT; its accepted samples are mixed in.", AllowMultipleArgumentsPerToken = true };
         var stages = new Option<string?>("--stages") { Description = "LEN:THETA:STEPS:LR,... e.g. 256:10000:200:1e-3,512:40000:200:5e-4" };
         var paperStages = new Option<int?>("--paper-rule") { Description = "Number of stages from the paper's rule (length x2, theta x4 per stage), starting at --first-length/--first-theta." };
         var firstLength = new Option<int>("--first-length") { DefaultValueFactory = _ => 256 };
@@ -28,7 +30,7 @@ public static class TrainingCommands
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint under --output." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, baseModel, data, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed, noPacking, resume,
+            output, baseModel, data, synthesisRuns, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed, noPacking, resume,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -40,7 +42,8 @@ public static class TrainingCommands
                 var spec = new TrainingRunSpec
                 {
                     Base = parse.GetValue(baseModel)!,
-                    Data = [.. parse.GetValue(data)!.Select(TrainingRunSpec.ParseData)],
+                    Data = [.. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
+                    SynthesisRuns = [.. (parse.GetValue(synthesisRuns) ?? []).Select(TrainingRunSpec.ParseSynthesisRun)],
                     Stages = schedule,
                     Options = new TrainingOptions
                     {
@@ -52,6 +55,8 @@ public static class TrainingCommands
                         Packing = !parse.GetValue(noPacking),
                     },
                 };
+                using var host = spec.SynthesisRuns.Count > 0 ? Cli.CliHost.Build() : null;
+                var sources = host is null ? [] : SynthesisRunSampleSource.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>());
                 await TrainingLauncher.RunAsync(spec, parse.GetValue(output)!,
                     step => Console.WriteLine(JsonSerializer.Serialize(new
                     {
@@ -59,7 +64,7 @@ public static class TrainingCommands
                         tokens_per_s = Math.Round(step.TokensPerSecond), peak_rss_mb = step.PeakMemoryBytes >> 20,
                     })),
                     saved => Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = saved.Path, stage = saved.Stage + 1, stage_end = saved.StageEnd, rope_theta = saved.RopeTheta, max_length = saved.MaxLength })),
-                    parse.GetValue(resume), ct);
+                    parse.GetValue(resume), ct, sources);
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException)

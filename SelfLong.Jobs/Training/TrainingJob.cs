@@ -14,7 +14,7 @@ namespace SelfLong.Jobs.Training;
 /// distributed lock): a second run waits until the first ends. Metrics and checkpoints are written
 /// to the database about once a second; a cancel request stops after a checkpoint.
 /// </summary>
-public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory)
+public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples)
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
@@ -49,7 +49,8 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory)
         var flusher = FlushLoopAsync(runId, steps, checkpoints, stop, flushing.Token);
         try
         {
-            await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token);
+            await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
+                SynthesisRunSampleSource.For(spec, synthesisSamples));
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -8,7 +8,7 @@ public static class TrainingLauncher
 {
     public static async Task RunAsync(
         TrainingRunSpec spec, string outputDir, Action<StepMetrics>? onStep, Action<SavedCheckpoint>? onCheckpoint,
-        bool resume, CancellationToken ct, IReadOnlyList<ITrainingSampleSource>? extraSources = null)
+        bool resume, CancellationToken ct, IReadOnlyList<WeightedSource>? extraSources = null)
     {
         spec.Validate();
         Directory.CreateDirectory(outputDir);
@@ -34,7 +34,11 @@ public static class TrainingLauncher
             foreach (var file in spec.Data)
                 data.Add((await new ChatJsonlSampleSource(file.Path).LoadAsync(ct), file.Weight));
             foreach (var source in extraSources ?? [])
-                data.Add((await source.LoadAsync(ct), 1.0));
+            {
+                var samples = await source.Source.LoadAsync(ct);
+                if (samples.Count == 0) throw new ArgumentException($"{source.Source.Name} has no accepted samples to train on.");
+                data.Add((samples, source.Weight));
+            }
             var trainer = new ProgressiveTrainer(model, tokenizer, data, new ProgressiveSchedule(spec.Stages), spec.Options, outputDir, tokenizerSource)
             {
                 OnStep = onStep,

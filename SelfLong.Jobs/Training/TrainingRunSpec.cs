@@ -7,6 +7,9 @@ namespace SelfLong.Jobs.Training;
 /// <summary>A data file and its mixing weight.</summary>
 public sealed record DataFileSpec(string Path, double Weight = 1.0);
 
+/// <summary>The accepted samples of a synthesis run and their mixing weight.</summary>
+public sealed record SynthesisDataSpec(long RunId, double Weight = 1.0);
+
 /// <summary>
 /// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
 /// or a checkpoint folder), the data, the stages and the options. Serialized as JSON.
@@ -18,6 +21,7 @@ public sealed record TrainingRunSpec
     /// <summary>"tiny" or a checkpoint folder.</summary>
     public string Base { get; init; } = TinyBase;
     public IReadOnlyList<DataFileSpec> Data { get; init; } = [];
+    public IReadOnlyList<SynthesisDataSpec> SynthesisRuns { get; init; } = [];
     public IReadOnlyList<TrainingStage> Stages { get; init; } = [];
     public TrainingOptions Options { get; init; } = new();
 
@@ -31,7 +35,11 @@ public sealed record TrainingRunSpec
     {
         if (Base != TinyBase && !File.Exists(System.IO.Path.Combine(Base, CheckpointFolder.ConfigFile)))
             throw new ArgumentException($"Base '{Base}' is neither \"tiny\" nor a checkpoint folder with a config.json.");
-        if (Data.Count == 0) throw new ArgumentException("Give at least one data file.");
+        if (Data.Count == 0 && SynthesisRuns.Count == 0) throw new ArgumentException("Give at least one data file or synthesis run.");
+        foreach (var r in SynthesisRuns)
+        {
+            if (r.Weight <= 0) throw new ArgumentException($"Synthesis run #{r.RunId}: weight must be positive.");
+        }
         foreach (var d in Data)
         {
             if (!File.Exists(d.Path)) throw new ArgumentException($"Data file {d.Path} does not exist.");
@@ -62,5 +70,15 @@ public sealed record TrainingRunSpec
         if (colon > 0 && double.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var weight))
             return new DataFileSpec(text[..colon], weight);
         return new DataFileSpec(text);
+    }
+
+    /// <summary>"ID" or "ID:WEIGHT" of a synthesis run.</summary>
+    public static SynthesisDataSpec ParseSynthesisRun(string text)
+    {
+        var parts = text.Trim().TrimStart('#').Split(':');
+        if (!long.TryParse(parts[0], CultureInfo.InvariantCulture, out var id)
+            || (parts.Length > 1 && !double.TryParse(parts[1], CultureInfo.InvariantCulture, out _)) || parts.Length > 2)
+            throw new ArgumentException($"'{text}' is not a synthesis run id, optionally ID:WEIGHT (e.g. 12 or 12:0.5).");
+        return new SynthesisDataSpec(id, parts.Length > 1 ? double.Parse(parts[1], CultureInfo.InvariantCulture) : 1.0);
     }
 }
