@@ -46,6 +46,7 @@ public static class JobsExtensions
     {
         services.AddSystemChecks();
         services.AddSingleton<SelfLong.Jobs.Text.ITokenCounter>(SelfLong.Jobs.Text.TiktokenTokenCounter.Default);
+        SelfLong.Jobs.Corpora.CorporaExtensions.AddCorpora(services);
         return services;
     }
 }

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SelfLong.Data;
+using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Corpora.Embeddings;
+using SelfLong.Jobs.Corpora.Extraction;
+using SelfLong.Jobs.Corpora.Storage;
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Corpora.Ingestion;
+
+/// <summary>
+/// Ingests the files of one run: extract, skip known documents, chunk, embed, COPY. Each file is
+/// on its own: a bad file is marked with its message and the next one goes on. Progress counters
+/// are saved after every batch; a cancel request is honoured between batches, and what was
+/// committed stays.
+/// </summary>
+public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource,
+    CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ILogger<IngestionPipeline> logger)
+{
+    private const int MaxIssuesStoredPerFile = 500;
+    private const long BatchChars = 4 << 20;
+
+    public async Task<IngestionStatus> RunAsync(long runId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.IngestionRuns.Include(r => r.Corpus).Include(r => r.FileList.OrderBy(f => f.Id)).SingleAsync(r => r.Id == runId, ct);
+        var corpus = run.Corpus!;
+        if (run.CancelRequested) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled before it started.");
+        run.Status = IngestionStatus.Running;
+        run.StartedAt ??= DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(ct);
+
+        var preparer = new DocumentPreparer(corpus, tokens, embedders.Create(corpus));
+        var watch = Stopwatch.StartNew();
+        foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
+        {
+            if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
+            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, ct);
+            if (cancelled) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
+        }
+
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, ct);
+        logger.LogInformation("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
+        var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
+        return await FinishAsync(db, run, IngestionStatus.Succeeded,
+            failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
+    }
+
+    /// <summary>Records the end of a run that threw (the job rethrows for the scheduler).</summary>
+    public async Task FailAsync(long runId, Exception error)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var run = await db.IngestionRuns.Include(r => r.FileList).SingleAsync(r => r.Id == runId);
+        foreach (var file in run.FileList.Where(f => f.Status == IngestionFileStatus.Running))
+        {
+            file.Status = IngestionFileStatus.Failed;
+            file.Message = error.Message;
+        }
+        await FinishAsync(db, run, IngestionStatus.Failed, error.Message);
+    }
+
+    private async Task<bool> IngestFileAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
+        DocumentPreparer preparer, CancellationToken ct)
+    {
+        file.Status = IngestionFileStatus.Running;
+        await db.SaveChangesAsync(ct);
+        var context = new ExtractionContext(options.Value, corpus.TextField, corpus.TitleField);
+        var stored = 0;
+        var cancelled = false;
+        try
+        {
+            if (file.StoredPath is null || !File.Exists(file.StoredPath))
+                throw new ExtractionException(file.Message ?? "The uploaded file is no longer on the server; upload it again.");
+            if (new FileInfo(file.StoredPath).Length > options.Value.MaxFileBytes)
+                throw new ExtractionException($"The file is larger than the limit of {ByteSize.Format(options.Value.MaxFileBytes)}.");
+            await using var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var batch = new List<(ExtractedDocument, byte[])>();
+            long batchChars = 0;
+            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, ct))
+            {
+                batch.Add((document, CorpusCopyWriter.Hash(document.Text)));
+                batchChars += document.Text.Length;
+                if (batch.Count < options.Value.BatchDocuments && batchChars < BatchChars) continue;
+                await WriteBatchAsync(db, run, file, corpus, preparer, batch, ct);
+                stored = await FlushIssuesAsync(db, file, context, stored, ct);
+                batch.Clear();
+                batchChars = 0;
+                if (await CancelRequestedAsync(run.Id, ct)) { cancelled = true; break; }
+            }
+            if (!cancelled && batch.Count > 0) await WriteBatchAsync(db, run, file, corpus, preparer, batch, ct);
+            file.Status = context.ErrorCount > 0 ? IngestionFileStatus.PartlyFailed : IngestionFileStatus.Succeeded;
+            if (file.Documents == 0 && file.Duplicates == 0 && context.ErrorCount > 0)
+            {
+                file.Status = IngestionFileStatus.Failed;
+                file.Message = "No document could be read from the file; see its problems.";
+            }
+        }
+        catch (ExtractionException ex)
+        {
+            file.Status = IngestionFileStatus.Failed;
+            file.Message = ex.Message;
+            context.Error(file.FileName, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            file.Status = IngestionFileStatus.Failed;
+            file.Message = $"The file could not be read: {ex.Message}";
+            context.Error(file.FileName, file.Message);
+        }
+        if (cancelled) file.Status = IngestionFileStatus.Skipped;
+        await FlushIssuesAsync(db, file, context, stored, CancellationToken.None);
+        run.Errors += file.Errors;
+        run.FilesDone++;
+        await db.SaveChangesAsync(CancellationToken.None);
+        if (file.DeleteWhenDone && !cancelled && file.StoredPath is not null) File.Delete(file.StoredPath);
+        return cancelled;
+    }
+
+    private async Task WriteBatchAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
+        DocumentPreparer preparer, List<(ExtractedDocument Document, byte[] Hash)> batch, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // Known documents are dropped before the (possibly paid) embedding; the writer checks again under a lock.
+        var seen = await CorpusCopyWriter.ExistingAsync(connection, corpus.Id, batch.Select(b => b.Hash).ToList(), ct);
+        var fresh = batch.Where(b => seen.Add(Convert.ToHexString(b.Hash))).ToList();
+        var skipped = batch.Count - fresh.Count;
+        var prepared = await preparer.PrepareAsync(fresh, ct);
+        var (written, duplicates, chunks, writtenTokens) = await CorpusCopyWriter.WriteAsync(connection, corpus.Id, run.Id, corpus.EmbeddingDimension, prepared, ct);
+        file.Documents += written;
+        file.Duplicates += skipped + duplicates;
+        file.Chunks += chunks;
+        file.Tokens += writtenTokens;
+        run.Documents += written;
+        run.Duplicates += skipped + duplicates;
+        run.Chunks += chunks;
+        run.Tokens += writtenTokens;
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static async Task<int> FlushIssuesAsync(SelfLongDbContext db, IngestionFile file, ExtractionContext context, int stored, CancellationToken ct)
+    {
+        var fresh = context.Issues.Skip(stored).ToList();
+        file.Errors = context.ErrorCount;
+        foreach (var (severity, location, message) in fresh.Take(Math.Max(0, MaxIssuesStoredPerFile - stored)))
+            db.IngestionIssues.Add(new IngestionIssue { FileId = file.Id, Severity = severity, Location = Cap(location), Message = Cap(message) });
+        await db.SaveChangesAsync(ct);
+        return stored + fresh.Count;
+    }
+
+    private static string Cap(string text) => text.Length <= 1000 ? text : text[..1000];
+
+    private async Task<bool> CancelRequestedAsync(long runId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.IngestionRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(ct);
+    }
+
+    private static async Task<IngestionStatus> FinishAsync(SelfLongDbContext db, IngestionRun run, IngestionStatus status, string? message)
+    {
+        run.Status = status;
+        run.Message = message;
+        run.CompletedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(CancellationToken.None);
+        return status;
+    }
+}
