@@ -85,8 +85,9 @@ public sealed partial class SentenceChunker
         var count = tokens.CountTokens(span);
         while (count > chunkTokens)
         {
-            // A sentence longer than a chunk: cut it by tokens.
-            var head = tokens.Truncate(span, chunkTokens);
+            // A sentence longer than a chunk: cut it by tokens, one short, because a piece that
+            // loses its leading space when trimmed can take one token more.
+            var head = tokens.Truncate(span, chunkTokens - 1);
             if (head.Length == 0) head = span[..1];
             result.Add(new Sentence(start, start + head.Length, tokens.CountTokens(head)));
             start += head.Length;
