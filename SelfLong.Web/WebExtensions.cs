@@ -7,6 +7,7 @@ using SelfLong.Data.Identity;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Web.Components;
 using SelfLong.Web.Features.Account;
+using SelfLong.Web.Features.Corpora;
 using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Jobs;
 using SelfLong.Web.Features.Overview;
@@ -41,6 +42,7 @@ public static class WebExtensions
             .AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
 
         services.AddScoped<OverviewStatistics>();
+        services.AddSingleton<UploadReceiver>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }
@@ -66,6 +68,7 @@ public static class WebExtensions
         app.MapOpenApi("/api/openapi/{documentName}.json");
         app.MapAccountEndpoints();
         app.MapJobEndpoints();
+        app.MapCorporaEndpoints();
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],

@@ -16,7 +16,9 @@ public static class CorporaExtensions
         services.AddTransient<IngestionPipeline>();
         services.AddTransient<IngestionJob>();
         services.AddTransient<DemoCorpora>();
-        services.AddSingleton<ICorpusRetriever, PgCorpusRetriever>();
+        services.AddSingleton<PgCorpusRetriever>();
+        services.AddSingleton<ICorpusRetriever>(sp => sp.GetRequiredService<PgCorpusRetriever>());
+        services.AddSingleton<SearchHighlighter>();
         return services;
     }
 }

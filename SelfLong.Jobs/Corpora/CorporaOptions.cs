@@ -14,6 +14,9 @@ public sealed class CorporaOptions
     /// <summary>Largest single uploaded file.</summary>
     public long MaxFileBytes { get; set; } = 2L << 30;
 
+    /// <summary>Largest upload request (all its files together).</summary>
+    public long MaxUploadBytes { get; set; } = 16L << 30;
+
     /// <summary>Largest text of one document (a .txt, .html or .pdf, or one record).</summary>
     public long MaxDocumentBytes { get; set; } = 64L << 20;
 
@@ -40,7 +43,7 @@ public sealed class CorporaOptions
     public TimeSpan EmbeddingRequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 }
 
-internal static class ByteSize
+public static class ByteSize
 {
     /// <summary>A size for messages: "512 KiB", "2 GiB".</summary>
     public static string Format(long bytes) => bytes switch

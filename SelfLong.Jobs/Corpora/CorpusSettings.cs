@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SelfLong.Data.Corpora;
 
 namespace SelfLong.Jobs.Corpora;
@@ -7,6 +8,7 @@ public sealed record CorpusSettings
 {
     public string Name { get; init; } = "";
     public string Description { get; init; } = "";
+    [JsonConverter(typeof(JsonStringEnumConverter<EmbedderKind>))]
     public EmbedderKind Embedder { get; init; } = EmbedderKind.Lexical;
     public string? EmbedderBaseUrl { get; init; }
     public string? EmbedderModel { get; init; }
