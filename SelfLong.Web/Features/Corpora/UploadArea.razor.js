@@ -26,4 +26,5 @@ export function init(zone, input, url, dotnet) {
     zone.addEventListener('drop', e => { e.preventDefault(); delete zone.dataset.over; send(e.dataTransfer.files); });
     zone.addEventListener('click', () => input.click());
     input.addEventListener('change', () => { send(input.files); input.value = ''; });
+    zone.dataset.ready = 'true';
 }
