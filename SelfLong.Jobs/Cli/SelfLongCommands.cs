@@ -11,5 +11,7 @@ public static class SelfLongCommands
         HostCommands.Migrate(),
         HostCommands.Admin(),
         HostCommands.Check(),
+        SelfLong.Jobs.Corpora.CorporaCommands.Ingest(),
+        SelfLong.Jobs.Corpora.CorporaCommands.Search(),
     ];
 }

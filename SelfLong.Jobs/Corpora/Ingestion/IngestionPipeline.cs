@@ -45,7 +45,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
 
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, ct);
-        logger.LogInformation("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
+        logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
         var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
         return await FinishAsync(db, run, IngestionStatus.Succeeded,
             failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
