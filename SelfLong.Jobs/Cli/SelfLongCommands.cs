@@ -13,5 +13,6 @@ public static class SelfLongCommands
         HostCommands.Check(),
         SelfLong.Jobs.Corpora.CorporaCommands.Ingest(),
         SelfLong.Jobs.Corpora.CorporaCommands.Search(),
+        new Command("bench", "Benchmarks; each prints one JSON object.") { SelfLong.Jobs.Corpora.CorporaCommands.BenchCorpus() },
     ];
 }

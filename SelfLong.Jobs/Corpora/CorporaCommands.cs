@@ -117,4 +117,22 @@ public static class CorporaCommands
         });
         return command;
     }
+
+    /// <summary>`bench corpus`; other areas add their own subcommands to `bench`.</summary>
+    public static Command BenchCorpus()
+    {
+        var queries = new Option<int>("--queries") { Description = "Queries timed and checked for recall.", DefaultValueFactory = _ => 200 };
+        var command = new Command("corpus", "Ingestion throughput vs raw COPY, hybrid latency and HNSW recall; prints one JSON object.") { queries };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var host = CliHost.Build();
+            await host.Services.MigrateSelfLongDatabaseAsync(ct);
+            await using var scope = host.Services.CreateAsyncScope();
+            var bench = ActivatorUtilities.CreateInstance<CorpusBench>(scope.ServiceProvider);
+            var result = await bench.RunAsync(parse.GetValue(queries), ct);
+            Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
+        return command;
+    }
 }

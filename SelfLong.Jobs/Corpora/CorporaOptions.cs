@@ -32,6 +32,12 @@ public sealed class CorporaOptions
     /// <summary>Documents chunked, embedded and written per COPY batch.</summary>
     public int BatchDocuments { get; set; } = 64;
 
+    /// <summary>
+    /// HNSW candidate list size for vector search (pgvector's hnsw.ef_search, at least 2k is used):
+    /// higher is slower and closer to exact; `bench corpus` reports recall for several values.
+    /// </summary>
+    public int HnswEfSearch { get; set; } = 100;
+
     /// <summary>Texts per request to an OpenAI-compatible embeddings endpoint.</summary>
     public int EmbeddingBatchSize { get; set; } = 64;
 

@@ -28,7 +28,7 @@ public sealed record CorpusSettings
         if (string.IsNullOrWhiteSpace(Name)) Add(nameof(Name), "Give the corpus a name.");
         else if (Name.Trim().Length > 200) Add(nameof(Name), "The name can have at most 200 characters.");
         if (Description.Length > 4000) Add(nameof(Description), "The description can have at most 4000 characters.");
-        if (ChunkTokens is < 32 or > 8192) Add(nameof(ChunkTokens), "The chunk size must be from 32 to 8192 tokens.");
+        if (ChunkTokens is < 16 or > 8192) Add(nameof(ChunkTokens), "The chunk size must be from 16 to 8192 tokens.");
         if (ChunkOverlapTokens < 0 || ChunkOverlapTokens > ChunkTokens / 2) Add(nameof(ChunkOverlapTokens), "The overlap must be from 0 to half the chunk size.");
         if (string.IsNullOrWhiteSpace(TextField)) Add(nameof(TextField), "Name the field that holds the text (usually \"text\").");
         if (EmbeddingDimension is { } d && (d < 16 || d > 2000)) Add(nameof(EmbeddingDimension), "The dimension must be from 16 to 2000 (the HNSW index limit).");

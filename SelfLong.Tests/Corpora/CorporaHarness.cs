@@ -31,7 +31,7 @@ public sealed class CorporaHarness : IAsyncDisposable
         Ingestion = new IngestionService(database, new NoJobs());
         Pipeline = new IngestionPipeline(database, database.DataSource, Embedders, TiktokenTokenCounter.Default, wrapped,
             NullLogger<IngestionPipeline>.Instance);
-        Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders);
+        Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders, wrapped);
     }
 
     public TestDatabase Database { get; }

@@ -72,6 +72,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var context = new ExtractionContext(options.Value, corpus.TextField, corpus.TitleField);
         var stored = 0;
         var cancelled = false;
+        var writes = new BatchWrites(dataSource, db, run, file, corpus);
         try
         {
             if (file.StoredPath is null || !File.Exists(file.StoredPath))
@@ -86,13 +87,21 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
                 batch.Add((document, CorpusCopyWriter.Hash(document.Text)));
                 batchChars += document.Text.Length;
                 if (batch.Count < options.Value.BatchDocuments && batchChars < BatchChars) continue;
-                await WriteBatchAsync(db, run, file, corpus, preparer, batch, ct);
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                await writes.DrainAsync(ct);
                 stored = await FlushIssuesAsync(db, file, context, stored, ct);
-                batch.Clear();
-                batchChars = 0;
                 if (await CancelRequestedAsync(run.Id, ct)) { cancelled = true; break; }
+                writes.Start(prepared);
+                batch = [];
+                batchChars = 0;
             }
-            if (!cancelled && batch.Count > 0) await WriteBatchAsync(db, run, file, corpus, preparer, batch, ct);
+            if (!cancelled && batch.Count > 0)
+            {
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                await writes.DrainAsync(ct);
+                writes.Start(prepared);
+            }
+            await writes.DrainAsync(ct);
             file.Status = context.ErrorCount > 0 ? IngestionFileStatus.PartlyFailed : IngestionFileStatus.Succeeded;
             if (file.Documents == 0 && file.Duplicates == 0 && context.ErrorCount > 0)
             {
@@ -112,6 +121,10 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             file.Message = $"The file could not be read: {ex.Message}";
             context.Error(file.FileName, file.Message);
         }
+        finally
+        {
+            await writes.DrainAsync(CancellationToken.None);
+        }
         if (cancelled) file.Status = IngestionFileStatus.Skipped;
         await FlushIssuesAsync(db, file, context, stored, CancellationToken.None);
         run.Errors += file.Errors;
@@ -121,25 +134,54 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         return cancelled;
     }
 
-    private async Task WriteBatchAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
-        DocumentPreparer preparer, List<(ExtractedDocument Document, byte[] Hash)> batch, CancellationToken ct)
+    /// <summary>Drops documents the corpus already holds (before any paid embedding), then chunks and embeds the rest.</summary>
+    private async Task<(List<PreparedDocument> Documents, int Skipped)> PrepareBatchAsync(Corpus corpus, DocumentPreparer preparer,
+        List<(ExtractedDocument Document, byte[] Hash)> batch, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        // Known documents are dropped before the (possibly paid) embedding; the writer checks again under a lock.
-        var seen = await CorpusCopyWriter.ExistingAsync(connection, corpus.Id, batch.Select(b => b.Hash).ToList(), ct);
+        HashSet<string> seen;
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            seen = await CorpusCopyWriter.ExistingAsync(connection, corpus.Id, batch.Select(b => b.Hash).ToList(), ct);
         var fresh = batch.Where(b => seen.Add(Convert.ToHexString(b.Hash))).ToList();
-        var skipped = batch.Count - fresh.Count;
-        var prepared = await preparer.PrepareAsync(fresh, ct);
-        var (written, duplicates, chunks, writtenTokens) = await CorpusCopyWriter.WriteAsync(connection, corpus.Id, run.Id, corpus.EmbeddingDimension, prepared, ct);
-        file.Documents += written;
-        file.Duplicates += skipped + duplicates;
-        file.Chunks += chunks;
-        file.Tokens += writtenTokens;
-        run.Documents += written;
-        run.Duplicates += skipped + duplicates;
-        run.Chunks += chunks;
-        run.Tokens += writtenTokens;
-        await db.SaveChangesAsync(ct);
+        return (await preparer.PrepareAsync(fresh, ct), batch.Count - fresh.Count);
+    }
+
+    /// <summary>
+    /// At most one COPY in flight per file: the next batch is tokenized and embedded on this
+    /// process's cores while PostgreSQL stores the previous one. Counters are applied on drain.
+    /// </summary>
+    private sealed class BatchWrites(NpgsqlDataSource dataSource, SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus)
+    {
+        private Task<(int Written, int Duplicates, long Chunks, long Tokens)>? pending;
+        private int pendingSkipped;
+
+        public void Start((List<PreparedDocument> Documents, int Skipped) batch)
+        {
+            pendingSkipped = batch.Skipped;
+            pending = WriteAsync(batch.Documents);
+        }
+
+        private async Task<(int, int, long, long)> WriteAsync(List<PreparedDocument> documents)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            return await CorpusCopyWriter.WriteAsync(connection, corpus.Id, run.Id, corpus.EmbeddingDimension, documents, CancellationToken.None);
+        }
+
+        public async Task DrainAsync(CancellationToken ct)
+        {
+            if (pending is null) return;
+            var task = pending;
+            pending = null;
+            var (written, duplicates, chunks, tokens) = await task;
+            file.Documents += written;
+            file.Duplicates += pendingSkipped + duplicates;
+            file.Chunks += chunks;
+            file.Tokens += tokens;
+            run.Documents += written;
+            run.Duplicates += pendingSkipped + duplicates;
+            run.Chunks += chunks;
+            run.Tokens += tokens;
+            await db.SaveChangesAsync(ct);
+        }
     }
 
     private static async Task<int> FlushIssuesAsync(SelfLongDbContext db, IngestionFile file, ExtractionContext context, int stored, CancellationToken ct)

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Pgvector;
 using SelfLong.Data;
@@ -12,7 +13,8 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// full-text rank on the GIN-indexed tsvector, or both fused by reciprocal rank fusion
 /// (Cormack et al., 2009: score = sum over lists of 1 / (60 + rank)).
 /// </summary>
-public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFactory<SelfLongDbContext> dbFactory, CorpusEmbedders embedders)
+public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFactory<SelfLongDbContext> dbFactory, CorpusEmbedders embedders,
+    IOptions<CorporaOptions> options)
     : ICorpusRetriever
 {
     public const int RrfK = 60;
@@ -58,7 +60,8 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     }
 
     /// <summary>Nearest chunks by cosine similarity (score = 1 - cosine distance).</summary>
-    public async Task<IReadOnlyList<RetrievedChunk>> VectorAsync(long corpusId, string query, int topK, CancellationToken ct)
+    /// <param name="efSearch">HNSW candidate list size; the configured one when null.</param>
+    public async Task<IReadOnlyList<RetrievedChunk>> VectorAsync(long corpusId, string query, int topK, CancellationToken ct, int? efSearch = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var corpus = await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == corpusId, ct);
@@ -73,7 +76,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // The expression and the corpus_id predicate are written out as literals so the planner
         // matches the corpus's partial HNSW index; ef_search must be at least k to return k rows.
-        await using (var set = new NpgsqlCommand($"SET LOCAL hnsw.ef_search = {Math.Clamp(topK * 2, 40, 1000)}", connection, transaction))
+        await using (var set = new NpgsqlCommand($"SET LOCAL hnsw.ef_search = {Math.Clamp(Math.Max(efSearch ?? options.Value.HnswEfSearch, topK * 2), 1, 1000)}", connection, transaction))
             await set.ExecuteNonQueryAsync(ct);
         await using var command = new NpgsqlCommand($"""
             SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, 1 - c.distance
