@@ -6,11 +6,17 @@ namespace SelfLong.Jobs.Corpora.Chunking;
 /// <summary>A piece of a document: whole sentences, at most the chunk size in tokens.</summary>
 public sealed record TextChunk(int Index, string Text, int TokenCount);
 
+/// <summary>A document's chunks and its token count.</summary>
+public sealed record ChunkedText(List<TextChunk> Chunks, long TokenCount);
+
 /// <summary>
 /// Splits text into chunks of at most <c>chunkTokens</c> tokens that end at sentence boundaries,
 /// each starting with up to <c>overlapTokens</c> tokens of the previous chunk's last sentences
 /// (so a fact split across a boundary is whole in one of them). A sentence longer than a chunk
-/// is cut by tokens.
+/// is cut by tokens. Text is tokenized once, sentence by sentence: a chunk's and a document's
+/// counts are the sums of their sentences' counts. Boundaries sit before the blank space, where
+/// tiktoken's pre-tokenizer splits anyway, so the sums match a whole-text count except where
+/// punctuation and a following line break form one pre-token (then the sum is a token higher).
 /// </summary>
 public sealed partial class SentenceChunker
 {
@@ -33,7 +39,9 @@ public sealed partial class SentenceChunker
     [GeneratedRegex(@"(?<=[.!?…][""'”’)\]]*)(?=\s)|(?=\n\s*\n)")]
     private static partial Regex Boundary();
 
-    public List<TextChunk> Split(string text)
+    public List<TextChunk> Split(string text) => Chunk(text).Chunks;
+
+    public ChunkedText Chunk(string text)
     {
         var sentences = Sentences(text);
         var chunks = new List<TextChunk>();
@@ -48,7 +56,7 @@ public sealed partial class SentenceChunker
                 j++;
             }
             var chunkText = text[sentences[i].Start..sentences[j - 1].End].Trim();
-            if (chunkText.Length > 0) chunks.Add(new TextChunk(chunks.Count, chunkText, tokens.CountTokens(chunkText)));
+            if (chunkText.Length > 0) chunks.Add(new TextChunk(chunks.Count, chunkText, total));
             if (j >= sentences.Count) break;
             // Step back over trailing sentences that fit in the overlap, but always move forward.
             var k = j;
@@ -60,7 +68,7 @@ public sealed partial class SentenceChunker
             }
             i = k;
         }
-        return chunks;
+        return new ChunkedText(chunks, sentences.Sum(x => (long)x.Tokens));
     }
 
     private readonly record struct Sentence(int Start, int End, int Tokens);

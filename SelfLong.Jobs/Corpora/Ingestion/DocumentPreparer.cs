@@ -24,11 +24,11 @@ public sealed class DocumentPreparer(Corpus corpus, ITokenCounter tokens, IEmbed
         var embeddings = new float[]?[batch.Count][];
         Parallel.For(0, batch.Count, new ParallelOptions { CancellationToken = ct }, i =>
         {
-            var text = batch[i].Document.Text;
-            chunkLists[i] = chunker.Split(text);
+            var chunked = chunker.Chunk(batch[i].Document.Text);
+            chunkLists[i] = chunked.Chunks;
             if (lexical is not null)
                 embeddings[i] = chunkLists[i].Select(c => NonZero(lexical.Embed(c.Text))).ToArray();
-            prepared[i] = Prepared(batch[i], tokens.CountTokens(text), []);
+            prepared[i] = Prepared(batch[i], (int)Math.Min(int.MaxValue, chunked.TokenCount), []);
         });
 
         if (lexical is null)

@@ -16,8 +16,10 @@ public sealed class IngestionJob(IngestionPipeline pipeline)
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Deleted from the dashboard or the process is stopping: the row keeps what was committed.
-            await pipeline.FailAsync(runId, new OperationCanceledException("Stopped before the end; the documents stored so far are kept."));
+            // The worker is stopping: Hangfire requeues the job, and the run resumes with the
+            // files not yet done (documents already stored are skipped as duplicates).
+            await pipeline.InterruptedAsync(runId);
+            throw;
         }
         catch (Exception ex)
         {

@@ -31,6 +31,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var corpus = run.Corpus!;
         if (run.CancelRequested) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled before it started.");
         run.Status = IngestionStatus.Running;
+        run.Message = null;
         run.StartedAt ??= DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);
 
@@ -49,6 +50,16 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
         return await FinishAsync(db, run, IngestionStatus.Succeeded,
             failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
+    }
+
+    /// <summary>Marks a run whose worker stopped mid-way as waiting to resume.</summary>
+    public async Task InterruptedAsync(long runId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var run = await db.IngestionRuns.SingleAsync(r => r.Id == runId);
+        run.Status = IngestionStatus.Queued;
+        run.Message = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
+        await db.SaveChangesAsync();
     }
 
     /// <summary>Records the end of a run that threw (the job rethrows for the scheduler).</summary>

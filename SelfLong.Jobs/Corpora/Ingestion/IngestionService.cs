@@ -60,8 +60,10 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
         var run = await db.IngestionRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null) return false;
         if (run.Status is IngestionStatus.Queued or IngestionStatus.Running) run.CancelRequested = true;
-        if (run.Status == IngestionStatus.Queued && run.HangfireJobId is { } jobId && jobs.Delete(jobId))
+        if (run.Status == IngestionStatus.Queued)
         {
+            // A job that starts anyway sees the request first thing and stops.
+            if (run.HangfireJobId is { } jobId) jobs.Delete(jobId);
             run.Status = IngestionStatus.Cancelled;
             run.Message = "Cancelled before it started.";
             run.CompletedAt = DateTimeOffset.UtcNow;
