@@ -16,6 +16,7 @@ public static class CorporaExtensions
         services.AddTransient<IngestionPipeline>();
         services.AddTransient<IngestionJob>();
         services.AddTransient<DemoCorpora>();
+        services.AddTransient<CorpusReembedder>();
         services.AddSingleton<PgCorpusRetriever>();
         services.AddSingleton<ICorpusRetriever>(sp => sp.GetRequiredService<PgCorpusRetriever>());
         services.AddSingleton<SearchHighlighter>();

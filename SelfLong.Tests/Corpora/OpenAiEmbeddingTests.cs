@@ -61,3 +61,31 @@ public sealed class OpenAiEmbeddingTests
         Assert.Empty(await harness.DocumentsAsync(corpus!.Id));
     }
 }
+
+public sealed class ReembeddingTests
+{
+    [Fact]
+    public async Task Reembed_ToAnotherDimension_ReplacesVectorsAndRebuildsTheIndex()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        await harness.IngestAsync(corpus, ("a.jsonl", Utf8("{\"text\": \"Lighthouses guide ships.\"}\n{\"text\": \"Tariffs protect steel.\"}")));
+        var reembedder = new SelfLong.Jobs.Corpora.Embeddings.CorpusReembedder(harness.Database, harness.Database.DataSource, harness.Embedders, null!);
+
+        await reembedder.RunAsync(corpus, EmbedderKind.Lexical, null, null, null, 64, ct);
+
+        Assert.Equal(64, (await harness.Corpora.GetAsync(corpus, ct))!.EmbeddingDimension);
+        await using var db = harness.Database.CreateDbContext();
+        Assert.All(await db.Chunks.Where(c => c.CorpusId == corpus).ToListAsync(ct), c =>
+        {
+            Assert.Equal(64, c.Dimension);
+            Assert.Equal(64, c.Embedding!.ToArray().Length);
+        });
+        var hits = await harness.Retriever.SearchAsync(corpus, "steel tariffs", 1, RetrievalMode.Vector, ct);
+        Assert.Contains("Tariffs", hits[0].Text);
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        await using var find = new Npgsql.NpgsqlCommand($"SELECT indexdef FROM pg_indexes WHERE indexname = '{SelfLong.Jobs.Corpora.Storage.ChunkVectorIndex.NameFor(corpus)}'", connection);
+        Assert.Contains("vector(64)", (string)(await find.ExecuteScalarAsync(ct))!);
+    }
+}

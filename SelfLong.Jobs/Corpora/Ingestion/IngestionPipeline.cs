@@ -22,7 +22,8 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
     CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ILogger<IngestionPipeline> logger)
 {
     private const int MaxIssuesStoredPerFile = 500;
-    private const long BatchChars = 4 << 20;
+    // Small enough that several batches overlap (prepare one while the previous is copied).
+    private const long BatchChars = 1 << 20;
 
     public async Task<IngestionStatus> RunAsync(long runId, CancellationToken ct)
     {

@@ -81,7 +81,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         await using var command = new NpgsqlCommand($"""
             SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, 1 - c.distance
             FROM (SELECT id, document_id, index, text, token_count, {expression} <=> @q AS distance
-                  FROM chunks WHERE corpus_id = {corpusId} AND embedding IS NOT NULL
+                  FROM chunks WHERE corpus_id = {corpusId} AND dimension = {dimension} AND embedding IS NOT NULL
                   ORDER BY {expression} <=> @q LIMIT @k) c
             JOIN documents d ON d.id = c.document_id
             ORDER BY c.distance, c.id

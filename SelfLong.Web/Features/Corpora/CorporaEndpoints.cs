@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Corpora.Retrieval;
 
@@ -23,6 +24,13 @@ public static class CorporaEndpoints
         corpora.MapGet("/{id:long}/search", SearchAsync);
         corpora.MapPost("/{id:long}/uploads", UploadAsync).DisableAntiforgery()
             .Accepts<IFormFileCollection>("multipart/form-data");
+        corpora.MapPost("/{id:long}/reembed", async Task<Results<Accepted, NotFound, ValidationProblem>> (long id, EmbedderChange change,
+            CorpusService service, CorpusReembedder reembedder, CancellationToken ct) =>
+        {
+            if (await service.GetAsync(id, ct) is null) return TypedResults.NotFound();
+            var errors = await reembedder.EnqueueAsync(id, change, ct);
+            return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : TypedResults.Accepted($"/api/corpora/{id}");
+        });
         corpora.MapGet("/{id:long}/ingestions", async (long id, IngestionService ingestion, CancellationToken ct) =>
             (await ingestion.RecentAsync(id, 20, ct)).Select(IngestionRunDto.From).ToList());
         corpora.MapPost("/demo", async (DemoCorpora demo, CancellationToken ct) =>
