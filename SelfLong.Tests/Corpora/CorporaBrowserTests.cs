@@ -45,6 +45,13 @@ public sealed class CorporaBrowserTests(AppFixture app, BrowserFixture browser)
         await Assertions.Expect(hit).ToContainTextAsync("narwhal.txt");
         await Assertions.Expect(hit.Locator("mark").First).ToHaveTextAsync("spiral");
 
+        // The document viewer shows the whole text.
+        await hit.Locator("a", new() { HasTextString = "narwhal.txt" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=document-text]")).ToHaveTextAsync(
+            "The narwhal is a whale with a long spiral tusk. It lives in Arctic waters.");
+        await page.GoBackAsync();
+        await BrowserFixture.WaitForInteractiveAsync(page);
+
         // A title with markup is shown as text.
         await page.Locator("input[data-testid=search-query], [data-testid=search-query] input").First.FillAsync("walruses");
         await page.ClickAsync("[data-testid=search-button]");
