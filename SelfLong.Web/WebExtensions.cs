@@ -7,6 +7,7 @@ using SelfLong.Data.Identity;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Web.Components;
 using SelfLong.Web.Features.Account;
+using SelfLong.Web.Features.Corpora;
 using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Endpoints;
 using SelfLong.Web.Features.Jobs;
@@ -44,6 +45,7 @@ public static class WebExtensions
 
         services.AddScoped<OverviewStatistics>();
         services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
+        services.AddSingleton<UploadReceiver>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }
@@ -72,6 +74,7 @@ public static class WebExtensions
         app.MapModelEndpointApi();
         app.MapSynthesisApi();
         SelfLong.Web.Features.Evaluation.EvaluationEndpoints.MapEvaluationEndpoints(app);
+        app.MapCorporaEndpoints();
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],

@@ -11,6 +11,8 @@ public static class SelfLongCommands
         HostCommands.Migrate(),
         HostCommands.Admin(),
         HostCommands.Check(),
+        Corpora.CorporaCommands.Ingest(),
+        Corpora.CorporaCommands.Search(),
         Training.TrainingCommands.Train(),
         Training.TrainingCommands.PerplexityCommand(),
         Synthesis.SynthesisCommands.Synthesize(),
@@ -22,6 +24,7 @@ public static class SelfLongCommands
     private static Command Bench() =>
         new("bench", "Benchmarks; each prints one JSON object.")
         {
+            Corpora.CorporaCommands.BenchCorpus(),
             Synthesis.SynthesisBench.Command(),
             Training.TrainingCommands.BenchTrain(),
             Evaluation.EvaluationCommands.BenchEval(),

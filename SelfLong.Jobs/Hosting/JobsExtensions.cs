@@ -48,6 +48,7 @@ public static class JobsExtensions
         services.AddSystemChecks();
         SelfLong.Jobs.Evaluation.EvaluationExtensions.AddEvaluation(services);
         services.AddSingleton<SelfLong.Jobs.Text.ITokenCounter>(SelfLong.Jobs.Text.TiktokenTokenCounter.Default);
+        SelfLong.Jobs.Corpora.CorporaExtensions.AddCorpora(services);
         SelfLong.Jobs.Training.TrainingExtensions.AddTraining(services);
         services.AddSynthesis();
         return services;

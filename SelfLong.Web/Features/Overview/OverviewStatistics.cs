@@ -16,6 +16,9 @@ public sealed class OverviewStatistics(IDbContextFactory<SelfLongDbContext> dbFa
         return
         [
             new("Users", await db.Users.LongCountAsync(ct), "/"),
+            new("Corpora", await db.Corpora.LongCountAsync(ct), "/corpora"),
+            new("Documents", await db.Documents.LongCountAsync(ct), "/corpora"),
+            new("Chunks", await db.Chunks.LongCountAsync(ct), "/corpora"),
             new("Jobs processing", jobs.Processing, "/job-queue"),
             new("Jobs succeeded", jobs.Succeeded, "/job-queue"),
             new("Jobs failed", jobs.Failed, "/job-queue"),

@@ -1,0 +1,40 @@
+namespace SelfLong.Data.Corpora;
+
+/// <summary>How a corpus turns chunk text into vectors.</summary>
+public enum EmbedderKind
+{
+    /// <summary>The built-in lexical embedder: hashed word and bigram features, no model needed.</summary>
+    Lexical,
+    /// <summary>An OpenAI-compatible <c>/v1/embeddings</c> endpoint.</summary>
+    OpenAi,
+}
+
+/// <summary>A document collection (PAPER.md: "a document collection"), with its chunking and embedder settings.</summary>
+public sealed class Corpus
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public string Description { get; set; } = "";
+
+    public EmbedderKind EmbedderKind { get; set; } = EmbedderKind.Lexical;
+    /// <summary>Base URL of an OpenAI-compatible API (ending in /v1); null for the built-in embedder.</summary>
+    public string? EmbedderBaseUrl { get; set; }
+    public string? EmbedderModel { get; set; }
+    /// <summary>The API key, protected with ASP.NET Core Data Protection; never shown or logged.</summary>
+    public string? EmbedderApiKeyProtected { get; set; }
+    /// <summary>Length of every vector stored for this corpus.</summary>
+    public int EmbeddingDimension { get; set; }
+
+    /// <summary>Chunk size in tokens; chunks end at sentence boundaries when one falls inside it.</summary>
+    public int ChunkTokens { get; set; } = 256;
+    /// <summary>Tokens of trailing sentences repeated at the start of the next chunk.</summary>
+    public int ChunkOverlapTokens { get; set; } = 32;
+    /// <summary>Field holding the text in JSON, JSONL, CSV and Parquet records.</summary>
+    public string TextField { get; set; } = "text";
+    /// <summary>Field holding the title in records; the file name and record number when missing.</summary>
+    public string TitleField { get; set; } = "title";
+
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+
+    public List<Document> Documents { get; set; } = [];
+}

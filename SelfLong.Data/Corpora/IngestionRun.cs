@@ -1,0 +1,31 @@
+namespace SelfLong.Data.Corpora;
+
+public enum IngestionStatus { Queued, Running, Succeeded, Failed, Cancelled }
+
+/// <summary>One upload into a corpus, processed by a Hangfire job on the ingest queue; counters are live.</summary>
+public sealed class IngestionRun
+{
+    public long Id { get; set; }
+    public long CorpusId { get; set; }
+    public Corpus? Corpus { get; set; }
+    public IngestionStatus Status { get; set; } = IngestionStatus.Queued;
+    public string? HangfireJobId { get; set; }
+    /// <summary>Set by the user; the job stops after the batch in hand (other processes see it through the row).</summary>
+    public bool CancelRequested { get; set; }
+
+    public int Files { get; set; }
+    public int FilesDone { get; set; }
+    public long Documents { get; set; }
+    public long Duplicates { get; set; }
+    public long Chunks { get; set; }
+    public long Tokens { get; set; }
+    public long Errors { get; set; }
+    public long BytesRead { get; set; }
+    public string? Message { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public List<IngestionFile> FileList { get; set; } = [];
+}

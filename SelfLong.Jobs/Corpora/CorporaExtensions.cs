@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using SelfLong.Jobs.Corpora.Embeddings;
+using SelfLong.Jobs.Corpora.Ingestion;
+using SelfLong.Jobs.Corpora.Retrieval;
+
+namespace SelfLong.Jobs.Corpora;
+
+public static class CorporaExtensions
+{
+    public static IServiceCollection AddCorpora(this IServiceCollection services)
+    {
+        services.AddOptions<CorporaOptions>().BindConfiguration(CorporaOptions.Section);
+        services.AddSingleton<CorpusEmbedders>();
+        services.AddTransient<CorpusService>();
+        services.AddTransient<IngestionService>();
+        services.AddTransient<IngestionPipeline>();
+        services.AddTransient<IngestionJob>();
+        services.AddTransient<DemoCorpora>();
+        services.AddTransient<CorpusReembedder>();
+        services.AddSingleton<PgCorpusRetriever>();
+        services.AddSingleton<ICorpusRetriever>(sp => sp.GetRequiredService<PgCorpusRetriever>());
+        services.AddSingleton<SearchHighlighter>();
+        return services;
+    }
+}

@@ -1,0 +1,62 @@
+namespace SelfLong.Jobs.Corpora;
+
+/// <summary>Limits and places for corpus ingestion. Bound from <c>SelfLong:Corpora</c>.</summary>
+public sealed class CorporaOptions
+{
+    public const string Section = "SelfLong:Corpora";
+
+    /// <summary>
+    /// Where uploads wait for the ingest job. A worker on another machine needs the same folder
+    /// (a shared volume); relative paths are under the process's working directory.
+    /// </summary>
+    public string UploadDirectory { get; set; } = Path.Combine(".selflong", "uploads");
+
+    /// <summary>Largest single uploaded file.</summary>
+    public long MaxFileBytes { get; set; } = 2L << 30;
+
+    /// <summary>Largest upload request (all its files together).</summary>
+    public long MaxUploadBytes { get; set; } = 16L << 30;
+
+    /// <summary>Largest text of one document (a .txt, .html or .pdf, or one record).</summary>
+    public long MaxDocumentBytes { get; set; } = 64L << 20;
+
+    /// <summary>Most bytes all archives of one file may expand to (zip-bomb guard).</summary>
+    public long MaxExpandedBytes { get; set; } = 8L << 30;
+
+    /// <summary>Highest expansion ratio of an archive entry above 1 MiB (zip-bomb guard).</summary>
+    public double MaxCompressionRatio { get; set; } = 200;
+
+    /// <summary>Archives inside archives are opened this deep.</summary>
+    public int MaxArchiveDepth { get; set; } = 3;
+
+    /// <summary>Documents chunked, embedded and written per COPY batch.</summary>
+    public int BatchDocuments { get; set; } = 64;
+
+    /// <summary>
+    /// HNSW candidate list size for vector search (pgvector's hnsw.ef_search, at least 2k is used):
+    /// higher is slower and closer to exact; `bench corpus` reports recall for several values.
+    /// </summary>
+    public int HnswEfSearch { get; set; } = 100;
+
+    /// <summary>Texts per request to an OpenAI-compatible embeddings endpoint.</summary>
+    public int EmbeddingBatchSize { get; set; } = 64;
+
+    /// <summary>Attempts per embeddings request before the run fails (with exponential backoff).</summary>
+    public int EmbeddingAttempts { get; set; } = 5;
+
+    public TimeSpan EmbeddingRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan EmbeddingRequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+}
+
+public static class ByteSize
+{
+    /// <summary>A size for messages: "512 KiB", "2 GiB".</summary>
+    public static string Format(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.#} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.#} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.#} KiB",
+        _ => $"{bytes} bytes",
+    };
+}

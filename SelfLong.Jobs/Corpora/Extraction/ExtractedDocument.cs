@@ -1,0 +1,38 @@
+using SelfLong.Data.Corpora;
+
+namespace SelfLong.Jobs.Corpora.Extraction;
+
+/// <summary>Text taken out of a file or a record, before chunking.</summary>
+public sealed record ExtractedDocument(string Title, string Text, string Location, bool HadInvalidUtf8 = false);
+
+/// <summary>A problem that ends the extraction of one file or archive entry; the message is for the user.</summary>
+public class ExtractionException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The whole file expanded past its budget: stops the file, not just the entry.</summary>
+public sealed class ExpansionBudgetException(string message) : ExtractionException(message);
+
+/// <summary>Settings and the problem log for one file's extraction.</summary>
+public sealed class ExtractionContext(CorporaOptions options, string textField, string titleField)
+{
+    private long expandedBytes;
+
+    public CorporaOptions Options { get; } = options;
+    public string TextField { get; } = textField;
+    public string TitleField { get; } = titleField;
+    public List<(IngestionIssueSeverity Severity, string Location, string Message)> Issues { get; } = [];
+
+    public void Warn(string location, string message) => Issues.Add((IngestionIssueSeverity.Warning, location, message));
+
+    public void Error(string location, string message) => Issues.Add((IngestionIssueSeverity.Error, location, message));
+
+    public int ErrorCount => Issues.Count(i => i.Severity == IngestionIssueSeverity.Error);
+
+    /// <summary>Counts bytes taken out of archives against <see cref="CorporaOptions.MaxExpandedBytes"/>.</summary>
+    public void AddExpanded(long bytes)
+    {
+        expandedBytes += bytes;
+        if (expandedBytes > Options.MaxExpandedBytes)
+            throw new ExpansionBudgetException(
+                $"The archive expands to more than {ByteSize.Format(Options.MaxExpandedBytes)} (the limit; a zip bomb?). Stopped reading it.");
+    }
+}

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SelfLong.Data;
+using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Corpora.Embeddings;
+using SelfLong.Jobs.Corpora.Extraction;
+using SelfLong.Jobs.Corpora.Storage;
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Corpora.Ingestion;
+
+/// <summary>
+/// Ingests the files of one run: extract, skip known documents, chunk, embed, COPY. Each file is
+/// on its own: a bad file is marked with its message and the next one goes on. Progress counters
+/// are saved after every batch; a cancel request is honoured between batches, and what was
+/// committed stays.
+/// </summary>
+public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource,
+    CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ILogger<IngestionPipeline> logger)
+{
+    private const int MaxIssuesStoredPerFile = 500;
+    // Small enough that several batches overlap (prepare one while the previous is copied).
+    private const long BatchChars = 1 << 20;
+
+    public async Task<IngestionStatus> RunAsync(long runId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.IngestionRuns.Include(r => r.Corpus).Include(r => r.FileList.OrderBy(f => f.Id)).SingleAsync(r => r.Id == runId, ct);
+        var corpus = run.Corpus!;
+        if (run.CancelRequested) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled before it started.");
+        run.Status = IngestionStatus.Running;
+        run.Message = null;
+        run.StartedAt ??= DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(ct);
+
+        var preparer = new DocumentPreparer(corpus, tokens, embedders.Create(corpus));
+        var watch = Stopwatch.StartNew();
+        foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
+        {
+            if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
+            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, ct);
+            if (cancelled) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
+        }
+
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, ct);
+        logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
+        var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
+        return await FinishAsync(db, run, IngestionStatus.Succeeded,
+            failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
+    }
+
+    /// <summary>Marks a run whose worker stopped mid-way as waiting to resume.</summary>
+    public async Task InterruptedAsync(long runId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var run = await db.IngestionRuns.SingleAsync(r => r.Id == runId);
+        run.Status = IngestionStatus.Queued;
+        run.Message = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Records the end of a run that threw (the job rethrows for the scheduler).</summary>
+    public async Task FailAsync(long runId, Exception error)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var run = await db.IngestionRuns.Include(r => r.FileList).SingleAsync(r => r.Id == runId);
+        foreach (var file in run.FileList.Where(f => f.Status == IngestionFileStatus.Running))
+        {
+            file.Status = IngestionFileStatus.Failed;
+            file.Message = error.Message;
+        }
+        await FinishAsync(db, run, IngestionStatus.Failed, error.Message);
+    }
+
+    private async Task<bool> IngestFileAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
+        DocumentPreparer preparer, CancellationToken ct)
+    {
+        file.Status = IngestionFileStatus.Running;
+        await db.SaveChangesAsync(ct);
+        var context = new ExtractionContext(options.Value, corpus.TextField, corpus.TitleField);
+        var stored = 0;
+        var cancelled = false;
+        var writes = new BatchWrites(dataSource, db, run, file, corpus);
+        try
+        {
+            if (file.StoredPath is null || !File.Exists(file.StoredPath))
+                throw new ExtractionException(file.Message ?? "The uploaded file is no longer on the server; upload it again.");
+            if (new FileInfo(file.StoredPath).Length > options.Value.MaxFileBytes)
+                throw new ExtractionException($"The file is larger than the limit of {ByteSize.Format(options.Value.MaxFileBytes)}.");
+            await using var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var batch = new List<(ExtractedDocument, byte[])>();
+            long batchChars = 0;
+            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, ct))
+            {
+                batch.Add((document, CorpusCopyWriter.Hash(document.Text)));
+                batchChars += document.Text.Length;
+                if (batch.Count < options.Value.BatchDocuments && batchChars < BatchChars) continue;
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                await writes.DrainAsync(ct);
+                stored = await FlushIssuesAsync(db, file, context, stored, ct);
+                if (await CancelRequestedAsync(run.Id, ct)) { cancelled = true; break; }
+                writes.Start(prepared);
+                batch = [];
+                batchChars = 0;
+            }
+            if (!cancelled && batch.Count > 0)
+            {
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                await writes.DrainAsync(ct);
+                writes.Start(prepared);
+            }
+            await writes.DrainAsync(ct);
+            file.Status = context.ErrorCount > 0 ? IngestionFileStatus.PartlyFailed : IngestionFileStatus.Succeeded;
+            if (file.Documents == 0 && file.Duplicates == 0 && context.ErrorCount > 0)
+            {
+                file.Status = IngestionFileStatus.Failed;
+                file.Message = "No document could be read from the file; see its problems.";
+            }
+        }
+        catch (ExtractionException ex)
+        {
+            file.Status = IngestionFileStatus.Failed;
+            file.Message = ex.Message;
+            context.Error(file.FileName, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            file.Status = IngestionFileStatus.Failed;
+            file.Message = $"The file could not be read: {ex.Message}";
+            context.Error(file.FileName, file.Message);
+        }
+        finally
+        {
+            await writes.DrainAsync(CancellationToken.None);
+        }
+        if (cancelled) file.Status = IngestionFileStatus.Skipped;
+        await FlushIssuesAsync(db, file, context, stored, CancellationToken.None);
+        run.Errors += file.Errors;
+        run.FilesDone++;
+        await db.SaveChangesAsync(CancellationToken.None);
+        if (file.DeleteWhenDone && !cancelled && file.StoredPath is not null) File.Delete(file.StoredPath);
+        return cancelled;
+    }
+
+    /// <summary>Drops documents the corpus already holds (before any paid embedding), then chunks and embeds the rest.</summary>
+    private async Task<(List<PreparedDocument> Documents, int Skipped)> PrepareBatchAsync(Corpus corpus, DocumentPreparer preparer,
+        List<(ExtractedDocument Document, byte[] Hash)> batch, CancellationToken ct)
+    {
+        HashSet<string> seen;
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            seen = await CorpusCopyWriter.ExistingAsync(connection, corpus.Id, batch.Select(b => b.Hash).ToList(), ct);
+        var fresh = batch.Where(b => seen.Add(Convert.ToHexString(b.Hash))).ToList();
+        return (await preparer.PrepareAsync(fresh, ct), batch.Count - fresh.Count);
+    }
+
+    /// <summary>
+    /// At most one COPY in flight per file: the next batch is tokenized and embedded on this
+    /// process's cores while PostgreSQL stores the previous one. Counters are applied on drain.
+    /// </summary>
+    private sealed class BatchWrites(NpgsqlDataSource dataSource, SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus)
+    {
+        private Task<(int Written, int Duplicates, long Chunks, long Tokens)>? pending;
+        private int pendingSkipped;
+
+        public void Start((List<PreparedDocument> Documents, int Skipped) batch)
+        {
+            pendingSkipped = batch.Skipped;
+            pending = WriteAsync(batch.Documents);
+        }
+
+        private async Task<(int, int, long, long)> WriteAsync(List<PreparedDocument> documents)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            return await CorpusCopyWriter.WriteAsync(connection, corpus.Id, run.Id, corpus.EmbeddingDimension, documents, CancellationToken.None);
+        }
+
+        public async Task DrainAsync(CancellationToken ct)
+        {
+            if (pending is null) return;
+            var task = pending;
+            pending = null;
+            var (written, duplicates, chunks, tokens) = await task;
+            file.Documents += written;
+            file.Duplicates += pendingSkipped + duplicates;
+            file.Chunks += chunks;
+            file.Tokens += tokens;
+            run.Documents += written;
+            run.Duplicates += pendingSkipped + duplicates;
+            run.Chunks += chunks;
+            run.Tokens += tokens;
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    private static async Task<int> FlushIssuesAsync(SelfLongDbContext db, IngestionFile file, ExtractionContext context, int stored, CancellationToken ct)
+    {
+        var fresh = context.Issues.Skip(stored).ToList();
+        file.Errors = context.ErrorCount;
+        foreach (var (severity, location, message) in fresh.Take(Math.Max(0, MaxIssuesStoredPerFile - stored)))
+            db.IngestionIssues.Add(new IngestionIssue { FileId = file.Id, Severity = severity, Location = Cap(location), Message = Cap(message) });
+        await db.SaveChangesAsync(ct);
+        return stored + fresh.Count;
+    }
+
+    private static string Cap(string text) => text.Length <= 1000 ? text : text[..1000];
+
+    private async Task<bool> CancelRequestedAsync(long runId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.IngestionRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(ct);
+    }
+
+    private static async Task<IngestionStatus> FinishAsync(SelfLongDbContext db, IngestionRun run, IngestionStatus status, string? message)
+    {
+        run.Status = status;
+        run.Message = message;
+        run.CompletedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(CancellationToken.None);
+        return status;
+    }
+}

@@ -1,0 +1,74 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Corpora;
+
+namespace SelfLong.Jobs.Corpora.Ingestion;
+
+/// <summary>A file handed to a new ingestion run; <c>Refused</c> carries the reason an upload was not kept.</summary>
+public sealed record IngestionInput(string FileName, string? StoredPath, long SizeBytes, bool DeleteWhenDone, string? Refused = null);
+
+/// <summary>Starts, reads and cancels ingestion runs.</summary>
+public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs)
+{
+    /// <summary>Records the run and its files and enqueues the job on the ingest queue.</summary>
+    /// <param name="enqueue">False records the run only, for a caller that runs the pipeline itself (the CLI).</param>
+    public async Task<IngestionRun> StartAsync(long corpusId, IReadOnlyList<IngestionInput> inputs, bool enqueue = true, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = new IngestionRun { CorpusId = corpusId, Files = inputs.Count };
+        foreach (var input in inputs)
+        {
+            run.FileList.Add(new IngestionFile
+            {
+                FileName = input.FileName,
+                StoredPath = input.Refused is null ? input.StoredPath : null,
+                SizeBytes = input.SizeBytes,
+                DeleteWhenDone = input.DeleteWhenDone,
+                Message = input.Refused,
+            });
+        }
+        db.IngestionRuns.Add(run);
+        await db.SaveChangesAsync(ct);
+        if (!enqueue) return run;
+        run.HangfireJobId = jobs.Enqueue<IngestionJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+        await db.SaveChangesAsync(ct);
+        return run;
+    }
+
+    public async Task<IngestionRun?> FindAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.IngestionRuns.AsNoTracking()
+            .Include(r => r.FileList.OrderBy(f => f.Id)).ThenInclude(f => f.Issues.OrderBy(i => i.Id).Take(50))
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(r => r.Id == runId, ct);
+    }
+
+    public async Task<List<IngestionRun>> RecentAsync(long corpusId, int count, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.IngestionRuns.AsNoTracking().Where(r => r.CorpusId == corpusId).OrderByDescending(r => r.Id).Take(count)
+            .Include(r => r.FileList.OrderBy(f => f.Id)).ThenInclude(f => f.Issues.OrderBy(i => i.Id).Take(20))
+            .AsSplitQuery().ToListAsync(ct);
+    }
+
+    /// <summary>Asks the run to stop after the batch in hand; a queued run stops at once.</summary>
+    public async Task<bool> CancelAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.IngestionRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null) return false;
+        if (run.Status is IngestionStatus.Queued or IngestionStatus.Running) run.CancelRequested = true;
+        if (run.Status == IngestionStatus.Queued)
+        {
+            // A job that starts anyway sees the request first thing and stops.
+            if (run.HangfireJobId is { } jobId) jobs.Delete(jobId);
+            run.Status = IngestionStatus.Cancelled;
+            run.Message = "Cancelled before it started.";
+            run.CompletedAt = DateTimeOffset.UtcNow;
+        }
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+}

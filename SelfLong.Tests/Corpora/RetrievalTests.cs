@@ -1,0 +1,123 @@
+using Npgsql;
+using SelfLong.Jobs.Corpora.Retrieval;
+using SelfLong.Jobs.Corpora.Storage;
+using static SelfLong.Tests.Corpora.TestFiles;
+
+namespace SelfLong.Tests.Corpora;
+
+public sealed class RetrievalTests
+{
+    private static readonly (string Title, string Text)[] Handmade =
+    [
+        ("Whaling", "The harpooner stood in the bow of the whaleboat. Sperm whales surface to breathe and the crew rowed hard."),
+        ("Tariffs", "Congress debated tariffs on imported steel. The tariff schedule protected domestic manufacturing."),
+        ("Railroads", "The transcontinental railroad joined the coasts. Locomotives hauled freight across the plains."),
+        ("Lighthouses", "A lighthouse keeper trimmed the lamp each night so ships avoided the rocky shoals."),
+        ("Vaccines", "Vaccination campaigns reduced smallpox. Public health officials organized clinics in every county."),
+        ("Whale oil", "Whale oil lit the lamps of the nineteenth century until kerosene replaced it."),
+    ];
+
+    private static async Task<(CorporaHarness Harness, long Corpus)> HandmadeCorpusAsync()
+    {
+        var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        var lines = string.Join("\n", Handmade.Select(d => System.Text.Json.JsonSerializer.Serialize(new { title = d.Title, text = d.Text })));
+        await harness.IngestAsync(corpus, ("handmade.jsonl", Utf8(lines)));
+        return (harness, corpus);
+    }
+
+    [Theory]
+    [InlineData(RetrievalMode.Hybrid)]
+    [InlineData(RetrievalMode.Vector)]
+    [InlineData(RetrievalMode.FullText)]
+    public async Task Search_QueryAboutOneDocument_RanksItFirst(RetrievalMode mode)
+    {
+        var (harness, corpus) = await HandmadeCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+
+        var tariffs = await harness.Retriever.SearchAsync(corpus, "tariffs on steel imports", 3, mode, ct);
+        var lighthouse = await harness.Retriever.SearchAsync(corpus, "the lighthouse keeper and the lamp", 3, mode, ct);
+
+        Assert.Equal("Tariffs", tariffs[0].DocumentTitle);
+        Assert.Equal("Lighthouses", lighthouse[0].DocumentTitle);
+        Assert.True(tariffs[0].Score > 0);
+        Assert.All(tariffs.Zip(tariffs.Skip(1)), pair => Assert.True(pair.First.Score >= pair.Second.Score));
+    }
+
+    [Fact]
+    public async Task SearchHybrid_ChunkRankedWellByBothLists_BeatsChunkFoundByOneOnly()
+    {
+        var (harness, corpus) = await HandmadeCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+
+        var hybrid = await harness.Retriever.SearchAsync(corpus, "whale oil lamps", 6, RetrievalMode.Hybrid, ct);
+        var vector = await harness.Retriever.VectorAsync(corpus, "whale oil lamps", 50, ct);
+        var fullText = await harness.Retriever.FullTextAsync(corpus, "whale oil lamps", 50, ct);
+
+        Assert.Equal("Whale oil", hybrid[0].DocumentTitle);
+        var expected = PgCorpusRetriever.Fuse(6, vector, fullText);
+        Assert.Equal(expected.Select(c => c.ChunkId), hybrid.Select(c => c.ChunkId));
+        Assert.Equal(2.0 / (PgCorpusRetriever.RrfK + 1), hybrid[0].Score, 1e-9);
+    }
+
+    [Fact]
+    public void Fuse_ReciprocalRanks_AddUpAcrossLists()
+    {
+        static RetrievedChunk C(long id) => new(id, id, $"d{id}", 0, "", 1, 0);
+        var fused = PgCorpusRetriever.Fuse(3, [C(1), C(2), C(3)], [C(3), C(2), C(4)]);
+
+        Assert.Equal([3L, 2L, 1L], fused.Select(c => c.ChunkId));
+        Assert.Equal(1.0 / 63 + 1.0 / 61, fused[0].Score, 1e-12);
+        Assert.Equal(1.0 / 62 + 1.0 / 62, fused[1].Score, 1e-12);
+        Assert.Equal(1.0 / 61, fused[2].Score, 1e-12);
+    }
+
+    [Fact]
+    public async Task RandomChunk_SameSeed_SameChunk_AndDocumentReadsBack()
+    {
+        var (harness, corpus) = await HandmadeCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+
+        var first = await harness.Retriever.RandomChunkAsync(corpus, new Random(7), ct);
+        var again = await harness.Retriever.RandomChunkAsync(corpus, new Random(7), ct);
+        var drawn = new HashSet<long>();
+        var random = new Random(1);
+        for (var i = 0; i < 40; i++) drawn.Add((await harness.Retriever.RandomChunkAsync(corpus, random, ct))!.ChunkId);
+
+        Assert.Equal(first!.ChunkId, again!.ChunkId);
+        Assert.True(drawn.Count >= 4, "draws should cover most of the six chunks");
+        var document = await harness.Retriever.GetDocumentAsync(first.DocumentId, ct);
+        Assert.Equal(Handmade.Single(d => d.Title == document!.Title).Text, document!.Text);
+        Assert.Null(await harness.Retriever.RandomChunkAsync(corpus + 1000, new Random(1), ct));
+    }
+
+    [Fact]
+    public async Task VectorSearch_UsesTheCorpusHnswIndex()
+    {
+        var (harness, corpus) = await HandmadeCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
+        var expression = ChunkVectorIndex.Expression(256);
+        var zero = "[" + string.Join(",", Enumerable.Repeat("0.0625", 256)) + "]";
+        await using var explain = new NpgsqlCommand(
+            $"EXPLAIN SELECT id FROM chunks WHERE corpus_id = {corpus} AND embedding IS NOT NULL ORDER BY {expression} <=> '{zero}'::vector LIMIT 5", connection);
+        var plan = string.Join("\n", await ReadAllAsync(explain, ct));
+
+        Assert.Contains(ChunkVectorIndex.NameFor(corpus), plan);
+        var chunks = await harness.Corpora.GetAsync(corpus, ct);
+        Assert.Equal(6, chunks!.Chunks);
+    }
+
+    private static async Task<List<string>> ReadAllAsync(NpgsqlCommand command, CancellationToken ct)
+    {
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) lines.Add(reader.GetString(0));
+        return lines;
+    }
+}
