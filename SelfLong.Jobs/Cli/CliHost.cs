@@ -10,10 +10,11 @@ namespace SelfLong.Jobs.Cli;
 /// <summary>The services a command-line verb needs, without a Hangfire server of its own.</summary>
 public static class CliHost
 {
-    public static IHost Build(string[]? queues = null, bool runServer = false)
+    public static IHost Build(string[]? queues = null, bool runServer = false, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.AddSelfLongSettings();
+        configure?.Invoke(builder);
         builder.Configuration["SelfLong:Jobs:RunServer"] = runServer ? "true" : "false";
         if (!runServer) builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddSelfLongData();

@@ -17,6 +17,7 @@ public static class SelfLongCommands
         Training.TrainingCommands.PerplexityCommand(),
         Synthesis.SynthesisCommands.Synthesize(),
         Evaluation.EvaluationCommands.Eval(),
+        Demo.DemoCommands.Demo(),
         Bench(),
     ];
 

@@ -20,6 +20,7 @@ public static class CorporaExtensions
         services.AddSingleton<PgCorpusRetriever>();
         services.AddSingleton<ICorpusRetriever>(sp => sp.GetRequiredService<PgCorpusRetriever>());
         services.AddSingleton<SearchHighlighter>();
+        services.AddSingleton<SelfLong.Jobs.Synthesis.ICorpusNames, CorpusNames>();
         return services;
     }
 }

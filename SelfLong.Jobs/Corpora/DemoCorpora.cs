@@ -24,14 +24,36 @@ public sealed class DemoCorpora(CorpusService corpora, IngestionService ingestio
         var runs = new List<IngestionRun>();
         foreach (var sample in Samples)
         {
-            var path = Path.Combine(SamplesDirectory, sample.FileName);
-            if (!File.Exists(path)) throw new FileNotFoundException($"The sample {sample.FileName} is missing from {SamplesDirectory}.", path);
-            var corpus = await corpora.FindByNameAsync(sample.Name, ct)
-                ?? (await corpora.CreateAsync(new CorpusSettings { Name = sample.Name, Description = sample.Description }, ct)).Corpus
-                ?? throw new InvalidOperationException($"Could not create the corpus '{sample.Name}'.");
-            var input = new IngestionInput(sample.FileName, path, new FileInfo(path).Length, DeleteWhenDone: false);
-            runs.Add(await ingestion.StartAsync(corpus.Id, [input], enqueue, ct));
+            var (corpus, _) = await FindOrCreateAsync(sample, ct);
+            runs.Add(await StartIngestionAsync(sample, corpus.Id, enqueue, ct));
         }
         return runs;
+    }
+
+    /// <summary>
+    /// One sample corpus for the demo: created and ingested (enqueued) unless it already holds
+    /// documents; the run is null when nothing needed ingesting.
+    /// </summary>
+    public async Task<(long CorpusId, IngestionRun? Run)> LoadOneAsync(Sample sample, CancellationToken ct = default)
+    {
+        var (corpus, existed) = await FindOrCreateAsync(sample, ct);
+        if (existed && corpus.Documents > 0) return (corpus.Id, null);
+        return (corpus.Id, await StartIngestionAsync(sample, corpus.Id, enqueue: true, ct));
+    }
+
+    private async Task<(CorpusSummary Corpus, bool Existed)> FindOrCreateAsync(Sample sample, CancellationToken ct)
+    {
+        if (await corpora.FindByNameAsync(sample.Name, ct) is { } found) return (found, true);
+        var created = (await corpora.CreateAsync(new CorpusSettings { Name = sample.Name, Description = sample.Description }, ct)).Corpus
+            ?? throw new InvalidOperationException($"Could not create the corpus '{sample.Name}'.");
+        return (created, false);
+    }
+
+    private Task<IngestionRun> StartIngestionAsync(Sample sample, long corpusId, bool enqueue, CancellationToken ct)
+    {
+        var path = Path.Combine(SamplesDirectory, sample.FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The sample {sample.FileName} is missing from {SamplesDirectory}.", path);
+        var input = new IngestionInput(sample.FileName, path, new FileInfo(path).Length, DeleteWhenDone: false);
+        return ingestion.StartAsync(corpusId, [input], enqueue, ct);
     }
 }

@@ -51,6 +51,7 @@ public static class JobsExtensions
         SelfLong.Jobs.Corpora.CorporaExtensions.AddCorpora(services);
         SelfLong.Jobs.Training.TrainingExtensions.AddTraining(services);
         services.AddSynthesis();
+        SelfLong.Jobs.Demo.DemoExtensions.AddDemo(services);
         return services;
     }
 }

@@ -33,6 +33,9 @@ public sealed class SynthesisRunService(
         if (endpoint is null) errors["endpointId"] = ["Choose a model endpoint."];
         else if (endpoint.Kind == ModelEndpointKind.LocalCheckpoint)
             errors["endpointId"] = ["Local checkpoint endpoints are not available until a checkpoint is registered."];
+        // No foreign key on purpose: samples hold full copies of their documents, so a run stays
+        // readable after its corpus is deleted. A new run needs the corpus now, though.
+        if (!await db.Corpora.AnyAsync(c => c.Id == request.CorpusId, ct)) errors["corpusId"] = [$"There is no corpus #{request.CorpusId}; choose one that exists."];
         if (errors.Count > 0) return (null, errors);
 
         var run = new SynthesisRun

@@ -42,8 +42,6 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             // Until corpora are merged, synthesis runs in the app read the hand-made test corpus.
-            builder.Services.AddSingleton<SelfLong.Jobs.Corpora.Retrieval.ICorpusRetriever>(new SelfLong.Tests.Synthesis.HandMadeCorpusRetriever());
-            builder.Services.AddSingleton<SelfLong.Jobs.Synthesis.ICorpusNames>(new SelfLong.Tests.Synthesis.HandMadeCorpusNames());
         });
         await app.Services.MigrateSelfLongDatabaseAsync();
         await app.StartAsync();

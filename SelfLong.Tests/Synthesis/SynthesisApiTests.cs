@@ -37,9 +37,10 @@ public sealed class SynthesisApiTests(AppFixture app)
     public async Task Runs_ExtractiveRunThroughHangfire_CompletesAndExportsMatch()
     {
         using var client = await app.CreateSignedInClientAsync();
+        var (corpusId, _) = await app.HandMadeAsync();
         var response = await client.PostAsJsonAsync("/api/synthesis/runs", new
         {
-            name = $"api run {Guid.NewGuid():N}", corpusId = HandMadeCorpusRetriever.CorpusId, sampleCount = 5, endpointName = "extractive", seed = 3,
+            name = $"api run {Guid.NewGuid():N}", corpusId, sampleCount = 5, endpointName = "extractive", seed = 3,
             settings = new { minTargetTokens = 600, maxTargetTokens = 1200, chunkTokens = 256, summaryTokens = 64, responseTokens = 64,
                 longOutputFraction = 0.3, longOutputMinTokens = 100, longOutputMaxTokens = 5000 },
         }, Ct);

@@ -11,6 +11,7 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
     [Fact]
     public async Task NewRunDialog_ExtractiveRun_FinishesAndSampleInspectorWalksTheSteps()
     {
+        var (_, corpusName) = await app.HandMadeAsync();
         var page = await browser.SignedInPageAsync(app);
         await page.GotoAsync("/synthesis");
         await BrowserFixture.WaitForInteractiveAsync(page);
@@ -18,6 +19,8 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
 
         await page.ClickAsync("[data-testid='new-run']");
         await page.Locator(".mud-dialog").WaitForAsync();
+        await page.ClickAsync("[data-testid='run-corpus']");
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = corpusName }).ClickAsync();
         await Field(page, "run-name").FillAsync(name);
         await Field(page, "run-samples").FillAsync("3");
         await Field(page, "run-samples").PressAsync("Tab");

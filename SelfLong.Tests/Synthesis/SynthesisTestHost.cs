@@ -46,6 +46,12 @@ public sealed class SynthesisTestHost : IAsyncDisposable
     public static async Task<SynthesisTestHost> CreateAsync(ICorpusRetriever? retriever = null, int attempts = 3)
     {
         var database = await TestDatabase.CreateAsync();
+        await using (var db = database.CreateDbContext())
+        {
+            // The row the hand-made retriever stands for: runs are only created for corpora that exist.
+            db.Corpora.Add(new SelfLong.Data.Corpora.Corpus { Id = HandMadeCorpusRetriever.CorpusId, Name = "hand-made" });
+            await db.SaveChangesAsync();
+        }
         var queue = new RecordingSampleJobQueue();
         var services = new ServiceCollection();
         services.AddLogging();

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SelfLong.Data;
+using SelfLong.Jobs.Cli;
+using SelfLong.Jobs.Hosting;
+
+namespace SelfLong.Jobs.Demo;
+
+public static class DemoCommands
+{
+    /// <summary>`./selflong demo`: the whole chain in this process, with its own Hangfire server.</summary>
+    public static Command Demo()
+    {
+        var steps = new Option<int?>("--steps-per-stage") { Description = "Training steps per stage (default 150)." };
+        var command = new Command("demo", "Run the built-in demo: ingest, extractive synthesis, SelfLong-Tiny in stages, NIAH and RULER per stage.") { steps };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var host = CliHost.Build(JobQueues.All, runServer: true, configure: builder =>
+            {
+                if (parse.GetValue(steps) is { } n) builder.Configuration[$"{DemoOptions.Section}:StepsPerStage"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            });
+            await host.Services.MigrateSelfLongDatabaseAsync(ct);
+            await host.StartAsync(ct);
+            var demos = host.Services.GetRequiredService<DemoService>();
+            var demo = await demos.CreateAsync(ct);
+            var started = DateTime.UtcNow;
+            await host.Services.GetRequiredService<DemoPipeline>().RunAsync(demo.Id,
+                line => Console.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {line}"), ct);
+            var done = await demos.LatestAsync(ct);
+            Console.WriteLine($"Open the dashboard at {DemoService.CompareUrl(done!)} to compare the stages.");
+            await host.StopAsync(CancellationToken.None);
+            return 0;
+        });
+        return command;
+    }
+}

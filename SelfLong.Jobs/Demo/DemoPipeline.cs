@@ -1,0 +1,182 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SelfLong.Data;
+using SelfLong.Data.Corpora;
+using SelfLong.Data.Demo;
+using SelfLong.Data.Evaluation;
+using SelfLong.Data.Synthesis;
+using SelfLong.Data.Training;
+using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Corpora.Ingestion;
+using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Synthesis;
+using SelfLong.Jobs.Training;
+
+namespace SelfLong.Jobs.Demo;
+
+/// <summary>
+/// The whole method on built-in parts only: ingest the sample corpus, synthesize long-context data
+/// with the extractive generator, train SelfLong-Tiny with a progressive schedule, then run NIAH
+/// and RULER on every stage's checkpoint and on a "theta raised, no training" control (the paper's
+/// ablation), so an effect can be credited to the stages. Each step is an ordinary run of its own
+/// feature (visible on its page); this class only chains them and waits.
+/// </summary>
+public sealed class DemoPipeline(
+    IDbContextFactory<SelfLongDbContext> dbFactory,
+    DemoCorpora demoCorpora,
+    IngestionService ingestion,
+    ModelEndpointService endpoints,
+    SynthesisRunService synthesis,
+    TrainingRunService training,
+    EvaluationService evaluation,
+    IOptions<DemoOptions> options)
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+    private DemoOptions Options => options.Value;
+
+    public async Task RunAsync(long demoId, Action<string>? report, CancellationToken ct)
+    {
+        try
+        {
+            var corpusId = await IngestAsync(demoId, report, ct);
+            var synthesisRunId = await SynthesizeAsync(demoId, corpusId, report, ct);
+            var checkpoints = await TrainAsync(demoId, synthesisRunId, report, ct);
+            await EvaluateAsync(demoId, checkpoints, report, ct);
+            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; d.Message = null; }, ct);
+            report?.Invoke("done");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Failed; d.Message = e.Message; d.CompletedAt = DateTimeOffset.UtcNow; }, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<long> IngestAsync(long demoId, Action<string>? report, CancellationToken ct)
+    {
+        await StepAsync(demoId, "ingest", $"Ingesting the {Options.CorpusName} sample corpus", report, ct);
+        var sample = DemoCorpora.Samples.FirstOrDefault(s => s.Name == Options.CorpusName)
+            ?? throw new InvalidOperationException($"'{Options.CorpusName}' is not one of the sample corpora.");
+        var (corpusId, run) = await demoCorpora.LoadOneAsync(sample, ct);
+        await UpdateAsync(demoId, d => d.CorpusId = corpusId, ct);
+        if (run is not null)
+        {
+            var done = await WaitAsync(() => ingestion.FindAsync(run.Id, ct), r => r!.Status is not (IngestionStatus.Queued or IngestionStatus.Running), ct);
+            if (done!.Status != IngestionStatus.Succeeded) throw new InvalidOperationException($"Ingesting {sample.Name} ended {done.Status}.");
+        }
+        return corpusId;
+    }
+
+    private async Task<long> SynthesizeAsync(long demoId, long corpusId, Action<string>? report, CancellationToken ct)
+    {
+        await StepAsync(demoId, "synthesize", $"Synthesizing {Options.Samples} samples with the built-in extractive generator", report, ct);
+        var extractive = await endpoints.EnsureExtractiveAsync(ct);
+        var settings = new SynthesisSettings
+        {
+            // Byte-level SelfLong-Tiny reads ~4 bytes per cl100k token: these lengths span its stages.
+            MinTargetTokens = Options.FirstLength / 2,
+            MaxTargetTokens = Options.FirstLength << Options.Stages,
+            TopK = 8, ChunkTokens = 1024, SummaryTokens = 128, ResponseTokens = 128,
+            LongOutputMinTokens = 128, LongOutputMaxTokens = 512,
+        };
+        var (run, errors) = await synthesis.CreateAsync(new NewSynthesisRun(
+            $"Demo {demoId}: extractive synthesis", corpusId, extractive.Id, Options.Samples, Options.Seed, settings), ct);
+        if (run is null) throw new InvalidOperationException(string.Join(" ", errors.SelectMany(e => e.Value)));
+        await UpdateAsync(demoId, d => d.SynthesisRunId = run.Id, ct);
+        await synthesis.StartAsync(run.Id, ct);
+        var done = await WaitAsync(() => synthesis.FindAsync(run.Id, ct), r => r!.Status is SynthesisRunStatus.Completed or SynthesisRunStatus.Cancelled, ct);
+        if (done!.Status != SynthesisRunStatus.Completed) throw new InvalidOperationException($"Synthesis ended {done.Status}: {done.Error}");
+        return run.Id;
+    }
+
+    private async Task<IReadOnlyList<TrainingCheckpoint>> TrainAsync(long demoId, long synthesisRunId, Action<string>? report, CancellationToken ct)
+    {
+        var schedule = ProgressiveSchedule.PaperRule(Options.FirstLength, Options.FirstTheta, Options.Stages, Options.StepsPerStage, Options.LearningRate);
+        await StepAsync(demoId, "train",
+            $"Training SelfLong-Tiny from scratch: {string.Join(" -> ", schedule.Stages.Select(s => $"{s.MaxLength} bytes @ theta {s.RopeTheta:g}"))}", report, ct);
+        var spec = new TrainingRunSpec
+        {
+            Base = TrainingRunSpec.TinyBase,
+            SynthesisRuns = [new SynthesisDataSpec(synthesisRunId)],
+            Stages = schedule.Stages,
+            Options = new TrainingOptions { Seed = Options.Seed, BatchSize = 4, WarmupSteps = 20 },
+        };
+        var run = await training.CreateAsync($"Demo {demoId}: SelfLong-Tiny, {Options.Stages} stages", spec, ct);
+        await UpdateAsync(demoId, d => d.TrainingRunId = run.Id, ct);
+        var done = await WaitAsync(() => training.FindAsync(run.Id, ct), r => r!.Status is not (TrainingRunStatus.Queued or TrainingRunStatus.Running), ct);
+        if (done!.Status != TrainingRunStatus.Succeeded) throw new InvalidOperationException($"Training ended {done.Status}: {done.Message}");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.TrainingCheckpoints.AsNoTracking().Where(c => c.RunId == run.Id && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
+    }
+
+    private async Task EvaluateAsync(long demoId, IReadOnlyList<TrainingCheckpoint> checkpoints, Action<string>? report, CancellationToken ct)
+    {
+        if (checkpoints.Count == 0) throw new InvalidOperationException("Training registered no stage checkpoints.");
+        await StepAsync(demoId, "evaluate", $"Evaluating {checkpoints.Count} stage checkpoints and the theta-only control (NIAH and RULER)", report, ct);
+        var maxLength = Options.NiahLengths.Max();
+        var targets = new List<(string Name, string Folder, int TrainedLength)>();
+        targets.Add(($"theta {checkpoints[^1].RopeTheta:g} on stage 1, no training", ThetaOnlyControl(checkpoints[0], checkpoints[^1]), checkpoints[0].MaxLength));
+        targets.AddRange(checkpoints.Select(c => ($"stage {c.Stage + 1} ({c.MaxLength} bytes, theta {c.RopeTheta:g})", c.Path, c.MaxLength)));
+
+        var niah = new List<long>();
+        var ruler = new List<long>();
+        foreach (var (name, folder, trained) in targets)
+        {
+            var target = new EvaluationTargetRequest(EvaluationTargetKind.LocalCheckpoint, folder, "selflong-tiny", null, "llama-3",
+                maxLength, TrainingLength: trained, Tokenizer: "byte");
+            niah.Add((await evaluation.CreateNiahAsync($"Demo {demoId} NIAH: {name}", target,
+                new NiahSettings { Lengths = Options.NiahLengths, Depths = Options.NiahDepths }, ct)).Id);
+            ruler.Add((await evaluation.CreateRulerAsync($"Demo {demoId} RULER: {name}", target,
+                new RulerSettings { Lengths = Options.RulerLengths, Samples = Options.RulerSamples, Tasks = [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa).Select(t => t.Name)] }, ct)).Id);
+        }
+        await UpdateAsync(demoId, d => { d.NiahRunIds = string.Join(",", niah); d.RulerRunIds = string.Join(",", ruler); }, ct);
+        foreach (var id in niah.Concat(ruler))
+        {
+            var done = await WaitAsync(() => evaluation.FindAsync(id, ct), r => r!.Status is not (EvaluationStatus.Queued or EvaluationStatus.Running), ct);
+            if (done!.Status != EvaluationStatus.Succeeded) throw new InvalidOperationException($"Evaluation {done.Name} ended {done.Status}: {done.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The paper's "RoPE theta raised, no training" ablation: the first stage's weights with the last
+    /// stage's theta, saved beside it.
+    /// </summary>
+    private static string ThetaOnlyControl(TrainingCheckpoint first, TrainingCheckpoint last)
+    {
+        var folder = first.Path.TrimEnd('/') + "-theta-only";
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(first.Path)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        var config = CheckpointFolder.LoadConfig(folder);
+        config.RopeTheta = last.RopeTheta;
+        File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFile), config.ToJson());
+        return folder;
+    }
+
+    private async Task StepAsync(long demoId, string step, string message, Action<string>? report, CancellationToken ct)
+    {
+        report?.Invoke(message);
+        await UpdateAsync(demoId, d => { d.Status = DemoStatus.Running; d.Step = step; d.Message = message; }, ct);
+    }
+
+    private async Task UpdateAsync(long demoId, Action<DemoRun> change, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var demo = await db.DemoRuns.SingleAsync(d => d.Id == demoId, ct);
+        change(demo);
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> finished, CancellationToken ct)
+    {
+        while (true)
+        {
+            var value = await read();
+            if (value is not null && finished(value)) return value;
+            await Task.Delay(Poll, ct);
+        }
+    }
+}
