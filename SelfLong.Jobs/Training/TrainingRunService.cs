@@ -30,7 +30,9 @@ public sealed class TrainingRunService(IDbContextFactory<SelfLongDbContext> dbFa
         };
         db.TrainingRuns.Add(run);
         await db.SaveChangesAsync(ct);
+        // The folder is saved before the job is enqueued: a worker may pick the job up at once.
         run.OutputDirectory = Path.Combine(RunsDirectory, $"run-{run.Id}");
+        await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, false, CancellationToken.None));
         await db.SaveChangesAsync(ct);
         return run;
@@ -56,6 +58,7 @@ public sealed class TrainingRunService(IDbContextFactory<SelfLongDbContext> dbFa
         run.Status = TrainingRunStatus.Queued;
         run.CancelRequested = false;
         run.Message = null;
+        await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, true, CancellationToken.None));
         await db.SaveChangesAsync(ct);
         return true;

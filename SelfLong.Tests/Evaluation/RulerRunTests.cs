@@ -37,7 +37,9 @@ public sealed partial class RulerRunTests(AppFixture app)
         // Each sample was sized with the template's tokens reserved.
         var samples = await evaluations.RulerSamplesAsync(run.Id, ct);
         Assert.All(samples, s => Assert.True(s.PromptTokens + RulerTask.Find(s.Task).TokensToGenerate <= 4096));
-        await using var db = new SelfLongDbContext(new DbContextOptionsBuilder<SelfLongDbContext>().UseNpgsql(app.ConnectionString).Options);
+        var options = new DbContextOptionsBuilder<SelfLongDbContext>();
+        DataExtensions.Configure(options, app.ConnectionString);
+        await using var db = new SelfLongDbContext(options.Options);
         var stored = await db.EvaluationRuns.SingleAsync(r => r.Id == run.Id, ct);
         Assert.NotNull(stored.ProtectedApiKey);
         Assert.DoesNotContain("sk-test-secret", stored.ProtectedApiKey);
