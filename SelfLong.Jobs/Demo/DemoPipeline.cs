@@ -46,7 +46,7 @@ public sealed class DemoPipeline(
             var synthesisRunId = await SynthesizeAsync(demoId, corpusId, report, ct);
             var checkpoints = await TrainAsync(demoId, synthesisRunId, report, ct);
             await EvaluateAsync(demoId, checkpoints, report, ct);
-            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; d.Message = null; }, ct);
+            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; }, ct);
             report?.Invoke("done");
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -131,15 +131,24 @@ public sealed class DemoPipeline(
             niah.Add((await evaluation.CreateNiahAsync($"Demo {demoId} NIAH: {name}", target,
                 new NiahSettings { Lengths = Options.NiahLengths, Depths = Options.NiahDepths }, ct)).Id);
             ruler.Add((await evaluation.CreateRulerAsync($"Demo {demoId} RULER: {name}", target,
-                new RulerSettings { Lengths = Options.RulerLengths, Samples = Options.RulerSamples, Tasks = [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa).Select(t => t.Name)] }, ct)).Id);
+                new RulerSettings { Lengths = Options.RulerLengths, Samples = Options.RulerSamples, Tasks = RulerTasks() }, ct)).Id);
         }
         await UpdateAsync(demoId, d => { d.NiahRunIds = string.Join(",", niah); d.RulerRunIds = string.Join(",", ruler); }, ct);
+        // An evaluation that fails (say a RULER task whose template alone exceeds a length) is
+        // reported on its own page and here, but does not undo the rest of the demo.
+        var failed = new List<string>();
         foreach (var id in niah.Concat(ruler))
         {
             var done = await WaitAsync(() => evaluation.FindAsync(id, ct), r => r!.Status is not (EvaluationStatus.Queued or EvaluationStatus.Running), ct);
-            if (done!.Status != EvaluationStatus.Succeeded) throw new InvalidOperationException($"Evaluation {done.Name} ended {done.Status}: {done.Message}");
+            if (done!.Status != EvaluationStatus.Succeeded) failed.Add($"{done.Name} ended {done.Status}: {done.Message}");
         }
+        if (failed.Count == niah.Count + ruler.Count) throw new InvalidOperationException(string.Join(" ", failed));
+        if (failed.Count > 0) await UpdateAsync(demoId, d => d.Message = string.Join(" ", failed), ct);
     }
+
+    private IReadOnlyList<string> RulerTasks() => Options.RulerTasks.Length > 0
+        ? Options.RulerTasks
+        : [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa).Select(t => t.Name)];
 
     /// <summary>
     /// The paper's "RoPE theta raised, no training" ablation: the first stage's weights with the last
