@@ -13,5 +13,6 @@ internal sealed class DemoRunConfiguration : IEntityTypeConfiguration<DemoRun>
         builder.Property(d => d.Message).HasMaxLength(4000);
         builder.Property(d => d.NiahRunIds).HasMaxLength(400);
         builder.Property(d => d.RulerRunIds).HasMaxLength(400);
+        builder.Property(d => d.PerplexityJson).HasColumnType("jsonb");
     }
 }

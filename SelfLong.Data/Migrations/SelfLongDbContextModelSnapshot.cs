@@ -593,6 +593,9 @@ namespace SelfLong.Data.Migrations
                         .HasMaxLength(400)
                         .HasColumnType("character varying(400)");
 
+                    b.Property<string>("PerplexityJson")
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("RulerRunIds")
                         .IsRequired()
                         .HasMaxLength(400)

@@ -23,9 +23,12 @@ public sealed class DemoOptions
     /// <summary>NIAH lengths reach past the last stage, so the heatmaps show where each checkpoint stops.</summary>
     public int[] NiahLengths { get; set; } = [512, 1024, 2048, 4096];
     public int[] NiahDepths { get; set; } = [0, 25, 50, 75, 100];
-    public int[] RulerLengths { get; set; } = [2048, 4096];
+    public int[] RulerLengths { get; set; } = [4096, 8192];
     public int RulerSamples { get; set; } = 1;
 
-    /// <summary>RULER tasks to run; empty means all but qa_1 and qa_2, which need uploaded data sets.</summary>
+    /// <summary>
+    /// RULER tasks to run; empty means all but qa_1 and qa_2 (they need uploaded data sets) and cwe,
+    /// whose few-shot template alone is longer than these byte lengths.
+    /// </summary>
     public string[] RulerTasks { get; set; } = [];
 }

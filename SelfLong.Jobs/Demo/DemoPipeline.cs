@@ -81,7 +81,8 @@ public sealed class DemoPipeline(
             MinTargetTokens = Options.FirstLength / 2,
             MaxTargetTokens = Options.FirstLength << Options.Stages,
             TopK = 8, ChunkTokens = 1024, SummaryTokens = 128, ResponseTokens = 128,
-            LongOutputMinTokens = 128, LongOutputMaxTokens = 512,
+            // Moby-Dick chapters run from a few hundred to several thousand tokens.
+            LongOutputMinTokens = 256, LongOutputMaxTokens = 8192,
         };
         var (run, errors) = await synthesis.CreateAsync(new NewSynthesisRun(
             $"Demo {demoId}: extractive synthesis", corpusId, extractive.Id, Options.Samples, Options.Seed, settings), ct);
@@ -116,12 +117,24 @@ public sealed class DemoPipeline(
     private async Task EvaluateAsync(long demoId, IReadOnlyList<TrainingCheckpoint> checkpoints, Action<string>? report, CancellationToken ct)
     {
         if (checkpoints.Count == 0) throw new InvalidOperationException("Training registered no stage checkpoints.");
-        await StepAsync(demoId, "evaluate", $"Evaluating {checkpoints.Count} stage checkpoints and the theta-only control (NIAH and RULER)", report, ct);
         var maxLength = Options.NiahLengths.Max();
         var targets = new List<(string Name, string Folder, int TrainedLength)>();
         targets.Add(($"theta {checkpoints[^1].RopeTheta:g} on stage 1, no training", ThetaOnlyControl(checkpoints[0], checkpoints[^1]), checkpoints[0].MaxLength));
         targets.AddRange(checkpoints.Select(c => ($"stage {c.Stage + 1} ({c.MaxLength} bytes, theta {c.RopeTheta:g})", c.Path, c.MaxLength)));
 
+        await StepAsync(demoId, "perplexity", "Measuring perplexity by position on held-out text for every checkpoint", report, ct);
+        var heldOut = PerplexityByPosition.HeldOutText();
+        var curves = new List<PerplexityCurve>();
+        foreach (var (name, folder, _) in targets)
+        {
+            using var checkpoint = LocalCheckpoint.Load(folder);
+            curves.Add(await Task.Run(() => PerplexityByPosition.Measure(name, checkpoint, heldOut, Options.FirstLength / 2, maxLength), ct));
+        }
+        await UpdateAsync(demoId, d => d.PerplexityJson = PerplexityByPosition.ToJson(curves), ct);
+        foreach (var curve in curves)
+            report?.Invoke($"  {curve.Name}: perplexity by position " + string.Join(", ", curve.Buckets.Select(b => $"[{b.From},{b.To}) {b.Perplexity:F2}")));
+
+        await StepAsync(demoId, "evaluate", $"Evaluating {checkpoints.Count} stage checkpoints and the theta-only control (NIAH and RULER)", report, ct);
         var niah = new List<long>();
         var ruler = new List<long>();
         foreach (var (name, folder, trained) in targets)
@@ -148,7 +161,7 @@ public sealed class DemoPipeline(
 
     private IReadOnlyList<string> RulerTasks() => Options.RulerTasks.Length > 0
         ? Options.RulerTasks
-        : [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa).Select(t => t.Name)];
+        : [.. RulerTask.All.Where(t => t.Family is not (RulerFamily.Qa or RulerFamily.CommonWords)).Select(t => t.Name)];
 
     /// <summary>
     /// The paper's "RoPE theta raised, no training" ablation: the first stage's weights with the last

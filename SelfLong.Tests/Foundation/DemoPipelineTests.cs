@@ -39,7 +39,12 @@ public sealed class DemoPipelineTests(AppFixture app)
         await using var db = await s.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
         demo = await db.DemoRuns.SingleAsync(d => d.Id == demo.Id, ct);
         Assert.Equal(DemoStatus.Succeeded, demo.Status);
-        Assert.Equal(5, steps.Count);
+        Assert.Equal(["Ingesting", "Synthesizing", "Training", "Measuring", "Evaluating", "done"], steps.Where(l => !l.StartsWith(' ')).Select(l => l.Split(' ')[0]));
+        var curves = PerplexityByPosition.FromJson(demo.PerplexityJson);
+        Assert.Equal(3, curves.Count);
+        // Buckets double from half the first stage's length up to the longest NIAH length.
+        Assert.All(curves, c => Assert.Equal([(0, 128), (128, 256), (256, 512), (512, 1024)], c.Buckets.Select(b => (b.From, b.To))));
+        Assert.All(curves.SelectMany(c => c.Buckets), b => Assert.True(b.MeanNll > 0 && double.IsFinite(b.MeanNll)));
         Assert.Equal(3, await db.SynthesisSamples.CountAsync(x => x.RunId == demo.SynthesisRunId, ct));
         var checkpoints = await db.TrainingCheckpoints.Where(c => c.RunId == demo.TrainingRunId && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
         Assert.Equal([256, 512], checkpoints.Select(c => c.MaxLength));

@@ -15,7 +15,7 @@ using SelfLong.Data;
 namespace SelfLong.Data.Migrations
 {
     [DbContext(typeof(SelfLongDbContext))]
-    [Migration("20261129115614_Initial")]
+    [Migration("20261129120650_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -595,6 +595,9 @@ namespace SelfLong.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(400)
                         .HasColumnType("character varying(400)");
+
+                    b.Property<string>("PerplexityJson")
+                        .HasColumnType("jsonb");
 
                     b.Property<string>("RulerRunIds")
                         .IsRequired()

@@ -110,6 +110,7 @@ namespace SelfLong.Data.Migrations
                     TrainingRunId = table.Column<long>(type: "bigint", nullable: true),
                     NiahRunIds = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: false),
                     RulerRunIds = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: false),
+                    PerplexityJson = table.Column<string>(type: "jsonb", nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
