@@ -17,8 +17,11 @@ public sealed class DemoOptions
     public int FirstLength { get; set; } = 256;
     public double FirstTheta { get; set; } = 10_000;
     public int Stages { get; set; } = 3;
-    public int StepsPerStage { get; set; } = 150;
+    public int StepsPerStage { get; set; } = 300;
     public double LearningRate { get; set; } = 2e-3;
+
+    /// <summary>Share of corpus text against the synthesized samples (weight 1) in training.</summary>
+    public double CorpusTextWeight { get; set; } = 4;
 
     /// <summary>NIAH lengths reach past the last stage, so the heatmaps show where each checkpoint stops.</summary>
     public int[] NiahLengths { get; set; } = [512, 1024, 2048, 4096];

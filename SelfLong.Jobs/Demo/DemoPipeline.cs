@@ -44,7 +44,7 @@ public sealed class DemoPipeline(
         {
             var corpusId = await IngestAsync(demoId, report, ct);
             var synthesisRunId = await SynthesizeAsync(demoId, corpusId, report, ct);
-            var checkpoints = await TrainAsync(demoId, synthesisRunId, report, ct);
+            var checkpoints = await TrainAsync(demoId, corpusId, synthesisRunId, report, ct);
             await EvaluateAsync(demoId, checkpoints, report, ct);
             await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; }, ct);
             report?.Invoke("done");
@@ -94,7 +94,7 @@ public sealed class DemoPipeline(
         return run.Id;
     }
 
-    private async Task<IReadOnlyList<TrainingCheckpoint>> TrainAsync(long demoId, long synthesisRunId, Action<string>? report, CancellationToken ct)
+    private async Task<IReadOnlyList<TrainingCheckpoint>> TrainAsync(long demoId, long corpusId, long synthesisRunId, Action<string>? report, CancellationToken ct)
     {
         var schedule = ProgressiveSchedule.PaperRule(Options.FirstLength, Options.FirstTheta, Options.Stages, Options.StepsPerStage, Options.LearningRate);
         await StepAsync(demoId, "train",
@@ -102,7 +102,10 @@ public sealed class DemoPipeline(
         var spec = new TrainingRunSpec
         {
             Base = TrainingRunSpec.TinyBase,
+            // The synthesized samples, plus the corpus's own text so a model trained from scratch
+            // learns the language rather than memorizing two dozen samples.
             SynthesisRuns = [new SynthesisDataSpec(synthesisRunId)],
+            CorpusText = [new CorpusTextSpec(corpusId, Options.CorpusTextWeight)],
             Stages = schedule.Stages,
             Options = new TrainingOptions { Seed = Options.Seed, BatchSize = 4, WarmupSteps = 20 },
         };

@@ -50,7 +50,8 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         try
         {
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
-                SynthesisRunSampleSource.For(spec, synthesisSamples));
+                [.. SynthesisRunSampleSource.For(spec, synthesisSamples),
+                 .. spec.CorpusText.Select(c => new WeightedSource(new CorpusTextSampleSource(dbFactory, c.CorpusId), c.Weight))]);
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

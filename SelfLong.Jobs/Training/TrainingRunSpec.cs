@@ -10,6 +10,9 @@ public sealed record DataFileSpec(string Path, double Weight = 1.0);
 /// <summary>The accepted samples of a synthesis run and their mixing weight.</summary>
 public sealed record SynthesisDataSpec(long RunId, double Weight = 1.0);
 
+/// <summary>A corpus's text as plain-text samples and its mixing weight.</summary>
+public sealed record CorpusTextSpec(long CorpusId, double Weight = 1.0);
+
 /// <summary>
 /// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
 /// or a checkpoint folder), the data, the stages and the options. Serialized as JSON.
@@ -22,6 +25,7 @@ public sealed record TrainingRunSpec
     public string Base { get; init; } = TinyBase;
     public IReadOnlyList<DataFileSpec> Data { get; init; } = [];
     public IReadOnlyList<SynthesisDataSpec> SynthesisRuns { get; init; } = [];
+    public IReadOnlyList<CorpusTextSpec> CorpusText { get; init; } = [];
     public IReadOnlyList<TrainingStage> Stages { get; init; } = [];
     public TrainingOptions Options { get; init; } = new();
 
@@ -35,7 +39,9 @@ public sealed record TrainingRunSpec
     {
         if (Base != TinyBase && !File.Exists(System.IO.Path.Combine(Base, CheckpointFolder.ConfigFile)))
             throw new ArgumentException($"Base '{Base}' is neither \"tiny\" nor a checkpoint folder with a config.json.");
-        if (Data.Count == 0 && SynthesisRuns.Count == 0) throw new ArgumentException("Give at least one data file or synthesis run.");
+        if (Data.Count == 0 && SynthesisRuns.Count == 0 && CorpusText.Count == 0)
+            throw new ArgumentException("Give at least one data file, synthesis run or corpus.");
+        if (CorpusText.Any(c => c.Weight <= 0)) throw new ArgumentException("Corpus text weights must be positive.");
         foreach (var r in SynthesisRuns)
         {
             if (r.Weight <= 0) throw new ArgumentException($"Synthesis run #{r.RunId}: weight must be positive.");

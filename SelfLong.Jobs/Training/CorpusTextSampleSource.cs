@@ -1,0 +1,22 @@
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>
+/// A corpus's chunks as plain-text samples (continued pretraining, as the paper mixes ProLong
+/// text): every token is learned from. Chunks rather than whole documents, so each stage's window
+/// sees varied text instead of the same document openings.
+/// </summary>
+public sealed class CorpusTextSampleSource(IDbContextFactory<SelfLongDbContext> dbFactory, long corpusId) : ITrainingSampleSource
+{
+    public string Name => $"corpus #{corpusId} text";
+
+    public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var texts = await db.Chunks.AsNoTracking().Where(c => c.CorpusId == corpusId)
+            .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
+        return [.. texts.Select(TrainingSample.PlainText)];
+    }
+}
