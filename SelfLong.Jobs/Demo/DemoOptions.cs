@@ -26,7 +26,7 @@ public sealed class DemoOptions
     /// <summary>NIAH lengths reach past the last stage, so the heatmaps show where each checkpoint stops.</summary>
     public int[] NiahLengths { get; set; } = [512, 1024, 2048, 4096];
     public int[] NiahDepths { get; set; } = [0, 25, 50, 75, 100];
-    public int[] RulerLengths { get; set; } = [4096, 8192];
+    public int[] RulerLengths { get; set; } = [4096];
     public int RulerSamples { get; set; } = 1;
 
     /// <summary>
