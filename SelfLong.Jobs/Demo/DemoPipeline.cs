@@ -45,8 +45,8 @@ public sealed class DemoPipeline(
             var corpusId = await IngestAsync(demoId, report, ct);
             var synthesisRunId = await SynthesizeAsync(demoId, corpusId, report, ct);
             var checkpoints = await TrainAsync(demoId, corpusId, synthesisRunId, report, ct);
-            await EvaluateAsync(demoId, checkpoints, report, ct);
-            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; }, ct);
+            var unfinished = await EvaluateAsync(demoId, checkpoints, report, ct);
+            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; d.Message = unfinished; }, ct);
             report?.Invoke("done");
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -117,7 +117,8 @@ public sealed class DemoPipeline(
         return await db.TrainingCheckpoints.AsNoTracking().Where(c => c.RunId == run.Id && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
     }
 
-    private async Task EvaluateAsync(long demoId, IReadOnlyList<TrainingCheckpoint> checkpoints, Action<string>? report, CancellationToken ct)
+    /// <summary>Runs every evaluation; returns what did not finish, or null.</summary>
+    private async Task<string?> EvaluateAsync(long demoId, IReadOnlyList<TrainingCheckpoint> checkpoints, Action<string>? report, CancellationToken ct)
     {
         if (checkpoints.Count == 0) throw new InvalidOperationException("Training registered no stage checkpoints.");
         var maxLength = Options.NiahLengths.Max();
@@ -159,7 +160,7 @@ public sealed class DemoPipeline(
             if (done!.Status != EvaluationStatus.Succeeded) failed.Add($"{done.Name} ended {done.Status}: {done.Message}");
         }
         if (failed.Count == niah.Count + ruler.Count) throw new InvalidOperationException(string.Join(" ", failed));
-        if (failed.Count > 0) await UpdateAsync(demoId, d => d.Message = string.Join(" ", failed), ct);
+        return failed.Count > 0 ? string.Join(" ", failed) : null;
     }
 
     private IReadOnlyList<string> RulerTasks() => Options.RulerTasks.Length > 0

@@ -39,6 +39,7 @@ public sealed class DemoPipelineTests(AppFixture app)
         await using var db = await s.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
         demo = await db.DemoRuns.SingleAsync(d => d.Id == demo.Id, ct);
         Assert.Equal(DemoStatus.Succeeded, demo.Status);
+        Assert.Null(demo.Message);
         Assert.Equal(["Ingesting", "Synthesizing", "Training", "Measuring", "Evaluating", "done"], steps.Where(l => !l.StartsWith(' ')).Select(l => l.Split(' ')[0]));
         var curves = PerplexityByPosition.FromJson(demo.PerplexityJson);
         Assert.Equal(3, curves.Count);
