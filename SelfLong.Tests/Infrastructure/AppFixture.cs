@@ -41,7 +41,6 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             builder.WebHost.UseUrls("http://127.0.0.1:0");
-            // Until corpora are merged, synthesis runs in the app read the hand-made test corpus.
         });
         await app.Services.MigrateSelfLongDatabaseAsync();
         await app.StartAsync();
