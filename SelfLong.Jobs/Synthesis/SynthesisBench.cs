@@ -47,6 +47,13 @@ public static class SynthesisBench
         if (endpoint is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
         var ideal = concurrency / latency.TotalSeconds;
         var runIds = new List<long>();
+        // Runs need a corpus row; its documents come from the synthetic retriever below.
+        var corpusRow = new SelfLong.Data.Corpora.Corpus { Name = $"bench-synthetic-{Guid.NewGuid():N}"[..30] };
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            db.Corpora.Add(corpusRow);
+            await db.SaveChangesAsync(ct);
+        }
         try
         {
             // Baseline in the same run: the bare chat client, C at a time, no cache, limiter or store.
@@ -82,7 +89,7 @@ public static class SynthesisBench
             foreach (var (target, scale) in new[] { (8_192, 4), (32_768, 2), (131_072, 1) })
             {
                 var settings = new SynthesisSettings { MinTargetTokens = target, MaxTargetTokens = target, LongOutputFraction = 0 };
-                var (run, runErrors) = await runs.CreateAsync(new NewSynthesisRun($"bench {target}", 0, endpoint.Id, samplesPerLength * scale, 1, settings), ct);
+                var (run, runErrors) = await runs.CreateAsync(new NewSynthesisRun($"bench {target}", corpusRow.Id, endpoint.Id, samplesPerLength * scale, 1, settings), ct);
                 if (run is null) throw new InvalidOperationException(string.Join("; ", runErrors.SelectMany(e => e.Value)));
                 runIds.Add(run.Id);
                 var queue = new InProcessSampleJobQueue();
@@ -133,6 +140,7 @@ public static class SynthesisBench
             await db.SynthesisRuns.Where(r => runIds.Contains(r.Id)).ExecuteDeleteAsync(CancellationToken.None);
             await db.LlmCalls.Where(c => c.EndpointId == endpoint.Id).ExecuteDeleteAsync(CancellationToken.None);
             await db.ModelEndpoints.Where(e => e.Id == endpoint.Id).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Corpora.Where(c => c.Id == corpusRow.Id).ExecuteDeleteAsync(CancellationToken.None);
         }
     }
 }
