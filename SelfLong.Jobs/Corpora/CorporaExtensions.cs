@@ -21,6 +21,7 @@ public static class CorporaExtensions
         services.AddSingleton<ICorpusRetriever>(sp => sp.GetRequiredService<PgCorpusRetriever>());
         services.AddSingleton<SearchHighlighter>();
         services.AddSingleton<SelfLong.Jobs.Synthesis.ICorpusNames, CorpusNames>();
+        services.AddSingleton<SelfLong.Jobs.Evaluation.IHaystackSource, CorpusHaystackSource>();
         return services;
     }
 }
