@@ -49,7 +49,8 @@ public static partial class EvaluationCommands
         var needle = new Option<string?>("--needle") { Description = "Needle sentence." };
         var question = new Option<string?>("--question") { Description = "Question asked after the haystack." };
         var answer = new Option<string?>("--answer") { Description = "Answer whose words recall is scored on." };
-        command.Options.Add(depths); command.Options.Add(needle); command.Options.Add(question); command.Options.Add(answer);
+        var haystack = HaystackCorpusOption();
+        command.Options.Add(depths); command.Options.Add(needle); command.Options.Add(question); command.Options.Add(answer); command.Options.Add(haystack);
         command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
         {
             var settings = new NiahSettings
@@ -59,11 +60,15 @@ public static partial class EvaluationCommands
                 Needle = parse.GetValue(needle) ?? NiahSettings.FuNeedle,
                 Question = parse.GetValue(question) ?? NiahSettings.FuQuestion,
                 Answer = parse.GetValue(answer) ?? NiahSettings.FuAnswer,
+                HaystackCorpusId = parse.GetValue(haystack),
             };
             return await service.CreateNiahAsync(name, target, settings, ct);
         }, ct));
         return command;
     }
+
+    private static Option<long?> HaystackCorpusOption() =>
+        new("--haystack-corpus") { Description = "Corpus id whose documents are the essay haystack (default: the bundled prose)." };
 
     private static Command Ruler()
     {
@@ -72,10 +77,11 @@ public static partial class EvaluationCommands
         var samples = new Option<int>("--samples") { Description = "Samples per task and length.", DefaultValueFactory = _ => 500 };
         var seed = new Option<int>("--seed") { Description = "Seed; same seed, same samples.", DefaultValueFactory = _ => 42 };
         var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names (default: all)." };
-        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks);
+        var haystack = HaystackCorpusOption();
+        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks); command.Options.Add(haystack);
         command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
         {
-            var settings = new RulerSettings { Samples = parse.GetValue(samples), Seed = parse.GetValue(seed) };
+            var settings = new RulerSettings { Samples = parse.GetValue(samples), Seed = parse.GetValue(seed), HaystackCorpusId = parse.GetValue(haystack) };
             if (Numbers(parse.GetValue(o.Lengths)) is { } lengths) settings = settings with { Lengths = lengths };
             if (parse.GetValue(tasks) is { } names) settings = settings with { Tasks = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
             return await service.CreateRulerAsync(name, target, settings, ct);
