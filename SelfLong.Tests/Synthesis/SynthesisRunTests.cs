@@ -37,7 +37,9 @@ public sealed class SynthesisRunTests
     public async Task Run_KilledMidwayAndResumed_EndsWithExactlyNSamplesAndReusesCalls()
     {
         await using var server = await OpenAiTestServer.StartAsync();
-        server.Latency = TimeSpan.FromMilliseconds(30);
+        // Long enough that the kill lands while calls are in flight even on a loaded machine, so
+        // the interrupted samples have answered (cached) calls to reuse.
+        server.Latency = TimeSpan.FromMilliseconds(150);
         await using var host = await SynthesisTestHost.CreateAsync();
         var endpoint = await host.AddChatEndpointAsync(server, maxConcurrency: 4);
         var runs = host.Get<SynthesisRunService>();
