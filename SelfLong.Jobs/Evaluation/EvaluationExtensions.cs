@@ -11,6 +11,8 @@ public static class EvaluationExtensions
         services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = TimeSpan.FromMinutes(15));
         return services
             .AddSingleton<ILocalCheckpointTargets, LocalCheckpointTargets>()
+            // One protector for every stored API key, shared with model endpoints.
+            .AddSingleton<Endpoints.EndpointSecrets>()
             .AddSingleton<EvaluationTargetFactory>()
             .AddTransient<EvaluationRunner>()
             .AddTransient<EvaluationJob>()

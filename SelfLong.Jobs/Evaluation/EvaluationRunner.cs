@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -17,7 +16,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// finishes. Stops early when the run's cancel flag is set; what was stored stays.
 /// </summary>
 public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
-    IDataProtectionProvider protection, IEnumerable<IHaystackSource> haystacks, ILogger<EvaluationRunner> logger)
+    IEnumerable<IHaystackSource> haystacks, ILogger<EvaluationRunner> logger)
 {
     /// <summary>Requests in flight at once against an endpoint; a local checkpoint generates one at a time.</summary>
     public int Concurrency { get; set; } = 4;
@@ -159,8 +158,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
     {
         if (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel))
             throw new InvalidOperationException("LLM-judge scoring needs a judge endpoint and model.");
-        var key = settings.ProtectedJudgeApiKey is null ? null
-            : protection.CreateProtector(EvaluationTargetFactory.ApiKeyPurpose).Unprotect(settings.ProtectedJudgeApiKey);
+        var key = targets.Unprotect(settings.ProtectedJudgeApiKey);
         return (OpenAiTarget)targets.Create(EvaluationTargetKind.OpenAiChat, settings.JudgeBaseUrl, settings.JudgeModel, key, "none", int.MaxValue);
     }
 

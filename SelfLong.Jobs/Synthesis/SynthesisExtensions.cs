@@ -10,7 +10,7 @@ public static class SynthesisExtensions
     public static IServiceCollection AddSynthesis(this IServiceCollection services)
     {
         services.AddOptions<LlmRetryOptions>().BindConfiguration(LlmRetryOptions.Section);
-        services.AddSingleton<EndpointSecrets>();
+        services.TryAddSingleton<EndpointSecrets>();
         services.AddSingleton<EndpointConcurrencyLimiter>();
         services.AddSingleton<ChatClientFactory>();
         services.AddSingleton<LlmClient>();

@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.DataProtection;
 using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
@@ -14,16 +14,15 @@ public interface ILocalCheckpointTargets
 }
 
 /// <summary>Builds the target a run describes, opening its protected API key.</summary>
-public sealed class EvaluationTargetFactory(IHttpClientFactory http, IDataProtectionProvider protection, ITokenCounter tokenizer,
+public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSecrets secrets, ITokenCounter tokenizer,
     IEnumerable<ILocalCheckpointTargets> checkpoints)
 {
-    public const string ApiKeyPurpose = "SelfLong.Evaluation.ApiKey";
+    public string? Protect(string? apiKey) => secrets.Protect(apiKey);
 
-    public string? Protect(string? apiKey) =>
-        string.IsNullOrEmpty(apiKey) ? null : protection.CreateProtector(ApiKeyPurpose).Protect(apiKey);
+    public string? Unprotect(string? protectedKey) => secrets.Unprotect(protectedKey);
 
     public IEvaluationTarget Create(EvaluationRun run) => Create(run.TargetKind, run.TargetLocation ?? "", run.Model ?? "",
-        run.ProtectedApiKey is null ? null : protection.CreateProtector(ApiKeyPurpose).Unprotect(run.ProtectedApiKey), run.ChatTemplate, run.MaxLength);
+        secrets.Unprotect(run.ProtectedApiKey), run.ChatTemplate, run.MaxLength);
 
     public IEvaluationTarget Create(EvaluationTargetKind kind, string location, string model, string? apiKey, string chatTemplate, int maxLength) =>
         kind switch
