@@ -3,12 +3,9 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using SelfLong.Data;
 using SelfLong.Data.Endpoints;
 
 namespace SelfLong.Jobs.Endpoints;
@@ -19,7 +16,7 @@ namespace SelfLong.Jobs.Endpoints;
 /// the endpoint's concurrency limit, retried with backoff on failure, and stored on success only.
 /// </summary>
 public sealed class LlmClient(
-    IDbContextFactory<SelfLongDbContext> dbFactory,
+    LlmCallCache cache,
     EndpointConcurrencyLimiter limiter,
     ChatClientFactory chatClients,
     IOptions<LlmRetryOptions> retryOptions,
@@ -29,16 +26,7 @@ public sealed class LlmClient(
     {
         var requestJson = CanonicalJson(endpoint, request);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson)));
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            var cached = await db.LlmCalls.AsNoTracking().Where(c => c.Hash == hash)
-                .Select(c => new { c.ResponseText, c.PromptTokens, c.CompletionTokens, c.LatencyMs })
-                .SingleOrDefaultAsync(ct);
-            if (cached is not null)
-            {
-                return new LlmResult(cached.ResponseText, true, cached.PromptTokens, cached.CompletionTokens, cached.LatencyMs);
-            }
-        }
+        if (await cache.FindAsync(hash, ct) is { } cached) return cached;
 
         var chat = chatClients.For(endpoint);
         var options = retryOptions.Value;
@@ -62,7 +50,7 @@ public sealed class LlmClient(
                 if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException("The model returned an empty answer.");
                 var result = new LlmResult(text, false, (int)(response.Usage?.InputTokenCount ?? 0),
                     (int)(response.Usage?.OutputTokenCount ?? 0), (int)watch.ElapsedMilliseconds);
-                await StoreAsync(endpoint, hash, requestJson, result);
+                await cache.StoreAsync(endpoint, hash, requestJson, result);
                 return result;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && IsRetryable(ex) && attempt < options.Attempts)
@@ -88,25 +76,6 @@ public sealed class LlmClient(
         ClientResultException { Status: >= 400 and < 500 and not 408 and not 429 } => false,
         _ => true,
     };
-
-    private async Task StoreAsync(ModelEndpoint endpoint, string hash, string requestJson, LlmResult result)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        db.LlmCalls.Add(new LlmCall
-        {
-            Hash = hash, EndpointId = endpoint.Id == 0 ? null : endpoint.Id, Model = endpoint.Model ?? "",
-            RequestJson = requestJson, ResponseText = result.Text,
-            PromptTokens = result.PromptTokens, CompletionTokens = result.CompletionTokens, LatencyMs = result.LatencyMs,
-        });
-        try
-        {
-            await db.SaveChangesAsync();
-        }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // The same call finished in another job first; its answer is as good as ours.
-        }
-    }
 
     /// <summary>The cache key's input: the endpoint's address (not its row id), model, messages and parameters.</summary>
     public static string CanonicalJson(ModelEndpoint endpoint, LlmRequest request) => JsonSerializer.Serialize(new

@@ -38,22 +38,23 @@ public sealed class RecursiveSummarizer(ITokenCounter tokens)
                 $"{settings.ResponseTokens}-token response; lower the response or summary length, or use a model with a larger window.");
         }
 
-        var chunks = documents.SelectMany(d => Chunk(d.Document.Text, settings.ChunkTokens).Select(text => (d.Document.DocumentId, text))).ToList();
+        var chunks = documents.SelectMany(d => ChunkCounted(d.Document.Text, settings.ChunkTokens)
+            .Select(c => (d.Document.DocumentId, c.Text, c.Tokens))).ToList();
         var levels = new List<IReadOnlyList<SummaryNode>>
         {
-            chunks.Select((c, i) => new SummaryNode(0, i, Preview(c.text), tokens.CountTokens(c.text), [], c.DocumentId)).ToList(),
+            chunks.Select((c, i) => new SummaryNode(0, i, Preview(c.Text), c.Tokens, [], c.DocumentId)).ToList(),
         };
-        var groups = chunks.Select((c, i) => (texts: (IReadOnlyList<string>)[c.text], children: (IReadOnlyList<int>)[i])).ToList();
+        var groups = chunks.Select((c, i) => (texts: (IReadOnlyList<string>)[c.Text], children: (IReadOnlyList<int>)[i])).ToList();
         while (true)
         {
             var level = levels.Count;
             var nodes = await Task.WhenAll(groups.Select(async (group, position) =>
             {
                 // A lone summary carried up from the level below needs no second call.
-                var text = level > 1 && group.texts.Count == 1
-                    ? group.texts[0]
+                var (text, count) = level > 1 && group.texts.Count == 1
+                    ? (group.texts[0], tokens.CountTokens(group.texts[0]))
                     : await SummarizeOneAsync(model, instruction, string.Join("\n\n", group.texts), settings.SummaryTokens, ct);
-                return new SummaryNode(level, position, text, tokens.CountTokens(text), group.children);
+                return new SummaryNode(level, position, text, count, group.children);
             }));
             levels.Add(nodes);
             if (nodes.Sum(n => n.TokenCount) <= budget || nodes.Length == 1) break;
@@ -85,23 +86,27 @@ public sealed class RecursiveSummarizer(ITokenCounter tokens)
     }
 
     /// <summary>Pieces of at most <paramref name="chunkTokens"/> tokens, cut where the tokenizer allows.</summary>
-    public IEnumerable<string> Chunk(string text, int chunkTokens)
+    public IEnumerable<string> Chunk(string text, int chunkTokens) => ChunkCounted(text, chunkTokens).Select(c => c.Text);
+
+    /// <summary>The chunks with their token counts, counted as they are cut (a 128k-token sample is tokenized once here, not twice).</summary>
+    private IEnumerable<(string Text, int Tokens)> ChunkCounted(string text, int chunkTokens)
     {
         var rest = text;
         while (rest.Length > 0)
         {
-            var piece = tokens.Truncate(rest, chunkTokens);
-            if (piece.Length == 0) piece = rest[..1];
-            yield return piece;
+            var (piece, count) = tokens.TruncateCounted(rest, chunkTokens);
+            if (piece.Length == 0) (piece, count) = (rest[..1], tokens.CountTokens(rest[..1]));
+            yield return (piece, count);
             rest = rest[piece.Length..];
         }
     }
 
-    private async Task<string> SummarizeOneAsync(ISynthesisModel model, string instruction, string text, int summaryTokens, CancellationToken ct)
+    private async Task<(string Text, int Tokens)> SummarizeOneAsync(ISynthesisModel model, string instruction, string text, int summaryTokens, CancellationToken ct)
     {
         var summary = (await model.SummarizeAsync(instruction, text, summaryTokens, ct)).Trim();
         // Servers may ignore max_tokens; a summary over the limit could stop the tree from shrinking.
-        return tokens.CountTokens(summary) > summaryTokens ? tokens.Truncate(summary, summaryTokens) : summary;
+        var count = tokens.CountTokens(summary);
+        return count > summaryTokens ? tokens.TruncateCounted(summary, summaryTokens) : (summary, count);
     }
 
     private static string Preview(string text) => text.Length <= PreviewChars ? text : text[..PreviewChars] + "…";

@@ -68,7 +68,10 @@ public static class SynthesisCommands
             var (run, errors) = await runs.CreateAsync(new NewSynthesisRun(runName, corpusId.Value, chosen.Id, parse.GetValue(samples), parse.GetValue(seed), settings), ct);
             if (run is null)
             {
-                foreach (var (field, messages) in errors) await Console.Error.WriteLineAsync($"{field}: {string.Join(" ", messages)}");
+                foreach (var (field, messages) in errors)
+                {
+                    await Console.Error.WriteLineAsync($"{OptionFor.GetValueOrDefault(field, field)}: {string.Join(" ", messages)}");
+                }
                 return 2;
             }
             Console.WriteLine($"Run {run.Id} \"{run.Name}\": {run.SampleCount} samples by {run.GeneratorLabel}.");
@@ -102,6 +105,13 @@ public static class SynthesisCommands
         });
         return command;
     }
+
+    /// <summary>The run's validation errors are keyed by API field; a command-line user knows the options.</summary>
+    private static readonly Dictionary<string, string> OptionFor = new()
+    {
+        ["name"] = "--name", ["sampleCount"] = "--samples", ["targetTokens"] = "--min-tokens/--max-tokens", ["topK"] = "--top-k",
+        ["chunkTokens"] = "--chunk-tokens", ["longOutputFraction"] = "--long-output",
+    };
 
     private static async Task<long?> ResolveCorpusAsync(ICorpusNames names, string text, CancellationToken ct)
     {

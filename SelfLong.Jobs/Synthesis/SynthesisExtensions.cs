@@ -13,6 +13,7 @@ public static class SynthesisExtensions
         services.TryAddSingleton<EndpointSecrets>();
         services.AddSingleton<EndpointConcurrencyLimiter>();
         services.AddSingleton<ChatClientFactory>();
+        services.AddSingleton<LlmCallCache>();
         services.AddSingleton<LlmClient>();
         services.AddTransient<ModelEndpointService>();
 

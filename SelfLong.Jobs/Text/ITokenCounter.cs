@@ -10,4 +10,11 @@ public interface ITokenCounter
 
     /// <summary>The longest prefix of <paramref name="text"/> with at most <paramref name="maxTokens"/> tokens.</summary>
     string Truncate(string text, int maxTokens);
+
+    /// <summary><see cref="Truncate"/> with the prefix's token count, in one pass where the tokenizer allows.</summary>
+    (string Text, int Tokens) TruncateCounted(string text, int maxTokens)
+    {
+        var prefix = Truncate(text, maxTokens);
+        return (prefix, CountTokens(prefix));
+    }
 }

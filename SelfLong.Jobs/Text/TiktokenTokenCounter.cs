@@ -16,10 +16,13 @@ public sealed class TiktokenTokenCounter : ITokenCounter
 
     public int CountTokens(string text) => text.Length == 0 ? 0 : Cl100k.Value.CountTokens(text);
 
-    public string Truncate(string text, int maxTokens)
+    public string Truncate(string text, int maxTokens) => TruncateCounted(text, maxTokens).Text;
+
+    /// <summary>The tokenizer counts while it cuts, so long documents are not tokenized a second time to count a chunk.</summary>
+    public (string Text, int Tokens) TruncateCounted(string text, int maxTokens)
     {
-        if (maxTokens <= 0) return "";
-        var index = Cl100k.Value.GetIndexByTokenCount(text, maxTokens, out _, out _);
-        return text[..index];
+        if (maxTokens <= 0) return ("", 0);
+        var index = Cl100k.Value.GetIndexByTokenCount(text, maxTokens, out _, out var count);
+        return (text[..index], count);
     }
 }

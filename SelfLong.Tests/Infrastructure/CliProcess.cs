@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace SelfLong.Tests.Infrastructure;
+
+public sealed record CliResult(int ExitCode, string Output, string Error);
+
+/// <summary>
+/// Runs the built `selflong` command line (SelfLong.Jobs.dll, copied beside the tests) as its own
+/// process against a test's database: the verb exactly as a user runs it, its own host and settings,
+/// and its exit code, standard output and standard error.
+/// </summary>
+public static class CliProcess
+{
+    public static async Task<CliResult> RunAsync(string connectionString, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(DotNet())
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SelfLong.Jobs.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["ConnectionStrings__SelfLong"] = connectionString;
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the command line.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"`selflong {string.Join(' ', args)}` did not finish within {timeout}: {await error}");
+        }
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The dotnet host running these tests, so the command line runs on the same runtime.</summary>
+    private static string DotNet() =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+}
