@@ -135,6 +135,7 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
             stages = new[] { new { maxLength = 4, ropeTheta = 100.0, steps = 2, learningRate = 1e-3 } }, options = new { batchSize = 0 },
         }, Ct);
         var unnamed = await client.PostAsJsonAsync("/api/training/runs", new { name = " " }, Ct);
+        var nullStage = await client.PostAsJsonAsync("/api/training/runs", new { name, data = new[] { new { path = DataFile() } }, stages = new object?[] { null } }, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
@@ -145,6 +146,8 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, unnamed.StatusCode);
         var unnamedErrors = (await unnamed.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
         Assert.Equal(["data", "name", "stages"], unnamedErrors.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(HttpStatusCode.BadRequest, nullStage.StatusCode);
+        Assert.Equal("Entry 1 is empty.", (await nullStage.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").GetProperty("stages")[0].GetString());
         var list = await client.GetStringAsync("/api/training/runs?take=500", Ct);
         Assert.DoesNotContain(name, list);
     }

@@ -15,6 +15,22 @@ public static class TrainingApi
         IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
         IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null)
     {
+        /// <summary>JSON nulls inside the lists (e.g. "stages": [null]), which the spec cannot hold.</summary>
+        public Dictionary<string, string[]> EmptyEntries()
+        {
+            var errors = new Dictionary<string, string[]>();
+            void Check<T>(string field, IReadOnlyList<T>? list)
+            {
+                var empty = list?.Select((x, i) => (x, i)).Where(p => p.x is null).Select(p => $"Entry {p.i + 1} is empty.").ToArray() ?? [];
+                if (empty.Length > 0) errors[field] = empty;
+            }
+            Check("data", Data);
+            Check("synthesisRuns", SynthesisRuns);
+            Check("corpusText", CorpusText);
+            Check("stages", Stages);
+            return errors;
+        }
+
         public TrainingRunSpec ToSpec() => new()
         {
             Base = string.IsNullOrWhiteSpace(Base) ? TrainingRunSpec.TinyBase : Base.Trim(),
@@ -76,6 +92,7 @@ public static class TrainingApi
 
         group.MapPost("/runs", async Task<Results<Created<RunDetailDto>, ValidationProblem>> (NewRunRequest request, TrainingRunService runs, CancellationToken ct) =>
         {
+            if (request.EmptyEntries() is { Count: > 0 } empty) return TypedResults.ValidationProblem(empty);
             var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", request.ToSpec(), ct);
             if (run is null)
                 return TypedResults.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
