@@ -12,6 +12,7 @@ using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Endpoints;
 using SelfLong.Web.Features.Jobs;
 using SelfLong.Web.Features.Synthesis;
+using SelfLong.Web.Features.Training;
 using SelfLong.Web.Features.Overview;
 
 namespace SelfLong.Web;
@@ -74,6 +75,7 @@ public static class WebExtensions
         app.MapJobEndpoints();
         app.MapModelEndpointApi();
         app.MapSynthesisApi();
+        app.MapTrainingApi();
         SelfLong.Web.Features.Evaluation.EvaluationEndpoints.MapEvaluationEndpoints(app);
         app.MapCorporaEndpoints();
         app.MapHangfireDashboard("/jobs", new DashboardOptions

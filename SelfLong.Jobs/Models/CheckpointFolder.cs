@@ -90,20 +90,20 @@ public static class CheckpointFolder
     }
 
     /// <summary>
-    /// Writes config.json and model.safetensors in Hugging Face's layout, with the parameters in
-    /// their own dtype (so the round trip is bit-exact), and copies tokenizer files from
-    /// <paramref name="tokenizerSource"/> when given.
+    /// Writes config.json and the weights in Hugging Face's layout (model.safetensors, or shards and
+    /// an index past <paramref name="maxShardBytes"/>), with the parameters in their own dtype (so
+    /// the round trip is bit-exact), and copies tokenizer files from <paramref name="tokenizerSource"/>
+    /// when given.
     /// </summary>
-    public static void Save(LlamaForCausalLM model, string dir, LlamaConfig? config = null, string? tokenizerSource = null)
+    public static void Save(LlamaForCausalLM model, string dir, LlamaConfig? config = null, string? tokenizerSource = null,
+        long maxShardBytes = ShardedWeights.DefaultMaxShardBytes)
     {
         Directory.CreateDirectory(dir);
         config ??= model.Config;
         var parameters = model.named_parameters().ToList();
         var saved = config.Clone();
         saved.TorchDtype = parameters.Count > 0 ? TorchDtypeName(parameters[0].parameter.dtype) : saved.TorchDtype;
-        SafeTensors.Save(Path.Combine(dir, WeightsFile), parameters.Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter)));
-        var stale = Path.Combine(dir, IndexFile);
-        if (File.Exists(stale)) File.Delete(stale);
+        ShardedWeights.Save(dir, [.. parameters.Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter))], maxShardBytes);
         File.WriteAllText(Path.Combine(dir, ConfigFile), saved.ToJson());
         if (tokenizerSource is not null && Path.GetFullPath(tokenizerSource) != Path.GetFullPath(dir))
         {

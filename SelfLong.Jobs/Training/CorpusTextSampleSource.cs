@@ -19,4 +19,8 @@ public sealed class CorpusTextSampleSource(IDbContextFactory<SelfLongDbContext> 
             .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
         return [.. texts.Select(TrainingSample.PlainText)];
     }
+
+    /// <summary>The weighted sources a spec's corpora stand for.</summary>
+    public static IReadOnlyList<WeightedSource> For(TrainingRunSpec spec, IDbContextFactory<SelfLongDbContext> dbFactory) =>
+        [.. spec.CorpusText.Select(c => new WeightedSource(new CorpusTextSampleSource(dbFactory, c.CorpusId), c.Weight))];
 }

@@ -113,7 +113,7 @@ public sealed class ProgressiveTrainer(
         var current = schedule.Stages[stageEnd ? stage - 1 : stage];
         var name = stageEnd ? $"stage-{stage}-step-{globalStep:D6}" : $"step-{globalStep:D6}";
         var dir = Path.Combine(outputDir, CheckpointsFolder, name);
-        CheckpointFolder.Save(model, dir, tokenizerSource: tokenizerSource);
+        CheckpointFolder.Save(model, dir, tokenizerSource: tokenizerSource, maxShardBytes: options.MaxShardBytes);
         if (tokenizer is ByteTokenizer) ByteTokenizer.WriteMarker(dir);
         optimizer.Save(Path.Combine(dir, TrainerState.OptimizerFile));
         new TrainerState

@@ -9,12 +9,15 @@ namespace SelfLong.Jobs.Training;
 /// <summary>`./selflong train`, `./selflong perplexity` and `./selflong bench train`.</summary>
 public static class TrainingCommands
 {
-    public static Command Train()
+    /// <param name="configureHost">Adjusts the database host the verb builds when the spec names
+    /// synthesis runs or corpora (tests point it at their own database).</param>
+    public static Command Train(Action<Microsoft.Extensions.Hosting.HostApplicationBuilder>? configureHost = null)
     {
         var output = new Option<string>("--output") { Description = "Run folder: checkpoints are written under it.", Required = true };
         var baseModel = new Option<string>("--base") { Description = "\"tiny\" (SelfLong-Tiny from scratch) or a checkpoint folder.", DefaultValueFactory = _ => TrainingRunSpec.TinyBase };
         var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var synthesisRuns = new Option<string[]>("--synthesis-run") { Description = "Synthesis run id, optionally ID:WEIGHT; its accepted samples are mixed in.", AllowMultipleArgumentsPerToken = true };
+        var corpusText = new Option<string[]>("--corpus-text") { Description = "Corpus id, optionally ID:WEIGHT; its text is trained on as plain text (every token learned). Repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var stages = new Option<string?>("--stages") { Description = "LEN:THETA:STEPS:LR,... e.g. 256:10000:200:1e-3,512:40000:200:5e-4" };
         var paperStages = new Option<int?>("--paper-rule") { Description = "Number of stages from the paper's rule (length x2, theta x4 per stage), starting at --first-length/--first-theta." };
         var firstLength = new Option<int>("--first-length") { DefaultValueFactory = _ => 256 };
@@ -28,9 +31,11 @@ public static class TrainingCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var noPacking = new Option<bool>("--no-packing") { Description = "Pad each sample to the stage length instead of packing." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint under --output." };
+        var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, baseModel, data, synthesisRuns, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed, noPacking, resume,
+            output, baseModel, data, synthesisRuns, corpusText, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed,
+            noPacking, resume, maxShardSize,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,6 +49,7 @@ public static class TrainingCommands
                     Base = parse.GetValue(baseModel)!,
                     Data = [.. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
                     SynthesisRuns = [.. (parse.GetValue(synthesisRuns) ?? []).Select(TrainingRunSpec.ParseSynthesisRun)],
+                    CorpusText = [.. (parse.GetValue(corpusText) ?? []).Select(TrainingRunSpec.ParseCorpusText)],
                     Stages = schedule,
                     Options = new TrainingOptions
                     {
@@ -53,23 +59,33 @@ public static class TrainingCommands
                         WarmupSteps = parse.GetValue(warmup),
                         CheckpointEvery = parse.GetValue(every),
                         Packing = !parse.GetValue(noPacking),
+                        MaxShardBytes = parse.GetValue(maxShardSize) is { } size ? ShardedWeights.ParseSize(size) : ShardedWeights.DefaultMaxShardBytes,
                     },
                 };
-                using var host = spec.SynthesisRuns.Count > 0 ? Cli.CliHost.Build() : null;
-                var sources = host is null ? [] : SynthesisRunSampleSource.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>());
+                spec.Validate();
+                var stdout = parse.InvocationConfiguration.Output;
+                using var host = spec.SynthesisRuns.Count > 0 || spec.CorpusText.Count > 0 ? Cli.CliHost.Build(configure: configureHost) : null;
+                IReadOnlyList<WeightedSource> sources = [];
+                if (host is not null)
+                {
+                    await host.Services.GetRequiredService<TrainingDataReferences>().ValidateAsync(spec, ct);
+                    var dbFactory = host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.SelfLongDbContext>>();
+                    sources = [.. SynthesisRunSampleSource.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>()),
+                               .. CorpusTextSampleSource.For(spec, dbFactory)];
+                }
                 await TrainingLauncher.RunAsync(spec, parse.GetValue(output)!,
-                    step => Console.WriteLine(JsonSerializer.Serialize(new
+                    step => stdout.WriteLine(JsonSerializer.Serialize(new
                     {
                         step = step.GlobalStep, stage = step.Stage + 1, loss = Math.Round(step.Loss, 4), lr = step.LearningRate,
                         tokens_per_s = Math.Round(step.TokensPerSecond), peak_rss_mb = step.PeakMemoryBytes >> 20,
                     })),
-                    saved => Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = saved.Path, stage = saved.Stage + 1, stage_end = saved.StageEnd, rope_theta = saved.RopeTheta, max_length = saved.MaxLength })),
+                    saved => stdout.WriteLine(JsonSerializer.Serialize(new { checkpoint = saved.Path, stage = saved.Stage + 1, stage_end = saved.StageEnd, rope_theta = saved.RopeTheta, max_length = saved.MaxLength })),
                     parse.GetValue(resume), ct, sources);
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException)
             {
-                await Console.Error.WriteLineAsync(e.Message);
+                await parse.InvocationConfiguration.Error.WriteLineAsync(e.Message);
                 return 2;
             }
         });

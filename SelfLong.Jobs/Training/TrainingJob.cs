@@ -55,7 +55,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         {
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
                 [.. SynthesisRunSampleSource.For(spec, synthesisSamples),
-                 .. spec.CorpusText.Select(c => new WeightedSource(new CorpusTextSampleSource(dbFactory, c.CorpusId), c.Weight))]);
+                 .. CorpusTextSampleSource.For(spec, dbFactory)]);
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -136,5 +136,5 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
 public static class TrainingExtensions
 {
     public static IServiceCollection AddTraining(this IServiceCollection services) =>
-        services.AddTransient<TrainingRunService>().AddTransient<TrainingJob>();
+        services.AddTransient<TrainingRunService>().AddTransient<TrainingJob>().AddTransient<TrainingDataReferences>();
 }

@@ -21,6 +21,11 @@ public sealed record TrainingOptions
     /// <summary>Pack several short samples per row (no attention across them) instead of padding.</summary>
     public bool Packing { get; init; } = true;
     public LossRule Loss { get; init; } = new();
+    /// <summary>
+    /// Checkpoints larger than this are saved as Hugging Face shards with an index (transformers'
+    /// max_shard_size, 5GB by default); a tensor is never split across shards.
+    /// </summary>
+    public long MaxShardBytes { get; init; } = Models.ShardedWeights.DefaultMaxShardBytes;
 }
 
 /// <summary>

@@ -7,7 +7,8 @@ using SelfLong.Data.Training;
 namespace SelfLong.Jobs.Training;
 
 /// <summary>Creates, lists, cancels and resumes training runs; the work itself is <see cref="TrainingJob"/>.</summary>
-public sealed class TrainingRunService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration)
+public sealed class TrainingRunService(
+    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration, TrainingDataReferences references)
 {
     /// <summary>Where run folders go unless SelfLong:Training:RunsDirectory says otherwise.</summary>
     public string RunsDirectory => configuration["SelfLong:Training:RunsDirectory"] is { Length: > 0 } configured
@@ -17,8 +18,31 @@ public sealed class TrainingRunService(IDbContextFactory<SelfLongDbContext> dbFa
     /// <summary>Validates the spec (ArgumentException with a message to show), stores the run and queues it.</summary>
     public async Task<TrainingRun> CreateAsync(string name, TrainingRunSpec spec, CancellationToken ct = default)
     {
-        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the run a name.");
-        spec.Validate();
+        var (run, errors) = await TryCreateAsync(name, spec, ct);
+        return run ?? throw new TrainingSpecException(errors.First().Field, errors.First().Message);
+    }
+
+    /// <summary>
+    /// Stores and queues the run, or returns every problem with the field it concerns (name, base,
+    /// data, synthesisRuns, corpusText, stages, options) and stores nothing.
+    /// </summary>
+    public async Task<(TrainingRun? Run, IReadOnlyList<(string Field, string Message)> Errors)> TryCreateAsync(
+        string name, TrainingRunSpec spec, CancellationToken ct = default)
+    {
+        List<(string Field, string Message)> errors = [];
+        if (string.IsNullOrWhiteSpace(name)) errors.Add(("name", "Give the run a name."));
+        else if (name.Trim().Length > MaxNameLength) errors.Add(("name", $"The name is longer than {MaxNameLength} characters."));
+        errors.AddRange(spec.Errors());
+        errors.AddRange(await references.ErrorsAsync(spec, ct));
+        if (errors.Count > 0) return (null, errors);
+        return (await StoreAsync(name, spec, ct), errors);
+    }
+
+    /// <summary>The column's length (TrainingRunConfiguration).</summary>
+    public const int MaxNameLength = 200;
+
+    private async Task<TrainingRun> StoreAsync(string name, TrainingRunSpec spec, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new TrainingRun
         {

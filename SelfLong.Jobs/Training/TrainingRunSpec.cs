@@ -13,6 +13,12 @@ public sealed record SynthesisDataSpec(long RunId, double Weight = 1.0);
 /// <summary>A corpus's text as plain-text samples and its mixing weight.</summary>
 public sealed record CorpusTextSpec(long CorpusId, double Weight = 1.0);
 
+/// <summary>A spec that cannot start; <see cref="Field"/> names the part to fix.</summary>
+public sealed class TrainingSpecException(string field, string message) : ArgumentException(message)
+{
+    public string Field { get; } = field;
+}
+
 /// <summary>
 /// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
 /// or a checkpoint folder), the data, the stages and the options. Serialized as JSON.
@@ -34,25 +40,46 @@ public sealed record TrainingRunSpec
     public static TrainingRunSpec FromJson(string json) =>
         JsonSerializer.Deserialize<TrainingRunSpec>(json) ?? throw new InvalidDataException("Empty training spec.");
 
-    /// <summary>Refuses a spec that cannot start, saying which part to fix.</summary>
+    /// <summary>Refuses a spec that cannot start, saying which part to fix (the first problem found).</summary>
     public void Validate()
     {
-        if (Base != TinyBase && !File.Exists(System.IO.Path.Combine(Base, CheckpointFolder.ConfigFile)))
-            throw new ArgumentException($"Base '{Base}' is neither \"tiny\" nor a checkpoint folder with a config.json.");
+        var errors = Errors();
+        if (errors.Count > 0) throw new TrainingSpecException(errors[0].Field, errors[0].Message);
+    }
+
+    /// <summary>
+    /// Every problem that stops the spec from starting, each with the field it concerns (named as
+    /// in the REST request: base, data, synthesisRuns, corpusText, stages, options).
+    /// </summary>
+    public IReadOnlyList<(string Field, string Message)> Errors()
+    {
+        var errors = new List<(string, string)>();
+        if (Base != TinyBase && !File.Exists(System.IO.Path.Combine(Base ?? "", CheckpointFolder.ConfigFile)))
+            errors.Add(("base", $"Base '{Base}' is neither \"tiny\" nor a checkpoint folder with a config.json."));
         if (Data.Count == 0 && SynthesisRuns.Count == 0 && CorpusText.Count == 0)
-            throw new ArgumentException("Give at least one data file, synthesis run or corpus.");
-        if (CorpusText.Any(c => c.Weight <= 0)) throw new ArgumentException("Corpus text weights must be positive.");
-        foreach (var r in SynthesisRuns)
-        {
-            if (r.Weight <= 0) throw new ArgumentException($"Synthesis run #{r.RunId}: weight must be positive.");
-        }
+            errors.Add(("data", "Give at least one data file, synthesis run or corpus."));
         foreach (var d in Data)
         {
-            if (!File.Exists(d.Path)) throw new ArgumentException($"Data file {d.Path} does not exist.");
-            if (d.Weight <= 0) throw new ArgumentException($"Data file {d.Path}: weight must be positive.");
+            if (!File.Exists(d.Path)) errors.Add(("data", $"Data file {d.Path} does not exist."));
+            else if (d.Weight <= 0) errors.Add(("data", $"Data file {d.Path}: weight must be positive."));
         }
-        new ProgressiveSchedule(Stages).Validate();
-        if (Options.BatchSize < 1 || Options.GradientAccumulation < 1) throw new ArgumentException("Batch size and accumulation must be at least 1.");
+        foreach (var r in SynthesisRuns.Where(r => r.Weight <= 0))
+            errors.Add(("synthesisRuns", $"Synthesis run #{r.RunId}: weight must be positive."));
+        foreach (var c in CorpusText.Where(c => c.Weight <= 0))
+            errors.Add(("corpusText", $"Corpus #{c.CorpusId}: weight must be positive."));
+        try
+        {
+            new ProgressiveSchedule(Stages).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(("stages", e.Message));
+        }
+        if (Options.BatchSize < 1 || Options.GradientAccumulation < 1)
+            errors.Add(("options", "Batch size and accumulation must be at least 1."));
+        if (Options.CheckpointEvery < 0) errors.Add(("options", "Checkpoint every N steps must be 0 (stage ends only) or more."));
+        if (Options.MaxShardBytes <= 0) errors.Add(("options", "The maximum shard size must be positive."));
+        return errors;
     }
 
     /// <summary>"LEN:THETA:STEPS:LR" stages separated by commas, e.g. "256:10000:200:1e-3,512:40000:200:5e-4".</summary>
@@ -78,13 +105,27 @@ public sealed record TrainingRunSpec
         return new DataFileSpec(text);
     }
 
+    /// <summary>"ID" or "ID:WEIGHT" of a corpus whose text is trained on.</summary>
+    public static CorpusTextSpec ParseCorpusText(string text)
+    {
+        var (id, weight) = ParseIdAndWeight(text)
+            ?? throw new ArgumentException($"'{text}' is not a corpus id, optionally ID:WEIGHT (e.g. 3 or 3:0.5).");
+        return new CorpusTextSpec(id, weight);
+    }
+
     /// <summary>"ID" or "ID:WEIGHT" of a synthesis run.</summary>
     public static SynthesisDataSpec ParseSynthesisRun(string text)
     {
+        var (id, weight) = ParseIdAndWeight(text)
+            ?? throw new ArgumentException($"'{text}' is not a synthesis run id, optionally ID:WEIGHT (e.g. 12 or 12:0.5).");
+        return new SynthesisDataSpec(id, weight);
+    }
+
+    private static (long Id, double Weight)? ParseIdAndWeight(string text)
+    {
         var parts = text.Trim().TrimStart('#').Split(':');
-        if (!long.TryParse(parts[0], CultureInfo.InvariantCulture, out var id)
-            || (parts.Length > 1 && !double.TryParse(parts[1], CultureInfo.InvariantCulture, out _)) || parts.Length > 2)
-            throw new ArgumentException($"'{text}' is not a synthesis run id, optionally ID:WEIGHT (e.g. 12 or 12:0.5).");
-        return new SynthesisDataSpec(id, parts.Length > 1 ? double.Parse(parts[1], CultureInfo.InvariantCulture) : 1.0);
+        if (parts.Length > 2 || !long.TryParse(parts[0], CultureInfo.InvariantCulture, out var id)) return null;
+        if (parts.Length == 1) return (id, 1.0);
+        return double.TryParse(parts[1], CultureInfo.InvariantCulture, out var weight) ? (id, weight) : null;
     }
 }

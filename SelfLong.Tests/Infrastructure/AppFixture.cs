@@ -23,6 +23,9 @@ public sealed class AppFixture : IAsyncLifetime
 
     private WebApplication? app;
     private string? database;
+    // Run folders are named by run id, and every test database numbers runs from 1: a folder of
+    // its own keeps this app from resuming from another test process's checkpoints.
+    private readonly string runsDirectory = Directory.CreateTempSubdirectory("selflong-test-runs-").FullName;
 
     public WebApplication App => app ?? throw new InvalidOperationException("App not started.");
     public Uri BaseAddress { get; private set; } = null!;
@@ -39,6 +42,7 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:Admin:Email"] = AdminEmail;
             builder.Configuration["SelfLong:Admin:Password"] = AdminPassword;
             builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
+            builder.Configuration["SelfLong:Training:RunsDirectory"] = runsDirectory;
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             builder.WebHost.UseUrls("http://127.0.0.1:0");
         });
@@ -68,5 +72,6 @@ public sealed class AppFixture : IAsyncLifetime
             await app.DisposeAsync();
         }
         if (database is not null) await TestPostgres.DropDatabaseAsync(database);
+        if (Directory.Exists(runsDirectory)) Directory.Delete(runsDirectory, recursive: true);
     }
 }

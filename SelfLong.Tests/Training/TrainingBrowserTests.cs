@@ -50,4 +50,19 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         Assert.Contains("does not exist", await page.Locator("[data-testid=run-error]").InnerTextAsync());
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task NewRunDialog_UnknownCorpus_ShowsErrorInDialog()
+    {
+        var page = await browser.SignedInPageAsync(app);
+        await page.GotoAsync("/training");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.ClickAsync("[data-testid=new-training-run]");
+        await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync("unknown corpus");
+        await page.Locator("[data-testid=run-corpus-text] textarea, textarea[data-testid=run-corpus-text]").First.FillAsync("987654321:2");
+        await page.ClickAsync("[data-testid=start-run]");
+        await page.Locator("[data-testid=run-error]").WaitForAsync();
+        Assert.Contains("Corpus #987654321 does not exist.", await page.Locator("[data-testid=run-error]").InnerTextAsync());
+        await page.Context.CloseAsync();
+    }
 }

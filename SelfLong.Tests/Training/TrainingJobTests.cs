@@ -93,7 +93,8 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         var runs = app.Services.GetRequiredService<TrainingRunService>();
         var missing = Path.Combine(dataDir, "absent.jsonl");
         var spec = new TrainingRunSpec { Data = [new DataFileSpec(missing)], Stages = [new TrainingStage(16, 100, 2, 1e-3)] };
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => runs.CreateAsync("bad", spec, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<TrainingSpecException>(() => runs.CreateAsync("bad", spec, TestContext.Current.CancellationToken));
         Assert.Contains(missing, error.Message);
+        Assert.Equal("data", error.Field);
     }
 }

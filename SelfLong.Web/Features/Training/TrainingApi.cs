@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using SelfLong.Data.Training;
+using SelfLong.Jobs.Training;
+
+namespace SelfLong.Web.Features.Training;
+
+/// <summary>
+/// REST API for training runs: list, read, create, cancel, resume, step metrics and checkpoints.
+/// Stages are numbered from 1 here, as on the run page and in `./selflong train` output.
+/// </summary>
+public static class TrainingApi
+{
+    /// <summary>The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.</summary>
+    public sealed record NewRunRequest(string? Name, string? Base = null, IReadOnlyList<DataFileSpec>? Data = null,
+        IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
+        IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null)
+    {
+        /// <summary>JSON nulls inside the lists (e.g. "stages": [null]), which the spec cannot hold.</summary>
+        public Dictionary<string, string[]> EmptyEntries()
+        {
+            var errors = new Dictionary<string, string[]>();
+            void Check<T>(string field, IReadOnlyList<T>? list)
+            {
+                var empty = list?.Select((x, i) => (x, i)).Where(p => p.x is null).Select(p => $"Entry {p.i + 1} is empty.").ToArray() ?? [];
+                if (empty.Length > 0) errors[field] = empty;
+            }
+            Check("data", Data);
+            Check("synthesisRuns", SynthesisRuns);
+            Check("corpusText", CorpusText);
+            Check("stages", Stages);
+            return errors;
+        }
+
+        public TrainingRunSpec ToSpec() => new()
+        {
+            Base = string.IsNullOrWhiteSpace(Base) ? TrainingRunSpec.TinyBase : Base.Trim(),
+            Data = Data ?? [],
+            SynthesisRuns = SynthesisRuns ?? [],
+            CorpusText = CorpusText ?? [],
+            Stages = Stages ?? [],
+            Options = Options ?? new TrainingOptions(),
+        };
+    }
+
+    public sealed record RunDto(long Id, string Name, string Status, int CurrentStage, int CurrentStep, int TotalSteps, bool CancelRequested,
+        string? Device, string? Message, string OutputDirectory, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt);
+
+    /// <summary>A stage of the schedule and how many of its steps the run has done.</summary>
+    public sealed record StageDto(int Stage, int MaxLength, double RopeTheta, int Steps, double LearningRate, int FirstStep, int LastStep, int CompletedSteps);
+
+    public sealed record RunDetailDto(RunDto Run, TrainingRunSpec Spec, IReadOnlyList<StageDto> Stages);
+
+    public sealed record RunPage(IReadOnlyList<RunDto> Items, int Total);
+
+    public sealed record MetricDto(int Step, int Stage, double Loss, double LearningRate, double TokensPerSecond, long PeakMemoryBytes, double GradNorm);
+
+    public sealed record CheckpointDto(long Id, string Path, int Step, int Stage, bool StageEnd, double RopeTheta, int MaxLength, DateTimeOffset CreatedAt);
+
+    public static RunDto ToDto(TrainingRun r) =>
+        new(r.Id, r.Name, r.Status.ToString(), r.CurrentStage + 1, r.CurrentStep, r.TotalSteps, r.CancelRequested, r.Device, r.Message,
+            r.OutputDirectory, r.CreatedAt, r.StartedAt, r.CompletedAt);
+
+    public static RunDetailDto ToDetail(TrainingRun run)
+    {
+        var spec = TrainingRunSpec.FromJson(run.SpecJson);
+        var tokensPerStep = spec.Options.BatchSize * spec.Options.GradientAccumulation;
+        var stages = new List<StageDto>();
+        var before = 0;
+        for (var i = 0; i < spec.Stages.Count; i++)
+        {
+            var s = spec.Stages[i];
+            var count = s.StepCount(tokensPerStep);
+            stages.Add(new StageDto(i + 1, s.MaxLength, s.RopeTheta, count, s.LearningRate, before + 1, before + count,
+                Math.Clamp(run.CurrentStep - before, 0, count)));
+            before += count;
+        }
+        return new RunDetailDto(ToDto(run), spec, stages);
+    }
+
+    public static CheckpointDto ToDto(TrainingCheckpoint c) =>
+        new(c.Id, c.Path, c.GlobalStep, c.Stage + 1, c.StageEnd, c.RopeTheta, c.MaxLength, c.CreatedAt);
+
+    public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/training").WithTags("Training");
+
+        group.MapGet("/runs", async (TrainingRunService runs, int? skip, int? take, CancellationToken ct) =>
+        {
+            var (list, total) = await runs.ListAsync(Math.Max(0, skip ?? 0), Math.Clamp(take ?? 50, 1, 500), ct);
+            return TypedResults.Ok(new RunPage([.. list.Select(ToDto)], total));
+        });
+
+        group.MapPost("/runs", async Task<Results<Created<RunDetailDto>, ValidationProblem>> (NewRunRequest request, TrainingRunService runs, CancellationToken ct) =>
+        {
+            if (request.EmptyEntries() is { Count: > 0 } empty) return TypedResults.ValidationProblem(empty);
+            var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", request.ToSpec(), ct);
+            if (run is null)
+                return TypedResults.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
+            return TypedResults.Created($"/api/training/runs/{run.Id}", ToDetail(run));
+        }).DisableAntiforgery();
+
+        group.MapGet("/runs/{id:long}", async Task<Results<Ok<RunDetailDto>, NotFound>> (long id, TrainingRunService runs, CancellationToken ct) =>
+            await runs.FindAsync(id, ct) is { } run ? TypedResults.Ok(ToDetail(run)) : TypedResults.NotFound());
+
+        group.MapPost("/runs/{id:long}/cancel", async (long id, TrainingRunService runs, CancellationToken ct) =>
+            await MovedAsync(id, runs, runs.CancelAsync, "Only a queued or running run can be cancelled.", ct)).DisableAntiforgery();
+        group.MapPost("/runs/{id:long}/resume", async (long id, TrainingRunService runs, CancellationToken ct) =>
+            await MovedAsync(id, runs, runs.ResumeAsync, "Only a cancelled or failed run can be resumed.", ct)).DisableAntiforgery();
+
+        // `after`: only steps after this one, so a poller asks for what it has not seen yet.
+        group.MapGet("/runs/{id:long}/metrics", async Task<Results<Ok<List<MetricDto>>, NotFound>> (long id, int? after, TrainingRunService runs, CancellationToken ct) =>
+        {
+            if (await runs.FindAsync(id, ct) is null) return TypedResults.NotFound();
+            var metrics = await runs.MetricsAsync(id, Math.Max(0, after ?? 0), ct);
+            return TypedResults.Ok(metrics.Select(m => new MetricDto(m.GlobalStep, m.Stage + 1, m.Loss, m.LearningRate, m.TokensPerSecond, m.PeakMemoryBytes, m.GradNorm)).ToList());
+        });
+
+        group.MapGet("/runs/{id:long}/checkpoints", async Task<Results<Ok<List<CheckpointDto>>, NotFound>> (long id, TrainingRunService runs, CancellationToken ct) =>
+            await runs.FindAsync(id, ct) is { } run ? TypedResults.Ok(run.Checkpoints.Select(ToDto).ToList()) : TypedResults.NotFound());
+        return app;
+    }
+
+    private static async Task<Results<NoContent, NotFound, Conflict<string>>> MovedAsync(long id, TrainingRunService runs,
+        Func<long, CancellationToken, Task<bool>> move, string refusal, CancellationToken ct)
+    {
+        if (await runs.FindAsync(id, ct) is null) return TypedResults.NotFound();
+        return await move(id, ct) ? TypedResults.NoContent() : TypedResults.Conflict(refusal);
+    }
+}
