@@ -9,16 +9,6 @@ using SelfLong.Jobs.Endpoints.Local;
 
 namespace SelfLong.Jobs.Endpoints;
 
-/// <summary>
-/// What a user enters for an endpoint; the API key is write-only. A local checkpoint names its
-/// folder (or a training checkpoint by id) and takes its context window from the folder's config.
-/// MaxConcurrency defaults to 4 calls for servers and 1 for a local checkpoint.
-/// </summary>
-public sealed record ModelEndpointInput(
-    string Name, ModelEndpointKind Kind, string? BaseUrl = null, string? Model = null, string? ApiKey = null,
-    int ContextWindow = 8192, int? MaxConcurrency = null, int TimeoutSeconds = 120,
-    string? CheckpointPath = null, long? TrainingCheckpointId = null, string? Device = null, int? MaxNewTokens = null, double? Temperature = null);
-
 /// <summary>A checkpoint a training run saved, offered as a local endpoint's folder.</summary>
 public sealed record TrainingCheckpointChoice(long Id, string Label, string Path);
 
@@ -31,44 +21,6 @@ public sealed class ModelEndpointService(
     /// <summary>The name of the built-in endpoint every installation has.</summary>
     public const string ExtractiveName = "extractive";
 
-    public static Dictionary<string, string[]> Validate(ModelEndpointInput input) => Validate(input, out _);
-
-    /// <summary>Checks the input; for a local checkpoint also the folder, whose config it returns.</summary>
-    public static Dictionary<string, string[]> Validate(ModelEndpointInput input, out Models.LlamaConfig? checkpointConfig)
-    {
-        checkpointConfig = null;
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100)
-            errors["name"] = ["Give the endpoint a name of 1 to 100 characters."];
-        if (input.Kind == ModelEndpointKind.OpenAiCompatible)
-        {
-            if (!Uri.TryCreate(input.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-                errors["baseUrl"] = ["Enter the server's base URL, e.g. http://localhost:8000/v1."];
-            if (string.IsNullOrWhiteSpace(input.Model))
-                errors["model"] = ["Enter the model name the server expects."];
-        }
-        if (input.Kind == ModelEndpointKind.LocalCheckpoint)
-        {
-            if (LocalCheckpointSettings.Problem(input.CheckpointPath?.Trim(), out checkpointConfig) is { } problem)
-                errors["checkpointPath"] = [problem];
-            if (input.Device is not null && !LocalCheckpointSettings.Devices.Contains(input.Device))
-                errors["device"] = ["Choose the device cpu or cuda."];
-            if (input.MaxNewTokens is < 1 or > LocalCheckpointSettings.MaxMaxNewTokens)
-                errors["maxNewTokens"] = [$"Max new tokens must be between 1 and {LocalCheckpointSettings.MaxMaxNewTokens:N0}."];
-            if (input.Temperature is { } t && (t is < 0 or > LocalCheckpointSettings.MaxTemperature || double.IsNaN(t)))
-                errors["temperature"] = [$"The temperature must be between 0 (greedy) and {LocalCheckpointSettings.MaxTemperature:g}."];
-        }
-        else if (input.ContextWindow is < 512 or > 10_000_000)
-        {
-            errors["contextWindow"] = ["The context window must be between 512 and 10,000,000 tokens."];
-        }
-        if (input.MaxConcurrency is < 1 or > 1024)
-            errors["maxConcurrency"] = ["Maximum concurrent requests must be between 1 and 1024."];
-        if (input.TimeoutSeconds is < 1 or > 3600)
-            errors["timeoutSeconds"] = ["The timeout must be between 1 and 3600 seconds."];
-        return errors;
-    }
-
     public async Task<(ModelEndpoint? Endpoint, Dictionary<string, string[]> Errors)> CreateAsync(ModelEndpointInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -78,7 +30,7 @@ public sealed class ModelEndpointService(
             if (path is null) return (null, new() { ["trainingCheckpointId"] = [$"There is no training checkpoint #{checkpointId}; pick one from the list."] });
             input = input with { CheckpointPath = path };
         }
-        var errors = Validate(input, out var checkpointConfig);
+        var errors = input.Validate(out var checkpointConfig);
         if (errors.Count > 0) return (null, errors);
         var name = input.Name.Trim();
         if (await db.ModelEndpoints.AnyAsync(e => e.Name == name, ct))
@@ -135,6 +87,9 @@ public sealed class ModelEndpointService(
         }
     }
 
+    /// <summary>Invalid declarations already logged by this process: every list would repeat them otherwise.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> ReportedDeclarations = new();
+
     /// <summary>
     /// Creates the endpoints declared in configuration that do not exist yet. A declaration that
     /// fails validation is logged with its errors (never its key) and skipped.
@@ -150,7 +105,7 @@ public sealed class ModelEndpointService(
             try
             {
                 var (_, errors) = await CreateAsync(declared.ToInput(), ct);
-                if (errors.Count > 0 && !errors.ContainsKey("name"))
+                if (errors.Count > 0 && !errors.ContainsKey("name") && ReportedDeclarations.TryAdd(declared.Name, 0))
                     logger.LogError("Endpoint '{Endpoint}' in {Section} is not valid: {Errors}", declared.Name, ConfiguredEndpoint.Section,
                         string.Join(" ", errors.SelectMany(e => e.Value)));
             }
