@@ -14,6 +14,8 @@ internal sealed class ModelEndpointConfiguration : IEntityTypeConfiguration<Mode
         builder.Property(e => e.BaseUrl).HasMaxLength(500);
         builder.Property(e => e.Model).HasMaxLength(200);
         builder.Property(e => e.ProtectedApiKey).HasMaxLength(4000);
+        builder.Property(e => e.CheckpointPath).HasMaxLength(1000);
+        builder.Property(e => e.Device).HasMaxLength(16);
     }
 }
 

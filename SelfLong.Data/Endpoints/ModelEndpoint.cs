@@ -9,7 +9,7 @@ public enum ModelEndpointKind
     /// <summary>The built-in extractive generator: no model, runs anywhere; its data is labelled.</summary>
     Extractive,
 
-    /// <summary>A local checkpoint run in process; available once a checkpoint is registered.</summary>
+    /// <summary>A checkpoint folder run in process with TorchSharp (a Hugging Face layout or a SelfLong training checkpoint).</summary>
     LocalCheckpoint,
 }
 
@@ -33,5 +33,17 @@ public sealed class ModelEndpoint
     /// <summary>Most calls in flight at once, across every worker process.</summary>
     public int MaxConcurrency { get; set; } = 4;
     public int TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Local checkpoints: the folder with config.json, the weights and the tokenizer.</summary>
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>Local checkpoints: "cpu" or "cuda".</summary>
+    public string? Device { get; set; }
+
+    /// <summary>Local checkpoints: the most tokens one call generates, whatever a request asks for.</summary>
+    public int? MaxNewTokens { get; set; }
+
+    /// <summary>Local checkpoints: sampling temperature for every call; 0 decodes greedily.</summary>
+    public double? Temperature { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 }

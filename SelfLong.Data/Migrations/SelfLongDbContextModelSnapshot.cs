@@ -685,11 +685,19 @@ namespace SelfLong.Data.Migrations
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<string>("CheckpointPath")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<int>("ContextWindow")
                         .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Device")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -697,6 +705,9 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("character varying(32)");
 
                     b.Property<int>("MaxConcurrency")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxNewTokens")
                         .HasColumnType("integer");
 
                     b.Property<string>("Model")
@@ -711,6 +722,9 @@ namespace SelfLong.Data.Migrations
                     b.Property<string>("ProtectedApiKey")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
+
+                    b.Property<double?>("Temperature")
+                        .HasColumnType("double precision");
 
                     b.Property<int>("TimeoutSeconds")
                         .HasColumnType("integer");

@@ -4,11 +4,12 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using SelfLong.Data.Endpoints;
+using SelfLong.Jobs.Endpoints.Local;
 
 namespace SelfLong.Jobs.Endpoints;
 
 /// <summary>One <see cref="IChatClient"/> per endpoint configuration, reused across calls.</summary>
-public sealed class ChatClientFactory(EndpointSecrets secrets)
+public sealed class ChatClientFactory(EndpointSecrets secrets, LocalCheckpointPool checkpoints)
 {
     private readonly ConcurrentDictionary<string, IChatClient> clients = new();
 
@@ -16,8 +17,9 @@ public sealed class ChatClientFactory(EndpointSecrets secrets)
     {
         if (endpoint.Kind == ModelEndpointKind.LocalCheckpoint)
         {
-            throw new EndpointUnavailableException(
-                $"Endpoint '{endpoint.Name}' is a local checkpoint; local checkpoints are not available until a checkpoint is registered.");
+            var settings = LocalCheckpointSettings.For(endpoint);
+            return clients.GetOrAdd($"{endpoint.Id}|{endpoint.Name}|{settings}",
+                _ => new LocalCheckpointChatClient(checkpoints, endpoint.Name, settings));
         }
         if (endpoint.Kind != ModelEndpointKind.OpenAiCompatible || string.IsNullOrWhiteSpace(endpoint.BaseUrl) || string.IsNullOrWhiteSpace(endpoint.Model))
         {

@@ -78,13 +78,31 @@ public sealed class LlmClient(
     };
 
     /// <summary>The cache key's input: the endpoint's address (not its row id), model, messages and parameters.</summary>
-    public static string CanonicalJson(ModelEndpoint endpoint, LlmRequest request) => JsonSerializer.Serialize(new
+    public static string CanonicalJson(ModelEndpoint endpoint, LlmRequest request) =>
+        endpoint.Kind == ModelEndpointKind.LocalCheckpoint ? LocalCanonicalJson(endpoint, request) : JsonSerializer.Serialize(new
+        {
+            endpoint = endpoint.BaseUrl?.TrimEnd('/'),
+            model = endpoint.Model,
+            messages = request.Messages.Select(m => new { role = m.Role, content = m.Content }),
+            max_tokens = request.MaxOutputTokens,
+            temperature = request.Temperature,
+            seed = request.Seed,
+        });
+
+    /// <summary>
+    /// A local checkpoint's address is its folder and device (bf16 on CUDA decodes differently from
+    /// float32 on the CPU), and its own decoding settings are parameters of every call.
+    /// </summary>
+    private static string LocalCanonicalJson(ModelEndpoint endpoint, LlmRequest request) => JsonSerializer.Serialize(new
     {
-        endpoint = endpoint.BaseUrl?.TrimEnd('/'),
+        endpoint = $"local:{endpoint.CheckpointPath}",
+        device = endpoint.Device,
         model = endpoint.Model,
         messages = request.Messages.Select(m => new { role = m.Role, content = m.Content }),
         max_tokens = request.MaxOutputTokens,
         temperature = request.Temperature,
         seed = request.Seed,
+        endpoint_max_new_tokens = endpoint.MaxNewTokens,
+        endpoint_temperature = endpoint.Temperature,
     });
 }

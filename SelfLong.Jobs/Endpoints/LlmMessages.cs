@@ -11,7 +11,7 @@ public sealed record LlmRequest(IReadOnlyList<LlmMessage> Messages, int? MaxOutp
 
 public sealed record LlmResult(string Text, bool Cached, int PromptTokens, int CompletionTokens, int LatencyMs);
 
-/// <summary>The endpoint cannot serve calls (e.g. a local checkpoint before one is registered).</summary>
+/// <summary>The endpoint cannot serve calls (e.g. a local checkpoint whose folder is gone); retrying will not help.</summary>
 public sealed class EndpointUnavailableException(string message) : Exception(message);
 
 /// <summary>The endpoint kept failing after every retry.</summary>

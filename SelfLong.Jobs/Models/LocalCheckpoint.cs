@@ -59,7 +59,7 @@ public sealed class LocalCheckpoint : IDisposable
     public string Generate(string prompt, int maxNewTokens, double temperature = 0, int? seed = null, CancellationToken ct = default)
     {
         IReadOnlyList<int> ids = [Tokenizer.Chat.BeginOfText, .. Tokenizer.Encode(prompt)];
-        return GenerateFrom(ids, maxNewTokens, temperature, seed, ct);
+        return GenerateFrom(ids, maxNewTokens, temperature, seed, ct).Text;
     }
 
     /// <summary>
@@ -67,6 +67,11 @@ public sealed class LocalCheckpoint : IDisposable
     /// placed after the generation prompt, as RULER places its answer prefix.
     /// </summary>
     public string GenerateChat(IReadOnlyList<ChatMessage> messages, int maxNewTokens, double temperature = 0, int? seed = null,
+        CancellationToken ct = default, string assistantPrefix = "") =>
+        GenerateChatWithUsage(messages, maxNewTokens, temperature, seed, ct, assistantPrefix).Text;
+
+    /// <summary><see cref="GenerateChat"/> with the token counts a chat API reports as usage.</summary>
+    public Generation GenerateChatWithUsage(IReadOnlyList<ChatMessage> messages, int maxNewTokens, double temperature = 0, int? seed = null,
         CancellationToken ct = default, string assistantPrefix = "")
     {
         var (ids, _) = ChatFormat.Encode(Tokenizer, messages, addGenerationPrompt: true);
@@ -77,12 +82,12 @@ public sealed class LocalCheckpoint : IDisposable
     /// <summary>Tokens the chat layout adds around one user turn (headers, markers, generation prompt).</summary>
     public int ChatOverheadTokens => ChatFormat.Encode(Tokenizer, [new ChatMessage("user", "")], addGenerationPrompt: true).Ids.Count;
 
-    private string GenerateFrom(IReadOnlyList<int> ids, int maxNewTokens, double temperature, int? seed, CancellationToken ct)
+    private Generation GenerateFrom(IReadOnlyList<int> ids, int maxNewTokens, double temperature, int? seed, CancellationToken ct)
     {
         lock (gate)
         {
             var output = TextGenerator.Generate(model, ids, maxNewTokens, Tokenizer.Chat.Stops, temperature, seed, ct);
-            return Tokenizer.Decode(output);
+            return new Generation(Tokenizer.Decode(output), ids.Count, output.Count);
         }
     }
 
@@ -99,3 +104,6 @@ public sealed class LocalCheckpoint : IDisposable
 
     public void Dispose() => model.Dispose();
 }
+
+/// <summary>Generated text with the prompt's and the output's token counts.</summary>
+public sealed record Generation(string Text, int PromptTokens, int CompletionTokens);

@@ -3,7 +3,7 @@ using SelfLong.Jobs.Endpoints;
 
 namespace SelfLong.Jobs.Synthesis;
 
-/// <summary>The four steps' prompts sent to an OpenAI-compatible endpoint through the cached client.</summary>
+/// <summary>The four steps' prompts sent through the cached client to a chat endpoint: an OpenAI-compatible server or a local checkpoint.</summary>
 public sealed class ChatSynthesisModel(
     ModelEndpoint endpoint, LlmClient llm, PromptTemplates templates, SynthesisSettings settings, SynthesisCallStats stats, long callSeed)
     : ISynthesisModel

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Endpoints.Local;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -10,8 +11,10 @@ public static class SynthesisExtensions
     public static IServiceCollection AddSynthesis(this IServiceCollection services)
     {
         services.AddOptions<LlmRetryOptions>().BindConfiguration(LlmRetryOptions.Section);
+        services.AddOptions<List<ConfiguredEndpoint>>().BindConfiguration(ConfiguredEndpoint.Section);
         services.TryAddSingleton<EndpointSecrets>();
         services.AddSingleton<EndpointConcurrencyLimiter>();
+        services.TryAddSingleton<LocalCheckpointPool>();
         services.AddSingleton<ChatClientFactory>();
         services.AddSingleton<LlmCallCache>();
         services.AddSingleton<LlmClient>();

@@ -12,16 +12,15 @@ public sealed class SynthesisModelFactory(LlmClient llm, ITokenCounter tokens)
         endpoint.Kind switch
         {
             ModelEndpointKind.Extractive => new ExtractiveSynthesisModel(tokens, endpoint.ContextWindow),
-            ModelEndpointKind.OpenAiCompatible => new ChatSynthesisModel(endpoint, llm, PromptTemplates.FromJson(run.TemplatesJson),
+            // A local checkpoint is one more IChatClient behind LlmClient: same prompts, cache and limits.
+            _ => new ChatSynthesisModel(endpoint, llm, PromptTemplates.FromJson(run.TemplatesJson),
                 settings, stats, SampleSynthesizer.RandomFor(run.Seed, index).NextInt64()),
-            _ => throw new EndpointUnavailableException(
-                $"Endpoint '{endpoint.Name}' is a local checkpoint; local checkpoints are not available until a checkpoint is registered."),
         };
 
     public static string LabelFor(ModelEndpoint endpoint) => endpoint.Kind switch
     {
         ModelEndpointKind.Extractive => ExtractiveSynthesisModel.GeneratorLabel,
         ModelEndpointKind.OpenAiCompatible => $"{endpoint.Model} at {endpoint.BaseUrl}",
-        _ => $"local checkpoint {endpoint.Name}",
+        _ => $"local checkpoint {endpoint.Model} at {endpoint.CheckpointPath} ({endpoint.Device}, temperature {endpoint.Temperature:g})",
     };
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Endpoints.Local;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
 
@@ -32,8 +33,9 @@ public sealed class SynthesisRunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var endpoint = await db.ModelEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.Id == request.EndpointId, ct);
         if (endpoint is null) errors["endpointId"] = ["Choose a model endpoint."];
-        else if (endpoint.Kind == ModelEndpointKind.LocalCheckpoint)
-            errors["endpointId"] = ["Local checkpoint endpoints are not available until a checkpoint is registered."];
+        else if (endpoint.Kind == ModelEndpointKind.LocalCheckpoint
+            && LocalCheckpointSettings.Problem(endpoint.CheckpointPath, out _) is { } problem)
+            errors["endpointId"] = [$"Endpoint '{endpoint.Name}' cannot be used: {problem}"];
         // No foreign key on purpose: samples hold full copies of their documents, so a run stays
         // readable after its corpus is deleted. A new run needs the corpus now, though.
         if (!await db.Corpora.AnyAsync(c => c.Id == request.CorpusId, ct)) errors["corpusId"] = [$"There is no corpus #{request.CorpusId}; choose one that exists."];

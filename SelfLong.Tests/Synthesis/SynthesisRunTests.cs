@@ -155,18 +155,18 @@ public sealed class SynthesisRunTests
     }
 
     [Fact]
-    public async Task CreateAsync_LocalCheckpointOrBadSettings_ClearErrors()
+    public async Task CreateAsync_BadSettings_ClearErrors()
     {
         await using var host = await SynthesisTestHost.CreateAsync();
-        var (local, _) = await host.Get<ModelEndpointService>().CreateAsync(new ModelEndpointInput("ckpt", ModelEndpointKind.LocalCheckpoint), Ct);
+        var endpoint = await host.Get<ModelEndpointService>().EnsureExtractiveAsync(Ct);
         var runs = host.Get<SynthesisRunService>();
 
-        var (none, errors) = await runs.CreateAsync(new NewSynthesisRun("r", 1, local!.Id, 5), Ct);
-        var (_, settingErrors) = await runs.CreateAsync(new NewSynthesisRun("r", 1, local.Id, 0,
+        var (none, errors) = await runs.CreateAsync(new NewSynthesisRun("r", 1, endpoint.Id + 1000, 5), Ct);
+        var (_, settingErrors) = await runs.CreateAsync(new NewSynthesisRun("r", 1, endpoint.Id, 0,
             Settings: new SynthesisSettings { ChunkTokens = 100, SummaryTokens = 80 }, Templates: PromptTemplates.Default with { Summarize = "no placeholders" }), Ct);
 
         Assert.Null(none);
-        Assert.Contains("not available until a checkpoint is registered", errors["endpointId"][0]);
+        Assert.Contains("Choose a model endpoint", errors["endpointId"][0]);
         Assert.Contains("sampleCount", settingErrors.Keys);
         Assert.Contains("summaryTokens", settingErrors.Keys);
         Assert.Contains("{{instruction}}", settingErrors[PromptTemplates.SummarizeName][0]);

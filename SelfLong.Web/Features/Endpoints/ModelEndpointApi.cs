@@ -8,10 +8,11 @@ namespace SelfLong.Web.Features.Endpoints;
 public static class ModelEndpointApi
 {
     public sealed record ModelEndpointDto(long Id, string Name, string Kind, string? BaseUrl, string? Model, bool HasApiKey,
-        int ContextWindow, int MaxConcurrency, int TimeoutSeconds);
+        int ContextWindow, int MaxConcurrency, int TimeoutSeconds, string? CheckpointPath, string? Device, int? MaxNewTokens, double? Temperature);
 
     public static ModelEndpointDto ToDto(ModelEndpoint e) =>
-        new(e.Id, e.Name, e.Kind.ToString(), e.BaseUrl, e.Model, e.ProtectedApiKey is not null, e.ContextWindow, e.MaxConcurrency, e.TimeoutSeconds);
+        new(e.Id, e.Name, e.Kind.ToString(), e.BaseUrl, e.Model, e.ProtectedApiKey is not null, e.ContextWindow, e.MaxConcurrency, e.TimeoutSeconds,
+            e.CheckpointPath, e.Device, e.MaxNewTokens, e.Temperature);
 
     public static IEndpointRouteBuilder MapModelEndpointApi(this IEndpointRouteBuilder app)
     {
