@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Cli;
@@ -24,7 +25,9 @@ public static partial class EvaluationCommands
         command.SetAction(async (parse, ct) =>
         {
             var folder = parse.GetValue(checkpoint)!;
-            using var host = CliHost.Build([JobQueues.Evaluation], runServer: true);
+            // Logs go to stderr so that stdout is the JSON alone.
+            using var host = CliHost.Build([JobQueues.Evaluation], runServer: true,
+                builder => builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             await host.Services.MigrateSelfLongDatabaseAsync(ct);
             var service = host.Services.GetRequiredService<EvaluationService>();
             // A URL is an endpoint: the service refuses it with a message saying why.
