@@ -23,12 +23,14 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
         await page.ClickAsync("[data-testid=evaluation-kind]");
         await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "Perplexity versus context length" }).ClickAsync();
+        await form.GetByLabel("Windows per length").WaitForAsync();
         await page.ClickAsync("[data-testid=start-evaluation]");
         await page.Locator("[data-testid=form-error]").WaitForAsync();
         Assert.Contains("local checkpoint", await page.Locator("[data-testid=form-error]").InnerTextAsync());
 
         await page.ClickAsync("[data-testid=target-kind]");
         await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "Local checkpoint folder" }).ClickAsync();
+        await form.GetByLabel("Checkpoint folder").WaitForAsync();
         await form.GetByLabel("Checkpoint folder").FillAsync(first);
         await form.GetByLabel("Context lengths (empty: doubling from 256 to 4 x training length)").FillAsync("16, 32, 64");
         await form.GetByLabel("Windows per length").FillAsync("2");
@@ -39,7 +41,8 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
         await chart.Locator("circle[data-length='64']").WaitForAsync();
         Assert.Equal(3, await chart.Locator("circle").CountAsync());
         Assert.Equal("32", await chart.Locator("[data-testid=training-length-line]").GetAttributeAsync("data-length"));
-        Assert.Equal(3, await page.Locator("[data-testid=perplexity-positions] tbody tr").CountAsync());
+        // Buckets at 64 tokens, doubling from half the shortest length: [0,8) [8,16) [16,32) [32,64).
+        Assert.Equal(4, await page.Locator("[data-testid=perplexity-positions] tbody tr").CountAsync());
         await page.Context.CloseAsync();
     }
 
