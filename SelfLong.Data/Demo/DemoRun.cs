@@ -19,7 +19,7 @@ public sealed class DemoRun
     /// <summary>NIAH evaluation runs, one per stage checkpoint plus the theta-only control, comma-separated.</summary>
     public string NiahRunIds { get; set; } = "";
     public string RulerRunIds { get; set; } = "";
-    /// <summary>Perplexity by position for each checkpoint, as JSON (see PerplexityByPosition).</summary>
+    /// <summary>Perplexity by position for each checkpoint, as JSON (see PerplexityCurve).</summary>
     public string? PerplexityJson { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? CompletedAt { get; set; }

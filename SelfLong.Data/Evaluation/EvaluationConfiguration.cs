@@ -22,6 +22,7 @@ internal sealed class EvaluationRunConfiguration : IEntityTypeConfiguration<Eval
         builder.HasIndex(r => r.CreatedAt);
         builder.HasMany(r => r.NiahCells).WithOne(c => c.Run).HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.RulerSamples).WithOne(s => s.Run).HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(r => r.PerplexityLengths).WithOne(p => p.Run).HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 
@@ -44,6 +45,16 @@ internal sealed class RulerSampleResultConfiguration : IEntityTypeConfiguration<
         builder.Property(s => s.Task).HasMaxLength(32);
         builder.Property(s => s.PromptHash).HasMaxLength(64);
         builder.HasIndex(s => new { s.RunId, s.Task, s.Length, s.Index }).IsUnique();
+    }
+}
+
+internal sealed class PerplexityLengthResultConfiguration : IEntityTypeConfiguration<PerplexityLengthResult>
+{
+    public void Configure(EntityTypeBuilder<PerplexityLengthResult> builder)
+    {
+        builder.ToTable("perplexity_lengths");
+        // A length is scored once per run: a resumed run skips it.
+        builder.HasIndex(p => new { p.RunId, p.ContextLength }).IsUnique();
     }
 }
 

@@ -1,6 +1,6 @@
 namespace SelfLong.Data.Evaluation;
 
-public enum EvaluationKind { Niah, Ruler }
+public enum EvaluationKind { Niah, Ruler, Perplexity }
 
 public enum EvaluationStatus { Queued, Running, Succeeded, Failed, Cancelled }
 
@@ -16,8 +16,9 @@ public enum EvaluationTargetKind
 }
 
 /// <summary>
-/// One evaluation of one target: a NIAH grid or a RULER set. Its cells or samples are stored as
-/// they finish, so a cancelled or failed run resumes where it stopped.
+/// One evaluation of one target: a NIAH grid, a RULER set or perplexity versus context length.
+/// Its cells, samples or lengths are stored as they finish, so a cancelled or failed run resumes
+/// where it stopped.
 /// </summary>
 public sealed class EvaluationRun
 {
@@ -57,4 +58,5 @@ public sealed class EvaluationRun
 
     public List<NiahCell> NiahCells { get; set; } = [];
     public List<RulerSampleResult> RulerSamples { get; set; } = [];
+    public List<PerplexityLengthResult> PerplexityLengths { get; set; } = [];
 }

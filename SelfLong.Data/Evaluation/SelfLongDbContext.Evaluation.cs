@@ -8,5 +8,6 @@ public sealed partial class SelfLongDbContext
     public DbSet<EvaluationRun> EvaluationRuns => Set<EvaluationRun>();
     public DbSet<NiahCell> NiahCells => Set<NiahCell>();
     public DbSet<RulerSampleResult> RulerSamples => Set<RulerSampleResult>();
+    public DbSet<PerplexityLengthResult> PerplexityLengths => Set<PerplexityLengthResult>();
     public DbSet<QaDatasetFile> QaDatasetFiles => Set<QaDatasetFile>();
 }

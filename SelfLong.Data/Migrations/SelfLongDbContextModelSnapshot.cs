@@ -878,6 +878,51 @@ namespace SelfLong.Data.Migrations
                     b.ToTable("niah_cells", (string)null);
                 });
 
+            modelBuilder.Entity("SelfLong.Data.Evaluation.PerplexityLengthResult", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<List<int>>("BucketEnds")
+                        .IsRequired()
+                        .HasColumnType("integer[]");
+
+                    b.PrimitiveCollection<List<double>>("BucketMeanNlls")
+                        .IsRequired()
+                        .HasColumnType("double precision[]");
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ContextLength")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("DurationSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MeanNll")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Tokens")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Windows")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "ContextLength")
+                        .IsUnique();
+
+                    b.ToTable("perplexity_lengths", (string)null);
+                });
+
             modelBuilder.Entity("SelfLong.Data.Evaluation.QaDatasetFile", b =>
                 {
                     b.Property<long>("Id")
@@ -1538,6 +1583,17 @@ namespace SelfLong.Data.Migrations
                     b.Navigation("Run");
                 });
 
+            modelBuilder.Entity("SelfLong.Data.Evaluation.PerplexityLengthResult", b =>
+                {
+                    b.HasOne("SelfLong.Data.Evaluation.EvaluationRun", "Run")
+                        .WithMany("PerplexityLengths")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Run");
+                });
+
             modelBuilder.Entity("SelfLong.Data.Evaluation.RulerSampleResult", b =>
                 {
                     b.HasOne("SelfLong.Data.Evaluation.EvaluationRun", "Run")
@@ -1603,6 +1659,8 @@ namespace SelfLong.Data.Migrations
             modelBuilder.Entity("SelfLong.Data.Evaluation.EvaluationRun", b =>
                 {
                     b.Navigation("NiahCells");
+
+                    b.Navigation("PerplexityLengths");
 
                     b.Navigation("RulerSamples");
                 });

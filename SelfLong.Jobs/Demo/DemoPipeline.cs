@@ -11,6 +11,7 @@ using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
@@ -129,14 +130,16 @@ public sealed class DemoPipeline(
         targets.AddRange(checkpoints.Select(c => ($"stage {c.Stage + 1} ({c.MaxLength} bytes, theta {c.RopeTheta:g})", c.Path, c.MaxLength)));
 
         await StepAsync(demoId, "perplexity", "Measuring perplexity by position on held-out text for every checkpoint", report, ct);
-        var heldOut = PerplexityByPosition.HeldOutText();
+        var heldOut = HeldOutText.Bundled();
         var curves = new List<PerplexityCurve>();
         foreach (var (name, folder, _) in targets)
         {
             using var checkpoint = LocalCheckpoint.Load(folder);
-            curves.Add(await Task.Run(() => PerplexityByPosition.Measure(name, checkpoint, heldOut, Options.FirstLength / 2, maxLength), ct));
+            // One window at the longest NIAH length, bucketed from half the first stage's length.
+            var point = await Task.Run(() => PerplexityByLength.Measure(checkpoint, checkpoint.Encode(heldOut), maxLength, 1, Options.FirstLength / 2, ct), ct);
+            curves.Add(new PerplexityCurve(name, checkpoint.MaxPositionEmbeddings, checkpoint.RopeTheta, point.Buckets));
         }
-        await UpdateAsync(demoId, d => d.PerplexityJson = PerplexityByPosition.ToJson(curves), ct);
+        await UpdateAsync(demoId, d => d.PerplexityJson = PerplexityCurve.ToJson(curves), ct);
         foreach (var curve in curves)
             report?.Invoke($"  {curve.Name}: perplexity by position " + string.Join(", ", curve.Buckets.Select(b => $"[{b.From},{b.To}) {b.Perplexity:F2}")));
 

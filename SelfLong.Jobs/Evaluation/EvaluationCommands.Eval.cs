@@ -12,12 +12,13 @@ namespace SelfLong.Jobs.Evaluation;
 
 public static partial class EvaluationCommands
 {
-    /// <summary>`eval niah` and `eval ruler`: create a run on the evaluation queue; with --wait, work it here and print the result.</summary>
+    /// <summary>`eval niah`, `eval ruler` (and `eval perplexity`): create a run on the evaluation queue; with --wait, work it here and print the result.</summary>
     public static Command Eval()
     {
-        var eval = new Command("eval", "Evaluate an OpenAI-compatible endpoint: needle in a haystack or RULER.");
+        var eval = new Command("eval", "Evaluate an OpenAI-compatible endpoint (needle in a haystack, RULER) or a local checkpoint's perplexity.");
         eval.Subcommands.Add(Niah());
         eval.Subcommands.Add(Ruler());
+        eval.Subcommands.Add(PerplexityVerb());
         return eval;
     }
 

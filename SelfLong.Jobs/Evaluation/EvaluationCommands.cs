@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace SelfLong.Jobs.Evaluation;
 
-/// <summary>Evaluation verbs: `eval niah`, `eval ruler`, and `bench eval`.</summary>
+/// <summary>Evaluation verbs: `eval niah`, `eval ruler`, `eval perplexity`, and `bench eval`.</summary>
 public static partial class EvaluationCommands
 {
     public static Command BenchEval()

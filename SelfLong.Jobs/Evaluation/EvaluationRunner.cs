@@ -6,6 +6,7 @@ using Npgsql;
 using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Progress;
@@ -13,7 +14,7 @@ using SelfLong.Jobs.Progress;
 namespace SelfLong.Jobs.Evaluation;
 
 /// <summary>
-/// Runs an evaluation: the cells or samples not yet scored, a few at a time, each stored as it
+/// Runs an evaluation: the cells, samples or lengths not yet scored, a few at a time, each stored as it
 /// finishes. Stops early when the run's cancel flag is set; what was stored stays.
 /// </summary>
 public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
@@ -43,8 +44,13 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         var watcher = WatchCancelAsync(runId, cancel);
         try
         {
-            if (run.Kind == EvaluationKind.Niah) await RunNiahAsync(run, target, cancel.Token);
-            else await RunRulerAsync(run, target, cancel.Token);
+            var work = run.Kind switch
+            {
+                EvaluationKind.Niah => RunNiahAsync(run, target, cancel.Token),
+                EvaluationKind.Ruler => RunRulerAsync(run, target, cancel.Token),
+                _ => RunPerplexityAsync(run, target, cancel.Token),
+            };
+            await work;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -118,6 +124,39 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         });
     }
 
+    /// <summary>One length at a time, shortest first; each is stored as it finishes, so a resumed run skips it.</summary>
+    private async Task RunPerplexityAsync(EvaluationRun run, IEvaluationTarget target, CancellationToken ct)
+    {
+        var checkpoint = (target as LocalCheckpointTarget)?.Checkpoint
+            ?? throw new InvalidOperationException("Perplexity needs a local checkpoint: an endpoint gives no token log-likelihoods.");
+        var settings = EvaluationJson.Read<PerplexitySettings>(run.SettingsJson);
+        var text = settings.HeldOutCorpusId is null
+            ? HeldOutText.Bundled()
+            : string.Join(" ", (await HaystackAsync(settings.HeldOutCorpusId, ct)).Sentences!);
+        HashSet<int> done;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            done = [.. await db.PerplexityLengths.Where(p => p.RunId == run.Id).Select(p => p.ContextLength).ToListAsync(ct)];
+        }
+        var lengths = settings.Lengths.Where(l => l <= run.MaxLength).ToList();
+        var todo = lengths.Where(l => !done.Contains(l)).Order().ToList();
+        await SetTotalAsync(run.Id, lengths.Count, ct);
+        if (todo.Count == 0) return;
+        var heldOut = await Task.Run(() => checkpoint.Encode(text), ct);
+        var firstBucket = settings.FirstBucketFor(settings.Lengths);
+        foreach (var length in todo)
+        {
+            var watch = Stopwatch.StartNew();
+            var point = await Task.Run(() => PerplexityByLength.Measure(checkpoint, heldOut, length, settings.Windows, firstBucket, ct), ct);
+            await SaveAsync(run.Id, new PerplexityLengthResult
+            {
+                RunId = run.Id, ContextLength = length, Windows = point.Windows, Tokens = point.Tokens, MeanNll = point.MeanNll,
+                BucketEnds = [.. point.Buckets.Select(b => b.To)], BucketMeanNlls = [.. point.Buckets.Select(b => b.MeanNll)],
+                DurationSeconds = watch.Elapsed.TotalSeconds,
+            }, ct);
+        }
+    }
+
     /// <summary>The (task, length, index) items a RULER run covers: lengths within the target, tasks whose data exist.</summary>
     public static IEnumerable<(RulerTask Task, int Length, int Index)> Items(RulerSettings settings, int maxLength, RulerGenerator? generator) =>
         from name in settings.Tasks
@@ -185,7 +224,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.TotalItems, total), ct);
         await db.Database.ExecuteSqlAsync(
-            $"UPDATE evaluation_runs SET \"DoneItems\" = (SELECT count(*) FROM niah_cells WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM ruler_samples WHERE \"RunId\" = {runId}) WHERE \"Id\" = {runId}", ct);
+            $"UPDATE evaluation_runs SET \"DoneItems\" = (SELECT count(*) FROM niah_cells WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM ruler_samples WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM perplexity_lengths WHERE \"RunId\" = {runId}) WHERE \"Id\" = {runId}", ct);
         progress.Publish(ProgressFeatures.Evaluation, runId);
     }
 

@@ -4,8 +4,10 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Evaluation.Targets;
+using SelfLong.Jobs.Models;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -39,6 +41,34 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
             RulerEvaluationRunnerItems(settings, target.MaxLength), ct);
     }
 
+    /// <summary>
+    /// Perplexity versus context length of a local checkpoint. Reads the checkpoint's config for its
+    /// training length (max_position_embeddings): the dashed line, and the default lengths up to 4x it.
+    /// </summary>
+    public Task<EvaluationRun> CreatePerplexityAsync(string name, EvaluationTargetRequest target, PerplexitySettings settings, CancellationToken ct = default)
+    {
+        if (target.Kind != EvaluationTargetKind.LocalCheckpoint)
+            throw new ArgumentException("Perplexity is measured on a local checkpoint folder only: an endpoint returns no token log-likelihoods. Choose a local checkpoint target.");
+        if (string.IsNullOrWhiteSpace(target.Location) || !Directory.Exists(target.Location))
+            throw new ArgumentException($"Checkpoint folder '{target.Location}' does not exist.");
+        LlamaConfig config;
+        try
+        {
+            config = CheckpointFolder.LoadConfig(target.Location);
+        }
+        catch (Exception e) when (e is FileNotFoundException or System.Text.Json.JsonException or InvalidDataException)
+        {
+            throw new ArgumentException(e.Message);
+        }
+        if (settings.Lengths.Count == 0) settings = settings with { Lengths = PerplexitySettings.DefaultLengths(config.MaxPositionEmbeddings) };
+        if (settings.HeldOutCorpusId is { } corpus) settings = settings with { HeldOut = $"corpus #{corpus}" };
+        if (settings.Lengths.Any(l => l < 2)) throw new ArgumentException("Context lengths must be at least 2 tokens.");
+        if (settings.Windows is < 1 or > 64) throw new ArgumentException("Windows per length must be between 1 and 64.");
+        settings = settings with { Lengths = [.. settings.Lengths.Distinct().Order()] };
+        target = target with { TrainingLength = target.TrainingLength ?? config.MaxPositionEmbeddings };
+        return CreateAsync(name, EvaluationKind.Perplexity, target, EvaluationJson.Write(settings), settings.Lengths.Count(l => l <= target.MaxLength), ct);
+    }
+
     private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();
 
     /// <summary>The judge's API key protected like the target's, for <see cref="NiahSettings.ProtectedJudgeApiKey"/>.</summary>
@@ -67,7 +97,7 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
         return run;
     }
 
-    /// <summary>Asks a queued or running run to stop; scored cells and samples are kept.</summary>
+    /// <summary>Asks a queued or running run to stop; scored cells, samples and lengths are kept.</summary>
     public async Task<bool> CancelAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -122,6 +152,12 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.NiahCells.AsNoTracking().Where(c => c.RunId == runId).OrderBy(c => c.ContextLength).ThenBy(c => c.DepthPercent).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<PerplexityLengthResult>> PerplexityLengthsAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.PerplexityLengths.AsNoTracking().Where(p => p.RunId == runId).OrderBy(p => p.ContextLength).ToListAsync(ct);
     }
 
     public async Task<IReadOnlyList<RulerSampleResult>> RulerSamplesAsync(long runId, CancellationToken ct = default)

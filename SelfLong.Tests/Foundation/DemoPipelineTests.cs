@@ -42,7 +42,7 @@ public sealed class DemoPipelineTests(AppFixture app)
         Assert.Equal(DemoStatus.Succeeded, demo.Status);
         Assert.Null(demo.Message);
         Assert.Equal(["Ingesting", "Synthesizing", "Training", "Measuring", "Evaluating", "done"], steps.Where(l => !l.StartsWith(' ')).Select(l => l.Split(' ')[0]));
-        var curves = PerplexityByPosition.FromJson(demo.PerplexityJson);
+        var curves = PerplexityCurve.FromJson(demo.PerplexityJson);
         Assert.Equal(3, curves.Count);
         // Buckets double from half the first stage's length up to the longest NIAH length.
         Assert.All(curves, c => Assert.Equal([(0, 128), (128, 256), (256, 512), (512, 1024)], c.Buckets.Select(b => (b.From, b.To))));

@@ -10,6 +10,9 @@ public sealed class LocalCheckpointTarget(LocalCheckpoint checkpoint, int maxLen
 {
     public int MaxLength { get; } = maxLength > 0 ? maxLength : checkpoint.MaxPositionEmbeddings;
 
+    /// <summary>The loaded model, for what only a local checkpoint gives: token log-likelihoods (perplexity).</summary>
+    public LocalCheckpoint Checkpoint => checkpoint;
+
     public string TokenizerName => checkpoint.Tokenizer.GetType().Name;
 
     public int TemplateTokens => checkpoint.ChatOverheadTokens;

@@ -4,11 +4,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Evaluation.Ruler;
 
 namespace SelfLong.Web.Features.Evaluation;
 
-/// <summary>Exports (SVG heatmap, CSV, JSON, JSONL) and uploads (QA data sets, prediction imports).</summary>
+/// <summary>Exports (SVG heatmap, CSV of NIAH, RULER and perplexity, JSON, JSONL) and uploads (QA data sets, prediction imports).</summary>
 public static class EvaluationEndpoints
 {
     public sealed record RunDto(long Id, string Name, string Kind, string Status, int DoneItems, int TotalItems, string? Message);
@@ -53,6 +54,17 @@ public static class EvaluationEndpoints
                 ? TypedResults.File(Encoding.UTF8.GetBytes(await predictions.SummaryCsvAsync(id, ct)), "text/csv", $"ruler-{id}-summary.csv")
                 : TypedResults.NotFound());
 
+        // Perplexity figures of one run or of the compared runs (?ids=1,2): by length, and by position at the longest length.
+        group.MapGet("/perplexity.csv", async Task<Results<FileContentHttpResult, NotFound>> (string? ids, EvaluationService evaluations, CancellationToken ct) =>
+            await PerplexityRunsAsync(ids, evaluations, ct) is { Count: > 0 } runs
+                ? TypedResults.File(Encoding.UTF8.GetBytes(PerplexityExport.LengthsCsv(runs)), "text/csv", "perplexity-by-length.csv")
+                : TypedResults.NotFound());
+
+        group.MapGet("/perplexity-positions.csv", async Task<Results<FileContentHttpResult, NotFound>> (string? ids, EvaluationService evaluations, CancellationToken ct) =>
+            await PerplexityRunsAsync(ids, evaluations, ct) is { Count: > 0 } runs
+                ? TypedResults.File(Encoding.UTF8.GetBytes(PerplexityExport.PositionsCsv(runs)), "text/csv", "perplexity-by-position.csv")
+                : TypedResults.NotFound());
+
         group.MapPost("/import", async Task<Results<Created<RunDto>, ValidationProblem>> (
             [FromForm] string name, [FromForm] string? task, [FromForm] int? length, IFormFile file, RulerPredictions predictions, CancellationToken ct) =>
         {
@@ -83,5 +95,14 @@ public static class EvaluationEndpoints
             }
         }).DisableAntiforgery();
         return app;
+    }
+
+    private static async Task<IReadOnlyList<(EvaluationRun, IReadOnlyList<PerplexityLengthResult>)>> PerplexityRunsAsync(string? ids, EvaluationService evaluations, CancellationToken ct)
+    {
+        var runs = new List<(EvaluationRun, IReadOnlyList<PerplexityLengthResult>)>();
+        foreach (var id in (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => long.TryParse(s, out var n) ? n : 0).Distinct())
+            if (await evaluations.FindAsync(id, ct) is { Kind: EvaluationKind.Perplexity } run)
+                runs.Add((run, await evaluations.PerplexityLengthsAsync(id, ct)));
+        return runs;
     }
 }

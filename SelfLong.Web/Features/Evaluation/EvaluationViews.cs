@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Evaluation.Perplexity;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -14,6 +15,19 @@ public sealed class EvaluationViews(EvaluationService evaluations)
     public static NiahSettings NiahSettingsOf(EvaluationRun run) => JsonSerializer.Deserialize<NiahSettings>(run.SettingsJson, Json) ?? new();
 
     public static RulerSettings RulerSettingsOf(EvaluationRun run) => JsonSerializer.Deserialize<RulerSettings>(run.SettingsJson, Json) ?? new();
+
+    public static PerplexitySettings PerplexitySettingsOf(EvaluationRun run) => JsonSerializer.Deserialize<PerplexitySettings>(run.SettingsJson, Json) ?? new();
+
+    /// <summary>Perplexity versus context length, one line per run, a dashed line at each run's training length.</summary>
+    public async Task<string> PerplexityChartAsync(IReadOnlyList<EvaluationRun> runs, CancellationToken ct = default)
+    {
+        var series = new List<(string, IReadOnlyList<(int, double)>)>();
+        foreach (var run in runs)
+            series.Add((run.Name, [.. (await evaluations.PerplexityLengthsAsync(run.Id, ct)).Select(p => (p.ContextLength, Math.Exp(p.MeanNll)))]));
+        var markers = runs.Select((r, i) => (i, r.TrainingLength ?? 0, $"{r.Name}: training length {r.TrainingLength} (max_position_embeddings)"))
+            .Where(m => m.Item2 > 0).ToList();
+        return LineChartSvg.Render(series, LineChartAxes.Perplexity, markers);
+    }
 
     public async Task<string> HeatmapAsync(EvaluationRun run, CancellationToken ct = default)
     {

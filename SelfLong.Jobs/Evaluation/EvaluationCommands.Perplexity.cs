@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SelfLong.Data;
+using SelfLong.Data.Evaluation;
+using SelfLong.Jobs.Cli;
+using SelfLong.Jobs.Evaluation.Perplexity;
+using SelfLong.Jobs.Hosting;
+
+namespace SelfLong.Jobs.Evaluation;
+
+public static partial class EvaluationCommands
+{
+    /// <summary>`eval perplexity`: a perplexity-versus-length run of a local checkpoint, worked here, printed as JSON.</summary>
+    private static Command PerplexityVerb()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Local checkpoint folder (config.json, safetensors, tokenizer).", Required = true };
+        var lengths = new Option<string?>("--lengths") { Description = "Comma-separated context lengths in the checkpoint's tokens (k suffix allowed; default: doubling from 256 to 4 x max_position_embeddings)." };
+        var windows = new Option<int>("--windows") { Description = "Windows of held-out text averaged per length.", DefaultValueFactory = _ => PerplexitySettings.DefaultWindows };
+        var corpus = new Option<long?>("--held-out-corpus") { Description = "Corpus id whose documents are the held-out text (default: the bundled State of the Union addresses)." };
+        var name = new Option<string?>("--name") { Description = "Run name (default: the folder and the date)." };
+        var command = new Command("perplexity", "Perplexity versus context length of a local checkpoint; prints one JSON object.") { checkpoint, lengths, windows, corpus, name };
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = parse.GetValue(checkpoint)!;
+            // Logs go to stderr so that stdout is the JSON alone.
+            using var host = CliHost.Build([JobQueues.Evaluation], runServer: true,
+                builder => builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            await host.Services.MigrateSelfLongDatabaseAsync(ct);
+            var service = host.Services.GetRequiredService<EvaluationService>();
+            // A URL is an endpoint: the service refuses it with a message saying why.
+            var kind = Uri.TryCreate(folder, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                ? EvaluationTargetKind.OpenAiCompletions : EvaluationTargetKind.LocalCheckpoint;
+            var target = new EvaluationTargetRequest(kind, folder, Path.GetFileName(folder.TrimEnd('/')), null, "none", int.MaxValue);
+            EvaluationRun run;
+            try
+            {
+                var settings = new PerplexitySettings { Lengths = Numbers(parse.GetValue(lengths)) ?? [], Windows = parse.GetValue(windows), HeldOutCorpusId = parse.GetValue(corpus) };
+                run = await service.CreatePerplexityAsync(parse.GetValue(name) ?? $"{target.Model} perplexity {DateTime.UtcNow:yyyy-MM-dd HH:mm}", target, settings, ct);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+            Console.Error.WriteLine($"Evaluation #{run.Id}: perplexity at {run.TotalItems} lengths.");
+            await host.StartAsync(ct);
+            while (run.Status is EvaluationStatus.Queued or EvaluationStatus.Running)
+            {
+                await Task.Delay(1000, ct);
+                run = (await service.FindAsync(run.Id, ct))!;
+                Console.Error.Write($"\r{run.DoneItems}/{run.TotalItems}");
+            }
+            Console.Error.WriteLine();
+            await host.StopAsync(ct);
+            Console.WriteLine(JsonSerializer.Serialize(PerplexityExport.Json(run, await service.PerplexityLengthsAsync(run.Id, ct))));
+            return run.Status == EvaluationStatus.Succeeded ? 0 : 1;
+        });
+        return command;
+    }
+}
