@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Endpoints.Local;
 using SelfLong.Tests.Corpora;
 using SelfLong.Tests.Infrastructure;
 
@@ -40,7 +41,8 @@ public sealed class SynthesizeCommandTests
     private static async Task<ModelEndpoint> AddChatEndpointAsync(CorporaHarness harness, OpenAiTestServer server)
     {
         var secrets = new EndpointSecrets(harness.Protection);
-        var endpoints = new ModelEndpointService(harness.Database, secrets, new ChatClientFactory(secrets));
+        var endpoints = new ModelEndpointService(harness.Database, secrets, new ChatClientFactory(secrets, new LocalCheckpointPool()),
+            Microsoft.Extensions.Options.Options.Create(new List<ConfiguredEndpoint>()), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelEndpointService>.Instance);
         var (endpoint, errors) = await endpoints.CreateAsync(new ModelEndpointInput(
             $"chat-{Guid.NewGuid():N}"[..20], ModelEndpointKind.OpenAiCompatible, server.V1, "test-model", null, 8192, 3, 30), Ct);
         Assert.Empty(errors);
