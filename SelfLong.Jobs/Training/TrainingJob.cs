@@ -12,7 +12,7 @@ namespace SelfLong.Jobs.Training;
 
 /// <summary>
 /// Runs one training run on the training queue, one run at a time across all workers (a
-/// distributed lock): a second run waits until the first ends. Metrics and checkpoints are written
+/// <see cref="TrainingGate"/>): a second run waits until the first ends. Metrics and checkpoints are written
 /// to the database about once a second; a cancel request stops after a checkpoint.
 /// </summary>
 public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples,
@@ -22,9 +22,10 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
 
     [Queue(JobQueues.Training)]
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 7 * 24 * 3600)]
     public async Task RunAsync(long runId, bool resume, CancellationToken ct)
     {
+        // A second run waits here, still queued, until the first ends.
+        await using var gate = await TrainingGate.EnterAsync(dbFactory, ct);
         TrainingRun run;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
