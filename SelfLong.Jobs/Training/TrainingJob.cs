@@ -6,6 +6,7 @@ using SelfLong.Data;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Training;
 
@@ -51,7 +52,8 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         {
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
                 [.. SynthesisRunSampleSource.For(spec, synthesisSamples),
-                 .. spec.CorpusText.Select(c => new WeightedSource(new CorpusTextSampleSource(dbFactory, c.CorpusId), c.Weight))]);
+                 .. spec.CorpusText.Select(c => new WeightedSource(new CorpusTextSampleSource(dbFactory, c.CorpusId), c.Weight)),
+                 .. spec.NeedleDrills.Select(d => new WeightedSource(new NeedleDrillSampleSource(dbFactory, d, spec), d.Weight))]);
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -13,6 +13,9 @@ public sealed record SynthesisDataSpec(long RunId, double Weight = 1.0);
 /// <summary>A corpus's text as plain-text samples and its mixing weight.</summary>
 public sealed record CorpusTextSpec(long CorpusId, double Weight = 1.0);
 
+/// <summary>Pass-key retrieval drills cut from a corpus's text, generated for every stage length.</summary>
+public sealed record NeedleDrillSpec(long CorpusId, double Weight = 1.0, int PerLength = 10_000);
+
 /// <summary>
 /// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
 /// or a checkpoint folder), the data, the stages and the options. Serialized as JSON.
@@ -26,6 +29,7 @@ public sealed record TrainingRunSpec
     public IReadOnlyList<DataFileSpec> Data { get; init; } = [];
     public IReadOnlyList<SynthesisDataSpec> SynthesisRuns { get; init; } = [];
     public IReadOnlyList<CorpusTextSpec> CorpusText { get; init; } = [];
+    public IReadOnlyList<NeedleDrillSpec> NeedleDrills { get; init; } = [];
     public IReadOnlyList<TrainingStage> Stages { get; init; } = [];
     public TrainingOptions Options { get; init; } = new();
 
@@ -42,6 +46,8 @@ public sealed record TrainingRunSpec
         if (Data.Count == 0 && SynthesisRuns.Count == 0 && CorpusText.Count == 0)
             throw new ArgumentException("Give at least one data file, synthesis run or corpus.");
         if (CorpusText.Any(c => c.Weight <= 0)) throw new ArgumentException("Corpus text weights must be positive.");
+        if (NeedleDrills.Any(d => d.Weight <= 0 || d.PerLength < 1))
+            throw new ArgumentException("Needle drills need a positive weight and at least one drill per stage length.");
         foreach (var r in SynthesisRuns)
         {
             if (r.Weight <= 0) throw new ArgumentException($"Synthesis run #{r.RunId}: weight must be positive.");
