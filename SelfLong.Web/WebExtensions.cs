@@ -46,6 +46,7 @@ public static class WebExtensions
         services.AddScoped<OverviewStatistics>();
         services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
         services.AddSingleton<UploadReceiver>();
+        SelfLong.Web.Features.Progress.ProgressExtensions.AddLiveProgress(services);
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }

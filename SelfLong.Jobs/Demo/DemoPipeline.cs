@@ -13,6 +13,7 @@ using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Training.Drills;
@@ -34,6 +35,7 @@ public sealed class DemoPipeline(
     SynthesisRunService synthesis,
     TrainingRunService training,
     EvaluationService evaluation,
+    ProgressPublisher progress,
     IOptions<DemoOptions> options)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
@@ -237,6 +239,7 @@ public sealed class DemoPipeline(
         var demo = await db.DemoRuns.SingleAsync(d => d.Id == demoId, ct);
         change(demo);
         await db.SaveChangesAsync(ct);
+        progress.Publish(ProgressFeatures.Demo, demoId);
     }
 
     private static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> finished, CancellationToken ct)

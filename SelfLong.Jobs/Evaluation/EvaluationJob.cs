@@ -3,11 +3,12 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.Progress;
 
 namespace SelfLong.Jobs.Evaluation;
 
 /// <summary>Hangfire shell around <see cref="EvaluationRunner"/>: marks the run, runs it, records how it ended.</summary>
-public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationRunner runner)
+public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationRunner runner, ProgressPublisher progress)
 {
     [Queue(JobQueues.Evaluation)]
     [AutomaticRetry(Attempts = 0)]
@@ -39,5 +40,6 @@ public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(set, ct);
+        progress.Publish(ProgressFeatures.Evaluation, runId);
     }
 }

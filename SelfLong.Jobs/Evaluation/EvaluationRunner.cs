@@ -8,6 +8,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Evaluation.Targets;
+using SelfLong.Jobs.Progress;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -16,7 +17,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// finishes. Stops early when the run's cancel flag is set; what was stored stays.
 /// </summary>
 public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
-    IEnumerable<IHaystackSource> haystacks, ILogger<EvaluationRunner> logger)
+    IEnumerable<IHaystackSource> haystacks, ProgressPublisher progress, ILogger<EvaluationRunner> logger)
 {
     /// <summary>Requests in flight at once against an endpoint; a local checkpoint generates one at a time.</summary>
     public int Concurrency { get; set; } = 4;
@@ -176,6 +177,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             return;
         }
         await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.DoneItems, r => r.DoneItems + 1), ct);
+        progress.Publish(ProgressFeatures.Evaluation, runId);
     }
 
     private async Task SetTotalAsync(long runId, int total, CancellationToken ct)
@@ -184,6 +186,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.TotalItems, total), ct);
         await db.Database.ExecuteSqlAsync(
             $"UPDATE evaluation_runs SET \"DoneItems\" = (SELECT count(*) FROM niah_cells WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM ruler_samples WHERE \"RunId\" = {runId}) WHERE \"Id\" = {runId}", ct);
+        progress.Publish(ProgressFeatures.Evaluation, runId);
     }
 
     /// <summary>Polls the run's cancel flag once a second and cancels the work when it is set.</summary>

@@ -46,6 +46,7 @@ public static class JobsExtensions
     private static IServiceCollection AddSelfLongPipelines(this IServiceCollection services)
     {
         services.AddSystemChecks();
+        services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         SelfLong.Jobs.Evaluation.EvaluationExtensions.AddEvaluation(services);
         services.AddSingleton<SelfLong.Jobs.Text.ITokenCounter>(SelfLong.Jobs.Text.TiktokenTokenCounter.Default);
         SelfLong.Jobs.Corpora.CorporaExtensions.AddCorpora(services);

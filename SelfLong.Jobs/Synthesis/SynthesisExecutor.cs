@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SelfLong.Data;
 using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
@@ -10,7 +11,7 @@ namespace SelfLong.Jobs.Synthesis;
 /// <summary>Runs one sample of a run and stores it exactly once.</summary>
 public sealed class SynthesisExecutor(
     IDbContextFactory<SelfLongDbContext> dbFactory, SampleSynthesizer synthesizer, SynthesisModelFactory models,
-    ITokenCounter tokens, ILogger<SynthesisExecutor> logger)
+    ITokenCounter tokens, ProgressPublisher progress, ILogger<SynthesisExecutor> logger)
 {
     public async Task RunSampleAsync(long runId, int index, CancellationToken ct)
     {
@@ -43,6 +44,7 @@ public sealed class SynthesisExecutor(
         sample.CacheHits = stats.CacheHits;
         await StoreAsync(sample, stats);
         await TryCompleteAsync(runId);
+        progress.Publish(ProgressFeatures.Synthesis, runId);
     }
 
     /// <summary>

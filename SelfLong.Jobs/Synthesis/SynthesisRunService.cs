@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
@@ -15,7 +16,7 @@ public sealed record SynthesisProgress(int Completed, int Failed, int Rejected, 
 
 /// <summary>Creates runs and moves them through their states; the work itself is per-sample jobs.</summary>
 public sealed class SynthesisRunService(
-    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ITokenCounter tokens)
+    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ITokenCounter tokens, ProgressPublisher progress)
 {
     public const int MaxSamples = 1_000_000;
 
@@ -48,6 +49,8 @@ public sealed class SynthesisRunService(
         };
         db.SynthesisRuns.Add(run);
         await db.SaveChangesAsync(ct);
+        // Open run lists in other tabs and processes show the new run.
+        progress.Publish(ProgressFeatures.Synthesis, run.Id);
         return (run, errors);
     }
 
@@ -71,6 +74,7 @@ public sealed class SynthesisRunService(
         run.StartedAt ??= DateTimeOffset.UtcNow;
         run.CompletedAt = null;
         await db.SaveChangesAsync(ct);
+        progress.Publish(ProgressFeatures.Synthesis, runId);
         var completed = done.ToHashSet();
         for (var index = 0; index < run.SampleCount; index++)
         {
@@ -88,8 +92,10 @@ public sealed class SynthesisRunService(
     private async Task<bool> MoveAsync(long runId, SynthesisRunStatus to, SynthesisRunStatus[] from, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.SynthesisRuns.Where(r => r.Id == runId && from.Contains(r.Status))
+        var moved = await db.SynthesisRuns.Where(r => r.Id == runId && from.Contains(r.Status))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, to), ct) == 1;
+        if (moved) progress.Publish(ProgressFeatures.Synthesis, runId);
+        return moved;
     }
 
     public async Task<SynthesisRun?> FindAsync(long runId, CancellationToken ct = default)

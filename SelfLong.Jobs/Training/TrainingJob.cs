@@ -6,6 +6,7 @@ using SelfLong.Data;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Training;
@@ -15,7 +16,8 @@ namespace SelfLong.Jobs.Training;
 /// distributed lock): a second run waits until the first ends. Metrics and checkpoints are written
 /// to the database about once a second; a cancel request stops after a checkpoint.
 /// </summary>
-public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples)
+public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples,
+    ProgressPublisher progress)
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
@@ -33,6 +35,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
                 run.Status = TrainingRunStatus.Cancelled;
                 run.CompletedAt = DateTimeOffset.UtcNow;
                 await db.SaveChangesAsync(ct);
+                progress.Publish(ProgressFeatures.Training, runId);
                 return;
             }
             run.Status = TrainingRunStatus.Running;
@@ -40,6 +43,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             run.Device = TorchDevices.Preferred().type.ToString().ToLowerInvariant();
             if (resume) await ForgetAfterCheckpointAsync(db, run, ct);
             await db.SaveChangesAsync(ct);
+            progress.Publish(ProgressFeatures.Training, runId);
         }
 
         var spec = TrainingRunSpec.FromJson(run.SpecJson);
@@ -126,6 +130,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             run.CompletedAt = DateTimeOffset.UtcNow;
         }
         await db.SaveChangesAsync(CancellationToken.None);
+        progress.Publish(ProgressFeatures.Training, runId);
         return run.CancelRequested;
     }
 }

@@ -30,6 +30,7 @@ public sealed class CorporaHarness : IAsyncDisposable
         Corpora = new CorpusService(database, database.DataSource, Embedders);
         Ingestion = new IngestionService(database, new NoJobs());
         Pipeline = new IngestionPipeline(database, database.DataSource, Embedders, TiktokenTokenCounter.Default, wrapped,
+            new SelfLong.Jobs.Progress.ProgressPublisher(database.DataSource, NullLogger<SelfLong.Jobs.Progress.ProgressPublisher>.Instance),
             NullLogger<IngestionPipeline>.Instance);
         Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders, wrapped);
     }

@@ -29,7 +29,8 @@ public sealed class DemoPipelineTests(AppFixture app)
         };
         var pipeline = new DemoPipeline(s.GetRequiredService<IDbContextFactory<SelfLongDbContext>>(), s.GetRequiredService<DemoCorpora>(),
             s.GetRequiredService<IngestionService>(), s.GetRequiredService<ModelEndpointService>(), s.GetRequiredService<SynthesisRunService>(),
-            s.GetRequiredService<TrainingRunService>(), s.GetRequiredService<EvaluationService>(), Options.Create(options));
+            s.GetRequiredService<TrainingRunService>(), s.GetRequiredService<EvaluationService>(),
+            s.GetRequiredService<SelfLong.Jobs.Progress.ProgressPublisher>(), Options.Create(options));
         var demos = s.GetRequiredService<DemoService>();
         var demo = await demos.CreateAsync(ct);
         var steps = new List<string>();

@@ -62,6 +62,7 @@ public sealed class SynthesisTestHost : IAsyncDisposable
         services.AddSingleton<ITokenCounter>(TiktokenTokenCounter.Default);
         services.AddSingleton<ICorpusRetriever>(retriever ?? new HandMadeCorpusRetriever());
         services.AddSingleton<ISampleJobQueue>(queue);
+        services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         services.AddSynthesis();
         services.Configure<LlmRetryOptions>(o =>
         {

@@ -8,6 +8,7 @@ using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Extraction;
 using SelfLong.Jobs.Corpora.Storage;
+using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Corpora.Ingestion;
@@ -19,7 +20,8 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// committed stays.
 /// </summary>
 public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource,
-    CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ILogger<IngestionPipeline> logger)
+    CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ProgressPublisher progress,
+    ILogger<IngestionPipeline> logger)
 {
     private const int MaxIssuesStoredPerFile = 500;
     // Small enough that several batches overlap (prepare one while the previous is copied).
@@ -30,6 +32,8 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.IngestionRuns.Include(r => r.Corpus).Include(r => r.FileList.OrderBy(f => f.Id)).SingleAsync(r => r.Id == runId, ct);
         var corpus = run.Corpus!;
+        // Every save of this context is progress of the run (counters per batch, file states, the end).
+        db.SavedChanges += (_, _) => progress.Publish(ProgressFeatures.Corpus, corpus.Id);
         if (run.CancelRequested) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled before it started.");
         run.Status = IngestionStatus.Running;
         run.Message = null;
@@ -61,6 +65,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         run.Status = IngestionStatus.Queued;
         run.Message = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
         await db.SaveChangesAsync();
+        progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
     }
 
     /// <summary>Records the end of a run that threw (the job rethrows for the scheduler).</summary>
@@ -74,6 +79,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             file.Message = error.Message;
         }
         await FinishAsync(db, run, IngestionStatus.Failed, error.Message);
+        progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
     }
 
     private async Task<bool> IngestFileAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
