@@ -13,12 +13,16 @@ public static class DemoCommands
     public static Command Demo()
     {
         var steps = new Option<int?>("--steps-per-stage") { Description = "Training steps per stage (default 150)." };
-        var command = new Command("demo", "Run the built-in demo: ingest, extractive synthesis, SelfLong-Tiny in stages, NIAH and RULER per stage.") { steps };
+        var trainBase = new Option<string?>("--train-base") { Description = "Train only stage 1 from scratch (--base-steps) and copy it to this folder: how the shipped base was made." };
+        var baseSteps = new Option<int?>("--base-steps") { Description = "Stage-1 steps with --train-base (default 3000)." };
+        var command = new Command("demo", "Run the built-in demo: ingest, extractive synthesis, SelfLong-Tiny in stages, NIAH and RULER per stage.") { steps, trainBase, baseSteps };
         command.SetAction(async (parse, ct) =>
         {
             using var host = CliHost.Build(JobQueues.All, runServer: true, configure: builder =>
             {
                 if (parse.GetValue(steps) is { } n) builder.Configuration[$"{DemoOptions.Section}:StepsPerStage"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (parse.GetValue(trainBase) is { } folder) builder.Configuration[$"{DemoOptions.Section}:TrainBaseTo"] = Path.GetFullPath(folder);
+                if (parse.GetValue(baseSteps) is { } b) builder.Configuration[$"{DemoOptions.Section}:BaseSteps"] = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
             });
             await host.Services.MigrateSelfLongDatabaseAsync(ct);
             await host.StartAsync(ct);
@@ -28,7 +32,7 @@ public static class DemoCommands
             await host.Services.GetRequiredService<DemoPipeline>().RunAsync(demo.Id,
                 line => Console.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {line}"), ct);
             var done = await demos.LatestAsync(ct);
-            Console.WriteLine($"Open the dashboard at {DemoService.CompareUrl(done!)} to compare the stages.");
+            if (parse.GetValue(trainBase) is null) Console.WriteLine($"Open the dashboard at {DemoService.CompareUrl(done!)} to compare the stages.");
             await host.StopAsync(CancellationToken.None);
             return 0;
         });

@@ -19,12 +19,31 @@ public sealed class DemoOptions
     public int Stages { get; set; } = 3;
     public int StepsPerStage { get; set; } = 300;
     public double LearningRate { get; set; } = 2e-3;
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>
+    /// The shipped first-stage checkpoint the demo extends (relative to the application's folder).
+    /// Learning retrieval from scratch takes about an hour on 2 cores, so the demo starts from a
+    /// stage 1 trained once by <c>./selflong demo --train-base</c> and runs the later stages live;
+    /// without it, every stage is trained from scratch with <see cref="StepsPerStage"/> steps.
+    /// </summary>
+    public string BaseCheckpoint { get; set; } = "Demo/Base";
+
+    /// <summary>Stage-1 steps when training the base (<c>--train-base</c>).</summary>
+    public int BaseSteps { get; set; } = 3000;
+
+    /// <summary>When set, train only stage 1 for <see cref="BaseSteps"/> and copy it here (no evaluation).</summary>
+    public string? TrainBaseTo { get; set; }
+
+    /// <summary>Pass-key drills (the demo's needle) against corpus text (weight <see cref="CorpusTextWeight"/>) and samples (1).</summary>
+    public double DrillWeight { get; set; } = 3;
+    public int DrillsPerLength { get; set; } = 10_000;
 
     /// <summary>Share of corpus text against the synthesized samples (weight 1) in training.</summary>
-    public double CorpusTextWeight { get; set; } = 4;
+    public double CorpusTextWeight { get; set; } = 2;
 
     /// <summary>NIAH lengths reach past the last stage, so the heatmaps show where each checkpoint stops.</summary>
-    public int[] NiahLengths { get; set; } = [512, 1024, 2048, 4096];
+    public int[] NiahLengths { get; set; } = [256, 512, 1024, 2048];
     public int[] NiahDepths { get; set; } = [0, 25, 50, 75, 100];
     public int[] RulerLengths { get; set; } = [4096];
     public int RulerSamples { get; set; } = 1;
@@ -34,4 +53,15 @@ public sealed class DemoOptions
     /// whose few-shot template alone is longer than these byte lengths.
     /// </summary>
     public string[] RulerTasks { get; set; } = [];
+}
+
+public static class DemoOptionsExtensions
+{
+    /// <summary>The base checkpoint folder, or null when none is shipped.</summary>
+    public static string? ResolveBase(this DemoOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.BaseCheckpoint)) return null;
+        var folder = Path.IsPathRooted(options.BaseCheckpoint) ? options.BaseCheckpoint : Path.Combine(AppContext.BaseDirectory, options.BaseCheckpoint);
+        return File.Exists(Path.Combine(folder, Models.CheckpointFolder.ConfigFile)) ? folder : null;
+    }
 }

@@ -17,6 +17,7 @@ using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
+using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Demo;
 
@@ -47,8 +48,10 @@ public sealed class DemoPipeline(
         {
             var corpusId = await IngestAsync(demoId, report, ct);
             var synthesisRunId = await SynthesizeAsync(demoId, corpusId, report, ct);
-            var checkpoints = await TrainAsync(demoId, corpusId, synthesisRunId, report, ct);
-            var unfinished = await EvaluateAsync(demoId, checkpoints, report, ct);
+            var (stages, runFolder) = await TrainAsync(demoId, corpusId, synthesisRunId, report, ct);
+            string? unfinished = null;
+            if (Options.TrainBaseTo is not null) await SaveBaseAsync(demoId, stages[0], report, ct);
+            else unfinished = await EvaluateAsync(demoId, stages, runFolder, report, ct);
             await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; d.Message = unfinished; }, ct);
             report?.Invoke("done");
         }
@@ -97,62 +100,92 @@ public sealed class DemoPipeline(
         return run.Id;
     }
 
-    private async Task<IReadOnlyList<TrainingCheckpoint>> TrainAsync(long demoId, long corpusId, long synthesisRunId, Action<string>? report, CancellationToken ct)
+    /// <summary>A checkpoint the demo evaluates: a stage's, or the theta-only control.</summary>
+    private sealed record DemoTarget(string Name, string Folder, int TrainedLength, double RopeTheta);
+
+    /// <summary>Trains the stages; returns every stage's checkpoint, the first included, and the run's folder.</summary>
+    private async Task<(IReadOnlyList<DemoTarget> Stages, string RunFolder)> TrainAsync(long demoId, long corpusId, long synthesisRunId, Action<string>? report, CancellationToken ct)
     {
-        var schedule = ProgressiveSchedule.PaperRule(Options.FirstLength, Options.FirstTheta, Options.Stages, Options.StepsPerStage, Options.LearningRate);
+        var paper = ProgressiveSchedule.PaperRule(Options.FirstLength, Options.FirstTheta, Options.Stages, Options.StepsPerStage, Options.LearningRate).Stages;
+        var trainBase = Options.TrainBaseTo is not null;
+        var baseFolder = trainBase ? null : Options.ResolveBase();
+        IReadOnlyList<TrainingStage> stages = trainBase ? [paper[0] with { Steps = Options.BaseSteps }]
+            : baseFolder is not null ? [.. paper.Skip(1)]
+            : paper;
+        var from = baseFolder is null ? "from scratch" : "from the shipped stage-1 checkpoint";
         await StepAsync(demoId, "train",
-            $"Training SelfLong-Tiny from scratch: {string.Join(" -> ", schedule.Stages.Select(s => $"{s.MaxLength} bytes @ theta {s.RopeTheta:g}"))}", report, ct);
+            $"Training SelfLong-Tiny {from}: {string.Join(" -> ", stages.Select(s => $"{s.MaxLength} bytes @ theta {s.RopeTheta:g}"))}", report, ct);
         var spec = new TrainingRunSpec
         {
-            Base = TrainingRunSpec.TinyBase,
-            // The synthesized samples, plus the corpus's own text so a model trained from scratch
-            // learns the language rather than memorizing two dozen samples.
+            Base = baseFolder ?? TrainingRunSpec.TinyBase,
+            // The synthesized samples; the corpus's own text, so a model trained from scratch learns
+            // the language rather than memorizing two dozen samples; and pass-key drills, so it
+            // learns retrieval at each stage's length (the demo's needle).
             SynthesisRuns = [new SynthesisDataSpec(synthesisRunId)],
             CorpusText = [new CorpusTextSpec(corpusId, Options.CorpusTextWeight)],
-            Stages = schedule.Stages,
-            Options = new TrainingOptions { Seed = Options.Seed, BatchSize = 4, WarmupSteps = 20 },
+            NeedleDrills = [new NeedleDrillSpec(corpusId, Options.DrillWeight, Options.DrillsPerLength)],
+            Stages = stages,
+            Options = new TrainingOptions { Seed = Options.Seed, BatchSize = Options.BatchSize, WarmupSteps = 20, CheckpointEvery = trainBase ? 250 : 0 },
         };
-        var run = await training.CreateAsync($"Demo {demoId}: SelfLong-Tiny, {Options.Stages} stages", spec, ct);
+        var run = await training.CreateAsync($"Demo {demoId}: SelfLong-Tiny, {(trainBase ? "stage 1 (base)" : $"{stages.Count} stages {from}")}", spec, ct);
         await UpdateAsync(demoId, d => d.TrainingRunId = run.Id, ct);
         var done = await WaitAsync(() => training.FindAsync(run.Id, ct), r => r!.Status is not (TrainingRunStatus.Queued or TrainingRunStatus.Running), ct);
         if (done!.Status != TrainingRunStatus.Succeeded) throw new InvalidOperationException($"Training ended {done.Status}: {done.Message}");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.TrainingCheckpoints.AsNoTracking().Where(c => c.RunId == run.Id && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
+        var ends = await db.TrainingCheckpoints.AsNoTracking().Where(c => c.RunId == run.Id && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
+        if (ends.Count == 0) throw new InvalidOperationException("Training registered no stage checkpoints.");
+        var first = baseFolder is null ? 0 : 1;
+        List<DemoTarget> targets = [.. ends.Select(c => new DemoTarget(StageName(c.Stage + first, c.MaxLength, c.RopeTheta), c.Path, c.MaxLength, c.RopeTheta))];
+        if (baseFolder is not null)
+        {
+            var config = CheckpointFolder.LoadConfig(baseFolder);
+            targets.Insert(0, new DemoTarget(StageName(0, config.MaxPositionEmbeddings, config.RopeTheta) + ", shipped", baseFolder, config.MaxPositionEmbeddings, config.RopeTheta));
+        }
+        return (targets, done.OutputDirectory);
+    }
+
+    private static string StageName(int stage, int length, double theta) => $"stage {stage + 1} ({length} bytes, theta {theta:g})";
+
+    /// <summary>Copies the model files of stage 1 (not the optimizer or trainer state) to the base folder.</summary>
+    private async Task SaveBaseAsync(long demoId, DemoTarget stage1, Action<string>? report, CancellationToken ct)
+    {
+        var to = Path.GetFullPath(Options.TrainBaseTo!);
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(stage1.Folder).Where(f => Path.GetFileName(f) is not (TrainerState.FileName or TrainerState.OptimizerFile)))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        await StepAsync(demoId, "base", $"Saved the stage-1 base to {to}", report, ct);
     }
 
     /// <summary>Runs every evaluation; returns what did not finish, or null.</summary>
-    private async Task<string?> EvaluateAsync(long demoId, IReadOnlyList<TrainingCheckpoint> checkpoints, Action<string>? report, CancellationToken ct)
+    private async Task<string?> EvaluateAsync(long demoId, IReadOnlyList<DemoTarget> stages, string runFolder, Action<string>? report, CancellationToken ct)
     {
-        if (checkpoints.Count == 0) throw new InvalidOperationException("Training registered no stage checkpoints.");
         var maxLength = Options.NiahLengths.Max();
-        var targets = new List<(string Name, string Folder, int TrainedLength)>();
-        targets.Add(($"theta {checkpoints[^1].RopeTheta:g} on stage 1, no training", ThetaOnlyControl(checkpoints[0], checkpoints[^1]), checkpoints[0].MaxLength));
-        targets.AddRange(checkpoints.Select(c => ($"stage {c.Stage + 1} ({c.MaxLength} bytes, theta {c.RopeTheta:g})", c.Path, c.MaxLength)));
+        List<DemoTarget> targets = [ThetaOnlyControl(stages[0], stages[^1], runFolder), .. stages];
 
         await StepAsync(demoId, "perplexity", "Measuring perplexity by position on held-out text for every checkpoint", report, ct);
         var heldOut = HeldOutText.Bundled();
         var curves = new List<PerplexityCurve>();
-        foreach (var (name, folder, _) in targets)
+        foreach (var target in targets)
         {
-            using var checkpoint = LocalCheckpoint.Load(folder);
+            using var checkpoint = LocalCheckpoint.Load(target.Folder);
             // One window at the longest NIAH length, bucketed from half the first stage's length.
             var point = await Task.Run(() => PerplexityByLength.Measure(checkpoint, checkpoint.Encode(heldOut), maxLength, 1, Options.FirstLength / 2, ct), ct);
-            curves.Add(new PerplexityCurve(name, checkpoint.MaxPositionEmbeddings, checkpoint.RopeTheta, point.Buckets));
+            curves.Add(new PerplexityCurve(target.Name, checkpoint.MaxPositionEmbeddings, checkpoint.RopeTheta, point.Buckets));
         }
         await UpdateAsync(demoId, d => d.PerplexityJson = PerplexityCurve.ToJson(curves), ct);
         foreach (var curve in curves)
             report?.Invoke($"  {curve.Name}: perplexity by position " + string.Join(", ", curve.Buckets.Select(b => $"[{b.From},{b.To}) {b.Perplexity:F2}")));
 
-        await StepAsync(demoId, "evaluate", $"Evaluating {checkpoints.Count} stage checkpoints and the theta-only control (NIAH and RULER)", report, ct);
+        await StepAsync(demoId, "evaluate", $"Evaluating {stages.Count} stage checkpoints and the theta-only control (NIAH with the demo's pass key, and RULER)", report, ct);
         var niah = new List<long>();
         var ruler = new List<long>();
-        foreach (var (name, folder, trained) in targets)
+        foreach (var target in targets)
         {
-            var target = new EvaluationTargetRequest(EvaluationTargetKind.LocalCheckpoint, folder, "selflong-tiny", null, "llama-3",
-                maxLength, TrainingLength: trained, Tokenizer: "byte");
-            niah.Add((await evaluation.CreateNiahAsync($"Demo {demoId} NIAH: {name}", target,
-                new NiahSettings { Lengths = Options.NiahLengths, Depths = Options.NiahDepths }, ct)).Id);
-            ruler.Add((await evaluation.CreateRulerAsync($"Demo {demoId} RULER: {name}", target,
+            var request = new EvaluationTargetRequest(EvaluationTargetKind.LocalCheckpoint, target.Folder, "selflong-tiny", null, "llama-3",
+                maxLength, TrainingLength: target.TrainedLength, Tokenizer: "byte");
+            niah.Add((await evaluation.CreateNiahAsync($"Demo {demoId} NIAH: {target.Name}", request,
+                PassKeyNeedle.Settings(Options.NiahLengths, Options.NiahDepths), ct)).Id);
+            ruler.Add((await evaluation.CreateRulerAsync($"Demo {demoId} RULER: {target.Name}", request,
                 new RulerSettings { Lengths = Options.RulerLengths, Samples = Options.RulerSamples, Tasks = RulerTasks() }, ct)).Id);
         }
         await UpdateAsync(demoId, d => { d.NiahRunIds = string.Join(",", niah); d.RulerRunIds = string.Join(",", ruler); }, ct);
@@ -163,9 +196,19 @@ public sealed class DemoPipeline(
         {
             var done = await WaitAsync(() => evaluation.FindAsync(id, ct), r => r!.Status is not (EvaluationStatus.Queued or EvaluationStatus.Running), ct);
             if (done!.Status != EvaluationStatus.Succeeded) failed.Add($"{done.Name} ended {done.Status}: {done.Message}");
+            else if (niah.Contains(id)) report?.Invoke($"  {done.Name}: {await NiahSummaryAsync(id, ct)}");
         }
         if (failed.Count == niah.Count + ruler.Count) throw new InvalidOperationException(string.Join(" ", failed));
         return failed.Count > 0 ? string.Join(" ", failed) : null;
+    }
+
+    /// <summary>Mean pass-key recall per length, for the command line.</summary>
+    private async Task<string> NiahSummaryAsync(long runId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cells = await db.NiahCells.AsNoTracking().Where(c => c.RunId == runId).ToListAsync(ct);
+        return string.Join(", ", cells.GroupBy(c => c.ContextLength).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key} bytes {g.Average(c => c.Score):P0}"));
     }
 
     private IReadOnlyList<string> RulerTasks() => Options.RulerTasks.Length > 0
@@ -176,15 +219,15 @@ public sealed class DemoPipeline(
     /// The paper's "RoPE theta raised, no training" ablation: the first stage's weights with the last
     /// stage's theta, saved beside it.
     /// </summary>
-    private static string ThetaOnlyControl(TrainingCheckpoint first, TrainingCheckpoint last)
+    private static DemoTarget ThetaOnlyControl(DemoTarget first, DemoTarget last, string runFolder)
     {
-        var folder = first.Path.TrimEnd('/') + "-theta-only";
+        var folder = Path.Combine(runFolder, "stage-1-theta-only");
         Directory.CreateDirectory(folder);
-        foreach (var file in Directory.GetFiles(first.Path)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        foreach (var file in Directory.GetFiles(first.Folder)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
         var config = CheckpointFolder.LoadConfig(folder);
         config.RopeTheta = last.RopeTheta;
         File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFile), config.ToJson());
-        return folder;
+        return new DemoTarget($"theta {last.RopeTheta:g} on stage 1, no training", folder, first.TrainedLength, last.RopeTheta);
     }
 
     private async Task StepAsync(long demoId, string step, string message, Action<string>? report, CancellationToken ct)

@@ -10,7 +10,9 @@ public sealed record EncodedSample(int[] Ids, bool[] Learn);
 /// Turns samples into (B, T) batches. With packing, short samples share a row; each keeps its own
 /// positions (restarting at 0) and a block-diagonal causal mask stops attention across samples.
 /// Rows holding one sample use plain causal attention, so long rows never build a T x T mask.
-/// A sample longer than the stage is cut to its first T+1 tokens.
+/// A sample longer than the stage is cut to its first T+1 tokens; one with nothing to learn in
+/// those (say a drill written for a longer stage, whose answer lies past the cut) is skipped, since
+/// it would cost a row and teach nothing.
 /// </summary>
 public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
 {
@@ -28,6 +30,9 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
         return new EncodedSample([.. chatIds], [.. isResponse.Select(r => all || r)]);
     }
 
+    /// <summary>Consecutive skipped samples after which no source is taken to fit the stage.</summary>
+    private const int SkipLimit = 100_000;
+
     /// <summary>Tensors for one micro-batch; <see cref="Batch.Mask"/> is null when no row is packed.</summary>
     public Batch Build(SampleStream stream, int batchSize, int length, bool packing, Device device)
     {
@@ -38,6 +43,7 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
         Array.Fill(labels, LlamaForCausalLM.IgnoreIndex);
         var packed = false;
         var learned = 0;
+        var skipped = 0;
         for (var row = 0; row < batchSize; row++)
         {
             var offset = 0;
@@ -45,6 +51,14 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
             while (offset < length)
             {
                 var sample = Encode(stream.Peek());
+                if (!LearnsWithin(sample, length))
+                {
+                    stream.Next();
+                    if (++skipped > SkipLimit)
+                        throw new InvalidOperationException($"No training sample has anything to learn within the stage's {length} tokens.");
+                    continue;
+                }
+                skipped = 0;
                 // A sample that does not fit the rest of a row starts the next row instead.
                 if (offset > 0 && offset + sample.Ids.Length - 1 > length) break;
                 stream.Next();
@@ -79,6 +93,14 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
             tensor(positions, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             mask?.MoveToOuterDisposeScope(),
             learned);
+    }
+
+    private static bool LearnsWithin(EncodedSample sample, int length)
+    {
+        var end = Math.Min(sample.Ids.Length - 1, length);
+        for (var i = 1; i <= end; i++)
+            if (sample.Learn[i]) return true;
+        return false;
     }
 
     /// <summary>(B, 1, T, T): query i sees key j when j &lt;= i and both are in the same segment.</summary>

@@ -7,6 +7,7 @@ using SelfLong.Data.Training;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Training;
 
@@ -56,7 +57,8 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         {
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
                 [.. SynthesisRunSampleSource.For(spec, synthesisSamples),
-                 .. CorpusTextSampleSource.For(spec, dbFactory)]);
+                 .. CorpusTextSampleSource.For(spec, dbFactory),
+                 .. spec.NeedleDrills.Select(d => new WeightedSource(new NeedleDrillSampleSource(dbFactory, d, spec), d.Weight))]);
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -19,6 +19,9 @@ public sealed class TrainingSpecException(string field, string message) : Argume
     public string Field { get; } = field;
 }
 
+/// <summary>Pass-key retrieval drills cut from a corpus's text, generated for every stage length.</summary>
+public sealed record NeedleDrillSpec(long CorpusId, double Weight = 1.0, int PerLength = 10_000);
+
 /// <summary>
 /// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
 /// or a checkpoint folder), the data, the stages and the options. Serialized as JSON.
@@ -32,6 +35,7 @@ public sealed record TrainingRunSpec
     public IReadOnlyList<DataFileSpec> Data { get; init; } = [];
     public IReadOnlyList<SynthesisDataSpec> SynthesisRuns { get; init; } = [];
     public IReadOnlyList<CorpusTextSpec> CorpusText { get; init; } = [];
+    public IReadOnlyList<NeedleDrillSpec> NeedleDrills { get; init; } = [];
     public IReadOnlyList<TrainingStage> Stages { get; init; } = [];
     public TrainingOptions Options { get; init; } = new();
 
@@ -49,7 +53,7 @@ public sealed record TrainingRunSpec
 
     /// <summary>
     /// Every problem that stops the spec from starting, each with the field it concerns (named as
-    /// in the REST request: base, data, synthesisRuns, corpusText, stages, options).
+    /// in the REST request: base, data, synthesisRuns, corpusText, needleDrills, stages, options).
     /// </summary>
     public IReadOnlyList<(string Field, string Message)> Errors()
     {
@@ -67,6 +71,8 @@ public sealed record TrainingRunSpec
             errors.Add(("synthesisRuns", $"Synthesis run #{r.RunId}: weight must be positive."));
         foreach (var c in CorpusText.Where(c => c.Weight <= 0))
             errors.Add(("corpusText", $"Corpus #{c.CorpusId}: weight must be positive."));
+        foreach (var d in NeedleDrills.Where(d => d.Weight <= 0 || d.PerLength < 1))
+            errors.Add(("needleDrills", $"Needle drills from corpus #{d.CorpusId}: give a positive weight and at least one drill per stage length."));
         try
         {
             new ProgressiveSchedule(Stages).Validate();

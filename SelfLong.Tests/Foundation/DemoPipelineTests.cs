@@ -10,35 +10,42 @@ using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
+using SelfLong.Jobs.Training.Drills;
+using SelfLong.Jobs.Models;
 using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Foundation;
 
 public sealed class DemoPipelineTests(AppFixture app)
 {
-    [Fact]
-    public async Task RunAsync_SmallDemo_ChainsEveryStepAndEvaluatesEachStage()
+    /// <summary>The real chain at toy sizes: 3 samples, 2 steps per stage, a few cells per checkpoint.</summary>
+    private static DemoOptions Toy() => new()
     {
-        var ct = TestContext.Current.CancellationToken;
+        Samples = 3, Stages = 2, StepsPerStage = 2, FirstLength = 256, BatchSize = 2, DrillsPerLength = 20, BaseCheckpoint = "",
+        NiahLengths = [512, 1024], NiahDepths = [50], RulerLengths = [2048], RulerTasks = ["niah_single_1", "vt"],
+    };
+
+    private async Task<(DemoRun Demo, List<string> Steps)> RunAsync(DemoOptions options, CancellationToken ct)
+    {
         var s = app.Services;
-        // The real chain at toy sizes: 3 samples, 2 steps per stage, a few cells per checkpoint.
-        var options = new DemoOptions
-        {
-            Samples = 3, Stages = 2, StepsPerStage = 2, FirstLength = 256,
-            NiahLengths = [512, 1024], NiahDepths = [50], RulerLengths = [2048], RulerTasks = ["niah_single_1", "vt"],
-        };
         var pipeline = new DemoPipeline(s.GetRequiredService<IDbContextFactory<SelfLongDbContext>>(), s.GetRequiredService<DemoCorpora>(),
             s.GetRequiredService<IngestionService>(), s.GetRequiredService<ModelEndpointService>(), s.GetRequiredService<SynthesisRunService>(),
             s.GetRequiredService<TrainingRunService>(), s.GetRequiredService<EvaluationService>(),
             s.GetRequiredService<SelfLong.Jobs.Progress.ProgressPublisher>(), Options.Create(options));
-        var demos = s.GetRequiredService<DemoService>();
-        var demo = await demos.CreateAsync(ct);
+        var demo = await s.GetRequiredService<DemoService>().CreateAsync(ct);
         var steps = new List<string>();
-
         await pipeline.RunAsync(demo.Id, steps.Add, ct);
-
         await using var db = await s.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
-        demo = await db.DemoRuns.SingleAsync(d => d.Id == demo.Id, ct);
+        return (await db.DemoRuns.SingleAsync(d => d.Id == demo.Id, ct), steps);
+    }
+
+    [Fact]
+    public async Task RunAsync_SmallDemoFromScratch_ChainsEveryStepAndEvaluatesEachStage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (demo, steps) = await RunAsync(Toy(), ct);
+
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
         Assert.Equal(DemoStatus.Succeeded, demo.Status);
         Assert.Null(demo.Message);
         Assert.Equal(["Ingesting", "Synthesizing", "Training", "Measuring", "Evaluating", "done"], steps.Where(l => !l.StartsWith(' ')).Select(l => l.Split(' ')[0]));
@@ -50,14 +57,65 @@ public sealed class DemoPipelineTests(AppFixture app)
         Assert.Equal(3, await db.SynthesisSamples.CountAsync(x => x.RunId == demo.SynthesisRunId, ct));
         var checkpoints = await db.TrainingCheckpoints.Where(c => c.RunId == demo.TrainingRunId && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
         Assert.Equal([256, 512], checkpoints.Select(c => c.MaxLength));
+        var spec = TrainingRunSpec.FromJson((await db.TrainingRuns.SingleAsync(r => r.Id == demo.TrainingRunId, ct)).SpecJson);
+        Assert.Equal(TrainingRunSpec.TinyBase, spec.Base);
+        Assert.Equal(demo.CorpusId, Assert.Single(spec.NeedleDrills).CorpusId);
 
-        // One NIAH and one RULER run for each stage plus the theta-only control, all finished.
+        // One NIAH and one RULER run for each stage plus the theta-only control, all finished;
+        // the NIAH grids plant the demo's pass key.
         var niah = demo.NiahRunIds.Split(',').Select(long.Parse).ToList();
         Assert.Equal(3, niah.Count);
         var runs = await db.EvaluationRuns.Where(r => niah.Contains(r.Id)).ToListAsync(ct);
         Assert.All(runs, r => Assert.Equal(EvaluationStatus.Succeeded, r.Status));
+        Assert.All(runs, r => Assert.Contains($"#{PassKeyNeedle.EvaluationKey}", r.SettingsJson));
         Assert.Equal(6, await db.NiahCells.CountAsync(c => niah.Contains(c.RunId), ct));
         Assert.Contains(runs, r => r.Name.Contains("no training") && r.TargetLocation!.EndsWith("-theta-only"));
+        Assert.Equal(3, steps.Count(l => l.StartsWith("  Demo ") && l.Contains("NIAH") && l.Contains("1024 bytes")));
         Assert.StartsWith("/evaluation/compare?ids=", DemoService.CompareUrl(demo));
+    }
+
+    [Fact]
+    public async Task RunAsync_TrainBaseThenExtendIt_LaterStagesStartFromTheBase()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Directory.CreateTempSubdirectory("selflong-demo-base-").FullName;
+        try
+        {
+            var (based, baseSteps) = await RunAsync(Toy().WithBase(trainTo: folder), ct);
+            Assert.Equal(DemoStatus.Succeeded, based.Status);
+            Assert.Equal("", based.NiahRunIds); // no evaluation when only the base is trained
+            Assert.StartsWith("Saved the stage-1 base", baseSteps[^2]);
+            // Model files only: the shipped base carries no optimizer or trainer state.
+            Assert.Equal(["config.json", "model.safetensors", ByteTokenizer.MarkerFile],
+                Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+            var (demo, _) = await RunAsync(Toy().WithBase(from: folder), ct);
+            Assert.Equal(DemoStatus.Succeeded, demo.Status);
+            await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
+            var spec = TrainingRunSpec.FromJson((await db.TrainingRuns.SingleAsync(r => r.Id == demo.TrainingRunId, ct)).SpecJson);
+            Assert.Equal(folder, spec.Base);
+            Assert.Equal([512], spec.Stages.Select(st => st.MaxLength));
+            var niah = demo.NiahRunIds.Split(',').Select(long.Parse).ToList();
+            var names = await db.EvaluationRuns.Where(r => niah.Contains(r.Id)).OrderBy(r => r.Id).Select(r => r.Name).ToListAsync(ct);
+            Assert.Equal(3, names.Count);
+            Assert.Contains("no training", names[0]);
+            Assert.Contains("stage 1 (256 bytes, theta 10000), shipped", names[1]);
+            Assert.Contains("stage 2 (512 bytes, theta 40000)", names[2]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
+
+internal static class DemoOptionsForTests
+{
+    public static DemoOptions WithBase(this DemoOptions options, string? trainTo = null, string? from = null)
+    {
+        options.TrainBaseTo = trainTo;
+        options.BaseSteps = 2;
+        options.BaseCheckpoint = from ?? "";
+        return options;
     }
 }

@@ -42,3 +42,32 @@ public sealed class BatchBuilderTests
         Assert.Equal(6, batch.LearnedTokens); // "A." and end-of-turn, twice
     }
 }
+
+public sealed class BatchBuilderSkipTests
+{
+    [Fact]
+    public void Build_SampleWhoseAnswerLiesPastTheStage_IsSkipped()
+    {
+        using var scope = NewDisposeScope();
+        var builder = new BatchBuilder(ByteTokenizer.Instance, new LossRule());
+        TrainingSample tooLong = new([new ChatMessage("user", new string('x', 200))], "far", IsLong: false);
+        TrainingSample fits = new([new ChatMessage("user", "Q?")], "near", IsLong: false);
+        var stream = new SampleStream([([tooLong], 1.0), ([fits], 1.0)], seed: 3);
+        using var batch = builder.Build(stream, 4, 64, packing: false, CPU);
+
+        // Every row holds the short sample: the long one's answer is past token 64, nothing to learn.
+        var labels = batch.Labels.data<long>().ToArray();
+        Assert.Equal(4 * ("near".Length + 1), labels.Count(l => l != LlamaForCausalLM.IgnoreIndex));
+        Assert.True(stream.State.Taken[0] > 0, "the seed draws the long sample at least once in 4+ draws");
+    }
+
+    [Fact]
+    public void Build_NothingFitsTheStage_SaysSo()
+    {
+        var builder = new BatchBuilder(ByteTokenizer.Instance, new LossRule());
+        TrainingSample tooLong = new([new ChatMessage("user", new string('x', 200))], "far", IsLong: false);
+        var stream = new SampleStream([([tooLong], 1.0)], seed: 3);
+        var error = Assert.Throws<InvalidOperationException>(() => builder.Build(stream, 1, 64, packing: true, CPU));
+        Assert.Contains("64 tokens", error.Message);
+    }
+}

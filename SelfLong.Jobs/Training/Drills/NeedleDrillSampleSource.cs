@@ -1,0 +1,23 @@
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Jobs.Models;
+
+namespace SelfLong.Jobs.Training.Drills;
+
+/// <summary>Needle drills for every stage length of a run, their haystacks cut from a corpus's text.</summary>
+public sealed class NeedleDrillSampleSource(IDbContextFactory<SelfLongDbContext> dbFactory, NeedleDrillSpec drills, TrainingRunSpec run) : ITrainingSampleSource
+{
+    public string Name => $"needle drills from corpus #{drills.CorpusId}";
+
+    public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var texts = await db.Chunks.AsNoTracking().Where(c => c.CorpusId == drills.CorpusId)
+            .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
+        if (texts.Count == 0) throw new ArgumentException($"Corpus #{drills.CorpusId} has no text for needle drills.");
+        // Drills are encoded the way the trainer will encode them; only byte-level and Llama-3
+        // tokenizers exist, and drills are meant for the byte-level demo model.
+        var tokenizer = run.Base == TrainingRunSpec.TinyBase ? ByteTokenizer.Instance : LocalCheckpoint.LoadTokenizer(run.Base);
+        return NeedleDrills.Generate(string.Join(' ', texts), [.. run.Stages.Select(s => s.MaxLength)], drills.PerLength, run.Options.Seed, tokenizer);
+    }
+}

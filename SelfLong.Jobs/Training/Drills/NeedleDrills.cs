@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Models;
+
+namespace SelfLong.Jobs.Training.Drills;
+
+/// <summary>
+/// Pass-key retrieval drills: prose windows from a corpus with a <see cref="PassKeyNeedle"/> planted
+/// at a random depth, in the NIAH frame, answered with the key. A model learns retrieval from these
+/// at each stage's length; the evaluation grid then plants its own key in different prose.
+/// Drills are short samples in the paper's sense: only the answer is learned (the prose around the
+/// needle is the corpus-text source's job).
+/// </summary>
+public static partial class NeedleDrills
+{
+    /// <param name="prose">The corpus text the haystacks are cut from.</param>
+    /// <param name="lengths">Stage lengths; each gets <paramref name="perLength"/> drills between half of it and all of it.</param>
+    public static IReadOnlyList<TrainingSample> Generate(string prose, IReadOnlyList<int> lengths, int perLength, int seed, ITextTokenizer tokenizer)
+    {
+        var text = Whitespace().Replace(prose, " ").Trim();
+        if (text.Contains(PassKeyNeedle.Marker))
+            throw new ArgumentException($"The drill prose contains the needle's marker '{PassKeyNeedle.Marker}'; pick other text.");
+        var samples = new List<TrainingSample>(lengths.Count * perLength);
+        foreach (var length in lengths.Distinct().Order())
+        {
+            var random = new Random(HashCode.Combine(seed, length));
+            var shortest = Tokens(tokenizer, Drill("", PassKeyNeedle.RandomKey(random), 0)) + 16;
+            if (shortest > length)
+                throw new ArgumentException($"Stage length {length} is too short for a needle drill (at least {shortest} tokens).");
+            for (var i = 0; i < perLength; i++)
+            {
+                var key = PassKeyNeedle.RandomKey(random);
+                var target = random.Next(Math.Max(shortest, length / 2), length + 1);
+                // Two spaces join the needle to the prose around it.
+                var budget = target - Tokens(tokenizer, Drill("", key, 0)) - 2;
+                var haystack = Window(text, random.Next(text.Length), budget, tokenizer);
+                samples.Add(Drill(haystack, key, random.Next(0, 101)));
+            }
+        }
+        return samples;
+    }
+
+    /// <summary>Tokens the trainer sees: the chat layout around prompt and answer.</summary>
+    private static int Tokens(ITextTokenizer tokenizer, TrainingSample sample) =>
+        ChatFormat.Encode(tokenizer, [.. sample.Prompt, new ChatMessage("assistant", sample.Response)]).Ids.Count - 1;
+
+    private static TrainingSample Drill(string haystack, string key, int depthPercent)
+    {
+        // The needle goes at a word boundary near the depth, as NIAH puts it between sentences.
+        var at = haystack.Length * depthPercent / 100;
+        while (at > 0 && at < haystack.Length && haystack[at - 1] != ' ') at++;
+        var context = string.Join(' ', new[] { haystack[..at].TrimEnd(), PassKeyNeedle.Needle(key), haystack[at..].TrimStart() }.Where(p => p.Length > 0));
+        var prompt = NiahPrompt.Frame.Replace("{context}", context).Replace("{question}", PassKeyNeedle.Question);
+        return new TrainingSample([new ChatMessage("user", prompt)], PassKeyNeedle.Response(key), IsLong: false);
+    }
+
+    /// <summary>About <paramref name="budget"/> tokens of prose from a word boundary after <paramref name="start"/>.</summary>
+    private static string Window(string text, int start, int budget, ITextTokenizer tokenizer)
+    {
+        if (budget <= 0) return "";
+        var from = text.IndexOf(' ', start) is var space and >= 0 ? space + 1 : 0;
+        if (from + budget > text.Length) from = 0;
+        var window = text.Substring(from, Math.Min(budget, text.Length - from));
+        // Multi-byte characters make some windows longer in tokens than in characters.
+        while (window.Length > 0 && tokenizer.Encode(window).Count > budget)
+            window = window[..^Math.Max(1, (tokenizer.Encode(window).Count - budget) / 2)];
+        return window.Trim();
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}

@@ -1,0 +1,60 @@
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Training;
+using SelfLong.Jobs.Training.Drills;
+
+namespace SelfLong.Tests.Training.Drills;
+
+public sealed class NeedleDrillsTests
+{
+    private static readonly string Prose = string.Join(' ', Enumerable.Range(0, 400).Select(i => $"Sentence {i} of the sea, the whale and the ship."));
+
+    [Fact]
+    public void Generate_EveryDrillFitsItsStage_AndPlantsItsOwnKey()
+    {
+        var drills = NeedleDrills.Generate(Prose, [256, 1024], perLength: 50, seed: 5, ByteTokenizer.Instance);
+        Assert.Equal(100, drills.Count);
+        var builder = new BatchBuilder(ByteTokenizer.Instance, new LossRule());
+        foreach (var (drill, i) in drills.Select((d, i) => (d, i)))
+        {
+            var stage = i < 50 ? 256 : 1024;
+            var encoded = builder.Encode(drill);
+            Assert.InRange(encoded.Ids.Length - 1, stage / 2, stage);
+            var key = drill.Response[^5..];
+            Assert.Equal($"Answer: #{key}", drill.Response);
+            Assert.Equal(5, key.Distinct().Count());
+            var prompt = drill.Prompt.Single().Content;
+            Assert.Contains($"The pass key is #{key}.", prompt);
+            Assert.Equal(1, prompt.Count(c => c == '#'));
+            Assert.EndsWith($"Question: {PassKeyNeedle.Question}", prompt);
+            Assert.False(drill.IsLong); // only the answer is learned
+        }
+        Assert.True(drills.Select(d => d.Response).Distinct().Count() > 90, "keys are drawn at random");
+    }
+
+    [Fact]
+    public void Generate_SameSeed_SameDrills()
+    {
+        var a = NeedleDrills.Generate(Prose, [512], 20, seed: 9, ByteTokenizer.Instance);
+        var b = NeedleDrills.Generate(Prose, [512], 20, seed: 9, ByteTokenizer.Instance);
+        var c = NeedleDrills.Generate(Prose, [512], 20, seed: 10, ByteTokenizer.Instance);
+        Assert.Equal(a.Select(d => d.Prompt[0].Content + d.Response), b.Select(d => d.Prompt[0].Content + d.Response));
+        Assert.NotEqual(a.Select(d => d.Response), c.Select(d => d.Response));
+    }
+
+    [Fact]
+    public void Generate_ProseWithTheMarker_OrStageTooShort_IsRefused()
+    {
+        Assert.Contains("marker", Assert.Throws<ArgumentException>(() => NeedleDrills.Generate(Prose + " #1", [256], 1, 1, ByteTokenizer.Instance)).Message);
+        Assert.Contains("too short", Assert.Throws<ArgumentException>(() => NeedleDrills.Generate(Prose, [64], 1, 1, ByteTokenizer.Instance)).Message);
+    }
+
+    [Fact]
+    public void EvaluationSettings_PlantTheEvaluationKey_AndScoreItByRecall()
+    {
+        var settings = PassKeyNeedle.Settings([256, 1024], [0, 50, 100]);
+        Assert.Contains($"#{PassKeyNeedle.EvaluationKey}", settings.Needle);
+        Assert.Equal(1.0, NiahScorer.Recall($" #{PassKeyNeedle.EvaluationKey}", settings.Answer));
+        Assert.Equal(0.0, NiahScorer.Recall(" #71828", settings.Answer));
+    }
+}
