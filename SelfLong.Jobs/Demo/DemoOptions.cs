@@ -30,13 +30,13 @@ public sealed class DemoOptions
     public string BaseCheckpoint { get; set; } = "Demo/Base";
 
     /// <summary>Stage-1 steps when training the base (<c>--train-base</c>).</summary>
-    public int BaseSteps { get; set; } = 3000;
+    public int BaseSteps { get; set; } = 6000;
 
     /// <summary>When set, train only stage 1 for <see cref="BaseSteps"/> and copy it here (no evaluation).</summary>
     public string? TrainBaseTo { get; set; }
 
     /// <summary>Pass-key drills (the demo's needle) against corpus text (weight <see cref="CorpusTextWeight"/>) and samples (1).</summary>
-    public double DrillWeight { get; set; } = 3;
+    public double DrillWeight { get; set; } = 6;
     public int DrillsPerLength { get; set; } = 10_000;
 
     /// <summary>Share of corpus text against the synthesized samples (weight 1) in training.</summary>
