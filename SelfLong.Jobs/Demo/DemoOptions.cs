@@ -23,7 +23,7 @@ public sealed class DemoOptions
 
     /// <summary>
     /// The shipped first-stage checkpoint the demo extends (relative to the application's folder).
-    /// Learning retrieval from scratch takes about an hour on 2 cores, so the demo starts from a
+    /// Learning retrieval from scratch takes about half an hour on 2 cores, so the demo starts from a
     /// stage 1 trained once by <c>./selflong demo --train-base</c> and runs the later stages live;
     /// without it, every stage is trained from scratch with <see cref="StepsPerStage"/> steps.
     /// </summary>

@@ -113,15 +113,7 @@ public static partial class EvaluationCommands
         Console.Error.WriteLine($"Evaluation #{run.Id} queued on the evaluation queue ({run.TotalItems} items). The API key is read from SELFLONG_EVAL_API_KEY.");
         if (!wait) return 0;
 
-        await host.StartAsync(ct);
-        while (run.Status is EvaluationStatus.Queued or EvaluationStatus.Running)
-        {
-            await Task.Delay(1000, ct);
-            run = (await service.FindAsync(run.Id, ct))!;
-            Console.Error.Write($"\r{run.DoneItems}/{run.TotalItems}");
-        }
-        Console.Error.WriteLine();
-        await host.StopAsync(ct);
+        run = await WorkHereAsync(host, service, run, ct);
         object result = run.Kind == EvaluationKind.Niah
             ? new { run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(), message = run.Message }
             : await RulerResultAsync(service, run, ct);
@@ -143,4 +135,19 @@ public static partial class EvaluationCommands
     private static IReadOnlyList<int>? Numbers(string? text) => string.IsNullOrWhiteSpace(text) ? null
         : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => p.EndsWith('k') || p.EndsWith('K') ? int.Parse(p[..^1]) * 1024 : int.Parse(p)).ToList();
+
+    /// <summary>Runs this process's Hangfire server until the run ends, showing progress on stderr.</summary>
+    private static async Task<EvaluationRun> WorkHereAsync(IHost host, EvaluationService service, EvaluationRun run, CancellationToken ct)
+    {
+        await host.StartAsync(ct);
+        while (run.Status is EvaluationStatus.Queued or EvaluationStatus.Running)
+        {
+            await Task.Delay(1000, ct);
+            run = (await service.FindAsync(run.Id, ct))!;
+            Console.Error.Write($"\r{run.DoneItems}/{run.TotalItems}");
+        }
+        Console.Error.WriteLine();
+        await host.StopAsync(ct);
+        return run;
+    }
 }

@@ -46,15 +46,7 @@ public static partial class EvaluationCommands
                 return 2;
             }
             Console.Error.WriteLine($"Evaluation #{run.Id}: perplexity at {run.TotalItems} lengths.");
-            await host.StartAsync(ct);
-            while (run.Status is EvaluationStatus.Queued or EvaluationStatus.Running)
-            {
-                await Task.Delay(1000, ct);
-                run = (await service.FindAsync(run.Id, ct))!;
-                Console.Error.Write($"\r{run.DoneItems}/{run.TotalItems}");
-            }
-            Console.Error.WriteLine();
-            await host.StopAsync(ct);
+            run = await WorkHereAsync(host, service, run, ct);
             Console.WriteLine(JsonSerializer.Serialize(PerplexityExport.Json(run, await service.PerplexityLengthsAsync(run.Id, ct))));
             return run.Status == EvaluationStatus.Succeeded ? 0 : 1;
         });
