@@ -41,7 +41,7 @@ public sealed class SampleStream
 
     private TrainingSample At(out int source)
     {
-        var draw = new Random(HashCode.Combine(seed, State.Draws)).NextDouble();
+        var draw = new Random(StableSeed.Of(seed, State.Draws)).NextDouble();
         source = Array.FindIndex(cumulative, c => draw < c);
         if (source < 0) source = cumulative.Length - 1;
         var taken = State.Taken[source];
@@ -55,7 +55,7 @@ public sealed class SampleStream
         if (!orders.TryGetValue((source, epoch), out var order))
         {
             order = [.. Enumerable.Range(0, sources[source].Count)];
-            new Random(HashCode.Combine(seed, source, epoch)).Shuffle(order);
+            new Random(StableSeed.Of(seed, source, epoch)).Shuffle(order);
             orders[(source, epoch)] = order;
         }
         return order;

@@ -34,6 +34,8 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
         await form.GetByLabel("Checkpoint folder").FillAsync(first);
         await form.GetByLabel("Context lengths (empty: doubling from 256 to 4 x training length)").FillAsync("16, 32, 64");
         await form.GetByLabel("Windows per length").FillAsync("2");
+        // Leave the field so its value reaches the circuit before the click does.
+        await page.Keyboard.PressAsync("Tab");
         await page.ClickAsync("[data-testid=start-evaluation]");
         await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
         await page.Locator("[data-testid=run-status]:has-text('Succeeded')").WaitForAsync();

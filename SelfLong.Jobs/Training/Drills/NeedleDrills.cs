@@ -23,7 +23,7 @@ public static partial class NeedleDrills
         var samples = new List<TrainingSample>(lengths.Count * perLength);
         foreach (var length in lengths.Distinct().Order())
         {
-            var random = new Random(HashCode.Combine(seed, length));
+            var random = new Random(StableSeed.Of(seed, length));
             var shortest = Tokens(tokenizer, Drill("", PassKeyNeedle.RandomKey(random), 0)) + 16;
             if (shortest > length)
                 throw new ArgumentException($"Stage length {length} is too short for a needle drill (at least {shortest} tokens).");

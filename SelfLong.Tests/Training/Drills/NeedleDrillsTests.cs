@@ -19,7 +19,8 @@ public sealed class NeedleDrillsTests
         {
             var stage = i < 50 ? 256 : 1024;
             var encoded = builder.Encode(drill);
-            Assert.InRange(encoded.Ids.Length - 1, stage / 2, stage);
+            // Drawn between half the stage and all of it; trimming the prose at the needle can take a few tokens off.
+            Assert.InRange(encoded.Ids.Length - 1, stage / 2 - 8, stage);
             var key = drill.Response[^5..];
             Assert.Equal($"Answer: #{key}", drill.Response);
             Assert.Equal(5, key.Distinct().Count());
