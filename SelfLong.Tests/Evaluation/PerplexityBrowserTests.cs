@@ -37,7 +37,14 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
         // Leave the field so its value reaches the circuit before the click does.
         await page.Keyboard.PressAsync("Tab");
         await page.ClickAsync("[data-testid=start-evaluation]");
-        await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
+        try
+        {
+            await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("No run page opened; the form says: " + string.Join(" | ", await page.Locator("[data-testid=form-error]").AllInnerTextsAsync()));
+        }
         await page.Locator("[data-testid=run-status]:has-text('Succeeded')").WaitForAsync();
         var chart = page.Locator("[data-testid=perplexity-chart]");
         await chart.Locator("circle[data-length='64']").WaitForAsync();
