@@ -31,12 +31,14 @@ public sealed class TrainingGateTests
         await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
         Assert.False(second.IsCompleted);
 
-        // A worker killed mid-run: its session ends, and the waiting run goes ahead.
+        // A worker killed mid-run: its session ends, and the waiting run goes ahead. Only this test's
+        // database is touched: other tests' sessions share the cluster.
         await using (var admin = new NpgsqlConnection(database.ConnectionString))
         {
             await admin.OpenAsync(Ct);
             await using var kill = new NpgsqlCommand(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()", admin);
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() " +
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", admin);
             await kill.ExecuteNonQueryAsync(Ct);
         }
         await using var entered = await second.WaitAsync(TimeSpan.FromSeconds(30), Ct);
