@@ -35,19 +35,25 @@ public static partial class EvaluationText
         return SentenceEnd().Split(collapsed).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
     }
 
-    private static string ReadProse()
+    /// <summary>The "text" of every line of a gzipped sample JSONL file (the bundled corpora's format).</summary>
+    public static List<string> JsonlTexts(Stream gzipped)
     {
-        using var stream = Open("moby-dick.jsonl.gz");
-        using var gzip = new GZipStream(stream, CompressionMode.Decompress);
+        using var gzip = new GZipStream(gzipped, CompressionMode.Decompress);
         using var reader = new StreamReader(gzip);
-        var parts = new List<string>();
+        var texts = new List<string>();
         while (reader.ReadLine() is { } line)
         {
             if (line.Length == 0) continue;
             using var json = JsonDocument.Parse(line);
-            parts.Add(json.RootElement.GetProperty("text").GetString() ?? "");
+            texts.Add(json.RootElement.GetProperty("text").GetString() ?? "");
         }
-        return string.Join("\n\n", parts);
+        return texts;
+    }
+
+    private static string ReadProse()
+    {
+        using var stream = Open("moby-dick.jsonl.gz");
+        return string.Join("\n\n", JsonlTexts(stream));
     }
 
     private static IReadOnlyList<string> ReadWords(string name)

@@ -14,10 +14,16 @@ public sealed class CorpusTextSampleSource(IDbContextFactory<SelfLongDbContext> 
 
     public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var texts = await db.Chunks.AsNoTracking().Where(c => c.CorpusId == corpusId)
-            .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
+        var texts = await ChunkTextsAsync(dbFactory, corpusId, ct);
         return [.. texts.Select(TrainingSample.PlainText)];
+    }
+
+    /// <summary>A corpus's chunk texts in document and chunk order.</summary>
+    public static async Task<List<string>> ChunkTextsAsync(IDbContextFactory<SelfLongDbContext> dbFactory, long corpusId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Chunks.AsNoTracking().Where(c => c.CorpusId == corpusId)
+            .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
     }
 
     /// <summary>The weighted sources a spec's corpora stand for.</summary>

@@ -16,14 +16,8 @@ public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
     private readonly string folder = Directory.CreateTempSubdirectory("selflong-ppl-eval-").FullName;
 
     /// <summary>A random SelfLong-Tiny (byte tokenizer) saved as a checkpoint folder.</summary>
-    internal static string SaveTinyCheckpoint(string folder, int maxPositions, int seed)
-    {
-        manual_seed(seed);
-        using var model = new LlamaForCausalLM(SelfLongTiny.Config(maxPositions: maxPositions, hidden: 32, layers: 2));
-        CheckpointFolder.Save(model, folder);
-        ByteTokenizer.WriteMarker(folder);
-        return folder;
-    }
+    internal static string SaveTinyCheckpoint(string folder, int maxPositions, int seed) =>
+        Synthesis.TinyCheckpoint.Save(folder, maxPositions, seed, layers: 2);
 
     internal static EvaluationTargetRequest Local(string folder) =>
         new(EvaluationTargetKind.LocalCheckpoint, folder, "selflong-tiny", null, "none", MaxLength: 100_000);

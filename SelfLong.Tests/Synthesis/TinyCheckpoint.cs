@@ -12,8 +12,13 @@ public sealed class TinyCheckpoint : IDisposable
 {
     public TinyCheckpoint(int maxPositions = 4096, int seed = 7)
     {
-        Folder = Directory.CreateTempSubdirectory("selflong-local-endpoint-").FullName;
-        using var model = new LlamaForCausalLM(SelfLongTiny.Config(maxPositions: maxPositions, hidden: 32, layers: 1));
+        Folder = Save(Directory.CreateTempSubdirectory("selflong-local-endpoint-").FullName, maxPositions, seed, layers: 1);
+    }
+
+    /// <summary>Writes a random SelfLong-Tiny (hidden 32, byte tokenizer) into <paramref name="folder"/>.</summary>
+    public static string Save(string folder, int maxPositions, int seed, int layers)
+    {
+        using var model = new LlamaForCausalLM(SelfLongTiny.Config(maxPositions: maxPositions, hidden: 32, layers: layers));
         var random = new Random(seed);
         using (no_grad())
         {
@@ -26,8 +31,9 @@ public sealed class TinyCheckpoint : IDisposable
                 parameter.copy_(filled);
             }
         }
-        CheckpointFolder.Save(model, Folder);
-        ByteTokenizer.WriteMarker(Folder);
+        CheckpointFolder.Save(model, folder);
+        ByteTokenizer.WriteMarker(folder);
+        return folder;
     }
 
     public string Folder { get; }

@@ -107,8 +107,9 @@ public sealed class LexicalEmbedder : IEmbeddingGenerator<string, Embedding<floa
         "upon", "shall", "may", "been", "being", "such", "also", "more", "most", "one", "up", "out", "about", "over", "very",
     ]).GetAlternateLookup<ReadOnlySpan<char>>();
 
+    // Only the embedder itself is on offer, and only without a key.
     public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+        serviceKey is null && serviceType.IsAssignableFrom(GetType()) ? this : null;
 
     public void Dispose() { }
 }

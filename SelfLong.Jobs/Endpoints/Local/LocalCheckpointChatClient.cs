@@ -39,8 +39,9 @@ public sealed class LocalCheckpointChatClient(LocalCheckpointPool pool, string e
         foreach (var update in response.ToChatResponseUpdates()) yield return update;
     }
 
+    // Only the client itself is on offer, and only without a key.
     public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+        serviceKey is null && serviceType.IsAssignableFrom(GetType()) ? this : null;
 
     /// <summary>
     /// A byte-level model can emit byte 0, which PostgreSQL text cannot hold; the answer is stored

@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Text.Json;
 using SelfLong.Jobs.Corpora;
 
 namespace SelfLong.Jobs.Evaluation.Perplexity;
@@ -19,15 +17,7 @@ public static class HeldOutText
     {
         var path = Path.Combine(DemoCorpora.SamplesDirectory, "sotu.jsonl.gz");
         using var file = File.OpenRead(path);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var reader = new StreamReader(gzip);
-        var addresses = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length == 0) continue;
-            using var json = JsonDocument.Parse(line);
-            addresses.Add(json.RootElement.GetProperty("text").GetString() ?? "");
-        }
+        var addresses = EvaluationText.JsonlTexts(file);
         if (addresses.Count == 0) throw new InvalidDataException($"{path} is empty.");
         addresses.Reverse();
         var text = string.Join("\n\n", addresses);

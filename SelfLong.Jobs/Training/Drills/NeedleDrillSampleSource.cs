@@ -11,9 +11,7 @@ public sealed class NeedleDrillSampleSource(IDbContextFactory<SelfLongDbContext>
 
     public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var texts = await db.Chunks.AsNoTracking().Where(c => c.CorpusId == drills.CorpusId)
-            .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
+        var texts = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, drills.CorpusId, ct);
         if (texts.Count == 0) throw new ArgumentException($"Corpus #{drills.CorpusId} has no text for needle drills.");
         // Drills are encoded the way the trainer will encode them; only byte-level and Llama-3
         // tokenizers exist, and drills are meant for the byte-level demo model.

@@ -62,8 +62,8 @@ public static partial class NeedleDrills
         if (from + budget > text.Length) from = 0;
         var window = text.Substring(from, Math.Min(budget, text.Length - from));
         // Multi-byte characters make some windows longer in tokens than in characters.
-        while (window.Length > 0 && tokenizer.Encode(window).Count > budget)
-            window = window[..^Math.Max(1, (tokenizer.Encode(window).Count - budget) / 2)];
+        for (var excess = tokenizer.Encode(window).Count - budget; window.Length > 0 && excess > 0; excess = tokenizer.Encode(window).Count - budget)
+            window = window[..^Math.Max(1, excess / 2)];
         return window.Trim();
     }
 
