@@ -38,29 +38,40 @@ public sealed class RecursiveSummarizer(ITokenCounter tokens)
                 $"{settings.ResponseTokens}-token response; lower the response or summary length, or use a model with a larger window.");
         }
 
-        var chunks = documents.SelectMany(d => ChunkCounted(d.Document.Text, settings.ChunkTokens)
-            .Select(c => (d.Document.DocumentId, c.Text, c.Tokens))).ToList();
-        var levels = new List<IReadOnlyList<SummaryNode>>
+        // Each chunk's call goes out as soon as the chunk is cut: cutting a 128k-token sample takes
+        // tens of milliseconds, and the endpoint's slots should not wait for the last cut to get the first.
+        var chunks = new List<SummaryNode>();
+        var firstLevel = new List<Task<SummaryNode>>();
+        foreach (var document in documents)
         {
-            chunks.Select((c, i) => new SummaryNode(0, i, Preview(c.Text), c.Tokens, [], c.DocumentId)).ToList(),
-        };
-        var groups = chunks.Select((c, i) => (texts: (IReadOnlyList<string>)[c.Text], children: (IReadOnlyList<int>)[i])).ToList();
+            foreach (var (text, count) in ChunkCounted(document.Document.Text, settings.ChunkTokens))
+            {
+                var position = chunks.Count;
+                chunks.Add(new SummaryNode(0, position, Preview(text), count, [], document.Document.DocumentId));
+                firstLevel.Add(SummarizeGroupAsync(model, instruction, 1, position, [text], [position], settings, ct));
+            }
+        }
+        var levels = new List<IReadOnlyList<SummaryNode>> { chunks };
+        var nodes = await Task.WhenAll(firstLevel);
         while (true)
         {
-            var level = levels.Count;
-            var nodes = await Task.WhenAll(groups.Select(async (group, position) =>
-            {
-                // A lone summary carried up from the level below needs no second call.
-                var (text, count) = level > 1 && group.texts.Count == 1
-                    ? (group.texts[0], tokens.CountTokens(group.texts[0]))
-                    : await SummarizeOneAsync(model, instruction, string.Join("\n\n", group.texts), settings.SummaryTokens, ct);
-                return new SummaryNode(level, position, text, count, group.children);
-            }));
             levels.Add(nodes);
             if (nodes.Sum(n => n.TokenCount) <= budget || nodes.Length == 1) break;
-            groups = Group(nodes, settings.ChunkTokens);
+            var level = levels.Count;
+            nodes = await Task.WhenAll(Group(nodes, settings.ChunkTokens).Select((group, position) =>
+                SummarizeGroupAsync(model, instruction, level, position, group.texts, group.children, settings, ct)));
         }
         return new SummaryTree(levels);
+    }
+
+    private async Task<SummaryNode> SummarizeGroupAsync(ISynthesisModel model, string instruction, int level, int position,
+        IReadOnlyList<string> texts, IReadOnlyList<int> children, SynthesisSettings settings, CancellationToken ct)
+    {
+        // A lone summary carried up from the level below needs no second call.
+        var (text, count) = level > 1 && texts.Count == 1
+            ? (texts[0], tokens.CountTokens(texts[0]))
+            : await SummarizeOneAsync(model, instruction, string.Join("\n\n", texts), settings.SummaryTokens, ct);
+        return new SummaryNode(level, position, text, count, children);
     }
 
     /// <summary>Consecutive summaries whose joint length stays within the chunk size, at least two per group.</summary>

@@ -37,9 +37,13 @@ public sealed class SampleSynthesizer(
         var instruction = await instructions.GenerateAsync(context.Model, context.CorpusId, settings, random, ct);
         var retrieved = await documents.RetrieveAsync(context.CorpusId, instruction.Instruction, targetLength, settings.TopK, ct);
         if (retrieved.Count == 0) throw new InvalidOperationException($"The retriever found no documents for: {instruction.Instruction}");
-        var tree = await new RecursiveSummarizer(context.Tokens).SummarizeAsync(context.Model, instruction.Instruction, retrieved, settings, ct);
-        var response = await responses.GenerateAsync(context.Model, instruction.Instruction, tree, settings, ct);
+        var summarizing = new RecursiveSummarizer(context.Tokens).SummarizeAsync(context.Model, instruction.Instruction, retrieved, settings, ct);
+        // The input needs no answer from the model: assembling and counting it (a 128k-token input
+        // takes tens of milliseconds) happens while the summary calls are in flight, not after them.
         var input = SampleAssembler.AssembleInput(instruction.Instruction, retrieved, settings, random);
+        var inputTokens = context.Tokens.CountTokens(input);
+        var tree = await summarizing;
+        var response = await responses.GenerateAsync(context.Model, instruction.Instruction, tree, settings, ct);
         return new Sample
         {
             Index = index, Kind = SampleKind.LongInput, Status = SampleStatus.Completed,
@@ -50,7 +54,7 @@ public sealed class SampleSynthesizer(
                 new RetrievedDocumentStep(r.Document.DocumentId, r.Document.Title, r.Score, r.Document.TokenCount, r.Rank))),
             SummaryTreeJson = JsonSerializer.Serialize(tree.Levels),
             Response = response, Input = input, Target = response,
-            InputTokens = context.Tokens.CountTokens(input), TargetTokens = context.Tokens.CountTokens(response),
+            InputTokens = inputTokens, TargetTokens = context.Tokens.CountTokens(response),
         };
     }
 
