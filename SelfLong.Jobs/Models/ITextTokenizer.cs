@@ -1,7 +1,12 @@
+using SelfLong.Jobs.Text;
+
 namespace SelfLong.Jobs.Models;
 
-/// <summary>What training, generation and perplexity need from a tokenizer.</summary>
-public interface ITextTokenizer
+/// <summary>
+/// What training, generation and perplexity need from a tokenizer; it also counts and cuts text, so
+/// a model's own tokenizer can measure synthesis lengths (<see cref="TokenCounters"/>).
+/// </summary>
+public interface ITextTokenizer : ITokenCounter
 {
     int VocabSize { get; }
 

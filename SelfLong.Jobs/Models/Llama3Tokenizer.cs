@@ -20,8 +20,9 @@ public sealed partial class Llama3Tokenizer : ITextTokenizer
 
     private readonly TiktokenTokenizer tokenizer;
 
-    private Llama3Tokenizer(TiktokenTokenizer tokenizer, int vocabSize, IReadOnlyDictionary<string, int> specials)
+    private Llama3Tokenizer(string name, TiktokenTokenizer tokenizer, int vocabSize, IReadOnlyDictionary<string, int> specials)
     {
+        Name = name;
         this.tokenizer = tokenizer;
         VocabSize = vocabSize;
         int Id(string name) => specials.TryGetValue(name, out var id) ? id : throw new InvalidDataException($"The tokenizer has no {name} token.");
@@ -30,11 +31,25 @@ public sealed partial class Llama3Tokenizer : ITextTokenizer
 
     public int VocabSize { get; }
 
+    /// <summary>"Llama 3 BPE" and the folder it was read from, as runs record their tokenizer.</summary>
+    public string Name { get; }
+
     public ChatTokens Chat { get; }
 
     public IReadOnlyList<int> Encode(string text) => tokenizer.EncodeToIds(text);
 
     public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids);
+
+    public int CountTokens(string text) => tokenizer.CountTokens(text);
+
+    public string Truncate(string text, int maxTokens) => TruncateCounted(text, maxTokens).Text;
+
+    public (string Text, int Tokens) TruncateCounted(string text, int maxTokens)
+    {
+        if (maxTokens <= 0) return ("", 0);
+        var index = tokenizer.GetIndexByTokenCount(text, maxTokens, out _, out var count);
+        return (text[..index], count);
+    }
 
     public static bool Exists(string dir) =>
         File.Exists(Path.Combine(dir, "tokenizer.model")) || File.Exists(Path.Combine(dir, "tokenizer.json"));
@@ -60,7 +75,7 @@ public sealed partial class Llama3Tokenizer : ITextTokenizer
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(ranks));
         var tiktoken = TiktokenTokenizer.Create(stream, new RegexPreTokenizer(Llama3Regex(), specials), normalizer: null, specialTokens: specials);
         var vocab = Math.Max(ranks.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, specials.Values.DefaultIfEmpty(0).Max() + 1);
-        return new Llama3Tokenizer(tiktoken, vocab, specials);
+        return new Llama3Tokenizer($"Llama 3 BPE ({Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)))})", tiktoken, vocab, specials);
     }
 
     /// <summary>Meta's names for the 256 specials that follow the BPE ranks (Llama 3.1 naming).</summary>

@@ -1,16 +1,19 @@
 using SelfLong.Data.Endpoints;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
 
 /// <summary>The four steps' prompts sent through the cached client to a chat endpoint: an OpenAI-compatible server or a local checkpoint.</summary>
 public sealed class ChatSynthesisModel(
-    ModelEndpoint endpoint, LlmClient llm, PromptTemplates templates, SynthesisSettings settings, SynthesisCallStats stats, long callSeed)
+    ModelEndpoint endpoint, LlmClient llm, ITokenCounter tokens, PromptTemplates templates, SynthesisSettings settings,
+    SynthesisCallStats stats, long callSeed)
     : ISynthesisModel
 {
     public string Label => $"{endpoint.Model} ({endpoint.Name})";
     public bool IsExtractive => false;
     public int ContextWindow => endpoint.ContextWindow;
+    public ITokenCounter Tokens => tokens;
 
     public Task<string> WriteInstructionAsync(string seedChunk, string instructionType, CancellationToken ct) =>
         CallAsync(PromptTemplates.Render(templates.Instruction, ("seed_chunk", seedChunk), ("instruction_type", instructionType)), 512, ct);

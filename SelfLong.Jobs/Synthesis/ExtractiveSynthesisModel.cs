@@ -16,6 +16,7 @@ public sealed partial class ExtractiveSynthesisModel(ITokenCounter tokens, int c
     public string Label => GeneratorLabel;
     public bool IsExtractive => true;
     public int ContextWindow => contextWindow;
+    public ITokenCounter Tokens => tokens;
 
     public Task<string> WriteInstructionAsync(string seedChunk, string instructionType, CancellationToken ct)
     {

@@ -1,3 +1,5 @@
+using SelfLong.Jobs.Text;
+
 namespace SelfLong.Jobs.Synthesis;
 
 /// <summary>
@@ -14,6 +16,9 @@ public interface ISynthesisModel
 
     /// <summary>Tokens the model can read at once: the final summaries must fit it.</summary>
     int ContextWindow { get; }
+
+    /// <summary>The model's own tokenizer (or the nearest known one): chunks and its window are measured in it.</summary>
+    ITokenCounter Tokens { get; }
 
     Task<string> WriteInstructionAsync(string seedChunk, string instructionType, CancellationToken ct);
 

@@ -1,4 +1,5 @@
 using SelfLong.Jobs.Corpora.Retrieval;
+using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -7,7 +8,8 @@ public sealed record RetrievedDocument(CorpusDocument Document, double Score, in
 /// <summary>
 /// Step 2 (PAPER.md): the instruction is the query; whole documents are added in the retriever's
 /// order until the sample reaches its target length. The paper does not publish how many; here the
-/// target length decides, and the search widens (top-k doubled) while documents are missing.
+/// target length decides (in the target tokenizer's tokens), and the search widens (top-k doubled)
+/// while documents are missing.
 /// </summary>
 public sealed class RelevantDocumentRetriever(ICorpusRetriever retriever)
 {
@@ -15,7 +17,7 @@ public sealed class RelevantDocumentRetriever(ICorpusRetriever retriever)
     public const int MaxTopK = 4096;
 
     public async Task<IReadOnlyList<RetrievedDocument>> RetrieveAsync(
-        long corpusId, string instruction, int targetTokens, int topK, CancellationToken ct)
+        long corpusId, string instruction, int targetTokens, int topK, ITokenCounter target, CancellationToken ct)
     {
         var chosen = new List<RetrievedDocument>();
         var seen = new HashSet<long>();
@@ -29,8 +31,9 @@ public sealed class RelevantDocumentRetriever(ICorpusRetriever retriever)
                 if (!seen.Add(hit.DocumentId)) continue;
                 var document = await retriever.GetDocumentAsync(hit.DocumentId, ct);
                 if (document is null) continue;
-                chosen.Add(new RetrievedDocument(document, hit.Score, chosen.Count + 1));
-                total += document.TokenCount;
+                var length = TokenCounters.LengthOf(document, target);
+                chosen.Add(new RetrievedDocument(document with { TokenCount = length }, hit.Score, chosen.Count + 1));
+                total += length;
             }
             if (total >= targetTokens || hits.Count < k || k >= MaxTopK) break;
         }

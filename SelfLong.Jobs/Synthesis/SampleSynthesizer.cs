@@ -5,7 +5,7 @@ using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
 
-/// <summary>What is fixed for every sample of one run.</summary>
+/// <summary>What is fixed for every sample of one run; <paramref name="Tokens"/> is the target tokenizer.</summary>
 public sealed record SynthesisContext(long CorpusId, int Seed, SynthesisSettings Settings, ISynthesisModel Model, ITokenCounter Tokens);
 
 /// <summary>
@@ -35,9 +35,9 @@ public sealed class SampleSynthesizer(
         var settings = context.Settings;
         var targetLength = DrawTargetLength(settings, random);
         var instruction = await instructions.GenerateAsync(context.Model, context.CorpusId, settings, random, ct);
-        var retrieved = await documents.RetrieveAsync(context.CorpusId, instruction.Instruction, targetLength, settings.TopK, ct);
+        var retrieved = await documents.RetrieveAsync(context.CorpusId, instruction.Instruction, targetLength, settings.TopK, context.Tokens, ct);
         if (retrieved.Count == 0) throw new InvalidOperationException($"The retriever found no documents for: {instruction.Instruction}");
-        var summarizing = new RecursiveSummarizer(context.Tokens).SummarizeAsync(context.Model, instruction.Instruction, retrieved, settings, ct);
+        var summarizing = new RecursiveSummarizer(context.Model.Tokens).SummarizeAsync(context.Model, instruction.Instruction, retrieved, settings, ct);
         // The input needs no answer from the model: assembling and counting it (a 128k-token input
         // takes tens of milliseconds) happens while the summary calls are in flight, not after them.
         var input = SampleAssembler.AssembleInput(instruction.Instruction, retrieved, settings, random);
@@ -66,8 +66,10 @@ public sealed class SampleSynthesizer(
         {
             var chunk = await retriever.RandomChunkAsync(context.CorpusId, random, ct)
                 ?? throw new InvalidOperationException($"Corpus {context.CorpusId} has no chunks. Ingest documents first.");
-            var document = await retriever.GetDocumentAsync(chunk.DocumentId, ct);
-            if (document is null || document.TokenCount < settings.LongOutputMinTokens || document.TokenCount > settings.LongOutputMaxTokens) continue;
+            var found = await retriever.GetDocumentAsync(chunk.DocumentId, ct);
+            if (found is null) continue;
+            var document = found with { TokenCount = TokenCounters.LengthOf(found, context.Tokens) };
+            if (document.TokenCount < settings.LongOutputMinTokens || document.TokenCount > settings.LongOutputMaxTokens) continue;
 
             var written = InstructionGenerator.Clean(await context.Model.BackTranslateAsync(document.Text, ct));
             var words = document.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;

@@ -87,7 +87,7 @@ public static class SynthesisBench
             var tokens = services.GetRequiredService<ITokenCounter>();
             var corpus = new SyntheticCorpusRetriever(tokens);
             var synthesizer = new SampleSynthesizer(corpus, new InstructionGenerator(corpus), new RelevantDocumentRetriever(corpus), new ResponseGenerator());
-            var executor = new SynthesisExecutor(dbFactory, synthesizer, services.GetRequiredService<SynthesisModelFactory>(), tokens,
+            var executor = new SynthesisExecutor(dbFactory, synthesizer, services.GetRequiredService<SynthesisModelFactory>(),
                 services.GetRequiredService<Progress.ProgressPublisher>(), services.GetRequiredService<ILogger<SynthesisExecutor>>());
             var runs = services.GetRequiredService<SynthesisRunService>();
             var byLength = new List<object>();

@@ -24,12 +24,17 @@ public static class SynthesisCommands
         var topK = new Option<int>("--top-k") { Description = "Chunks per retrieval (widened until the target length is met).", DefaultValueFactory = _ => defaults.TopK };
         var chunkTokens = new Option<int>("--chunk-tokens") { Description = "Chunk size for summarization.", DefaultValueFactory = _ => defaults.ChunkTokens };
         var longOutput = new Option<double>("--long-output") { Description = "Share of long-output (back-translation) samples.", DefaultValueFactory = _ => defaults.LongOutputFraction };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = "Tokenizer of the model the data is for; lengths and counts are in its tokens: cl100k_base, bytes (SelfLong-Tiny), or a model folder with tokenizer.json or tokenizer.model.",
+            DefaultValueFactory = _ => defaults.TargetTokenizer,
+        };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the samples in this process instead of the synthesis queue (no worker needed)." };
         var wait = new Option<bool>("--wait") { Description = "Wait until a worker has finished the run, printing progress." };
 
         var command = new Command("synthesize", "Synthesize long-context instruction data from a corpus (the paper's four steps).")
         {
-            corpus, endpoint, samples, name, seed, minTokens, maxTokens, topK, chunkTokens, longOutput, inProcess, wait,
+            corpus, endpoint, samples, name, seed, minTokens, maxTokens, topK, chunkTokens, longOutput, tokenizer, inProcess, wait,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -62,6 +67,7 @@ public static class SynthesisCommands
             {
                 MinTargetTokens = parse.GetValue(minTokens), MaxTargetTokens = parse.GetValue(maxTokens), TopK = parse.GetValue(topK),
                 ChunkTokens = parse.GetValue(chunkTokens), LongOutputFraction = parse.GetValue(longOutput),
+                TargetTokenizer = parse.GetValue(tokenizer)!,
             };
             var runs = services.GetRequiredService<SynthesisRunService>();
             var runName = parse.GetValue(name) ?? $"{corpusText} with {endpointName} {DateTime.UtcNow:yyyy-MM-dd HH:mm}";
@@ -110,7 +116,7 @@ public static class SynthesisCommands
     private static readonly Dictionary<string, string> OptionFor = new()
     {
         ["name"] = "--name", ["sampleCount"] = "--samples", ["targetTokens"] = "--min-tokens/--max-tokens", ["topK"] = "--top-k",
-        ["chunkTokens"] = "--chunk-tokens", ["longOutputFraction"] = "--long-output",
+        ["chunkTokens"] = "--chunk-tokens", ["longOutputFraction"] = "--long-output", ["targetTokenizer"] = "--tokenizer",
     };
 
     private static async Task<long?> ResolveCorpusAsync(ICorpusNames names, string text, CancellationToken ct)

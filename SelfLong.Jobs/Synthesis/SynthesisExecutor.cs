@@ -11,7 +11,7 @@ namespace SelfLong.Jobs.Synthesis;
 /// <summary>Runs one sample of a run and stores it exactly once.</summary>
 public sealed class SynthesisExecutor(
     IDbContextFactory<SelfLongDbContext> dbFactory, SampleSynthesizer synthesizer, SynthesisModelFactory models,
-    ITokenCounter tokens, ProgressPublisher progress, ILogger<SynthesisExecutor> logger)
+    ProgressPublisher progress, ILogger<SynthesisExecutor> logger)
 {
     public async Task RunSampleAsync(long runId, int index, CancellationToken ct)
     {
@@ -32,7 +32,9 @@ public sealed class SynthesisExecutor(
         try
         {
             var model = models.Create(endpoint, run, settings, stats, index);
-            sample = await synthesizer.SynthesizeAsync(new SynthesisContext(run.CorpusId, run.Seed, settings, model, tokens), index, ct);
+            // Inside the try: a tokenizer folder removed since the run was created fails the sample, with the reason.
+            var target = TokenCounters.Resolve(settings.TargetTokenizer);
+            sample = await synthesizer.SynthesizeAsync(new SynthesisContext(run.CorpusId, run.Seed, settings, model, target), index, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {

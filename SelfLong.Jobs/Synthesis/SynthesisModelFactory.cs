@@ -12,8 +12,11 @@ public sealed class SynthesisModelFactory(LlmClient llm, ITokenCounter tokens)
         endpoint.Kind switch
         {
             ModelEndpointKind.Extractive => new ExtractiveSynthesisModel(tokens, endpoint.ContextWindow),
-            // A local checkpoint is one more IChatClient behind LlmClient: same prompts, cache and limits.
-            _ => new ChatSynthesisModel(endpoint, llm, PromptTemplates.FromJson(run.TemplatesJson),
+            // A local checkpoint is one more IChatClient behind LlmClient: same prompts, cache and limits,
+            // and its own tokenizer. A remote model's is unknown; cl100k_base is the nearest common one.
+            _ => new ChatSynthesisModel(endpoint, llm,
+                endpoint.Kind == ModelEndpointKind.LocalCheckpoint ? TokenCounters.Resolve(endpoint.CheckpointPath) : tokens,
+                PromptTemplates.FromJson(run.TemplatesJson),
                 settings, stats, SampleSynthesizer.RandomFor(run.Seed, index).NextInt64()),
         };
 

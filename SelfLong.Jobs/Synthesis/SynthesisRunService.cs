@@ -17,7 +17,7 @@ public sealed record SynthesisProgress(int Completed, int Failed, int Rejected, 
 
 /// <summary>Creates runs and moves them through their states; the work itself is per-sample jobs.</summary>
 public sealed class SynthesisRunService(
-    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ITokenCounter tokens, ProgressPublisher progress)
+    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ProgressPublisher progress)
 {
     public const int MaxSamples = 1_000_000;
 
@@ -46,7 +46,7 @@ public sealed class SynthesisRunService(
             Name = request.Name.Trim(), CorpusId = request.CorpusId, EndpointId = endpoint!.Id,
             GeneratorLabel = SynthesisModelFactory.LabelFor(endpoint), IsExtractive = endpoint.Kind == ModelEndpointKind.Extractive,
             SampleCount = request.SampleCount, Seed = request.Seed,
-            SettingsJson = settings.ToJson(), TemplatesJson = templates.ToJson(), Tokenizer = tokens.Name,
+            SettingsJson = settings.ToJson(), TemplatesJson = templates.ToJson(), Tokenizer = TokenizerName(settings),
             Status = SynthesisRunStatus.Queued,
         };
         db.SynthesisRuns.Add(run);
@@ -137,5 +137,12 @@ public sealed class SynthesisRunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.SynthesisSamples.Where(s => s.Id == sampleId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Rejected, rejected), ct) == 1;
+    }
+
+    /// <summary>The run's tokenizer as shown and exported; a folder's name is cut to the column's 100 characters.</summary>
+    private static string TokenizerName(SynthesisSettings settings)
+    {
+        var name = TokenCounters.Resolve(settings.TargetTokenizer).Name;
+        return name.Length <= 100 ? name : name[..99] + "…";
     }
 }

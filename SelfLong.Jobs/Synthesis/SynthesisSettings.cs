@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -43,6 +44,12 @@ public sealed record SynthesisSettings
     public int LongOutputMinTokens { get; init; } = 2_000;
     public int LongOutputMaxTokens { get; init; } = 32_000;
 
+    /// <summary>
+    /// The tokenizer of the model the data is for: target and long-output lengths and the samples'
+    /// token counts are in its tokens. <see cref="TokenCounters"/> names the choices.
+    /// </summary>
+    public string TargetTokenizer { get; init; } = TokenCounters.Default;
+
     public DocumentOrder DocumentOrder { get; init; } = DocumentOrder.Shuffled;
     public InstructionPosition InstructionPosition { get; init; } = InstructionPosition.AfterDocuments;
     public float Temperature { get; init; } = 0.7f;
@@ -74,6 +81,7 @@ public sealed record SynthesisSettings
         if (LongOutputFraction is < 0 or > 1) errors["longOutputFraction"] = ["The long-output share must be between 0 and 1."];
         if (LongOutputMinTokens < 1 || LongOutputMaxTokens < LongOutputMinTokens)
             errors["longOutputTokens"] = ["Long-output lengths need 1 <= minimum <= maximum."];
+        if (TokenCounters.Problem(TargetTokenizer) is { } tokenizer) errors["targetTokenizer"] = [tokenizer];
         return errors;
     }
 }

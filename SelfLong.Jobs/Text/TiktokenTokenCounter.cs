@@ -12,7 +12,7 @@ public sealed class TiktokenTokenCounter : ITokenCounter
 
     public static TiktokenTokenCounter Default { get; } = new();
 
-    public string Name => "cl100k_base";
+    public string Name => TokenCounters.Default;
 
     public int CountTokens(string text) => text.Length == 0 ? 0 : Cl100k.Value.CountTokens(text);
 

@@ -54,6 +54,10 @@ public sealed class LocalCheckpointEndpointTests : IDisposable
         Assert.All(samples, s => Assert.True(s.Status == SampleStatus.Completed, s.Error));
         Assert.Contains("local checkpoint", (await db.SynthesisRuns.SingleAsync(r => r.Id == run.Id, Ct)).GeneratorLabel);
         Assert.True(calls.Count >= 2 * 3, $"{calls.Count} calls");
+        // The checkpoint reads bytes, so its chunks are cut at 256 bytes, not 256 cl100k tokens.
+        var chunks = samples.SelectMany(s => JsonDocument.Parse(s.SummaryTreeJson!).RootElement[0].EnumerateArray()).ToList();
+        Assert.All(chunks, c => Assert.InRange(c.GetProperty("TokenCount").GetInt32(), 1, 256));
+        Assert.All(chunks, c => Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(c.GetProperty("Text").GetString()!), c.GetProperty("TokenCount").GetInt32()));
 
         // Every stored answer is what the checkpoint, loaded on its own here, generates greedily for that request.
         using var direct = LocalCheckpoint.Load(checkpoint.Folder, torch.CPU);

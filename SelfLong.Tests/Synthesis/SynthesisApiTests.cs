@@ -58,6 +58,7 @@ public sealed class SynthesisApiTests(AppFixture app)
         Assert.Equal("Completed", run.GetProperty("status").GetString());
         Assert.Equal(5, run.GetProperty("completed").GetInt32());
         Assert.True(run.GetProperty("isExtractive").GetBoolean());
+        Assert.Equal("cl100k_base", run.GetProperty("tokenizer").GetString());
 
         var page = await client.GetFromJsonAsync<JsonElement>($"/api/synthesis/runs/{id}/samples?take=10", Ct);
         var first = page.GetProperty("items")[0].GetProperty("id").GetInt64();
@@ -83,11 +84,15 @@ public sealed class SynthesisApiTests(AppFixture app)
     {
         using var client = await app.CreateSignedInClientAsync();
         var invalid = await client.PostAsJsonAsync("/api/synthesis/runs", new { name = "x", corpusId = 1, sampleCount = 0 }, Ct);
+        var noTokenizer = await client.PostAsJsonAsync("/api/synthesis/runs",
+            new { name = "x", corpusId = 1, sampleCount = 2, endpointName = "extractive", settings = new { targetTokenizer = "/no/such/model" } }, Ct);
         using var anonymous = app.CreateClient();
         var denied = await anonymous.GetAsync("/api/synthesis/runs", Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("sampleCount", await invalid.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.BadRequest, noTokenizer.StatusCode);
+        Assert.Contains("targetTokenizer", await noTokenizer.Content.ReadAsStringAsync(Ct));
         Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
     }
 }

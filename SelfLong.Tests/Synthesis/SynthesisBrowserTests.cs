@@ -26,6 +26,14 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
         await Field(page, "run-samples").PressAsync("Tab");
         await Field(page, "run-long-output").FillAsync("0");
         await Field(page, "run-long-output").PressAsync("Tab");
+        // A target tokenizer that is not there is refused on its field; bytes (SelfLong-Tiny's) is taken.
+        await Field(page, "run-target-tokenizer").FillAsync("/no/such/model");
+        await Field(page, "run-target-tokenizer").PressAsync("Tab");
+        await page.ClickAsync("[data-testid='start-run']");
+        await Assertions.Expect(page.Locator("[data-testid='run-error']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".mud-dialog")).ToContainTextAsync("'/no/such/model' is not cl100k_base, bytes, or a model folder");
+        await Field(page, "run-target-tokenizer").FillAsync("bytes");
+        await Field(page, "run-target-tokenizer").PressAsync("Tab");
         await page.ClickAsync("[data-testid='start-run']");
 
         var row = page.Locator("[data-testid='run-row']", new() { HasTextString = name });
@@ -35,6 +43,7 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
 
         await row.Locator("[data-testid='run-link']").ClickAsync();
         await page.Locator("[data-testid='length-histogram']").WaitForAsync();
+        Assert.Contains("tokenizer bytes", await page.Locator("body").InnerTextAsync());
         await page.Locator("[data-testid='sample-table'] tbody tr").First.ClickAsync();
 
         await page.Locator("[data-testid='sample-heading']").WaitForAsync();

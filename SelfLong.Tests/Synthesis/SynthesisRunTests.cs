@@ -173,6 +173,40 @@ public sealed class SynthesisRunTests
     }
 
     [Fact]
+    public async Task Run_ByteTargetTokenizer_CountsAndLengthsAreInBytes()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.Get<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var settings = SmallSettings with { TargetTokenizer = "bytes", MinTargetTokens = 2_000, MaxTargetTokens = 4_000, LongOutputMinTokens = 400 };
+        var run = await CreateRunAsync(host, endpoint, 6, settings);
+        Assert.Equal("bytes", run.Tokenizer);
+        Assert.True(await host.Get<SynthesisRunService>().StartAsync(run.Id, Ct));
+
+        await host.RunQueuedAsync(Ct);
+
+        var samples = await SamplesAsync(host, run.Id);
+        Assert.All(samples, s => Assert.True(s.Status == SampleStatus.Completed, s.Error));
+        Assert.All(samples, s => Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(s.Input!), s.InputTokens));
+        Assert.All(samples, s => Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(s.Target!), s.TargetTokens));
+        // Long-input samples reach their target length in bytes; long-output documents fall in the byte range.
+        Assert.All(samples.Where(s => s.Kind == SampleKind.LongInput), s => Assert.True(s.InputTokens >= s.TargetLength, $"{s.InputTokens} < {s.TargetLength}"));
+        Assert.All(samples.Where(s => s.Kind == SampleKind.LongOutput), s => Assert.InRange(s.TargetTokens, 400, 5_000));
+    }
+
+    [Fact]
+    public async Task CreateAsync_TargetTokenizerFolderMissing_ErrorOnThatField()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.Get<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+
+        var (run, errors) = await host.Get<SynthesisRunService>().CreateAsync(new NewSynthesisRun("r", HandMadeCorpusRetriever.CorpusId, endpoint.Id, 2,
+            Settings: new SynthesisSettings { TargetTokenizer = "/models/missing-llama" }), Ct);
+
+        Assert.Null(run);
+        Assert.Contains("/models/missing-llama", Assert.Single(errors["targetTokenizer"]));
+    }
+
+    [Fact]
     public async Task Exports_ExtractiveRun_ParseAndMatchAcceptedSamples()
     {
         await using var host = await SynthesisTestHost.CreateAsync();

@@ -17,7 +17,7 @@ public sealed class SynthesisStepTests
         request["messages"]!.AsArray().Last()!["content"]!.GetValue<string>();
 
     private static async Task<ChatSynthesisModel> ChatModelAsync(SynthesisTestHost host, OpenAiTestServer server, SynthesisSettings settings, int contextWindow = 8192) =>
-        new(await host.AddChatEndpointAsync(server, contextWindow: contextWindow), host.Get<LlmClient>(), PromptTemplates.Default, settings, new SynthesisCallStats(), 11);
+        new(await host.AddChatEndpointAsync(server, contextWindow: contextWindow), host.Get<LlmClient>(), Tokens, PromptTemplates.Default, settings, new SynthesisCallStats(), 11);
 
     [Fact]
     public async Task InstructionGenerator_ChatModel_PutsSeedChunkInFrontAndAsksForDrawnType()
@@ -54,9 +54,9 @@ public sealed class SynthesisStepTests
         var corpus = new HandMadeCorpusRetriever();
         var retriever = new RelevantDocumentRetriever(corpus);
 
-        var small = await retriever.RetrieveAsync(HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 100, 3, Ct);
-        var large = await retriever.RetrieveAsync(HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 2_000, 3, Ct);
-        var everything = await retriever.RetrieveAsync(HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 1_000_000, 3, Ct);
+        var small = await retriever.RetrieveAsync(HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 100, 3, Tokens, Ct);
+        var large = await retriever.RetrieveAsync(HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 2_000, 3, Tokens, Ct);
+        var everything = await retriever.RetrieveAsync(HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 1_000_000, 3, Tokens, Ct);
 
         Assert.Single(small);
         Assert.Equal("Sperm whales", small[0].Document.Title);
@@ -64,6 +64,21 @@ public sealed class SynthesisStepTests
         Assert.True(large.SkipLast(1).Sum(d => d.Document.TokenCount) < 2_000);
         Assert.Equal(corpus.Documents.Count, everything.Count);
         Assert.Equal(everything.Count, everything.Select(d => d.Document.DocumentId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task RelevantDocumentRetriever_ByteTargetTokenizer_MeasuresTheTargetInBytes()
+    {
+        var corpus = new HandMadeCorpusRetriever();
+
+        var chosen = await new RelevantDocumentRetriever(corpus).RetrieveAsync(
+            HandMadeCorpusRetriever.CorpusId, "sperm whales squid", 2_000, 3, TokenCounters.Resolve(TokenCounters.Bytes), Ct);
+
+        // The documents' own lengths are in bytes, and whole documents are added until 2,000 bytes are reached.
+        Assert.All(chosen, d => Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(d.Document.Text), d.Document.TokenCount));
+        Assert.True(chosen.Sum(d => d.Document.TokenCount) >= 2_000);
+        Assert.True(chosen.SkipLast(1).Sum(d => d.Document.TokenCount) < 2_000);
+        Assert.True(chosen.Sum(d => Tokens.CountTokens(d.Document.Text)) < 2_000, "the same documents are fewer than 2,000 cl100k tokens");
     }
 
     [Fact]

@@ -103,12 +103,13 @@ public sealed class SynthesizeCommandTests
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await IngestHandMadeAsync(harness);
 
-        var result = await CliProcess.RunAsync(harness.Database.ConnectionString, Limit, Small(corpus.Name, "extractive", 4));
+        var result = await CliProcess.RunAsync(harness.Database.ConnectionString, Limit, [.. Small(corpus.Name, "extractive", 4), "--tokenizer", "bytes"]);
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Error}");
         var (run, samples) = await OnlyRunAsync(harness);
         Assert.Equal(SynthesisRunStatus.Completed, run.Status);
         Assert.True(run.IsExtractive);
+        Assert.Equal("bytes", run.Tokenizer);
         Assert.Equal(0, run.LlmCalls);
         Assert.Equal([0, 1, 2, 3], samples.Select(s => s.Index));
         Assert.All(samples, s =>
@@ -117,6 +118,7 @@ public sealed class SynthesizeCommandTests
             Assert.False(string.IsNullOrWhiteSpace(s.Instruction));
             Assert.False(string.IsNullOrWhiteSpace(s.Response));
             Assert.True(s.InputTokens >= 400, $"sample {s.Index} has {s.InputTokens} input tokens");
+            Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(s.Input!), s.InputTokens);
             var retrieved = JsonDocument.Parse(s.RetrievedJson).RootElement.EnumerateArray().ToList();
             Assert.All(retrieved, r => Assert.Contains(r.GetProperty("DocumentId").GetInt64(), corpus.DocumentIds));
         });
@@ -133,6 +135,7 @@ public sealed class SynthesizeCommandTests
         var noEndpoint = await CliProcess.RunAsync(harness.Database.ConnectionString, Limit, Small(corpus.Name, "no-such-endpoint", 2));
         var zero = await CliProcess.RunAsync(harness.Database.ConnectionString, Limit, Small(corpus.Name, "extractive", 0));
         var negative = await CliProcess.RunAsync(harness.Database.ConnectionString, Limit, Small(corpus.Name, "extractive", -3));
+        var noTokenizer = await CliProcess.RunAsync(harness.Database.ConnectionString, Limit, [.. Small(corpus.Name, "extractive", 2), "--tokenizer", "/no/such/model"]);
 
         Assert.NotEqual(0, noCorpus.ExitCode);
         Assert.Contains("No corpus named 'no such corpus'", noCorpus.Error);
@@ -144,6 +147,8 @@ public sealed class SynthesizeCommandTests
             Assert.Contains("--samples", bad.Error);
             Assert.Contains("between 1 and", bad.Error);
         }
+        Assert.NotEqual(0, noTokenizer.ExitCode);
+        Assert.Contains("--tokenizer: '/no/such/model' is not cl100k_base, bytes, or a model folder", noTokenizer.Error);
         await using var db = harness.Database.CreateDbContext();
         Assert.False(await db.SynthesisRuns.AnyAsync(Ct));
     }
