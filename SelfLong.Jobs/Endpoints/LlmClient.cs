@@ -90,12 +90,14 @@ public sealed class LlmClient(
         });
 
     /// <summary>
-    /// A local checkpoint's address is its folder and device (bf16 on CUDA decodes differently from
-    /// float32 on the CPU), and its own decoding settings are parameters of every call.
+    /// A local checkpoint's address is its folder, the fingerprint of the files in it (a folder
+    /// overwritten with other weights is another model) and its device (bf16 on CUDA decodes
+    /// differently from float32 on the CPU); its own decoding settings are parameters of every call.
     /// </summary>
     private static string LocalCanonicalJson(ModelEndpoint endpoint, LlmRequest request) => JsonSerializer.Serialize(new
     {
         endpoint = $"local:{endpoint.CheckpointPath}",
+        files = Models.CheckpointFolder.Fingerprint(endpoint.CheckpointPath ?? ""),
         device = endpoint.Device,
         model = endpoint.Model,
         messages = request.Messages.Select(m => new { role = m.Role, content = m.Content }),

@@ -18,6 +18,23 @@ public static class CheckpointFolder
     public static readonly string[] TokenizerFiles =
         ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", ByteTokenizer.MarkerFile];
 
+    /// <summary>
+    /// Names, sizes and write times of the files that decide what a checkpoint computes (config,
+    /// weights, tokenizer), hashed: it changes when a folder is overwritten with other weights, so
+    /// answers cached for, and models loaded from, the old files are not taken for the new ones.
+    /// </summary>
+    public static string Fingerprint(string dir)
+    {
+        var files = new DirectoryInfo(dir).Exists
+            ? new DirectoryInfo(dir).EnumerateFiles()
+                .Where(f => f.Name == ConfigFile || f.Extension == ".safetensors" || f.Name == IndexFile || TokenizerFiles.Contains(f.Name))
+                .OrderBy(f => f.Name, StringComparer.Ordinal)
+                .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}")
+            : [];
+        var text = string.Join("\n", files);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
     public static LlamaConfig LoadConfig(string dir)
     {
         var path = Path.Combine(dir, ConfigFile);

@@ -192,6 +192,42 @@ public sealed class LocalCheckpointEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckpointOverwrittenInPlace_IsLoadedAgainAndNotAnsweredFromTheOldCache()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var folder = Directory.CreateTempSubdirectory("selflong-overwritten-").FullName;
+        try
+        {
+            TinyCheckpoint.Save(folder, 4096, seed: 7, layers: 1);
+            var endpoint = await AddLocalAsync(host, folder);
+            var settings = LocalCheckpointSettings.For(endpoint);
+            var pool = host.Get<LocalCheckpointPool>();
+            var llm = host.Get<LlmClient>();
+            var ask = new LlmRequest([LlmMessage.User("Name a whaling port.")], 8, 0);
+            var before = await llm.CompleteAsync(endpoint, ask, Ct);
+            var oldModel = await pool.GetAsync(endpoint.Name, settings, Ct);
+
+            // Other weights written over the same files, as a training run saving again would.
+            TinyCheckpoint.Save(folder, 4096, seed: 8, layers: 1);
+            File.SetLastWriteTimeUtc(Path.Combine(folder, CheckpointFolder.WeightsFile), DateTime.UtcNow.AddMinutes(1));
+            var after = await llm.CompleteAsync(endpoint, ask, Ct);
+
+            Assert.False(before.Cached);
+            Assert.False(after.Cached);
+            Assert.NotSame(oldModel, await pool.GetAsync(endpoint.Name, settings, Ct));
+            using var direct = LocalCheckpoint.Load(folder, torch.CPU);
+            Assert.Equal(LocalCheckpointChatClient.StorableText(direct.GenerateChat([new ChatMessage("user", "Name a whaling port.")], 8, temperature: 0, ct: Ct)),
+                after.Text);
+            await using var db = host.Database.CreateDbContext();
+            Assert.Equal(2, await db.LlmCalls.CountAsync(c => c.EndpointId == endpoint.Id, Ct));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task TestAsync_FolderGoneOrNoCuda_ReportsWhy()
     {
         await using var host = await SynthesisTestHost.CreateAsync();

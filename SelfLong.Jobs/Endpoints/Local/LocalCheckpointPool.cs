@@ -7,15 +7,21 @@ namespace SelfLong.Jobs.Endpoints.Local;
 /// <summary>
 /// Checkpoints loaded for local endpoints, one per (folder, device) for the life of the process:
 /// loading reads every weight, so it happens on the first call and later calls reuse the model.
-/// A failed load is forgotten, so a fixed folder loads on the next call.
+/// A failed load is forgotten, so a fixed folder loads on the next call, and a folder overwritten
+/// with other files (<see cref="CheckpointFolder.Fingerprint"/>) is loaded again.
 /// </summary>
 public sealed class LocalCheckpointPool : IDisposable
 {
-    private readonly ConcurrentDictionary<(string Folder, string Device), Lazy<Task<LocalCheckpoint>>> loaded = new();
+    private readonly ConcurrentDictionary<(string Folder, string Device, string Files), Lazy<Task<LocalCheckpoint>>> loaded = new();
 
     public async Task<LocalCheckpoint> GetAsync(string endpointName, LocalCheckpointSettings settings, CancellationToken ct)
     {
-        var key = (Path.GetFullPath(settings.Folder), settings.Device);
+        var key = (Folder: Path.GetFullPath(settings.Folder), settings.Device, Files: CheckpointFolder.Fingerprint(settings.Folder));
+        // The model of replaced files is dropped, not disposed: a generation may still be using it.
+        foreach (var stale in loaded.Keys.Where(k => k.Folder == key.Folder && k.Device == key.Device && k.Files != key.Files))
+        {
+            loaded.TryRemove(stale, out _);
+        }
         var lazy = loaded.GetOrAdd(key, k => new Lazy<Task<LocalCheckpoint>>(() => Task.Run(() => Load(endpointName, k.Folder, k.Device))));
         try
         {
@@ -31,7 +37,8 @@ public sealed class LocalCheckpointPool : IDisposable
 
     /// <summary>True once the checkpoint in this folder has been loaded on this device.</summary>
     public bool IsLoaded(LocalCheckpointSettings settings) =>
-        loaded.TryGetValue((Path.GetFullPath(settings.Folder), settings.Device), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
+        loaded.TryGetValue((Path.GetFullPath(settings.Folder), settings.Device, CheckpointFolder.Fingerprint(settings.Folder)), out var lazy)
+        && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
 
     private static LocalCheckpoint Load(string endpointName, string folder, string device)
     {
