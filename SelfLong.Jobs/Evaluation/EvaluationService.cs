@@ -8,6 +8,7 @@ using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Progress;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -15,7 +16,8 @@ namespace SelfLong.Jobs.Evaluation;
 /// Creates evaluation runs and puts them on the `evaluation` queue; cancels and resumes them;
 /// stores uploaded QA data sets. Callable from code (the demo chains it after training).
 /// </summary>
-public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets)
+public sealed class EvaluationService(
+    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets, ProgressPublisher progress)
 {
     public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default)
     {
@@ -94,6 +96,7 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
         await db.SaveChangesAsync(ct);
+        progress.Publish(ProgressFeatures.Evaluation, run.Id);
         return run;
     }
 
@@ -111,6 +114,8 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
             run.CompletedAt = DateTimeOffset.UtcNow;
         }
         await db.SaveChangesAsync(ct);
+        // Other open pages see the change now, not at their next safety refresh.
+        progress.Publish(ProgressFeatures.Evaluation, id);
         return true;
     }
 
@@ -127,6 +132,7 @@ public sealed class EvaluationService(IDbContextFactory<SelfLongDbContext> dbFac
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
         await db.SaveChangesAsync(ct);
+        progress.Publish(ProgressFeatures.Evaluation, id);
         return true;
     }
 

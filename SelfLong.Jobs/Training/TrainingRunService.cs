@@ -3,12 +3,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using SelfLong.Data;
 using SelfLong.Data.Training;
+using SelfLong.Jobs.Progress;
 
 namespace SelfLong.Jobs.Training;
 
 /// <summary>Creates, lists, cancels and resumes training runs; the work itself is <see cref="TrainingJob"/>.</summary>
 public sealed class TrainingRunService(
-    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration, TrainingDataReferences references)
+    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration, TrainingDataReferences references,
+    ProgressPublisher progress)
 {
     /// <summary>Where run folders go unless SelfLong:Training:RunsDirectory says otherwise.</summary>
     public string RunsDirectory => configuration["SelfLong:Training:RunsDirectory"] is { Length: > 0 } configured
@@ -59,6 +61,7 @@ public sealed class TrainingRunService(
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, false, CancellationToken.None));
         await db.SaveChangesAsync(ct);
+        progress.Publish(ProgressFeatures.Training, run.Id);
         return run;
     }
 
@@ -70,6 +73,8 @@ public sealed class TrainingRunService(
         if (run is not { Status: TrainingRunStatus.Queued or TrainingRunStatus.Running }) return false;
         run.CancelRequested = true;
         await db.SaveChangesAsync(ct);
+        // Other open pages show "cancelling" now, not at their next safety refresh.
+        progress.Publish(ProgressFeatures.Training, id);
         return true;
     }
 
@@ -85,6 +90,7 @@ public sealed class TrainingRunService(
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, true, CancellationToken.None));
         await db.SaveChangesAsync(ct);
+        progress.Publish(ProgressFeatures.Training, id);
         return true;
     }
 
