@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Training;
 
@@ -17,6 +18,11 @@ public static class TrainingCommands
         var baseModel = new Option<string>("--base") { Description = "\"tiny\" (SelfLong-Tiny from scratch) or a checkpoint folder.", DefaultValueFactory = _ => TrainingRunSpec.TinyBase };
         var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var synthesisRuns = new Option<string[]>("--synthesis-run") { Description = "Synthesis run id, optionally ID:WEIGHT; its accepted samples are mixed in.", AllowMultipleArgumentsPerToken = true };
+        var needleDrills = new Option<string[]>("--needle-drills")
+        {
+            Description = "Corpus id, optionally ID:WEIGHT; pass-key retrieval drills cut from its text at every stage length. Repeat to mix.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var corpusText = new Option<string[]>("--corpus-text") { Description = "Corpus id, optionally ID:WEIGHT; its text is trained on as plain text (every token learned). Repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var stages = new Option<string?>("--stages") { Description = "LEN:THETA:STEPS:LR,... e.g. 256:10000:200:1e-3,512:40000:200:5e-4" };
         var paperStages = new Option<int?>("--paper-rule") { Description = "Number of stages from the paper's rule (length x2, theta x4 per stage), starting at --first-length/--first-theta." };
@@ -34,7 +40,7 @@ public static class TrainingCommands
         var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, baseModel, data, synthesisRuns, corpusText, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed,
+            output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed,
             noPacking, resume, maxShardSize,
         };
         command.SetAction(async (parse, ct) =>
@@ -50,6 +56,7 @@ public static class TrainingCommands
                     Data = [.. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
                     SynthesisRuns = [.. (parse.GetValue(synthesisRuns) ?? []).Select(TrainingRunSpec.ParseSynthesisRun)],
                     CorpusText = [.. (parse.GetValue(corpusText) ?? []).Select(TrainingRunSpec.ParseCorpusText)],
+                    NeedleDrills = [.. (parse.GetValue(needleDrills) ?? []).Select(TrainingRunSpec.ParseNeedleDrills)],
                     Stages = schedule,
                     Options = new TrainingOptions
                     {
@@ -64,14 +71,17 @@ public static class TrainingCommands
                 };
                 spec.Validate();
                 var stdout = parse.InvocationConfiguration.Output;
-                using var host = spec.SynthesisRuns.Count > 0 || spec.CorpusText.Count > 0 ? Cli.CliHost.Build(configure: configureHost) : null;
+                using var host = spec.SynthesisRuns.Count > 0 || spec.CorpusText.Count > 0 || spec.NeedleDrills.Count > 0
+                    ? Cli.CliHost.Build(configure: configureHost)
+                    : null;
                 IReadOnlyList<WeightedSource> sources = [];
                 if (host is not null)
                 {
                     await host.Services.GetRequiredService<TrainingDataReferences>().ValidateAsync(spec, ct);
                     var dbFactory = host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.SelfLongDbContext>>();
                     sources = [.. SynthesisRunSampleSource.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>()),
-                               .. CorpusTextSampleSource.For(spec, dbFactory)];
+                               .. CorpusTextSampleSource.For(spec, dbFactory),
+                               .. NeedleDrillSampleSource.For(spec, dbFactory)];
                 }
                 await TrainingLauncher.RunAsync(spec, parse.GetValue(output)!,
                     step => stdout.WriteLine(JsonSerializer.Serialize(new

@@ -58,7 +58,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
                 [.. SynthesisRunSampleSource.For(spec, synthesisSamples),
                  .. CorpusTextSampleSource.For(spec, dbFactory),
-                 .. spec.NeedleDrills.Select(d => new WeightedSource(new NeedleDrillSampleSource(dbFactory, d, spec), d.Weight))]);
+                 .. NeedleDrillSampleSource.For(spec, dbFactory)]);
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

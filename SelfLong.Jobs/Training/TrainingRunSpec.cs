@@ -60,8 +60,8 @@ public sealed record TrainingRunSpec
         var errors = new List<(string, string)>();
         if (Base != TinyBase && !File.Exists(System.IO.Path.Combine(Base ?? "", CheckpointFolder.ConfigFile)))
             errors.Add(("base", $"Base '{Base}' is neither \"tiny\" nor a checkpoint folder with a config.json."));
-        if (Data.Count == 0 && SynthesisRuns.Count == 0 && CorpusText.Count == 0)
-            errors.Add(("data", "Give at least one data file, synthesis run or corpus."));
+        if (Data.Count == 0 && SynthesisRuns.Count == 0 && CorpusText.Count == 0 && NeedleDrills.Count == 0)
+            errors.Add(("data", "Give at least one data file, synthesis run, corpus or needle-drill corpus."));
         foreach (var d in Data)
         {
             if (!File.Exists(d.Path)) errors.Add(("data", $"Data file {d.Path} does not exist."));
@@ -117,6 +117,14 @@ public sealed record TrainingRunSpec
         var (id, weight) = ParseIdAndWeight(text)
             ?? throw new ArgumentException($"'{text}' is not a corpus id, optionally ID:WEIGHT (e.g. 3 or 3:0.5).");
         return new CorpusTextSpec(id, weight);
+    }
+
+    /// <summary>"ID" or "ID:WEIGHT" of a corpus to cut needle drills from (the default number per stage length).</summary>
+    public static NeedleDrillSpec ParseNeedleDrills(string text)
+    {
+        var (id, weight) = ParseIdAndWeight(text)
+            ?? throw new TrainingSpecException("needleDrills", $"'{text}' is not a corpus id for needle drills, optionally ID:WEIGHT (e.g. 3 or 3:6).");
+        return new NeedleDrillSpec(id, weight);
     }
 
     /// <summary>"ID" or "ID:WEIGHT" of a synthesis run.</summary>

@@ -41,6 +41,21 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task Train_NeedleDrillsOnly_TrainsOnDrillsCutFromTheCorpus()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+
+        // Drills are the only data: the run trains only if they were cut from the corpus and mixed in.
+        var (code, stdout, error) = await TrainAsync("--needle-drills", $"{corpusId}:6", "--stages", "256:100:2:1e-3", "--batch-size", "2", "--warmup", "1");
+
+        Assert.True(code == 0, error);
+        var steps = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.TryGetProperty("step", out _)).ToList();
+        Assert.Equal([1, 2], steps.Select(l => l.GetProperty("step").GetInt32()));
+        Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble())));
+    }
+
+    [Fact]
     public async Task Train_UnknownCorpus_ExitsWithTheCorpusNamed()
     {
         var (code, stdout, error) = await TrainAsync("--corpus-text", "987654321", "--stages", "16:100:2:1e-3");
@@ -66,6 +81,8 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
 
     [Theory]
     [InlineData("--corpus-text", "moby", "'moby' is not a corpus id")]
+    [InlineData("--needle-drills", "moby", "'moby' is not a corpus id for needle drills")]
+    [InlineData("--needle-drills", "987654321", "Corpus #987654321 does not exist.")]
     [InlineData("--corpus-text", "3:-1", "Corpus #3: weight must be positive.")]
     [InlineData("--max-shard-size", "huge", "'huge' is not a shard size")]
     public async Task Train_BadOption_ExitsWithAMessage(string option, string value, string message)

@@ -132,6 +132,7 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
         var response = await client.PostAsJsonAsync("/api/training/runs", new
         {
             name, @base = Path.Combine(dataDir, "no-model"), data = new[] { new { path = missing } }, corpusText = new[] { new { corpusId = 987654321L } },
+            needleDrills = new[] { new { corpusId = 987654322L, weight = 6.0 } },
             stages = new[] { new { maxLength = 4, ropeTheta = 100.0, steps = 2, learningRate = 1e-3 } }, options = new { batchSize = 0 },
         }, Ct);
         var unnamed = await client.PostAsJsonAsync("/api/training/runs", new { name = " " }, Ct);
@@ -139,9 +140,10 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
-        Assert.Equal(["base", "corpusText", "data", "options", "stages"], errors.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["base", "corpusText", "data", "needleDrills", "options", "stages"], errors.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Contains(missing, errors.GetProperty("data")[0].GetString());
         Assert.Equal("Corpus #987654321 does not exist.", errors.GetProperty("corpusText")[0].GetString());
+        Assert.Equal("Corpus #987654322 does not exist.", errors.GetProperty("needleDrills")[0].GetString());
         Assert.Contains("length 4 is too short", errors.GetProperty("stages")[0].GetString());
         Assert.Equal(HttpStatusCode.BadRequest, unnamed.StatusCode);
         var unnamedErrors = (await unnamed.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");

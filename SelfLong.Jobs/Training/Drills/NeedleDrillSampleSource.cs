@@ -7,6 +7,10 @@ namespace SelfLong.Jobs.Training.Drills;
 /// <summary>Needle drills for every stage length of a run, their haystacks cut from a corpus's text.</summary>
 public sealed class NeedleDrillSampleSource(IDbContextFactory<SelfLongDbContext> dbFactory, NeedleDrillSpec drills, TrainingRunSpec run) : ITrainingSampleSource
 {
+    /// <summary>One weighted source per drill corpus of the spec.</summary>
+    public static IEnumerable<WeightedSource> For(TrainingRunSpec spec, IDbContextFactory<SelfLongDbContext> dbFactory) =>
+        spec.NeedleDrills.Select(d => new WeightedSource(new NeedleDrillSampleSource(dbFactory, d, spec), d.Weight));
+
     public string Name => $"needle drills from corpus #{drills.CorpusId}";
 
     public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)

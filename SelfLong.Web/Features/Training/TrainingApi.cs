@@ -13,7 +13,7 @@ public static class TrainingApi
     /// <summary>The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.</summary>
     public sealed record NewRunRequest(string? Name, string? Base = null, IReadOnlyList<DataFileSpec>? Data = null,
         IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
-        IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null)
+        IReadOnlyList<NeedleDrillSpec>? NeedleDrills = null, IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null)
     {
         /// <summary>JSON nulls inside the lists (e.g. "stages": [null]), which the spec cannot hold.</summary>
         public Dictionary<string, string[]> EmptyEntries()
@@ -27,6 +27,7 @@ public static class TrainingApi
             Check("data", Data);
             Check("synthesisRuns", SynthesisRuns);
             Check("corpusText", CorpusText);
+            Check("needleDrills", NeedleDrills);
             Check("stages", Stages);
             return errors;
         }
@@ -37,6 +38,7 @@ public static class TrainingApi
             Data = Data ?? [],
             SynthesisRuns = SynthesisRuns ?? [],
             CorpusText = CorpusText ?? [],
+            NeedleDrills = NeedleDrills ?? [],
             Stages = Stages ?? [],
             Options = Options ?? new TrainingOptions(),
         };
