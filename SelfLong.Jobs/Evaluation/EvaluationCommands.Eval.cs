@@ -132,9 +132,7 @@ public static partial class EvaluationCommands
         };
     }
 
-    private static IReadOnlyList<int>? Numbers(string? text) => string.IsNullOrWhiteSpace(text) ? null
-        : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.EndsWith('k') || p.EndsWith('K') ? int.Parse(p[..^1]) * 1024 : int.Parse(p)).ToList();
+    private static IReadOnlyList<int>? Numbers(string? text) => string.IsNullOrWhiteSpace(text) ? null : NumberList.Parse(text);
 
     /// <summary>Runs this process's Hangfire server until the run ends, showing progress on stderr.</summary>
     private static async Task<EvaluationRun> WorkHereAsync(IHost host, EvaluationService service, EvaluationRun run, CancellationToken ct)

@@ -156,6 +156,9 @@ public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
         (code, _, stderr) = await SelfLongAsync(["eval", "perplexity", "--checkpoint", "http://localhost:8000/v1"], ct);
         Assert.Equal(2, code);
         Assert.Contains("local checkpoint", stderr);
+        (code, _, stderr) = await SelfLongAsync(["eval", "perplexity", "--checkpoint", folder, "--lengths", "16,lots"], ct);
+        Assert.Equal(2, code);
+        Assert.Contains("'lots' is not a whole number", stderr);
     }
 
     private static PerplexitySettings EvaluationJsonOf(EvaluationRun run) =>
