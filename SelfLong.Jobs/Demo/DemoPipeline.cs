@@ -16,6 +16,7 @@ using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Synthesis;
+using SelfLong.Jobs.Text;
 using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Training.Drills;
 
@@ -83,12 +84,13 @@ public sealed class DemoPipeline(
         var extractive = await endpoints.EnsureExtractiveAsync(ct);
         var settings = new SynthesisSettings
         {
-            // Byte-level SelfLong-Tiny reads ~4 bytes per cl100k token: these lengths span its stages.
-            MinTargetTokens = Options.FirstLength / 2,
+            // Lengths in SelfLong-Tiny's own tokens (bytes): from the second stage's length to twice the last's.
+            TargetTokenizer = TokenCounters.Bytes,
+            MinTargetTokens = Options.FirstLength * 2,
             MaxTargetTokens = Options.FirstLength << Options.Stages,
             TopK = 8, ChunkTokens = 1024, SummaryTokens = 128, ResponseTokens = 128,
-            // Moby-Dick chapters run from a few hundred to several thousand tokens.
-            LongOutputMinTokens = 256, LongOutputMaxTokens = 8192,
+            // Moby-Dick chapters run from about a thousand to tens of thousands of bytes.
+            LongOutputMinTokens = 1024, LongOutputMaxTokens = 32_768,
         };
         var (run, errors) = await synthesis.CreateAsync(new NewSynthesisRun(
             $"Demo {demoId}: extractive synthesis", corpusId, extractive.Id, Options.Samples, Options.Seed, settings), ct);
