@@ -8,7 +8,8 @@ namespace SelfLong.Jobs.Text;
 /// Tokenizers named the way a user names them (a synthesis run's target tokenizer, a local
 /// checkpoint's own): <see cref="Default"/>, <see cref="Bytes"/> (SelfLong-Tiny's one token per
 /// UTF-8 byte), or the folder of a model whose tokenizer.json or tokenizer.model (Llama 3 family) or
-/// byte-tokenizer marker says how it reads text. A folder is read once per process.
+/// byte-tokenizer marker says how it reads text. A folder is read once per process, and again when
+/// its files change (<see cref="CheckpointFolder.Fingerprint"/>).
 /// </summary>
 public static class TokenCounters
 {
@@ -24,14 +25,15 @@ public static class TokenCounters
         if (string.IsNullOrWhiteSpace(name) || name.Trim() == Default) return TiktokenTokenCounter.Default;
         if (name.Trim() == Bytes) return ByteTokenizer.Instance;
         var folder = Path.GetFullPath(name.Trim());
-        if (Folders.TryGetValue(folder, out var known)) return known;
         if (!Directory.Exists(folder))
         {
             throw new DirectoryNotFoundException(
                 $"'{name}' is not {Default}, {Bytes}, or a model folder on this machine (one with tokenizer.json, tokenizer.model or {ByteTokenizer.MarkerFile}).");
         }
+        var key = $"{folder}\n{CheckpointFolder.Fingerprint(folder)}";
+        if (Folders.TryGetValue(key, out var known)) return known;
         // Only folders that loaded are kept: one fixed after an error is read again.
-        return Folders.GetOrAdd(folder, LocalCheckpoint.LoadTokenizer(folder));
+        return Folders.GetOrAdd(key, LocalCheckpoint.LoadTokenizer(folder));
     }
 
     /// <summary>Why <paramref name="name"/> cannot be resolved, or null when it can.</summary>
