@@ -81,11 +81,32 @@ public sealed record TrainingRunSpec
         {
             errors.Add(("stages", e.Message));
         }
+        if (NeedleDrills.Count > 0 && DrillTokenizer() is { } tokenizer)
+        {
+            // Keys are five distinct digits; any one of them measures the frame in this tokenizer.
+            var shortest = Drills.NeedleDrills.ShortestLength(tokenizer, "71829");
+            foreach (var stage in Stages.Where(s => s is not null && s.MaxLength < shortest))
+                errors.Add(("needleDrills", $"Stage length {stage.MaxLength} is too short for a needle drill (at least {shortest} tokens); drop the drills or lengthen the stage."));
+        }
         if (Options.BatchSize < 1 || Options.GradientAccumulation < 1)
             errors.Add(("options", "Batch size and accumulation must be at least 1."));
         if (Options.CheckpointEvery < 0) errors.Add(("options", "Checkpoint every N steps must be 0 (stage ends only) or more."));
         if (Options.MaxShardBytes <= 0) errors.Add(("options", "The maximum shard size must be positive."));
         return errors;
+    }
+
+    /// <summary>The tokenizer drills will be measured in, when the base says which (a folder that cannot be read is reported as the base's problem).</summary>
+    private ITextTokenizer? DrillTokenizer()
+    {
+        if (Base == TinyBase) return ByteTokenizer.Instance;
+        try
+        {
+            return LocalCheckpoint.LoadTokenizer(Base);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>"LEN:THETA:STEPS:LR" stages separated by commas, e.g. "256:10000:200:1e-3,512:40000:200:5e-4".</summary>

@@ -53,6 +53,10 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
             .Where(l => l.TryGetProperty("step", out _)).ToList();
         Assert.Equal([1, 2], steps.Select(l => l.GetProperty("step").GetInt32()));
         Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble())));
+
+        (code, _, error) = await TrainAsync("--needle-drills", "987654321", "--stages", "256:100:2:1e-3");
+        Assert.Equal(2, code);
+        Assert.Contains("Corpus #987654321 does not exist.", error);
     }
 
     [Fact]
@@ -82,7 +86,7 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     [Theory]
     [InlineData("--corpus-text", "moby", "'moby' is not a corpus id")]
     [InlineData("--needle-drills", "moby", "'moby' is not a corpus id for needle drills")]
-    [InlineData("--needle-drills", "987654321", "Corpus #987654321 does not exist.")]
+    [InlineData("--needle-drills", "987654321", "Stage length 16 is too short for a needle drill")]
     [InlineData("--corpus-text", "3:-1", "Corpus #3: weight must be positive.")]
     [InlineData("--max-shard-size", "huge", "'huge' is not a shard size")]
     public async Task Train_BadOption_ExitsWithAMessage(string option, string value, string message)

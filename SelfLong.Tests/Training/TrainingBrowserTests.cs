@@ -64,11 +64,12 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         await page.Locator("[data-testid=run-error]").WaitForAsync();
         Assert.Contains("Corpus #987654321 does not exist.", await page.Locator("[data-testid=run-error]").InnerTextAsync());
 
-        // Needle drills name their corpus the same way and are checked the same way.
+        // Needle drills are checked where they are asked for: the dialog's default first stage (128
+        // bytes) is too short to hold one.
         await page.Locator("[data-testid=run-corpus-text] textarea, textarea[data-testid=run-corpus-text]").First.FillAsync("");
         await page.Locator("[data-testid=run-needle-drills] textarea, textarea[data-testid=run-needle-drills]").First.FillAsync("987654322:6");
         await page.ClickAsync("[data-testid=start-run]");
-        await Assertions.Expect(page.Locator("[data-testid=run-error]")).ToContainTextAsync("Corpus #987654322 does not exist.");
+        await Assertions.Expect(page.Locator("[data-testid=run-error]")).ToContainTextAsync("Stage length 128 is too short for a needle drill");
         await page.Context.CloseAsync();
     }
 }

@@ -24,7 +24,7 @@ public static partial class NeedleDrills
         foreach (var length in lengths.Distinct().Order())
         {
             var random = new Random(StableSeed.Of(seed, length));
-            var shortest = Tokens(tokenizer, Drill("", PassKeyNeedle.RandomKey(random), 0)) + 16;
+            var shortest = ShortestLength(tokenizer, PassKeyNeedle.RandomKey(random));
             if (shortest > length)
                 throw new ArgumentException($"Stage length {length} is too short for a needle drill (at least {shortest} tokens).");
             for (var i = 0; i < perLength; i++)
@@ -39,6 +39,9 @@ public static partial class NeedleDrills
         }
         return samples;
     }
+
+    /// <summary>The shortest stage a drill with <paramref name="key"/> fits in: frame, needle, question and answer, and a little prose.</summary>
+    public static int ShortestLength(ITextTokenizer tokenizer, string key) => Tokens(tokenizer, Drill("", key, 0)) + 16;
 
     /// <summary>Tokens the trainer sees: the chat layout around prompt and answer.</summary>
     private static int Tokens(ITextTokenizer tokenizer, TrainingSample sample) =>

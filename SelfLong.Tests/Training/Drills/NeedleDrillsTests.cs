@@ -51,6 +51,26 @@ public sealed class NeedleDrillsTests
     }
 
     [Fact]
+    public void SpecErrors_DrillsWithAStageTooShortForThem_RefusedWhenTheRunIsMade()
+    {
+        var shortest = NeedleDrills.ShortestLength(ByteTokenizer.Instance, "71829");
+        TrainingRunSpec Spec(int firstLength) => new()
+        {
+            NeedleDrills = [new NeedleDrillSpec(3, 6)],
+            Stages = [new TrainingStage(firstLength, 10_000, 10, 1e-3), new TrainingStage(1024, 40_000, 10, 1e-3)],
+        };
+
+        var refused = Spec(shortest - 1).Errors();
+        var accepted = Spec(shortest).Errors();
+
+        Assert.Equal($"Stage length {shortest - 1} is too short for a needle drill (at least {shortest} tokens); drop the drills or lengthen the stage.",
+            Assert.Single(refused, e => e.Field == "needleDrills").Message);
+        Assert.DoesNotContain(accepted, e => e.Field == "needleDrills");
+        // The same bound as generation: a drill is made at exactly that length.
+        Assert.NotEmpty(NeedleDrills.Generate(Prose, [shortest], 3, 1, ByteTokenizer.Instance));
+    }
+
+    [Fact]
     public void EvaluationSettings_PlantTheEvaluationKey_AndScoreItByRecall()
     {
         var settings = PassKeyNeedle.Settings([256, 1024], [0, 50, 100]);
