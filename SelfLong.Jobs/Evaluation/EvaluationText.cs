@@ -31,9 +31,12 @@ public static partial class EvaluationText
     /// </summary>
     public static IReadOnlyList<string> SplitSentences(string text)
     {
-        var collapsed = Whitespace().Replace(text, " ").Trim();
+        var collapsed = CollapseWhitespace(text);
         return SentenceEnd().Split(collapsed).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
     }
+
+    /// <summary>Every run of whitespace (newlines too) as one space, trimmed: prose as one line.</summary>
+    public static string CollapseWhitespace(string text) => Whitespace().Replace(text, " ").Trim();
 
     /// <summary>The "text" of every line of a gzipped sample JSONL file (the bundled corpora's format).</summary>
     public static List<string> JsonlTexts(Stream gzipped)

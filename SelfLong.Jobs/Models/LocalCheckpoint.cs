@@ -39,12 +39,22 @@ public sealed class LocalCheckpoint : IDisposable
         return new LocalCheckpoint(dir, model, tokenizer);
     }
 
+    /// <summary>
+    /// The folder's tokenizer, read once per process and again when the folder's files change
+    /// (<see cref="CheckpointFolder.Fingerprint"/>): a run validates, loads drills and trains with it,
+    /// and synthesis resolves it for every sample. A folder that fails to load is not remembered.
+    /// </summary>
     public static ITextTokenizer LoadTokenizer(string dir)
     {
-        if (File.Exists(Path.Combine(dir, ByteTokenizer.MarkerFile))) return ByteTokenizer.Instance;
-        if (Llama3Tokenizer.Exists(dir)) return Llama3Tokenizer.Load(dir);
-        throw new FileNotFoundException($"{dir} has no tokenizer (tokenizer.json, tokenizer.model or {ByteTokenizer.MarkerFile}).");
+        var key = $"{Path.GetFullPath(dir)}\n{CheckpointFolder.Fingerprint(dir)}";
+        if (Tokenizers.TryGetValue(key, out var known)) return known;
+        ITextTokenizer loaded = File.Exists(Path.Combine(dir, ByteTokenizer.MarkerFile)) ? ByteTokenizer.Instance
+            : Llama3Tokenizer.Exists(dir) ? Llama3Tokenizer.Load(dir)
+            : throw new FileNotFoundException($"{dir} has no tokenizer (tokenizer.json, tokenizer.model or {ByteTokenizer.MarkerFile}).");
+        return Tokenizers.GetOrAdd(key, loaded);
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ITextTokenizer> Tokenizers = new();
 
     public int CountTokens(string text) => Tokenizer.Encode(text).Count;
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Models;
 
@@ -8,8 +7,8 @@ namespace SelfLong.Jobs.Text;
 /// Tokenizers named the way a user names them (a synthesis run's target tokenizer, a local
 /// checkpoint's own): <see cref="Default"/>, <see cref="Bytes"/> (SelfLong-Tiny's one token per
 /// UTF-8 byte), or the folder of a model whose tokenizer.json or tokenizer.model (Llama 3 family) or
-/// byte-tokenizer marker says how it reads text. A folder is read once per process, and again when
-/// its files change (<see cref="CheckpointFolder.Fingerprint"/>).
+/// byte-tokenizer marker says how it reads text (<see cref="LocalCheckpoint.LoadTokenizer"/>, which
+/// reads a folder once per process and again when its files change).
 /// </summary>
 public static class TokenCounters
 {
@@ -17,8 +16,6 @@ public static class TokenCounters
     public const string Default = "cl100k_base";
 
     public const string Bytes = "bytes";
-
-    private static readonly ConcurrentDictionary<string, ITokenCounter> Folders = new();
 
     public static ITokenCounter Resolve(string? name)
     {
@@ -30,10 +27,7 @@ public static class TokenCounters
             throw new DirectoryNotFoundException(
                 $"'{name}' is not {Default}, {Bytes}, or a model folder on this machine (one with tokenizer.json, tokenizer.model or {ByteTokenizer.MarkerFile}).");
         }
-        var key = $"{folder}\n{CheckpointFolder.Fingerprint(folder)}";
-        if (Folders.TryGetValue(key, out var known)) return known;
-        // Only folders that loaded are kept: one fixed after an error is read again.
-        return Folders.GetOrAdd(key, LocalCheckpoint.LoadTokenizer(folder));
+        return LocalCheckpoint.LoadTokenizer(folder);
     }
 
     /// <summary>Why <paramref name="name"/> cannot be resolved, or null when it can.</summary>

@@ -3,7 +3,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using SelfLong.Jobs.Models;
-using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Training;
 
@@ -71,17 +70,13 @@ public static class TrainingCommands
                 };
                 spec.Validate();
                 var stdout = parse.InvocationConfiguration.Output;
-                using var host = spec.SynthesisRuns.Count > 0 || spec.CorpusText.Count > 0 || spec.NeedleDrills.Count > 0
-                    ? Cli.CliHost.Build(configure: configureHost)
-                    : null;
+                using var host = spec.ReadsDatabase ? Cli.CliHost.Build(configure: configureHost) : null;
                 IReadOnlyList<WeightedSource> sources = [];
                 if (host is not null)
                 {
                     await host.Services.GetRequiredService<TrainingDataReferences>().ValidateAsync(spec, ct);
                     var dbFactory = host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.SelfLongDbContext>>();
-                    sources = [.. SynthesisRunSampleSource.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>()),
-                               .. CorpusTextSampleSource.For(spec, dbFactory),
-                               .. NeedleDrillSampleSource.For(spec, dbFactory)];
+                    sources = DatabaseSampleSources.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>(), dbFactory);
                 }
                 await TrainingLauncher.RunAsync(spec, parse.GetValue(output)!,
                     step => stdout.WriteLine(JsonSerializer.Serialize(new

@@ -13,7 +13,7 @@ public sealed class TrainingDataReferences(IDbContextFactory<SelfLongDbContext> 
     public async Task<IReadOnlyList<(string Field, string Message)>> ErrorsAsync(TrainingRunSpec spec, CancellationToken ct = default)
     {
         var errors = new List<(string, string)>();
-        if (spec.CorpusText.Count == 0 && spec.NeedleDrills.Count == 0 && spec.SynthesisRuns.Count == 0) return errors;
+        if (!spec.ReadsDatabase) return errors;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var corpora = spec.CorpusText.Select(c => ("corpusText", c.CorpusId)).Concat(spec.NeedleDrills.Select(d => ("needleDrills", d.CorpusId))).Distinct();
         foreach (var (field, id) in corpora)

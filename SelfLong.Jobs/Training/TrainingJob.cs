@@ -7,7 +7,6 @@ using SelfLong.Data.Training;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
-using SelfLong.Jobs.Training.Drills;
 
 namespace SelfLong.Jobs.Training;
 
@@ -56,9 +55,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         try
         {
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
-                [.. SynthesisRunSampleSource.For(spec, synthesisSamples),
-                 .. CorpusTextSampleSource.For(spec, dbFactory),
-                 .. NeedleDrillSampleSource.For(spec, dbFactory)]);
+                DatabaseSampleSources.For(spec, synthesisSamples, dbFactory));
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -24,7 +24,7 @@ public static class TrainingLauncher
         }
         else
         {
-            tokenizer = LocalCheckpoint.LoadTokenizer(spec.Base);
+            tokenizer = spec.Tokenizer();
             model = CheckpointFolder.Load(spec.Base, device);
             tokenizerSource = spec.Base;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using SelfLong.Jobs.Models;
 
 namespace SelfLong.Jobs.Training;
@@ -38,6 +39,10 @@ public sealed record TrainingRunSpec
     public IReadOnlyList<NeedleDrillSpec> NeedleDrills { get; init; } = [];
     public IReadOnlyList<TrainingStage> Stages { get; init; } = [];
     public TrainingOptions Options { get; init; } = new();
+
+    /// <summary>Synthesis runs, corpus text or needle drills: data that is read from the database.</summary>
+    [JsonIgnore]
+    public bool ReadsDatabase => SynthesisRuns.Count > 0 || CorpusText.Count > 0 || NeedleDrills.Count > 0;
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
@@ -81,7 +86,7 @@ public sealed record TrainingRunSpec
         {
             errors.Add(("stages", e.Message));
         }
-        if (NeedleDrills.Count > 0 && DrillTokenizer() is { } tokenizer)
+        if (NeedleDrills.Count > 0 && TryTokenizer() is { } tokenizer)
         {
             // Keys are five distinct digits; any one of them measures the frame in this tokenizer.
             var shortest = Drills.NeedleDrills.ShortestLength(tokenizer, "71829");
@@ -95,13 +100,15 @@ public sealed record TrainingRunSpec
         return errors;
     }
 
-    /// <summary>The tokenizer drills will be measured in, when the base says which (a folder that cannot be read is reported as the base's problem).</summary>
-    private ITextTokenizer? DrillTokenizer()
+    /// <summary>The tokenizer the run trains with: SelfLong-Tiny's bytes, or the base folder's own.</summary>
+    public ITextTokenizer Tokenizer() => Base == TinyBase ? ByteTokenizer.Instance : LocalCheckpoint.LoadTokenizer(Base);
+
+    /// <summary><see cref="Tokenizer"/>, or null when the base folder cannot be read (reported as the base's problem).</summary>
+    private ITextTokenizer? TryTokenizer()
     {
-        if (Base == TinyBase) return ByteTokenizer.Instance;
         try
         {
-            return LocalCheckpoint.LoadTokenizer(Base);
+            return Tokenizer();
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
         {

@@ -14,10 +14,7 @@ public sealed class CorporaBrowserTests(AppFixture app, BrowserFixture browser)
         using var client = await app.CreateSignedInClientAsync();
         var name = $"browser-{Guid.NewGuid():N}";
         var corpus = (await (await client.PostAsJsonAsync("/api/corpora", new { name }, ct)).Content.ReadFromJsonAsync<CorpusSummary>(ct))!;
-        var page = await browser.SignedInPageAsync(app);
-
-        await page.GotoAsync($"/corpora/{corpus.Id}");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, $"/corpora/{corpus.Id}");
         await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
         await page.Locator("[data-testid=upload-drop][data-ready=true]").WaitForAsync();
         // A real drop event carrying two files, as the browser fires it when files are dragged in.

@@ -22,9 +22,7 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         var b = await evaluations.CreateNiahAsync($"worse-{Guid.NewGuid():N}", NiahTests.Target(server, 3000), settings, ct);
         await NiahTests.WaitAsync(evaluations, b.Id, EvaluationStatus.Succeeded, ct);
 
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync($"/evaluation/{a.Id}");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, $"/evaluation/{a.Id}");
         var heatmap = page.Locator("[data-testid=niah-heatmap]");
         await heatmap.WaitForAsync();
         Assert.Equal(9, await heatmap.Locator("rect[data-cell]").CountAsync());
@@ -52,9 +50,7 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         await using var server = await OpenAiTestServer.StartAsync();
         server.CompletionResponder = _ => "Eat a sandwich and sit in Dolores Park on a sunny day.";
         var name = $"form-{Guid.NewGuid():N}";
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/evaluation");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/evaluation");
         await page.ClickAsync("[data-testid=new-evaluation]");
         var form = page.Locator("[data-testid=new-evaluation-form]");
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);

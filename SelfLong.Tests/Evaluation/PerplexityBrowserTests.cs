@@ -15,9 +15,7 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
     {
         PerplexityEvaluationTests.SaveTinyCheckpoint(first, maxPositions: 32, seed: 41);
         var name = $"ppl-form-{Guid.NewGuid():N}";
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/evaluation");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/evaluation");
         await page.ClickAsync("[data-testid=new-evaluation]");
         var form = page.Locator("[data-testid=new-evaluation-form]");
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
@@ -68,9 +66,7 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
         await NiahTests.WaitAsync(evaluations, a.Id, EvaluationStatus.Succeeded, ct);
         await NiahTests.WaitAsync(evaluations, b.Id, EvaluationStatus.Succeeded, ct);
 
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync($"/evaluation/compare?ids={a.Id},{b.Id}");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, $"/evaluation/compare?ids={a.Id},{b.Id}");
         var chart = page.Locator("[data-testid=compare-perplexity] [data-testid=perplexity-chart]");
         await chart.WaitForAsync();
         Assert.Equal(2, await chart.Locator("polyline").CountAsync());

@@ -37,6 +37,15 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A signed-in page opened at <paramref name="path"/>, its circuit up.</summary>
+    public async Task<IPage> OpenSignedInAsync(AppFixture app, string path)
+    {
+        var page = await SignedInPageAsync(app);
+        await page.GotoAsync(path);
+        await WaitForInteractiveAsync(page);
+        return page;
+    }
+
     public async Task<IPage> NewPageAsync(AppFixture app)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString() });

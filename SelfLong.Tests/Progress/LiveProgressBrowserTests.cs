@@ -30,9 +30,7 @@ public sealed class LiveProgressBrowserTests(AppFixture app, BrowserFixture brow
             await db.SaveChangesAsync(ct);
             runId = run.Id;
         }
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync($"/training/{runId}");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, $"/training/{runId}");
         var progress = page.Locator("[data-testid=run-progress]");
         await Assertions.Expect(progress).ToContainTextAsync("Step 0 of 40");
 

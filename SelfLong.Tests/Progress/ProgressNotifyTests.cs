@@ -18,9 +18,7 @@ public sealed class ProgressNotifyTests
         var ct = TestContext.Current.CancellationToken;
         await using var database = await TestDatabase.CreateAsync();
         var subscriptions = new ProgressSubscriptions(NullLoggerFactory.Instance);
-        using var listener = new ProgressListener(database.ConnectionString, subscriptions, NullLogger<ProgressListener>.Instance);
-        await listener.StartAsync(ct);
-        await WaitUntilAsync(() => listener.Sessions == 1, ct);
+        using var listener = await ListeningAsync(database, subscriptions, ct);
         var reached = new Counter();
         var other = new Counter();
         using var follower = subscriptions.Follow(ProgressFeatures.Training, 42, reached.Increment);
@@ -43,9 +41,7 @@ public sealed class ProgressNotifyTests
         var ct = TestContext.Current.CancellationToken;
         await using var database = await TestDatabase.CreateAsync();
         var subscriptions = new ProgressSubscriptions(NullLoggerFactory.Instance);
-        using var listener = new ProgressListener(database.ConnectionString, subscriptions, NullLogger<ProgressListener>.Instance);
-        await listener.StartAsync(ct);
-        await WaitUntilAsync(() => listener.Sessions == 1, ct);
+        using var listener = await ListeningAsync(database, subscriptions, ct);
         var reached = new Counter();
         using var follower = subscriptions.Follow(ProgressFeatures.Synthesis, 5, reached.Increment);
 
@@ -100,6 +96,15 @@ public sealed class ProgressNotifyTests
         Assert.InRange(seven.Count, 3, 8);
         Assert.True(seven[^1].At > lastCall, "the last write must be announced after it happened");
         Assert.Single(received, r => r.Payload == "synthesis:8");
+    }
+
+    /// <summary>A listener on the test's database, started and listening.</summary>
+    private static async Task<ProgressListener> ListeningAsync(TestDatabase database, ProgressSubscriptions subscriptions, CancellationToken ct)
+    {
+        var listener = new ProgressListener(database.ConnectionString, subscriptions, NullLogger<ProgressListener>.Instance);
+        await listener.StartAsync(ct);
+        await WaitUntilAsync(() => listener.Sessions == 1, ct);
+        return listener;
     }
 
     private static async Task PumpAsync(NpgsqlConnection connection, CancellationToken ct)

@@ -39,9 +39,7 @@ public sealed class LocalCheckpointEndpointWebTests(AppFixture app, BrowserFixtu
     [Fact]
     public async Task EndpointsTab_AddLocalCheckpoint_ShowsFolderErrorThenTestsConnection()
     {
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/synthesis");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/synthesis");
         var name = $"ui-local-{Guid.NewGuid():N}"[..20];
         var missing = Path.Combine(checkpoint.Folder, "nope");
 

@@ -12,9 +12,7 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
     public async Task NewRunDialog_ExtractiveRun_FinishesAndSampleInspectorWalksTheSteps()
     {
         var (_, corpusName) = await app.HandMadeAsync();
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/synthesis");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/synthesis");
         var name = $"browser run {Guid.NewGuid():N}"[..24];
 
         await page.ClickAsync("[data-testid='new-run']");
@@ -59,9 +57,7 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
     [Fact]
     public async Task EndpointsTab_AddEndpointWithKey_KeyIsNotShownAndTestReportsFailure()
     {
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/synthesis");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/synthesis");
         var name = $"ui-{Guid.NewGuid():N}"[..16];
 
         await page.ClickAsync(".mud-tab:has-text('Model endpoints')");

@@ -16,9 +16,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         File.WriteAllLines(data, TrainingTestData.Patterns().Select(s => System.Text.Json.JsonSerializer.Serialize(new { text = s.Response })));
         var name = $"ui-{Guid.NewGuid():N}"[..12];
 
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/training");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/training");
         await page.ClickAsync("[data-testid=new-training-run]");
         await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync(name);
         await page.Locator("[data-testid=run-data] textarea, textarea[data-testid=run-data]").First.FillAsync(data);
@@ -39,9 +37,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
     [Fact]
     public async Task NewRunDialog_MissingDataFile_ShowsErrorInDialog()
     {
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/training");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/training");
         await page.ClickAsync("[data-testid=new-training-run]");
         await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync("bad data");
         await page.Locator("[data-testid=run-data] textarea, textarea[data-testid=run-data]").First.FillAsync(Path.Combine(dataDir, "nope.jsonl"));
@@ -54,9 +50,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
     [Fact]
     public async Task NewRunDialog_UnknownCorpus_ShowsErrorInDialog()
     {
-        var page = await browser.SignedInPageAsync(app);
-        await page.GotoAsync("/training");
-        await BrowserFixture.WaitForInteractiveAsync(page);
+        var page = await browser.OpenSignedInAsync(app, "/training");
         await page.ClickAsync("[data-testid=new-training-run]");
         await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync("unknown corpus");
         await page.Locator("[data-testid=run-corpus-text] textarea, textarea[data-testid=run-corpus-text]").First.FillAsync("987654321:2");

@@ -17,9 +17,7 @@ public sealed class NeedleDrillSampleSource(IDbContextFactory<SelfLongDbContext>
     {
         var texts = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, drills.CorpusId, ct);
         if (texts.Count == 0) throw new ArgumentException($"Corpus #{drills.CorpusId} has no text for needle drills.");
-        // Drills are encoded the way the trainer will encode them; only byte-level and Llama-3
-        // tokenizers exist, and drills are meant for the byte-level demo model.
-        var tokenizer = run.Base == TrainingRunSpec.TinyBase ? ByteTokenizer.Instance : LocalCheckpoint.LoadTokenizer(run.Base);
-        return NeedleDrills.Generate(string.Join(' ', texts), [.. run.Stages.Select(s => s.MaxLength)], drills.PerLength, run.Options.Seed, tokenizer);
+        // Drills are measured in the tokenizer the trainer will encode them with.
+        return NeedleDrills.Generate(string.Join(' ', texts), [.. run.Stages.Select(s => s.MaxLength)], drills.PerLength, run.Options.Seed, run.Tokenizer());
     }
 }

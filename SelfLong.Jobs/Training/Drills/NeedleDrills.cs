@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Models;
 
@@ -11,13 +11,13 @@ namespace SelfLong.Jobs.Training.Drills;
 /// Drills are short samples in the paper's sense: only the answer is learned (the prose around the
 /// needle is the corpus-text source's job).
 /// </summary>
-public static partial class NeedleDrills
+public static class NeedleDrills
 {
     /// <param name="prose">The corpus text the haystacks are cut from.</param>
     /// <param name="lengths">Stage lengths; each gets <paramref name="perLength"/> drills between half of it and all of it.</param>
     public static IReadOnlyList<TrainingSample> Generate(string prose, IReadOnlyList<int> lengths, int perLength, int seed, ITextTokenizer tokenizer)
     {
-        var text = Whitespace().Replace(prose, " ").Trim();
+        var text = EvaluationText.CollapseWhitespace(prose);
         if (text.Contains(PassKeyNeedle.Marker))
             throw new ArgumentException($"The drill prose contains the needle's marker '{PassKeyNeedle.Marker}'; pick other text.");
         var samples = new List<TrainingSample>(lengths.Count * perLength);
@@ -69,7 +69,4 @@ public static partial class NeedleDrills
             window = window[..^Math.Max(1, excess / 2)];
         return window.Trim();
     }
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
 }
