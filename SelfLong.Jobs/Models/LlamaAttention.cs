@@ -6,7 +6,7 @@ namespace SelfLong.Jobs.Models;
 /// <summary>
 /// Grouped-query attention: num_attention_heads query heads share num_key_value_heads key/value
 /// heads. The product runs in scaled_dot_product_attention, so memory stays linear in length
-/// where the fused kernels apply (no explicit mask).
+/// where the fused kernels apply: no explicit mask, and packed rows attend segment by segment.
 /// </summary>
 public sealed class LlamaAttention : nn.Module
 {
@@ -35,7 +35,8 @@ public sealed class LlamaAttention : nn.Module
     /// <param name="sin">(B, T, head_dim)</param>
     /// <param name="mask">Optional boolean (B, 1, T, S), true where a query may attend; causal when null.</param>
     /// <param name="cache">Optional KV cache; this layer appends its keys and values.</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layerIndex)
+    /// <param name="segments">Packed rows: each segment attends causally to itself only.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layerIndex, PackedSegments? segments = null)
     {
         using var scope = NewDisposeScope();
         var b = x.shape[0];
@@ -49,7 +50,9 @@ public sealed class LlamaAttention : nn.Module
         var past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(layerIndex, k, v);           // (B, KV, S, D)
 
-        var y = Attend(q, k, v, mask, past);                                     // (B, H, T, D)
+        var y = segments is { AnyPacked: true } && cache is null
+            ? AttendBySegment(q, k, v, segments)                                 // (B, H, T, D)
+            : Attend(q, k, v, mask, past);
         y = y.transpose(1, 2).contiguous().view(b, t, heads * headDim);          // (B, T, H*D)
         return o_proj.forward(y).MoveToOuterDisposeScope();
     }
@@ -84,5 +87,30 @@ public sealed class LlamaAttention : nn.Module
             y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: cols <= rows);
         }
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Causal attention within each segment of each row: one fused SDPA call per segment, so memory
+    /// is linear in T and equal to the block-causal mask's result.
+    /// </summary>
+    public static Tensor AttendBySegment(Tensor q, Tensor k, Tensor v, PackedSegments segments)
+    {
+        using var scope = NewDisposeScope();
+        var rows = new List<Tensor>(segments.Rows.Count);
+        for (var row = 0; row < segments.Rows.Count; row++)
+        {
+            var pieces = new List<Tensor>(segments.Rows[row].Length);
+            var start = 0L;
+            foreach (var length in segments.Rows[row])
+            {
+                pieces.Add(Attend(                                                 // (1, H, len, D)
+                    q.narrow(0, row, 1).narrow(2, start, length),
+                    k.narrow(0, row, 1).narrow(2, start, length),
+                    v.narrow(0, row, 1).narrow(2, start, length), mask: null, past: 0));
+                start += length;
+            }
+            rows.Add(pieces.Count == 1 ? pieces[0] : cat(pieces, dim: 2));
+        }
+        return (rows.Count == 1 ? rows[0] : cat(rows, dim: 0)).MoveToOuterDisposeScope();
     }
 }

@@ -22,11 +22,12 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
+    /// <param name="mlpChunkTokens">The MLP runs over sequence chunks of this many tokens (see <see cref="LlamaMlp.ForwardChunked"/>).</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedSegments? segments = null, int mlpChunkTokens = int.MaxValue)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache, layerIndex);
-        var output = h + mlp.forward(post_attention_layernorm.forward(h));
+        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache, layerIndex, segments);
+        var output = h + mlp.ForwardChunked(post_attention_layernorm.forward(h), mlpChunkTokens);
         return output.MoveToOuterDisposeScope();
     }
 }

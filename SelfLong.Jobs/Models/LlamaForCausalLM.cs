@@ -32,6 +32,13 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public LlamaModel Model => model;
 
+    /// <summary>Checkpointing and chunking for long sequences (off unless the trainer sets them).</summary>
+    public LongSequence LongSequence
+    {
+        get => model.LongSequence;
+        set => model.LongSequence = value;
+    }
+
     public Device Device => model.EmbedTokens.weight!.device;
 
     /// <summary>
@@ -72,22 +79,33 @@ public sealed class LlamaForCausalLM : nn.Module
     }
 
     /// <summary>(B, T) ids to (B, T, vocab) logits.</summary>
-    public Tensor Forward(Tensor inputIds, Tensor? positionIds = null, Tensor? mask = null, KvCache? cache = null)
+    public Tensor Forward(Tensor inputIds, Tensor? positionIds = null, Tensor? mask = null, KvCache? cache = null, PackedSegments? segments = null)
     {
         using var scope = NewDisposeScope();
-        return Logits(model.Forward(inputIds, positionIds, mask, cache)).MoveToOuterDisposeScope();
+        return Logits(model.Forward(inputIds, positionIds, mask, cache, segments)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Mean next-token cross-entropy. <paramref name="labels"/> (B, T) holds the token each position
-    /// should predict (already shifted) or <see cref="IgnoreIndex"/>.
+    /// Summed next-token cross-entropy. <paramref name="labels"/> (B, T) holds the token each position
+    /// should predict (already shifted) or <see cref="IgnoreIndex"/>. The LM head and the loss run
+    /// over chunks of rows, so (B, T, vocab) logits are never held.
     /// </summary>
-    public Tensor Loss(Tensor inputIds, Tensor labels, Tensor? positionIds = null, Tensor? mask = null)
+    public Tensor LossSum(Tensor inputIds, Tensor labels, Tensor? positionIds = null, Tensor? mask = null, PackedSegments? segments = null)
     {
         using var scope = NewDisposeScope();
-        var logits = Forward(inputIds, positionIds, mask);                  // (B, T, V)
-        var loss = nn.functional.cross_entropy(
-            logits.view(-1, logits.shape[^1]), labels.view(-1), ignore_index: IgnoreIndex);
+        var hidden = model.Forward(inputIds, positionIds, mask, segments: segments);  // (B, T, hidden)
+        var weight = lm_head?.Weight ?? model.EmbedTokens.weight!;                    // (V, hidden)
+        var computeType = lm_head?.ComputeType ?? hidden.dtype;
+        var loss = ChunkedCrossEntropy.SumLoss(
+            hidden.view(-1, hidden.shape[^1]), weight, labels.view(-1), computeType, ChunkedCrossEntropy.ChunkRows(Config.VocabSize));
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Mean next-token cross-entropy over the labelled positions (see <see cref="LossSum"/>).</summary>
+    public Tensor Loss(Tensor inputIds, Tensor labels, Tensor? positionIds = null, Tensor? mask = null, PackedSegments? segments = null)
+    {
+        using var scope = NewDisposeScope();
+        var count = labels.ne(IgnoreIndex).sum().to_type(ScalarType.Float32).clamp_min(1);
+        return (LossSum(inputIds, labels, positionIds, mask, segments) / count).MoveToOuterDisposeScope();
     }
 }

@@ -23,4 +23,21 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The same SwiGLU over sequence chunks (mini-sequence training): with gradients on, each chunk
+    /// is checkpointed, so at most one chunk's (chunk, intermediate) activations exist at a time
+    /// instead of the full (T, intermediate) ones. The MLP acts on each token alone, so the result
+    /// is the unchunked one.
+    /// </summary>
+    public Tensor ForwardChunked(Tensor x, int chunkTokens)
+    {
+        var length = x.shape[1];
+        if (length <= chunkTokens) return forward(x);
+        using var scope = NewDisposeScope();
+        var pieces = new List<Tensor>();
+        for (long start = 0; start < length; start += chunkTokens)
+            pieces.Add(ActivationCheckpoint.Run(x.narrow(1, start, Math.Min(chunkTokens, length - start)), forward)); // (B, chunk, hidden)
+        return cat(pieces, dim: 1).MoveToOuterDisposeScope();
+    }
 }

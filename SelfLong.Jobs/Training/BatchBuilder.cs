@@ -8,8 +8,8 @@ public sealed record EncodedSample(int[] Ids, bool[] Learn);
 
 /// <summary>
 /// Turns samples into (B, T) batches. With packing, short samples share a row; each keeps its own
-/// positions (restarting at 0) and a block-diagonal causal mask stops attention across samples.
-/// Rows holding one sample use plain causal attention, so long rows never build a T x T mask.
+/// positions (restarting at 0) and attention runs per segment, so no sample sees another and no
+/// T x T mask is ever built.
 /// A sample longer than the stage is cut to its first T+1 tokens; one with nothing to learn in
 /// those (say a drill written for a longer stage, whose answer lies past the cut) is skipped, since
 /// it would cost a row and teach nothing.
@@ -33,7 +33,7 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
     /// <summary>Consecutive skipped samples after which no source is taken to fit the stage.</summary>
     private const int SkipLimit = 100_000;
 
-    /// <summary>Tensors for one micro-batch; <see cref="Batch.Mask"/> is null when no row is packed.</summary>
+    /// <summary>Tensors for one micro-batch; <see cref="Batch.Segments"/> is null when no row is packed.</summary>
     public Batch Build(SampleStream stream, int batchSize, int length, bool packing, Device device)
     {
         var inputs = new long[batchSize * length];
@@ -81,17 +81,16 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
                 positions[row * length + i] = i;
                 segments[row * length + i] = segment;
             }
-            // Trailing padding needs no mask: causal attention never looks forward to it.
+            // Trailing padding needs no split: causal attention never looks forward to it.
             if (segment > 1) packed = true;
         }
 
         using var scope = NewDisposeScope();
-        var mask = packed ? BlockCausalMask(segments, batchSize, length, device) : null;
         return new Batch(
             tensor(inputs, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             tensor(labels, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             tensor(positions, [batchSize, length], device: device).MoveToOuterDisposeScope(),
-            mask?.MoveToOuterDisposeScope(),
+            packed ? Segments(segments, batchSize, length) : null,
             learned);
     }
 
@@ -103,23 +102,32 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
         return false;
     }
 
-    /// <summary>(B, 1, T, T): query i sees key j when j &lt;= i and both are in the same segment.</summary>
-    private static Tensor BlockCausalMask(int[] segments, int batchSize, int length, Device device)
+    /// <summary>Each row's segment lengths, read off the per-token segment numbers.</summary>
+    private static PackedSegments Segments(int[] segments, int batchSize, int length)
     {
-        var seg = tensor(segments, [batchSize, length], device: device);
-        var same = seg.unsqueeze(2).eq(seg.unsqueeze(1));                       // (B, T, T)
-        var causal = ones([length, length], dtype: ScalarType.Bool, device: device).tril();
-        return same.logical_and(causal).unsqueeze(1);                           // (B, 1, T, T)
+        var rows = new List<int[]>(batchSize);
+        for (var row = 0; row < batchSize; row++)
+        {
+            var lengths = new List<int>();
+            var start = 0;
+            for (var i = 1; i <= length; i++)
+            {
+                if (i < length && segments[row * length + i] == segments[row * length + start]) continue;
+                lengths.Add(i - start);
+                start = i;
+            }
+            rows.Add([.. lengths]);
+        }
+        return new PackedSegments(rows);
     }
 }
 
-public sealed record Batch(Tensor InputIds, Tensor Labels, Tensor PositionIds, Tensor? Mask, int LearnedTokens) : IDisposable
+public sealed record Batch(Tensor InputIds, Tensor Labels, Tensor PositionIds, PackedSegments? Segments, int LearnedTokens) : IDisposable
 {
     public void Dispose()
     {
         InputIds.Dispose();
         Labels.Dispose();
         PositionIds.Dispose();
-        Mask?.Dispose();
     }
 }

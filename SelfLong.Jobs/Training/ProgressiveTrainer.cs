@@ -45,7 +45,8 @@ public sealed class ProgressiveTrainer(
     {
         schedule.Validate();
         var device = model.Device;
-        if (TorchDevices.IsCuda(device) && options.Bf16OnCuda) model.SetComputeType(ScalarType.BFloat16);
+        model.SetComputeType(options.ComputeType(device));
+        model.LongSequence = new LongSequence(options.CheckpointAboveTokens, options.ChunkTokens);
         model.train();
 
         TrainerState? resume = null;
@@ -87,25 +88,40 @@ public sealed class ProgressiveTrainer(
         }
     }
 
+    /// <summary>
+    /// One optimizer step over <see cref="TrainingOptions.GradientAccumulation"/> micro-batches. The
+    /// loss is the mean over every learned token of the step (the paper's rule is per token), so
+    /// each micro-batch's summed loss is divided by the step's token count, not by its own.
+    /// </summary>
     private StepMetrics TrainStep(AdamW optimizer, BatchBuilder builder, SampleStream stream, TrainingStage stage, double lr, Device device)
     {
         var clock = Stopwatch.StartNew();
-        double lossSum = 0;
-        for (var micro = 0; micro < options.GradientAccumulation; micro++)
+        var batches = new List<Batch>(options.GradientAccumulation);
+        try
         {
-            using var scope = NewDisposeScope();
-            using var batch = builder.Build(stream, options.BatchSize, stage.MaxLength, options.Packing, device);
-            if (batch.LearnedTokens == 0) continue; // nothing to learn in this micro-batch (all prompt)
-            var loss = model.Loss(batch.InputIds, batch.Labels, batch.PositionIds, batch.Mask);
-            (loss / options.GradientAccumulation).backward();
-            lossSum += loss.item<float>();
+            for (var micro = 0; micro < options.GradientAccumulation; micro++)
+                batches.Add(builder.Build(stream, options.BatchSize, stage.MaxLength, options.Packing, device));
+            var stepTokens = batches.Sum(b => b.LearnedTokens);
+            double lossSum = 0;
+            foreach (var batch in batches.Where(b => b.LearnedTokens > 0)) // an all-prompt micro-batch teaches nothing
+            {
+                using var scope = NewDisposeScope();
+                var loss = model.LossSum(batch.InputIds, batch.Labels, batch.PositionIds, segments: batch.Segments);
+                (loss / stepTokens).backward();
+                HandedBackGradients.Release();
+                lossSum += loss.item<float>();
+            }
+            var norm = nn.utils.clip_grad_norm_(optimizer.Parameters, options.ClipNorm);
+            optimizer.Update(lr);
+            optimizer.ZeroGrad();
+            var tokens = (double)options.BatchSize * stage.MaxLength * options.GradientAccumulation;
+            return new StepMetrics(0, 0, 0, lossSum / Math.Max(1, stepTokens), lr,
+                tokens / Math.Max(1e-9, clock.Elapsed.TotalSeconds), TorchDevices.PeakResidentBytes(), norm);
         }
-        var norm = nn.utils.clip_grad_norm_(optimizer.Parameters, options.ClipNorm);
-        optimizer.Update(lr);
-        optimizer.ZeroGrad();
-        var tokens = (double)options.BatchSize * stage.MaxLength * options.GradientAccumulation;
-        return new StepMetrics(0, 0, 0, lossSum / options.GradientAccumulation, lr,
-            tokens / Math.Max(1e-9, clock.Elapsed.TotalSeconds), TorchDevices.PeakResidentBytes(), norm);
+        finally
+        {
+            foreach (var batch in batches) batch.Dispose();
+        }
     }
 
     private void Save(AdamW optimizer, SampleStream stream, int globalStep, int stage, int stepInStage, bool stageEnd)

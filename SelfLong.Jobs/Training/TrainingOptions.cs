@@ -18,6 +18,12 @@ public sealed record TrainingOptions
     public int CheckpointEvery { get; init; }
     /// <summary>Run projections in bf16 on CUDA (master weights stay float32). Ignored on CPU.</summary>
     public bool Bf16OnCuda { get; init; } = true;
+    /// <summary>Projections' type on the CPU: "float32" (default) or "bfloat16" (master weights stay float32).</summary>
+    public string CpuDtype { get; init; } = "float32";
+    /// <summary>Stages longer than this recompute each decoder layer in backward instead of keeping its activations.</summary>
+    public int CheckpointAboveTokens { get; init; } = Models.LongSequence.Default.CheckpointAboveTokens;
+    /// <summary>The MLP runs over sequence chunks of this many tokens, so no (T, intermediate) activation exists.</summary>
+    public int ChunkTokens { get; init; } = Models.LongSequence.Default.ChunkTokens;
     /// <summary>Pack several short samples per row (no attention across them) instead of padding.</summary>
     public bool Packing { get; init; } = true;
     public LossRule Loss { get; init; } = new();
@@ -26,6 +32,18 @@ public sealed record TrainingOptions
     /// max_shard_size, 5GB by default); a tensor is never split across shards.
     /// </summary>
     public long MaxShardBytes { get; init; } = Models.ShardedWeights.DefaultMaxShardBytes;
+
+    /// <summary>The compute type for projections on <paramref name="device"/>; null computes in float32.</summary>
+    public TorchSharp.torch.ScalarType? ComputeType(TorchSharp.torch.Device device)
+    {
+        if (Models.TorchDevices.IsCuda(device)) return Bf16OnCuda ? TorchSharp.torch.ScalarType.BFloat16 : null;
+        return CpuDtype switch
+        {
+            "float32" => null,
+            "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+            _ => throw new ArgumentException($"Unknown CPU dtype '{CpuDtype}': use float32 or bfloat16."),
+        };
+    }
 }
 
 /// <summary>

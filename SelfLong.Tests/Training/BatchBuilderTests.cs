@@ -35,10 +35,12 @@ public sealed class BatchBuilderTests
 
         var positions = batch.PositionIds[0].data<long>().ToArray();
         Assert.Equal(0, positions[length - 1]);  // the second sample starts over at position 0
-        Assert.NotNull(batch.Mask);
-        var mask = batch.Mask![0, 0];
-        Assert.False(mask[length, length - 2].item<bool>()); // second sample cannot see the first
-        Assert.True(mask[length, length - 1].item<bool>());  // but sees its own start
+        Assert.NotNull(batch.Segments);
+        Assert.Equal([length - 1, length - 1, 2], batch.Segments!.Rows[0]); // two samples' inputs, then padding
+        using var mask = batch.Segments.ToDenseMask();
+        using var rowMask = mask[0, 0];
+        Assert.False(rowMask[length, length - 2].item<bool>()); // second sample cannot see the first
+        Assert.True(rowMask[length, length - 1].item<bool>());  // but sees its own start
         Assert.Equal(6, batch.LearnedTokens); // "A." and end-of-turn, twice
     }
 }
