@@ -3,6 +3,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using SelfLong.Jobs.Models;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SelfLong.Jobs.Training;
 
@@ -153,16 +155,44 @@ public static class TrainingCommands
         return [.. trimmed.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
     }
 
-    /// <summary>`bench train`: SelfLong-Tiny training throughput and peak memory by length.</summary>
+    /// <summary>`bench train`: SelfLong-Tiny training throughput and peak memory by length; with --long, Llama-3 shapes at 4k to 32k.</summary>
     public static Command BenchTrain()
     {
         var steps = new Option<int>("--steps") { Description = "Timed steps per length (after one warm-up step).", DefaultValueFactory = _ => 3 };
-        var train = new Command("train", "SelfLong-Tiny training tokens/s at 512 and 2048 tokens and peak memory at 2k and 8k; one JSON object.") { steps };
+        var isLong = new Option<bool>("--long") { Description = "Llama-3-shaped models (128,256-word vocabulary) at long lengths, single and packed rows, plus the Llama-3.2-1B width." };
+        var layers = new Option<int>("--layers") { Description = "With --long: 4 also measures a 4-layer model, for the bytes each extra layer adds.", DefaultValueFactory = _ => 2 };
+        var layerLengths = new Option<string>("--layer-lengths") { Description = "With --long --layers 4: lengths of the 4-layer model (at least two, for its slope).", DefaultValueFactory = _ => "8192,16384" };
+        var lengths = new Option<string>("--lengths") { Description = "With --long: lengths of the narrow model, comma-separated.", DefaultValueFactory = _ => "4096,8192,16384,32768" };
+        var oneB = new Option<string>("--1b-lengths") { Description = "With --long: lengths of the Llama-3.2-1B-wide model (empty to skip).", DefaultValueFactory = _ => "2048,4096" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda (default: cuda where present).", DefaultValueFactory = _ => TorchDevices.Preferred().type == DeviceType.CUDA ? "cuda" : "cpu" };
+        var dtype = new Option<string>("--dtype") { Description = "Projections' type on the CPU: float32 or bfloat16 (CUDA always uses bfloat16).", DefaultValueFactory = _ => "float32" };
+        var train = new Command("train", "Training throughput and peak memory; one JSON object. Without --long: SelfLong-Tiny at 512 and 2048 tokens.")
+        {
+            steps, isLong, layers, layerLengths, lengths, oneB, device, dtype,
+        };
         train.SetAction(parse =>
         {
-            Console.WriteLine(JsonSerializer.Serialize(TrainingBenchmark.Run(parse.GetValue(steps))));
+            if (!parse.GetValue(isLong))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(TrainingBenchmark.Run(parse.GetValue(steps))));
+                return 0;
+            }
+            var target = parse.GetValue(device) == "cuda" ? CUDA : CPU;
+            if (target.type == DeviceType.CUDA && !cuda.is_available())
+            {
+                Console.Error.WriteLine("--device cuda: no CUDA device here (build with -p:TorchDevice=cuda on a machine with a GPU).");
+                return 2;
+            }
+            var report = LongTrainingBenchmark.Run(
+                ParseLengths(parse.GetValue(lengths)!), ParseLengths(parse.GetValue(oneB)!),
+                parse.GetValue(layers) >= 4 ? ParseLengths(parse.GetValue(layerLengths)!) : [], target,
+                new TrainingOptions { CpuDtype = parse.GetValue(dtype)! }, Console.Error.WriteLine);
+            Console.WriteLine(JsonSerializer.Serialize(report));
             return 0;
         });
         return train;
     }
+
+    private static int[] ParseLengths(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
 }
