@@ -26,7 +26,7 @@ public sealed class TrainingRun
     public long CutSamples { get; set; }
     /// <summary>Tokens those samples lost.</summary>
     public long CutTokens { get; set; }
-    /// <summary>Samples skipped because their instruction, response and chat markers alone were longer than the stage.</summary>
+    /// <summary>Samples skipped because what may not be cut (instruction, response, chat markers; all of a sample with no documents marked) was longer than the stage.</summary>
     public long TooLongSamples { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? StartedAt { get; set; }

@@ -62,8 +62,8 @@ public sealed class ProgressiveTrainer(
             if (resume.Seed != options.Seed)
                 throw new InvalidOperationException($"The checkpoint was trained with seed {resume.Seed}, not {options.Seed}; resume with the same options.");
             CheckpointFolder.LoadWeights(model, resumeFrom);
-            truncation = resume.Truncation;
         }
+        truncation = resume?.Truncation ?? default;
         var stream = new SampleStream(data, options.Seed, resume is null ? null : new SampleStreamState(resume.StreamDraws, resume.StreamTaken));
         var builder = new BatchBuilder(tokenizer, options.Loss);
         using var optimizer = new AdamW(model.named_parameters(), options);
