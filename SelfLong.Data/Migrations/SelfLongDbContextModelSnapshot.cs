@@ -1367,6 +1367,12 @@ namespace SelfLong.Data.Migrations
                     b.Property<int>("CurrentStep")
                         .HasColumnType("integer");
 
+                    b.Property<long>("CutSamples")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CutTokens")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Device")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
@@ -1400,6 +1406,9 @@ namespace SelfLong.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<long>("TooLongSamples")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("TotalSteps")
                         .HasColumnType("integer");

@@ -21,6 +21,13 @@ public sealed class TrainingRun
     public int TotalSteps { get; set; }
     public string? Device { get; set; }
     public string? Message { get; set; }
+
+    /// <summary>Samples longer than their stage that lost document text from the middle (plain text: its end), so far.</summary>
+    public long CutSamples { get; set; }
+    /// <summary>Tokens those samples lost.</summary>
+    public long CutTokens { get; set; }
+    /// <summary>Samples skipped because what may not be cut (instruction, response, chat markers; all of a sample with no documents marked) was longer than the stage.</summary>
+    public long TooLongSamples { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }

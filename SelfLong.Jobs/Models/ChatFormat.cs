@@ -10,7 +10,31 @@ public sealed record ChatMessage(string Role, string Content);
 public static class ChatFormat
 {
     /// <summary>Ids and, per id, whether it belongs to an assistant reply (content and its eot).</summary>
-    public static (List<int> Ids, List<bool> IsResponse) Encode(ITextTokenizer tokenizer, IEnumerable<ChatMessage> messages, bool addGenerationPrompt = false)
+    public static (List<int> Ids, List<bool> IsResponse) Encode(ITextTokenizer tokenizer, IEnumerable<ChatMessage> messages, bool addGenerationPrompt = false) =>
+        Build(tokenizer, messages, addGenerationPrompt, (_, content, _) => tokenizer.Encode(content));
+
+    /// <summary>
+    /// As <see cref="Encode"/>, with characters [start, start + length) of turn <paramref name="turn"/>
+    /// encoded apart from the text around them, so that where their ids lie is known.
+    /// </summary>
+    public static (List<int> Ids, List<bool> IsResponse, int PieceStart, int PieceCount) EncodeWithPiece(
+        ITextTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, int turn, int start, int length)
+    {
+        var (pieceStart, pieceCount) = (0, 0);
+        var (ids, response) = Build(tokenizer, messages, false, (index, content, at) =>
+        {
+            if (index != turn) return tokenizer.Encode(content);
+            var head = tokenizer.Encode(content[..start]);
+            var piece = tokenizer.Encode(content.Substring(start, length));
+            (pieceStart, pieceCount) = (at + head.Count, piece.Count);
+            return [.. head, .. piece, .. tokenizer.Encode(content[(start + length)..])];
+        });
+        return (ids, response, pieceStart, pieceCount);
+    }
+
+    /// <param name="content">Ids of turn i's content, which starts at id <c>at</c>.</param>
+    private static (List<int> Ids, List<bool> IsResponse) Build(ITextTokenizer tokenizer, IEnumerable<ChatMessage> messages, bool addGenerationPrompt,
+        Func<int, string, int, IReadOnlyList<int>> content)
     {
         var chat = tokenizer.Chat;
         var ids = new List<int> { chat.BeginOfText };
@@ -19,11 +43,12 @@ public static class ChatFormat
         {
             foreach (var id in part) { ids.Add(id); response.Add(isResponse); }
         }
+        var index = 0;
         foreach (var m in messages)
         {
             Add(Header(tokenizer, m.Role), false);
             var isAssistant = m.Role == "assistant";
-            Add(tokenizer.Encode(m.Content), isAssistant);
+            Add(content(index++, m.Content, ids.Count), isAssistant);
             Add([chat.EndOfTurn], isAssistant);
         }
         if (addGenerationPrompt) Add(Header(tokenizer, "assistant"), false);

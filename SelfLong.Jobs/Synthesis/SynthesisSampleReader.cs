@@ -6,7 +6,8 @@ using SelfLong.Data.Synthesis;
 namespace SelfLong.Jobs.Synthesis;
 
 /// <summary>A sample as training sees it. IsLong: loss over input and output (PAPER.md, "Training").</summary>
-public sealed record SynthesisTrainingSample(long SampleId, int Index, string Input, string Target, bool IsLong, int InputTokens, int TargetTokens);
+/// Instruction: the part of Input that is not documents.
+public sealed record SynthesisTrainingSample(long SampleId, int Index, string Input, string Target, bool IsLong, int InputTokens, int TargetTokens, string Instruction);
 
 /// <summary>The accepted samples of a run (completed, not rejected), in index order, streamed.</summary>
 public sealed class SynthesisSampleReader(IDbContextFactory<SelfLongDbContext> dbFactory)
@@ -23,7 +24,7 @@ public sealed class SynthesisSampleReader(IDbContextFactory<SelfLongDbContext> d
             var page = await db.SynthesisSamples.AsNoTracking()
                 .Where(s => s.RunId == runId && s.Status == SampleStatus.Completed && !s.Rejected && s.Index > after)
                 .OrderBy(s => s.Index).Take(PageSize)
-                .Select(s => new SynthesisTrainingSample(s.Id, s.Index, s.Input, s.Target, s.Kind == SampleKind.LongInput, s.InputTokens, s.TargetTokens))
+                .Select(s => new SynthesisTrainingSample(s.Id, s.Index, s.Input, s.Target, s.Kind == SampleKind.LongInput, s.InputTokens, s.TargetTokens, s.Instruction))
                 .ToListAsync(ct);
             foreach (var sample in page) yield return sample;
             if (page.Count < PageSize) yield break;

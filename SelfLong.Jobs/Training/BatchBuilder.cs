@@ -10,9 +10,11 @@ public sealed record EncodedSample(int[] Ids, bool[] Learn);
 /// Turns samples into (B, T) batches. With packing, short samples share a row; each keeps its own
 /// positions (restarting at 0) and attention runs per segment, so no sample sees another and no
 /// T x T mask is ever built.
-/// A sample longer than the stage is cut to its first T+1 tokens; one with nothing to learn in
-/// those (say a drill written for a longer stage, whose answer lies past the cut) is skipped, since
-/// it would cost a row and teach nothing.
+/// A chat sample longer than the stage loses text from the middle of its documents
+/// (<see cref="ContextTruncation"/>); one whose other parts alone are longer than the stage, or
+/// that has no documents marked (say a drill written for a longer stage), is skipped and counted.
+/// Plain text is language modelling, so it is cut to its first T+1 tokens. A sample with nothing
+/// to learn is skipped too, since it would cost a row and teach nothing.
 /// </summary>
 public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
 {
@@ -30,6 +32,28 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
         return new EncodedSample([.. chatIds], [.. isResponse.Select(r => all || r)]);
     }
 
+    /// <summary>
+    /// The sample as it enters a row of <paramref name="length"/> inputs (at most length + 1 ids,
+    /// labels shift by one) and how many ids it lost; <c>Sample</c> is null when it cannot fit.
+    /// </summary>
+    public (EncodedSample? Sample, int CutTokens) Fit(TrainingSample sample, int length)
+    {
+        var encoded = Encode(sample);
+        var excess = encoded.Ids.Length - (length + 1);
+        if (excess <= 0) return (encoded, 0);
+        if (sample.Prompt.Count == 0)
+            return (new EncodedSample(encoded.Ids[..(length + 1)], encoded.Learn[..(length + 1)]), excess);
+        if (sample.Documents is not { } documents) return (null, 0);
+
+        // Encoded again with the documents apart, to know which ids are theirs (only for samples
+        // that are cut, so samples that fit keep exactly the ids Encode gives).
+        var (ids, isResponse, start, count) = ChatFormat.EncodeWithPiece(tokenizer,
+            [.. sample.Prompt, new("assistant", sample.Response)], documents.Turn, documents.Start, documents.Length);
+        var all = rule.TrainsOnPrompt(sample);
+        var cut = ContextTruncation.CutMiddle(new EncodedSample([.. ids], [.. isResponse.Select(r => all || r)]), start, count, length + 1);
+        return cut is null ? (null, 0) : (cut, ids.Count - cut.Ids.Length);
+    }
+
     /// <summary>Consecutive skipped samples after which no source is taken to fit the stage.</summary>
     private const int SkipLimit = 100_000;
 
@@ -44,16 +68,18 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
         var packed = false;
         var learned = 0;
         var skipped = 0;
+        var truncation = new TruncationCounts();
         for (var row = 0; row < batchSize; row++)
         {
             var offset = 0;
             var segment = 0;
             while (offset < length)
             {
-                var sample = Encode(stream.Peek());
-                if (!LearnsWithin(sample, length))
+                var (sample, cutTokens) = Fit(stream.Peek(), length);
+                if (sample is null || !LearnsWithin(sample))
                 {
                     stream.Next();
+                    if (sample is null) truncation += new TruncationCounts(0, 0, 1);
                     if (++skipped > SkipLimit)
                         throw new InvalidOperationException($"No training sample has anything to learn within the stage's {length} tokens.");
                     continue;
@@ -62,6 +88,7 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
                 // A sample that does not fit the rest of a row starts the next row instead.
                 if (offset > 0 && offset + sample.Ids.Length - 1 > length) break;
                 stream.Next();
+                if (cutTokens > 0) truncation += new TruncationCounts(1, cutTokens, 0);
                 var take = Math.Min(sample.Ids.Length - 1, length - offset); // inputs; labels shift by one
                 for (var i = 0; i < take; i++)
                 {
@@ -91,13 +118,13 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
             tensor(labels, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             tensor(positions, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             packed ? Segments(segments, batchSize, length) : null,
-            learned);
+            learned) { Truncation = truncation };
     }
 
-    private static bool LearnsWithin(EncodedSample sample, int length)
+    /// <summary>Whether a fitted sample (at most length + 1 ids) has a label that counts.</summary>
+    private static bool LearnsWithin(EncodedSample sample)
     {
-        var end = Math.Min(sample.Ids.Length - 1, length);
-        for (var i = 1; i <= end; i++)
+        for (var i = 1; i < sample.Ids.Length; i++)
             if (sample.Learn[i]) return true;
         return false;
     }
@@ -124,6 +151,9 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
 
 public sealed record Batch(Tensor InputIds, Tensor Labels, Tensor PositionIds, PackedSegments? Segments, int LearnedTokens) : IDisposable
 {
+    /// <summary>Samples cut or skipped to fit the stage while this batch was built.</summary>
+    public TruncationCounts Truncation { get; init; }
+
     public void Dispose()
     {
         InputIds.Dispose();

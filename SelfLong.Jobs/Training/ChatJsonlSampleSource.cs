@@ -8,7 +8,10 @@ namespace SelfLong.Jobs.Training;
 /// A JSONL file (optionally .gz), one sample a line: either
 /// <c>{"messages": [{"role": "system"|"user"|"assistant", "content": "..."}], "is_long": true}</c>
 /// where the last assistant turn is the response, or <c>{"text": "..."}</c> (a corpus document,
-/// trained as a long sample on all tokens).
+/// trained as a long sample on all tokens). A chat sample too long for its stage loses text from
+/// the middle of its longest user turn (<see cref="PromptSpan.LongestUserTurn"/>), except one whose
+/// <c>"kind"</c> is <c>"long_output"</c> (a synthesis export's back-translation sample, whose user
+/// turn is its instruction alone), which is skipped instead.
 /// </summary>
 public sealed class ChatJsonlSampleSource(string path) : ITrainingSampleSource
 {
@@ -52,6 +55,8 @@ public sealed class ChatJsonlSampleSource(string path) : ITrainingSampleSource
         if (unknown is not null)
             throw new InvalidDataException($"{Name} line {lineNumber}: role '{unknown.Role}' is not system, user or assistant.");
         var isLong = root.TryGetProperty("is_long", out var flag) && flag.ValueKind == JsonValueKind.True;
-        return new TrainingSample(turns[..^1], turns[^1].Content, isLong);
+        var longOutput = root.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == "long_output";
+        List<ChatMessage> prompt = turns[..^1];
+        return new TrainingSample(prompt, turns[^1].Content, isLong) { Documents = longOutput ? null : PromptSpan.LongestUserTurn(prompt) };
     }
 }

@@ -5,7 +5,11 @@ using static TorchSharp.torch;
 namespace SelfLong.Jobs.Training;
 
 /// <summary>Logged after every optimizer step.</summary>
-public sealed record StepMetrics(int GlobalStep, int Stage, int StepInStage, double Loss, double LearningRate, double TokensPerSecond, long PeakMemoryBytes, double GradNorm);
+public sealed record StepMetrics(int GlobalStep, int Stage, int StepInStage, double Loss, double LearningRate, double TokensPerSecond, long PeakMemoryBytes, double GradNorm)
+{
+    /// <summary>Samples cut or skipped to fit their stage, over the whole run so far (resumes included).</summary>
+    public TruncationCounts Truncation { get; init; }
+}
 
 /// <summary>A checkpoint folder written by the trainer (a Hugging Face folder plus resume state).</summary>
 public sealed record SavedCheckpoint(string Path, int GlobalStep, int Stage, bool StageEnd, double RopeTheta, int MaxLength);
@@ -29,6 +33,9 @@ public sealed class ProgressiveTrainer(
     public Action<StepMetrics>? OnStep { get; init; }
 
     public Action<SavedCheckpoint>? OnCheckpoint { get; init; }
+
+    /// <summary>Run totals of <see cref="Batch.Truncation"/>, saved with each checkpoint.</summary>
+    private TruncationCounts truncation;
 
     /// <summary>The newest resumable checkpoint under a run's output folder, if any.</summary>
     public static string? LatestCheckpoint(string outputDir)
@@ -57,6 +64,7 @@ public sealed class ProgressiveTrainer(
                 throw new InvalidOperationException($"The checkpoint was trained with seed {resume.Seed}, not {options.Seed}; resume with the same options.");
             CheckpointFolder.LoadWeights(model, resumeFrom);
         }
+        truncation = resume?.Truncation ?? default;
         var stream = new SampleStream(data, options.Seed, resume is null ? null : new SampleStreamState(resume.StreamDraws, resume.StreamTaken));
         var builder = new BatchBuilder(tokenizer, options.Loss);
         using var optimizer = new AdamW(model.named_parameters(), options);
@@ -79,7 +87,7 @@ public sealed class ProgressiveTrainer(
                 var lr = LearningRate.At(step, steps, stage.LearningRate, Math.Min(options.WarmupSteps, steps / 2), options.MinLearningRateRatio);
                 var metrics = TrainStep(optimizer, builder, stream, stage, lr, device);
                 globalStep++;
-                OnStep?.Invoke(metrics with { GlobalStep = globalStep, Stage = stageIndex, StepInStage = step + 1 });
+                OnStep?.Invoke(metrics with { GlobalStep = globalStep, Stage = stageIndex, StepInStage = step + 1, Truncation = truncation });
                 var stageEnd = step + 1 == steps;
                 if (stageEnd || (options.CheckpointEvery > 0 && globalStep % options.CheckpointEvery == 0))
                     Save(optimizer, stream, globalStep, stageEnd ? stageIndex + 1 : stageIndex, stageEnd ? 0 : step + 1, stageEnd);
@@ -100,7 +108,10 @@ public sealed class ProgressiveTrainer(
         try
         {
             for (var micro = 0; micro < options.GradientAccumulation; micro++)
+            {
                 batches.Add(builder.Build(stream, options.BatchSize, stage.MaxLength, options.Packing, device));
+                truncation += batches[^1].Truncation;
+            }
             var stepTokens = batches.Sum(b => b.LearnedTokens);
             double lossSum = 0;
             foreach (var batch in batches.Where(b => b.LearnedTokens > 0)) // an all-prompt micro-batch teaches nothing
@@ -141,6 +152,7 @@ public sealed class ProgressiveTrainer(
             Seed = options.Seed,
             StreamDraws = stream.State.Draws,
             StreamTaken = stream.State.Taken,
+            Truncation = truncation,
         }.Save(dir);
         OnCheckpoint?.Invoke(new SavedCheckpoint(dir, globalStep, stageEnd ? stage - 1 : stage, stageEnd, current.RopeTheta, current.MaxLength));
     }

@@ -21,6 +21,9 @@ public sealed record TrainerState
     [JsonPropertyName("stream_draws")] public long StreamDraws { get; init; }
     [JsonPropertyName("stream_taken")] public long[] StreamTaken { get; init; } = [];
 
+    /// <summary>Samples cut or skipped to fit their stage up to this checkpoint (zero in older checkpoints).</summary>
+    [JsonPropertyName("truncation")] public TruncationCounts Truncation { get; init; }
+
     public void Save(string dir) =>
         File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
 

@@ -85,6 +85,7 @@ public static class TrainingCommands
                     {
                         step = step.GlobalStep, stage = step.Stage + 1, loss = Math.Round(step.Loss, 4), lr = step.LearningRate,
                         tokens_per_s = Math.Round(step.TokensPerSecond), peak_rss_mb = step.PeakMemoryBytes >> 20,
+                        cut_samples = step.Truncation.CutSamples, cut_tokens = step.Truncation.CutTokens, too_long_samples = step.Truncation.TooLongSamples,
                     })),
                     saved => stdout.WriteLine(JsonSerializer.Serialize(new { checkpoint = saved.Path, stage = saved.Stage + 1, stage_end = saved.StageEnd, rope_theta = saved.RopeTheta, max_length = saved.MaxLength })),
                     parse.GetValue(resume), ct, sources);

@@ -70,11 +70,13 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
     }
 
-    /// <summary>Metrics and checkpoint rows past the newest checkpoint on disk will be produced again.</summary>
+    /// <summary>Metrics, checkpoint rows and truncation counts past the newest checkpoint on disk will be produced again.</summary>
     private static async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, CancellationToken ct)
     {
         var latest = ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory);
-        var step = latest is null ? 0 : TrainerState.Load(latest).GlobalStep;
+        var state = latest is null ? null : TrainerState.Load(latest);
+        var step = state?.GlobalStep ?? 0;
+        SetTruncation(run, state?.Truncation ?? default);
         await db.TrainingStepMetrics.Where(m => m.RunId == run.Id && m.GlobalStep > step).ExecuteDeleteAsync(ct);
         await db.TrainingCheckpoints.Where(c => c.RunId == run.Id && c.GlobalStep > step).ExecuteDeleteAsync(ct);
         run.CurrentStep = step;
@@ -112,6 +114,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             });
             run.CurrentStep = s.GlobalStep;
             run.CurrentStage = s.Stage;
+            SetTruncation(run, s.Truncation);
         }
         while (checkpoints.TryDequeue(out var c))
         {
@@ -130,6 +133,13 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         await db.SaveChangesAsync(CancellationToken.None);
         progress.Publish(ProgressFeatures.Training, runId);
         return run.CancelRequested;
+    }
+
+    private static void SetTruncation(TrainingRun run, TruncationCounts counts)
+    {
+        run.CutSamples = counts.CutSamples;
+        run.CutTokens = counts.CutTokens;
+        run.TooLongSamples = counts.TooLongSamples;
     }
 }
 

@@ -8,6 +8,13 @@ namespace SelfLong.Jobs.Training;
 /// </summary>
 public sealed record TrainingSample(IReadOnlyList<ChatMessage> Prompt, string Response, bool IsLong)
 {
+    /// <summary>
+    /// The prompt's documents: a sample longer than its stage loses text from their middle, never
+    /// from the instruction or the response. Without them such a sample is skipped (a needle drill
+    /// cut anywhere might lose its needle).
+    /// </summary>
+    public PromptSpan? Documents { get; init; }
+
     /// <summary>Plain text to continue (a corpus document): no prompt, the whole text is the response.</summary>
     public static TrainingSample PlainText(string text) => new([], text, IsLong: true);
 }

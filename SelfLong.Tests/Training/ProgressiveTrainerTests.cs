@@ -48,6 +48,9 @@ public sealed class ProgressiveTrainerTests : IDisposable
 
         Assert.Equal([6, 7], resumed.Select(s => s.GlobalStep));
         Assert.Equal(full.Skip(5).Select(s => s.Loss), resumed.Select(s => s.Loss));
+        // The patterns are longer than both stages: run totals of cut samples grow and carry over.
+        Assert.True(full[0].Truncation.CutSamples > 0 && full[^1].Truncation.CutTokens > full[0].Truncation.CutTokens);
+        Assert.Equal(full.Skip(5).Select(s => s.Truncation), resumed.Select(s => s.Truncation));
     }
 
     [Fact]

@@ -28,6 +28,22 @@ public sealed class SampleSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task LoadAsync_ChatLines_MarkTheLongestUserTurnAsDocumentsExceptForLongOutput()
+    {
+        var path = Path.Combine(dir, "kinds.jsonl");
+        await File.WriteAllLinesAsync(path,
+        [
+            """{"messages": [{"role": "system", "content": "a long system prompt"}, {"role": "user", "content": "docs. Q?"}, {"role": "assistant", "content": "A"}], "kind": "long_input"}""",
+            """{"messages": [{"role": "user", "content": "Write it."}, {"role": "assistant", "content": "a long document"}], "kind": "long_output"}""",
+        ], TestContext.Current.CancellationToken);
+
+        var samples = await new ChatJsonlSampleSource(path).LoadAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(new PromptSpan(1, 0, "docs. Q?".Length), samples[0].Documents);
+        Assert.Null(samples[1].Documents);
+    }
+
+    [Fact]
     public async Task LoadAsync_UnknownRole_NamesFileAndLine()
     {
         var path = Path.Combine(dir, "bad.jsonl");

@@ -27,8 +27,8 @@ public sealed class SynthesisSourceTests
             await db.SaveChangesAsync(ct);
             runId = run.Id;
             db.SynthesisSamples.AddRange(
-                new Sample { RunId = runId, Index = 0, Kind = SampleKind.LongInput, Input = "docs + question 0", Target = "answer 0" },
-                new Sample { RunId = runId, Index = 1, Kind = SampleKind.LongOutput, Input = "write it", Target = "a long document" },
+                new Sample { RunId = runId, Index = 0, Kind = SampleKind.LongInput, Instruction = "question 0", Input = "docs + question 0", Target = "answer 0" },
+                new Sample { RunId = runId, Index = 1, Kind = SampleKind.LongOutput, Instruction = "write it", Input = "write it", Target = "a long document" },
                 new Sample { RunId = runId, Index = 2, Kind = SampleKind.LongInput, Input = "rejected", Target = "x", Rejected = true },
                 new Sample { RunId = runId, Index = 3, Kind = SampleKind.LongInput, Status = SampleStatus.Failed, Error = "boom" });
             await db.SaveChangesAsync(ct);
@@ -42,6 +42,8 @@ public sealed class SynthesisSourceTests
         Assert.Equal("answer 0", samples[0].Response);
         Assert.True(samples[0].IsLong);
         Assert.False(samples[1].IsLong);
+        Assert.Equal(new PromptSpan(0, 0, "docs + ".Length), samples[0].Documents); // the input before its instruction
+        Assert.Null(samples[1].Documents); // a long-output input is its instruction: never cut
         Assert.Equal($"synthesis run #{runId}", source.Name);
     }
 

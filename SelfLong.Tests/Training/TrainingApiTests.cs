@@ -95,6 +95,35 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task Runs_SamplesLongerThanTheStage_ReportsCutAndSkippedSamples()
+    {
+        using var client = await app.CreateSignedInClientAsync();
+        var data = Path.Combine(dataDir, "long.jsonl");
+        // 229 byte ids: cut by 164 to fill a 64-token row (64 inputs and the last label).
+        var cut = new { messages = new[] { new { role = "user", content = new string('a', 200) + " Q?" }, new { role = "assistant", content = "A." } }, is_long = true };
+        // Its response alone is longer than the stage: skipped.
+        var tooLong = new { messages = new[] { new { role = "user", content = "Write." }, new { role = "assistant", content = new string('r', 100) } } };
+        File.WriteAllLines(data, [JsonSerializer.Serialize(cut), JsonSerializer.Serialize(tooLong)]);
+        var id = await CreateAsync(client, new
+        {
+            name = $"api-truncation-{Guid.NewGuid():N}", data = new[] { new { path = data } },
+            stages = new[] { new { maxLength = 64, ropeTheta = 100.0, steps = 2, learningRate = 1e-3 } },
+            options = new { batchSize = 1, warmupSteps = 1 },
+        });
+
+        var detail = await WaitAsync(client, id, r => r.GetProperty("status").GetString() is "Succeeded" or "Failed");
+
+        Assert.True(Status(detail) == "Succeeded", detail.GetProperty("run").GetProperty("message").ToString());
+        var truncation = detail.GetProperty("run").GetProperty("truncation");
+        Assert.Equal(2, truncation.GetProperty("cutSamples").GetInt64()); // one per step: each fills its row
+        Assert.Equal(2 * 164, truncation.GetProperty("cutTokens").GetInt64());
+        Assert.True(truncation.GetProperty("tooLongSamples").GetInt64() >= 1, truncation.ToString());
+        var list = await client.GetFromJsonAsync<JsonElement>("/api/training/runs?take=500", Ct);
+        Assert.Equal(2, list.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("id").GetInt64() == id)
+            .GetProperty("truncation").GetProperty("cutSamples").GetInt64());
+    }
+
+    [Fact]
     public async Task Runs_CancelThenResume_EndsCancelledThenFinishesEveryStepOnce()
     {
         using var client = await app.CreateSignedInClientAsync();

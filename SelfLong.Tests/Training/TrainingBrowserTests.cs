@@ -29,6 +29,8 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
         await page.Locator("[data-testid=run-status]", new() { HasTextString = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
         await page.Locator("[data-testid=checkpoints] td", new() { HasTextString = "stage end" }).WaitForAsync();
+        // Every pattern is longer than the 16-token stage, so plain text was cut at its end.
+        Assert.Matches(@"[1-9][\d,]* cut \([1-9][\d,]* tokens", await page.Locator("[data-testid=run-truncation]").InnerTextAsync());
         Assert.True(await page.Locator("[data-testid=loss-chart] svg, svg[data-testid=loss-chart]").CountAsync() > 0
                     || await page.Locator(".mud-chart").CountAsync() > 0);
         await page.Context.CloseAsync();

@@ -45,7 +45,14 @@ public static class TrainingApi
     }
 
     public sealed record RunDto(long Id, string Name, string Status, int CurrentStage, int CurrentStep, int TotalSteps, bool CancelRequested,
-        string? Device, string? Message, string OutputDirectory, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt);
+        string? Device, string? Message, string OutputDirectory, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
+        TruncationDto Truncation);
+
+    /// <summary>
+    /// Samples longer than their stage so far: cut (document text from the middle; plain text from
+    /// its end) with the tokens they lost, and skipped because what may not be cut did not fit.
+    /// </summary>
+    public sealed record TruncationDto(long CutSamples, long CutTokens, long TooLongSamples);
 
     /// <summary>A stage of the schedule and how many of its steps the run has done.</summary>
     public sealed record StageDto(int Stage, int MaxLength, double RopeTheta, int Steps, double LearningRate, int FirstStep, int LastStep, int CompletedSteps);
@@ -60,7 +67,7 @@ public static class TrainingApi
 
     public static RunDto ToDto(TrainingRun r) =>
         new(r.Id, r.Name, r.Status.ToString(), r.CurrentStage + 1, r.CurrentStep, r.TotalSteps, r.CancelRequested, r.Device, r.Message,
-            r.OutputDirectory, r.CreatedAt, r.StartedAt, r.CompletedAt);
+            r.OutputDirectory, r.CreatedAt, r.StartedAt, r.CompletedAt, new TruncationDto(r.CutSamples, r.CutTokens, r.TooLongSamples));
 
     public static RunDetailDto ToDetail(TrainingRun run)
     {
