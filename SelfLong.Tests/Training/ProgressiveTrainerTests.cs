@@ -72,6 +72,42 @@ public sealed class ProgressiveTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Run_GradientAccumulation_LossIsTheTokenMeanOfTheWholeStep()
+    {
+        // Two samples whose responses teach 3 and 27 tokens: a mean of the two micro-batch means
+        // would weigh each short-answer token nine times as much as a long-answer one.
+        IReadOnlyList<TrainingSample> samples =
+        [
+            new([new ChatMessage("user", "Q?")], "Ab", IsLong: false),
+            new([new ChatMessage("user", "Q?")], "A much longer answer, here.", IsLong: false),
+        ];
+        var schedule = new ProgressiveSchedule([new TrainingStage(64, 10_000, 3, 5e-3)]);
+        List<StepMetrics> Steps(int batchSize, int accumulation, string output)
+        {
+            manual_seed(1);
+            using var model = new LlamaForCausalLM(TrainingTestData.TinyConfig());
+            var steps = new List<StepMetrics>();
+            var options = TrainingTestData.Options() with { BatchSize = batchSize, GradientAccumulation = accumulation, Packing = false };
+            new ProgressiveTrainer(model, ByteTokenizer.Instance, [(samples, 1.0)], schedule, options, Path.Combine(dir, output)) { OnStep = steps.Add }
+                .Run(TestContext.Current.CancellationToken);
+            return steps;
+        }
+
+        var oneBatch = Steps(batchSize: 2, accumulation: 1, "one");
+        var accumulated = Steps(batchSize: 1, accumulation: 2, "two");
+
+        // Same samples, same order: the same token mean and the same gradient (its norm before
+        // clipping) at every step.
+        Assert.Equal(3, accumulated.Count);
+        Assert.Equal(default, accumulated[^1].Truncation); // both samples fit: the test compares 3 and 28 learned tokens
+        foreach (var (whole, split) in oneBatch.Zip(accumulated))
+        {
+            Assert.Equal(whole.Loss, split.Loss, 1e-5 * whole.Loss);
+            Assert.Equal(whole.GradNorm, split.GradNorm, 1e-4 * whole.GradNorm);
+        }
+    }
+
+    [Fact]
     public void PaperRule_ThreeStages_DoublesLengthAndQuadruplesTheta()
     {
         var schedule = ProgressiveSchedule.PaperRule(8192, 500_000, 3, 100, 2e-5);
