@@ -108,7 +108,7 @@ public sealed record TrainingRunSpec
     /// and theta, with the same parameters), or the checkpoint folder's config.json.
     /// </summary>
     public LlamaConfig BaseConfig() =>
-        Base == TinyBase ? SelfLongTiny.Config() : LlamaConfig.Load(System.IO.Path.Combine(Base, CheckpointFolder.ConfigFile));
+        Base == TinyBase ? SelfLongTiny.Config() : CheckpointFolder.LoadConfig(Base);
 
     /// <summary><see cref="Tokenizer"/>, or null when the base folder cannot be read (reported as the base's problem).</summary>
     private ITextTokenizer? TryTokenizer()
