@@ -54,6 +54,7 @@ public static class TrainingCommands
             {
                 if (new object?[] { parse.GetValue(stages), parse.GetValue(preset), parse.GetValue(paperStages) }.Count(x => x is not null) > 1)
                     throw new ArgumentException("Give one of --stages, --preset or --paper-rule.");
+                var memory = MemorySize(parse.GetValue(deviceMemory));
                 var baseName = parse.GetValue(baseModel)!;
                 var schedule = parse.GetValue(stages) is { } text
                     ? TrainingRunSpec.ParseStages(text)
@@ -81,7 +82,7 @@ public static class TrainingCommands
                 };
                 spec.Validate();
                 var stderr = parse.InvocationConfiguration.Error;
-                var preview = TrainingPreview.For(spec, BaseConfig(spec), TrainingDevice.Detect(MemorySize(parse.GetValue(deviceMemory))));
+                var preview = TrainingPreview.For(spec, BaseConfig(spec), TrainingDevice.Detect(memory));
                 foreach (var warning in preview.Warnings) await stderr.WriteLineAsync($"warning: {warning}");
                 foreach (var line in preview.Lines()) await stderr.WriteLineAsync(line);
                 if (preview.Refusals().FirstOrDefault() is { Message: { } refusal }) throw new TrainingSpecException("stages", refusal);
