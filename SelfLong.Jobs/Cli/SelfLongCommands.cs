@@ -15,6 +15,7 @@ public static class SelfLongCommands
         Corpora.CorporaCommands.Search(),
         Training.TrainingCommands.Train(),
         Training.TrainingCommands.PerplexityCommand(),
+        Training.MemoryEstimateCommand.Command(),
         Synthesis.SynthesisCommands.Synthesize(),
         Evaluation.EvaluationCommands.Eval(),
         Demo.DemoCommands.Demo(),

@@ -27,6 +27,12 @@ public static class TrainingCommands
         var corpusText = new Option<string[]>("--corpus-text") { Description = "Corpus id, optionally ID:WEIGHT; its text is trained on as plain text (every token learned). Repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var stages = new Option<string?>("--stages") { Description = "LEN:THETA:STEPS:LR,... e.g. 256:10000:200:1e-3,512:40000:200:5e-4" };
         var paperStages = new Option<int?>("--paper-rule") { Description = "Number of stages from the paper's rule (length x2, theta x4 per stage), starting at --first-length/--first-theta." };
+        var preset = new Option<string?>("--preset")
+        {
+            Description = "\"paper\" (Llama-3.1: 256k at theta 2M, 512k at 8M, 1M at 32M) or \"from-base\" (stage 1 at twice the base's max_position_embeddings, theta x4; --stage-count stages), each with --steps and --lr.",
+        };
+        var stageCount = new Option<int>("--stage-count") { Description = "Stages of the from-base preset.", DefaultValueFactory = _ => 3 };
+        var deviceMemory = new Option<string?>("--device-memory") { Description = "The device's memory for the fit check (e.g. 80GB, 24GiB); read from the device when omitted." };
         var firstLength = new Option<int>("--first-length") { DefaultValueFactory = _ => 256 };
         var firstTheta = new Option<double>("--first-theta") { DefaultValueFactory = _ => 10_000 };
         var steps = new Option<int>("--steps") { Description = "Steps per stage with --paper-rule.", DefaultValueFactory = _ => 200 };
@@ -41,19 +47,25 @@ public static class TrainingCommands
         var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, paperStages, firstLength, firstTheta, steps, lr, batch, accumulation, warmup, every, seed,
-            noPacking, resume, maxShardSize,
+            output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
+            accumulation, warmup, every, seed, noPacking, resume, maxShardSize, deviceMemory,
         };
         command.SetAction(async (parse, ct) =>
         {
             try
             {
+                if (new object?[] { parse.GetValue(stages), parse.GetValue(preset), parse.GetValue(paperStages) }.Count(x => x is not null) > 1)
+                    throw new ArgumentException("Give one of --stages, --preset or --paper-rule.");
+                var memory = MemorySize(parse.GetValue(deviceMemory));
+                var baseName = parse.GetValue(baseModel)!;
                 var schedule = parse.GetValue(stages) is { } text
                     ? TrainingRunSpec.ParseStages(text)
-                    : ProgressiveSchedule.PaperRule(parse.GetValue(firstLength), parse.GetValue(firstTheta), parse.GetValue(paperStages) ?? 1, parse.GetValue(steps), parse.GetValue(lr)).Stages;
+                    : parse.GetValue(preset) is { } name
+                        ? SchedulePresets.Build(name, BaseConfig(new TrainingRunSpec { Base = baseName }), parse.GetValue(stageCount), parse.GetValue(steps), parse.GetValue(lr)).Stages
+                        : ProgressiveSchedule.PaperRule(parse.GetValue(firstLength), parse.GetValue(firstTheta), parse.GetValue(paperStages) ?? 1, parse.GetValue(steps), parse.GetValue(lr)).Stages;
                 var spec = new TrainingRunSpec
                 {
-                    Base = parse.GetValue(baseModel)!,
+                    Base = baseName,
                     Data = [.. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
                     SynthesisRuns = [.. (parse.GetValue(synthesisRuns) ?? []).Select(TrainingRunSpec.ParseSynthesisRun)],
                     CorpusText = [.. (parse.GetValue(corpusText) ?? []).Select(TrainingRunSpec.ParseCorpusText)],
@@ -71,6 +83,11 @@ public static class TrainingCommands
                     },
                 };
                 spec.Validate();
+                var stderr = parse.InvocationConfiguration.Error;
+                var preview = TrainingPreview.For(spec, BaseConfig(spec), TrainingDevice.Detect(memory));
+                foreach (var warning in preview.Warnings) await stderr.WriteLineAsync($"warning: {warning}");
+                foreach (var line in preview.Lines()) await stderr.WriteLineAsync(line);
+                if (preview.Refusals().FirstOrDefault() is { Message: { } refusal }) throw new TrainingSpecException("stages", refusal);
                 var stdout = parse.InvocationConfiguration.Output;
                 using var host = spec.ReadsDatabase ? Cli.CliHost.Build(configure: configureHost) : null;
                 IReadOnlyList<WeightedSource> sources = [];
@@ -98,6 +115,27 @@ public static class TrainingCommands
             }
         });
         return command;
+    }
+
+    /// <summary>The base's config, or a <see cref="TrainingSpecException"/> on "base" saying why it cannot be read.</summary>
+    private static LlamaConfig BaseConfig(TrainingRunSpec spec)
+    {
+        var (config, error) = TrainingPreview.ReadBaseConfig(spec);
+        return config ?? throw new TrainingSpecException("base", error!);
+    }
+
+    /// <summary>A memory size as --device-memory takes it (bytes, or KB/MB/GB/KiB/MiB/GiB), or null.</summary>
+    public static long? MemorySize(string? text)
+    {
+        if (text is null) return null;
+        try
+        {
+            return ShardedWeights.ParseSize(text);
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"'{text}' is not a memory size; give bytes or a number with KB, MB, GB, KiB, MiB or GiB (e.g. 80GB or 24GiB).");
+        }
     }
 
     public static Command PerplexityCommand()

@@ -36,8 +36,36 @@ public sealed class TrainingRunService(
         else if (name.Trim().Length > MaxNameLength) errors.Add(("name", $"The name is longer than {MaxNameLength} characters."));
         errors.AddRange(spec.Errors());
         errors.AddRange(await references.ErrorsAsync(spec, ct));
+        if (errors.Count == 0)
+        {
+            // A run that cannot fit the device is refused now, not hours later at its first long stage.
+            var (preview, previewErrors) = Preview(spec);
+            errors.AddRange(previewErrors);
+            if (preview is not null) errors.AddRange(preview.Refusals());
+        }
         if (errors.Count > 0) return (null, errors);
         return (await StoreAsync(name, spec, ct), errors);
+    }
+
+    /// <summary>Read once per process: the device does not change under a running app.</summary>
+    private static readonly Lazy<TrainingDevice> DetectedDevice = new(() => TrainingDevice.Detect());
+
+    /// <summary>The device runs train on; SelfLong:Training:DeviceMemoryBytes, when set, replaces its detected memory.</summary>
+    public TrainingDevice Device => configuration.GetValue<long?>("SelfLong:Training:DeviceMemoryBytes") is { } bytes
+        ? DetectedDevice.Value with { MemoryBytes = bytes }
+        : DetectedDevice.Value;
+
+    /// <summary>
+    /// The stage table with memory estimates and warnings, or the problems with the base, stages
+    /// or options that keep it from being estimated (data is not needed for an estimate).
+    /// </summary>
+    public (TrainingPreview? Preview, IReadOnlyList<(string Field, string Message)> Errors) Preview(TrainingRunSpec spec)
+    {
+        List<(string Field, string Message)> errors = [.. spec.Errors().Where(e => e.Field is "base" or "stages" or "options")];
+        if (errors.Count > 0) return (null, errors);
+        var (config, error) = TrainingPreview.ReadBaseConfig(spec);
+        if (config is null) return (null, [("base", error!)]);
+        return (TrainingPreview.For(spec, config, Device), errors);
     }
 
     /// <summary>The column's length (TrainingRunConfiguration).</summary>

@@ -103,6 +103,13 @@ public sealed record TrainingRunSpec
     /// <summary>The tokenizer the run trains with: SelfLong-Tiny's bytes, or the base folder's own.</summary>
     public ITextTokenizer Tokenizer() => Base == TinyBase ? ByteTokenizer.Instance : LocalCheckpoint.LoadTokenizer(Base);
 
+    /// <summary>
+    /// The base's shape: SelfLong-Tiny's default config (the trainer builds it at stage 1's length
+    /// and theta, with the same parameters), or the checkpoint folder's config.json.
+    /// </summary>
+    public LlamaConfig BaseConfig() =>
+        Base == TinyBase ? SelfLongTiny.Config() : CheckpointFolder.LoadConfig(Base);
+
     /// <summary><see cref="Tokenizer"/>, or null when the base folder cannot be read (reported as the base's problem).</summary>
     private ITextTokenizer? TryTokenizer()
     {

@@ -27,6 +27,9 @@ public sealed class AppFixture : IAsyncLifetime
     // its own keeps this app from resuming from another test process's checkpoints.
     private readonly string runsDirectory = Directory.CreateTempSubdirectory("selflong-test-runs-").FullName;
 
+    /// <summary>The memory of the suite app's training device (SelfLong:Training:DeviceMemoryBytes).</summary>
+    public const long DeviceMemoryBytes = 4L << 30;
+
     public WebApplication App => app ?? throw new InvalidOperationException("App not started.");
     public Uri BaseAddress { get; private set; } = null!;
     public IServiceProvider Services => App.Services;
@@ -43,6 +46,9 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:Admin:Password"] = AdminPassword;
             builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
             builder.Configuration["SelfLong:Training:RunsDirectory"] = runsDirectory;
+            // The suite's training device, whatever the machine: every test run fits in it, and a
+            // test that asks for more is refused the same way on every machine.
+            builder.Configuration["SelfLong:Training:DeviceMemoryBytes"] = DeviceMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             builder.WebHost.UseUrls("http://127.0.0.1:0");
         });

@@ -83,12 +83,66 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
         Assert.Contains($"Corpus #{empty.Id} has no text yet", error);
     }
 
+    [Fact]
+    public async Task Train_StageOneAtTheBasesLength_WarnsOnStandardErrorAndTrains()
+    {
+        var baseFolder = Path.Combine(output, "base");
+        using (var model = new LlamaForCausalLM(SelfLongTiny.Config(maxPositions: 16, ropeTheta: 100, hidden: 32, layers: 1)))
+            CheckpointFolder.Save(model, baseFolder);
+        ByteTokenizer.WriteMarker(baseFolder);
+        var data = Path.Combine(output, "d.jsonl");
+        File.WriteAllLines(data, TrainingTestData.Patterns().Select(s => JsonSerializer.Serialize(new { text = s.Response })));
+
+        var (code, stdout, error) = await TrainAsync("--base", baseFolder, "--data", data, "--stages", "16:100:1:1e-3", "--batch-size", "1", "--warmup", "1");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: Stage 1 (16 tokens) is not longer than the base model's max_position_embeddings (16)", error);
+        Assert.Contains("stage 1: 16 tokens x 1, theta 100, estimated", error);
+        Assert.DoesNotContain("warning", stdout);
+    }
+
+    [Fact]
+    public async Task Train_EstimateOverTheDeviceMemory_RefusesWithTheFigureBeforeTraining()
+    {
+        var data = Path.Combine(output, "d.jsonl");
+        File.WriteAllLines(data, TrainingTestData.Patterns().Select(s => JsonSerializer.Serialize(new { text = s.Response })));
+
+        var (code, stdout, error) = await TrainAsync("--preset", "from-base", "--stage-count", "2", "--steps", "1", "--device-memory", "80MiB", "--data", data);
+
+        Assert.Equal(2, code);
+        Assert.Contains("stage 2: 1,024 tokens x 4, theta 160000, estimated", error);
+        Assert.Contains("Stage 2 (1,024 tokens x batch 4) needs an estimated", error);
+        Assert.Contains("has 80 MiB", error);
+        Assert.DoesNotContain("Stage 1 (", error);
+        Assert.Empty(stdout);
+        Assert.False(Directory.Exists(Path.Combine(output, ProgressiveTrainer.CheckpointsFolder)));
+    }
+
+    [Fact]
+    public async Task Estimate_Llama32OneBillionShape_PrintsOneJsonObjectWithTheFigures()
+    {
+        var root = new RootCommand { MemoryEstimateCommand.Command() };
+        var configuration = new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() };
+
+        var code = await root.Parse(["estimate", "--shape", "llama-3.2-1b", "--device", "cuda", "--device-memory", "141GB", "--lengths", "32k,1024k"])
+            .InvokeAsync(configuration, TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, configuration.Error.ToString());
+        var report = JsonDocument.Parse(configuration.Output.ToString()!).RootElement;
+        Assert.Equal(1_235_814_400L, report.GetProperty("parameters").GetInt64());
+        Assert.True(report.GetProperty("bf16").GetBoolean());
+        Assert.Equal([(32_768, true), (1_048_576, false)],
+            report.GetProperty("rows").EnumerateArray().Select(r => (r.GetProperty("length").GetInt32(), r.GetProperty("fits").GetBoolean())));
+    }
+
     [Theory]
     [InlineData("--corpus-text", "moby", "'moby' is not a corpus id")]
     [InlineData("--needle-drills", "moby", "'moby' is not a corpus id for needle drills")]
     [InlineData("--needle-drills", "987654321", "Stage length 16 is too short for a needle drill")]
     [InlineData("--corpus-text", "3:-1", "Corpus #3: weight must be positive.")]
     [InlineData("--max-shard-size", "huge", "'huge' is not a shard size")]
+    [InlineData("--preset", "paper", "Give one of --stages, --preset or --paper-rule.")]
+    [InlineData("--device-memory", "lots", "'lots' is not a memory size")]
     public async Task Train_BadOption_ExitsWithAMessage(string option, string value, string message)
     {
         var (code, _, error) = await TrainAsync(option, value, "--stages", "16:100:2:1e-3");

@@ -37,6 +37,51 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
     }
 
     [Fact]
+    public async Task NewRunDialog_Presets_FillTheStageTableWithEstimatesAndWarnOnACheckpointAtItsOwnLength()
+    {
+        var baseFolder = Path.Combine(dataDir, "base");
+        Directory.CreateDirectory(baseFolder);
+        File.WriteAllText(Path.Combine(baseFolder, "config.json"), SelfLong.Jobs.Models.SelfLongTiny.Config(maxPositions: 512, ropeTheta: 10_000).ToJson());
+
+        var page = await browser.OpenSignedInAsync(app, "/training");
+        await page.ClickAsync("[data-testid=new-training-run]");
+        var rows = page.Locator("[data-testid=stage-row]");
+        var estimates = page.Locator("[data-testid=stage-estimate]");
+
+        await page.ClickAsync("[data-testid=preset-paper]");
+        await Assertions.Expect(rows).ToHaveCountAsync(3);
+        string[] lengths = ["262144", "524288", "1048576"], thetas = ["2000000", "8000000", "32000000"];
+        for (var i = 0; i < 3; i++)
+        {
+            await Assertions.Expect(rows.Nth(i).Locator("input").Nth(0)).ToHaveValueAsync(lengths[i]);
+            await Assertions.Expect(rows.Nth(i).Locator("input").Nth(1)).ToHaveValueAsync(thetas[i]);
+            // SelfLong-Tiny at these lengths, batch 4, needs more than the suite's 4 GiB device.
+            await Assertions.Expect(estimates.Nth(i)).ToContainTextAsync("GiB (does not fit)");
+        }
+        await Assertions.Expect(page.Locator("[data-testid=device-memory]")).ToContainTextAsync("(4 GiB)");
+
+        await page.Locator("[data-testid=preset-stages] input, input[data-testid=preset-stages]").First.FillAsync("2");
+        await page.Keyboard.PressAsync("Tab");
+        await page.ClickAsync("[data-testid=preset-from-base]");
+        await Assertions.Expect(rows).ToHaveCountAsync(2);
+        await Assertions.Expect(rows.Nth(0).Locator("input").Nth(0)).ToHaveValueAsync("512");
+        await Assertions.Expect(rows.Nth(1).Locator("input").Nth(0)).ToHaveValueAsync("1024");
+        await Assertions.Expect(estimates.Nth(1)).ToContainTextAsync("MiB");
+        await Assertions.Expect(estimates.Nth(1)).Not.ToContainTextAsync("does not fit");
+        Assert.Equal(0, await page.Locator("[data-testid=stage-warning]").CountAsync());
+
+        // A checkpoint trained to 512 positions, with stage 1 at 512: warned, not refused.
+        await page.GetByText("Checkpoint folder", new() { Exact = true }).ClickAsync();
+        await page.Locator("[data-testid=run-base] input, input[data-testid=run-base]").First.FillAsync(baseFolder);
+        await page.Keyboard.PressAsync("Tab");
+        await Assertions.Expect(page.Locator("[data-testid=stage-warning]")).ToContainTextAsync("is not longer than the base model's max_position_embeddings (512)");
+        await page.ClickAsync("[data-testid=preset-from-base]");
+        await Assertions.Expect(rows.Nth(0).Locator("input").Nth(0)).ToHaveValueAsync("1024");
+        await Assertions.Expect(page.Locator("[data-testid=stage-warning]")).ToHaveCountAsync(0);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task NewRunDialog_MissingDataFile_ShowsErrorInDialog()
     {
         var page = await browser.OpenSignedInAsync(app, "/training");

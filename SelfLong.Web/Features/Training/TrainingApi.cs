@@ -10,10 +10,17 @@ namespace SelfLong.Web.Features.Training;
 /// </summary>
 public static class TrainingApi
 {
+    /// <summary>
+    /// A named schedule (<see cref="SchedulePresets.Names"/>) in place of explicit stages; <c>Stages</c>
+    /// counts for "from-base" only (the paper's table has three).
+    /// </summary>
+    public sealed record PresetRequest(string? Name, int Stages = 3, int Steps = 200, double LearningRate = 1e-3);
+
     /// <summary>The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.</summary>
     public sealed record NewRunRequest(string? Name, string? Base = null, IReadOnlyList<DataFileSpec>? Data = null,
         IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
-        IReadOnlyList<NeedleDrillSpec>? NeedleDrills = null, IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null)
+        IReadOnlyList<NeedleDrillSpec>? NeedleDrills = null, IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null,
+        PresetRequest? Preset = null)
     {
         /// <summary>JSON nulls inside the lists (e.g. "stages": [null]), which the spec cannot hold.</summary>
         public Dictionary<string, string[]> EmptyEntries()
@@ -30,6 +37,26 @@ public static class TrainingApi
             Check("needleDrills", NeedleDrills);
             Check("stages", Stages);
             return errors;
+        }
+
+        /// <summary>The spec, its stages filled from <see cref="Preset"/> when one is named; or the errors by field.</summary>
+        public (TrainingRunSpec? Spec, Dictionary<string, string[]> Errors) Resolve()
+        {
+            if (EmptyEntries() is { Count: > 0 } empty) return (null, empty);
+            var spec = ToSpec();
+            if (Preset is null) return (spec, []);
+            if (Stages is { Count: > 0 })
+                return (null, new() { ["preset"] = ["Give stages or a preset, not both."] });
+            var (config, error) = TrainingPreview.ReadBaseConfig(spec);
+            if (config is null) return (null, new() { ["base"] = [error!] });
+            try
+            {
+                return (spec with { Stages = SchedulePresets.Build(Preset.Name ?? "", config, Preset.Stages, Preset.Steps, Preset.LearningRate).Stages }, []);
+            }
+            catch (ArgumentException e)
+            {
+                return (null, new() { ["preset"] = [e.Message] });
+            }
         }
 
         public TrainingRunSpec ToSpec() => new()
@@ -58,6 +85,9 @@ public static class TrainingApi
     public sealed record StageDto(int Stage, int MaxLength, double RopeTheta, int Steps, double LearningRate, int FirstStep, int LastStep, int CompletedSteps);
 
     public sealed record RunDetailDto(RunDto Run, TrainingRunSpec Spec, IReadOnlyList<StageDto> Stages);
+
+    /// <summary>A new run as created, with the memory estimate and warnings it was accepted with.</summary>
+    public sealed record CreatedRunDto(RunDto Run, TrainingRunSpec Spec, IReadOnlyList<StageDto> Stages, TrainingPreview Estimate);
 
     public sealed record RunPage(IReadOnlyList<RunDto> Items, int Total);
 
@@ -99,14 +129,8 @@ public static class TrainingApi
             return TypedResults.Ok(new RunPage([.. list.Select(ToDto)], total));
         });
 
-        group.MapPost("/runs", async Task<Results<Created<RunDetailDto>, ValidationProblem>> (NewRunRequest request, TrainingRunService runs, CancellationToken ct) =>
-        {
-            if (request.EmptyEntries() is { Count: > 0 } empty) return TypedResults.ValidationProblem(empty);
-            var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", request.ToSpec(), ct);
-            if (run is null)
-                return TypedResults.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
-            return TypedResults.Created($"/api/training/runs/{run.Id}", ToDetail(run));
-        }).DisableAntiforgery();
+        group.MapPost("/runs", CreateRunAsync).DisableAntiforgery();
+        group.MapPost("/estimate", Estimate).DisableAntiforgery();
 
         group.MapGet("/runs/{id:long}", async Task<Results<Ok<RunDetailDto>, NotFound>> (long id, TrainingRunService runs, CancellationToken ct) =>
             await runs.FindAsync(id, ct) is { } run ? TypedResults.Ok(ToDetail(run)) : TypedResults.NotFound());
@@ -128,6 +152,33 @@ public static class TrainingApi
             await runs.FindAsync(id, ct) is { } run ? TypedResults.Ok(run.Checkpoints.Select(ToDto).ToList()) : TypedResults.NotFound());
         return app;
     }
+
+    /// <summary>Creates and queues a run; refused (400, by field) when invalid or estimated not to fit the device.</summary>
+    private static async Task<Results<Created<CreatedRunDto>, ValidationProblem>> CreateRunAsync(
+        NewRunRequest request, TrainingRunService runs, CancellationToken ct)
+    {
+        var (spec, invalid) = request.Resolve();
+        if (spec is null) return TypedResults.ValidationProblem(invalid);
+        var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", spec, ct);
+        if (run is null) return TypedResults.ValidationProblem(ByField(errors));
+        var detail = ToDetail(run);
+        return TypedResults.Created($"/api/training/runs/{run.Id}", new CreatedRunDto(detail.Run, detail.Spec, detail.Stages, runs.Preview(spec).Preview!));
+    }
+
+    /// <summary>
+    /// The stage table a request would run (a preset's stages included), each stage's estimated
+    /// peak memory on the training device, and warnings; nothing is stored. Data is not needed.
+    /// </summary>
+    private static Results<Ok<TrainingPreview>, ValidationProblem> Estimate(NewRunRequest request, TrainingRunService runs)
+    {
+        var (spec, invalid) = request.Resolve();
+        if (spec is null) return TypedResults.ValidationProblem(invalid);
+        var (preview, errors) = runs.Preview(spec);
+        return preview is null ? TypedResults.ValidationProblem(ByField(errors)) : TypedResults.Ok(preview);
+    }
+
+    private static Dictionary<string, string[]> ByField(IEnumerable<(string Field, string Message)> errors) =>
+        errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
 
     private static async Task<Results<NoContent, NotFound, Conflict<string>>> MovedAsync(long id, TrainingRunService runs,
         Func<long, CancellationToken, Task<bool>> move, string refusal, CancellationToken ct)

@@ -1,0 +1,99 @@
+using SelfLong.Jobs.Models;
+
+namespace SelfLong.Jobs.Training;
+
+/// <summary>
+/// Peak training memory of one step, estimated from the model's shape before a run starts ("will
+/// it fit?"), in parts: parameter state, activations (linear in batch x length) and the fixed
+/// buffers of the sequence-chunked MLP and loss. The coefficients describe a trainer with one
+/// activation checkpoint per decoder layer, sequence-chunked MLP, LM head and cross-entropy, and
+/// attention by segment; they are stated, not yet fitted from `./selflong bench train --long`.
+/// </summary>
+public sealed record MemoryEstimate(
+    long Parameters, long ParameterBytes, long ActivationBytesPerToken, long ActivationBytes, long ChunkBufferBytes, long TotalBytes)
+{
+    /// <summary>float32 weight, gradient, AdamW m and v: 4 x 4 bytes per parameter.</summary>
+    public const int OptimizerStateBytesPerParameter = 16;
+
+    /// <summary>bf16 copies of the weights the CUDA forward computes with.</summary>
+    public const int Bf16CopyBytesPerParameter = 2;
+
+    /// <summary>Per layer and token, in hidden-size units kept for the whole step: the layer's input (saved for recomputation) and its gradient.</summary>
+    public const int KeptPerLayer = 2;
+
+    /// <summary>
+    /// One layer's recomputed forward and its backward, in hidden-size units per token: norms,
+    /// q/k/v/o, attention output and the MLP's residual-stream tensors with their gradients.
+    /// </summary>
+    public const int WorkingLayer = 24;
+
+    /// <summary>Tokens per chunk of the LM head and cross-entropy: (chunk, vocab) logits exist, never (T, vocab).</summary>
+    public const int LossChunkTokens = 4096;
+
+    /// <summary>float32 logits, their softmax and their gradient for one loss chunk.</summary>
+    public const int LossChunkCopies = 3;
+
+    /// <summary>Tokens per chunk of the MLP: (chunk, intermediate) activations exist, never (T, intermediate).</summary>
+    public const int MlpChunkTokens = 4096;
+
+    /// <summary>gate, up, their SiLU product and its gradient for one MLP chunk.</summary>
+    public const int MlpChunkCopies = 4;
+
+    /// <summary>The estimate for one step of <paramref name="batch"/> rows of <paramref name="length"/> tokens.</summary>
+    /// <param name="bf16">Compute in bf16 (CUDA with bf16 on): 2-byte activations and bf16 weight copies; otherwise float32.</param>
+    public static MemoryEstimate For(LlamaConfig config, int length, int batch, bool bf16)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        long dtypeBytes = bf16 ? 2 : 4;
+        var parameters = ParameterCount(config);
+        var parameterBytes = parameters * (OptimizerStateBytesPerParameter + (bf16 ? Bf16CopyBytesPerParameter : 0));
+        var perToken = dtypeBytes * config.HiddenSize * ((long)KeptPerLayer * config.NumHiddenLayers + WorkingLayer);
+        var tokens = (long)batch * length;
+        var activations = tokens * perToken;
+        // A chunk is never longer than the step's tokens.
+        var chunkBuffers = Math.Min(LossChunkTokens, tokens) * config.VocabSize * 4L * LossChunkCopies
+            + Math.Min(MlpChunkTokens, tokens) * config.IntermediateSize * dtypeBytes * MlpChunkCopies;
+        return new MemoryEstimate(parameters, parameterBytes, perToken, activations, chunkBuffers, parameterBytes + activations + chunkBuffers);
+    }
+
+    /// <summary>
+    /// Parameters of a Llama model: embeddings; per layer q/k/v/o, MLP gate/up/down and two
+    /// RMSNorms; the final norm; the LM head unless tied to the embeddings.
+    /// </summary>
+    public static long ParameterCount(LlamaConfig c)
+    {
+        long hidden = c.HiddenSize, queryWidth = (long)c.NumAttentionHeads * c.HeadDim, keyValueWidth = (long)c.KeyValueHeads * c.HeadDim;
+        var attention = hidden * queryWidth * 2 + hidden * keyValueWidth * 2;
+        var mlp = 3 * hidden * c.IntermediateSize;
+        var layer = attention + mlp + 2 * hidden;
+        var embeddings = (long)c.VocabSize * hidden;
+        return embeddings + c.NumHiddenLayers * layer + hidden + (c.TieWordEmbeddings ? 0 : embeddings);
+    }
+}
+
+/// <summary>Llama-3.x shapes as their config.json files give them, for estimates without a checkpoint at hand.</summary>
+public static class LlamaShapes
+{
+    public static readonly IReadOnlyDictionary<string, Func<LlamaConfig>> Known = new Dictionary<string, Func<LlamaConfig>>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["llama-3.2-1b"] = () => Llama3(hidden: 2048, layers: 16, heads: 32, intermediate: 8192, tied: true),
+        ["llama-3.2-3b"] = () => Llama3(hidden: 3072, layers: 28, heads: 24, intermediate: 8192, tied: true),
+        ["llama-3.1-8b"] = () => Llama3(hidden: 4096, layers: 32, heads: 32, intermediate: 14336, tied: false),
+    };
+
+    /// <summary>Vocabulary 128,256, 8 key-value heads, 131,072 positions at theta 500,000.</summary>
+    private static LlamaConfig Llama3(int hidden, int layers, int heads, int intermediate, bool tied) => new()
+    {
+        VocabSize = 128_256,
+        HiddenSize = hidden,
+        NumHiddenLayers = layers,
+        NumAttentionHeads = heads,
+        NumKeyValueHeads = 8,
+        IntermediateSize = intermediate,
+        TieWordEmbeddings = tied,
+        MaxPositionEmbeddings = SchedulePresets.Llama31MaxPositions,
+        RopeTheta = SchedulePresets.Llama31RopeTheta,
+        RmsNormEps = 1e-5,
+    };
+}
