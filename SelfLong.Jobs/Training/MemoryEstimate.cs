@@ -7,7 +7,8 @@ namespace SelfLong.Jobs.Training;
 /// it fit?"), in parts: parameter state, activations (linear in batch x length) and the fixed
 /// buffers of the sequence-chunked MLP and loss. The coefficients describe a trainer with one
 /// activation checkpoint per decoder layer, sequence-chunked MLP, LM head and cross-entropy, and
-/// attention by segment; they are stated, not yet fitted from `./selflong bench train --long`.
+/// attention by segment (the trainer's <see cref="LongSequence.Default"/>). `./selflong bench train
+/// --long` measures what they describe; the README sets its figures beside them.
 /// </summary>
 public sealed record MemoryEstimate(
     long Parameters, long ParameterBytes, long ActivationBytesPerToken, long ActivationBytes, long ChunkBufferBytes, long TotalBytes)
@@ -18,8 +19,14 @@ public sealed record MemoryEstimate(
     /// <summary>bf16 copies of the weights the CUDA forward computes with.</summary>
     public const int Bf16CopyBytesPerParameter = 2;
 
-    /// <summary>Per layer and token, in hidden-size units kept for the whole step: the layer's input (saved for recomputation) and its gradient.</summary>
+    /// <summary>
+    /// Per layer and token, in float32 hidden-size units (the residual stream stays float32 under
+    /// bf16 compute): the layer's input, saved for recomputation, and its gradient.
+    /// </summary>
     public const int KeptPerLayer = 2;
+
+    /// <summary>The fused loss's gradient of the final hidden states, float32 hidden-size units per token.</summary>
+    public const int LossGradientPerToken = 1;
 
     /// <summary>
     /// One layer's recomputed forward and its backward, in hidden-size units per token: norms,
@@ -27,14 +34,17 @@ public sealed record MemoryEstimate(
     /// </summary>
     public const int WorkingLayer = 24;
 
-    /// <summary>Tokens per chunk of the LM head and cross-entropy: (chunk, vocab) logits exist, never (T, vocab).</summary>
-    public const int LossChunkTokens = 4096;
+    /// <summary>
+    /// Rows per chunk of the LM head and cross-entropy: (chunk, vocab) logits exist, never (T, vocab)
+    /// (<see cref="ChunkedCrossEntropy.ChunkRows"/>, at most the trainer's chunk).
+    /// </summary>
+    public static long LossChunkTokens(long vocab) => Math.Min(ChunkedCrossEntropy.ChunkRows(vocab), LongSequence.Default.ChunkTokens);
 
-    /// <summary>float32 logits, their softmax and their gradient for one loss chunk.</summary>
+    /// <summary>float32 logits, their log-softmax turned gradient, and the projection's output for one loss chunk.</summary>
     public const int LossChunkCopies = 3;
 
     /// <summary>Tokens per chunk of the MLP: (chunk, intermediate) activations exist, never (T, intermediate).</summary>
-    public const int MlpChunkTokens = 4096;
+    public static readonly int MlpChunkTokens = LongSequence.Default.ChunkTokens;
 
     /// <summary>gate, up, their SiLU product and its gradient for one MLP chunk.</summary>
     public const int MlpChunkCopies = 4;
@@ -48,11 +58,13 @@ public sealed record MemoryEstimate(
         long dtypeBytes = bf16 ? 2 : 4;
         var parameters = ParameterCount(config);
         var parameterBytes = parameters * (OptimizerStateBytesPerParameter + (bf16 ? Bf16CopyBytesPerParameter : 0));
-        var perToken = dtypeBytes * config.HiddenSize * ((long)KeptPerLayer * config.NumHiddenLayers + WorkingLayer);
+        var perToken = config.HiddenSize * (4L * ((long)KeptPerLayer * config.NumHiddenLayers + LossGradientPerToken) + dtypeBytes * WorkingLayer);
         var tokens = (long)batch * length;
         var activations = tokens * perToken;
-        // A chunk is never longer than the step's tokens.
-        var chunkBuffers = Math.Min(LossChunkTokens, tokens) * config.VocabSize * 4L * LossChunkCopies
+        // A chunk is never longer than the step's tokens. The fused loss also holds one float32
+        // gradient of the head's weight.
+        var chunkBuffers = Math.Min(LossChunkTokens(config.VocabSize), tokens) * config.VocabSize * 4L * LossChunkCopies
+            + (long)config.VocabSize * config.HiddenSize * 4
             + Math.Min(MlpChunkTokens, tokens) * config.IntermediateSize * dtypeBytes * MlpChunkCopies;
         return new MemoryEstimate(parameters, parameterBytes, perToken, activations, chunkBuffers, parameterBytes + activations + chunkBuffers);
     }
