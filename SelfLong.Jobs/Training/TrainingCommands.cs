@@ -43,12 +43,14 @@ public static class TrainingCommands
         var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: stage ends only).", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var noPacking = new Option<bool>("--no-packing") { Description = "Pad each sample to the stage length instead of packing." };
+        var dtype = new Option<string>("--dtype") { Description = "Projections' type on the CPU: float32 (default) or bfloat16; master weights stay float32. CUDA computes in bfloat16.", DefaultValueFactory = _ => "float32" };
+        var checkpointAbove = new Option<int>("--checkpoint-above") { Description = "Recompute each decoder layer in backward for stages longer than this many tokens.", DefaultValueFactory = _ => LongSequence.Default.CheckpointAboveTokens };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint under --output." };
         var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
             output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
-            accumulation, warmup, every, seed, noPacking, resume, maxShardSize, deviceMemory,
+            accumulation, warmup, every, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -79,6 +81,8 @@ public static class TrainingCommands
                         WarmupSteps = parse.GetValue(warmup),
                         CheckpointEvery = parse.GetValue(every),
                         Packing = !parse.GetValue(noPacking),
+                        CpuDtype = parse.GetValue(dtype)!,
+                        CheckpointAboveTokens = parse.GetValue(checkpointAbove),
                         MaxShardBytes = parse.GetValue(maxShardSize) is { } size ? ShardedWeights.ParseSize(size) : ShardedWeights.DefaultMaxShardBytes,
                     },
                 };

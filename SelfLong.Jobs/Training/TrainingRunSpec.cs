@@ -97,6 +97,9 @@ public sealed record TrainingRunSpec
             errors.Add(("options", "Batch size and accumulation must be at least 1."));
         if (Options.CheckpointEvery < 0) errors.Add(("options", "Checkpoint every N steps must be 0 (stage ends only) or more."));
         if (Options.MaxShardBytes <= 0) errors.Add(("options", "The maximum shard size must be positive."));
+        if (Options.CpuDtype is not ("float32" or "bfloat16")) errors.Add(("options", $"CPU dtype '{Options.CpuDtype}' is not float32 or bfloat16."));
+        if (Options.CheckpointAboveTokens < 0 || Options.ChunkTokens < 1)
+            errors.Add(("options", "Checkpoint-above length must be 0 or more and the chunk length at least 1 token."));
         return errors;
     }
 

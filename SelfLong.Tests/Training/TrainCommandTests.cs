@@ -60,6 +60,26 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task Train_CheckpointedLayersInBfloat16OnCpu_TrainsAndRefusesAnUnknownDtype()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+
+        // 64-token stage above a 16-token threshold: every layer is recomputed in backward.
+        var (code, stdout, error) = await TrainAsync("--corpus-text", $"{corpusId}", "--stages", "64:100:2:1e-3", "--batch-size", "2",
+            "--warmup", "1", "--checkpoint-above", "16", "--dtype", "bfloat16");
+
+        Assert.True(code == 0, error);
+        var losses = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.TryGetProperty("step", out _)).Select(l => l.GetProperty("loss").GetDouble()).ToList();
+        Assert.Equal(2, losses.Count);
+        Assert.All(losses, l => Assert.True(double.IsFinite(l) && l > 0));
+
+        (code, _, error) = await TrainAsync("--corpus-text", $"{corpusId}", "--stages", "64:100:2:1e-3", "--dtype", "float16");
+        Assert.Equal(2, code);
+        Assert.Contains("CPU dtype 'float16' is not float32 or bfloat16.", error);
+    }
+
+    [Fact]
     public async Task Train_UnknownCorpus_ExitsWithTheCorpusNamed()
     {
         var (code, stdout, error) = await TrainAsync("--corpus-text", "987654321", "--stages", "16:100:2:1e-3");
