@@ -34,7 +34,7 @@ public static class LongTrainingBenchmark
         TieWordEmbeddings = true,
     };
 
-    public sealed record Step(string Model, int Layers, int Length, bool Packed, string Path, double PeakRssMb, double StepRssMb, double Seconds, double TokensPerSecond);
+    public sealed record Step(string Model, int Layers, int Length, bool Packed, string Path, double PeakRssMb, double StepRssMb, double Seconds, double TokensPerSecond, double? PeakGpuMb);
 
     public static object Run(int[] lengths, int[] oneBLengths, int[] fourLayerLengths, Device device, TrainingOptions options, Action<string> log)
     {
@@ -66,12 +66,15 @@ public static class LongTrainingBenchmark
         TorchDevices.ReleaseFreedMemory();
         var before = TorchDevices.ResidentBytes();
         TorchDevices.ResetPeakResident();
+        using var gpu = TorchDevices.IsCuda(device) ? new GpuMemorySampler() : null;
         var clock = Stopwatch.StartNew();
         TrainStep(model, optimizer, length, packed, plain, device);
+        if (TorchDevices.IsCuda(device)) cuda.synchronize();
         var seconds = clock.Elapsed.TotalSeconds;
         var peak = TorchDevices.PeakResidentBytes();
         return new Step(name, layers, length, packed, plain ? "plain" : "long-sequence",
-            Math.Round(peak / 1048576.0), Math.Round((peak - before) / 1048576.0), Math.Round(seconds, 2), Math.Round(length / seconds));
+            Math.Round(peak / 1048576.0), Math.Round((peak - before) / 1048576.0), Math.Round(seconds, 2), Math.Round(length / seconds),
+            gpu?.PeakBytes is { } g ? g >> 20 : null);
     }
 
     /// <summary>
@@ -119,19 +122,19 @@ public static class LongTrainingBenchmark
         // The extra layers' cost compares slopes over the same lengths, so only the layers differ.
         var slope4 = four.Length >= 2 ? Slope(four) : (double?)null;
         var extraLayer = slope4 is { } s4 ? (s4 - Slope([.. single.Where(s => four.Any(f => f.Length == s.Length))])) / 2 : (double?)null;
-        double? Peak(int length) => single.FirstOrDefault(s => s.Length == length)?.PeakRssMb;
+        double? Peak(int length) => single.FirstOrDefault(s => s.Length == length)is { } step ? Memory(step) : null;
         double? linearity = Peak(32768) is { } p32 && Peak(16384) is { } p16 && Peak(8192) is { } p8 && p16 > p8
             ? Math.Round((p32 - p16) / (2 * (p16 - p8)), 3) : null;
         var packedRatios = packedRuns.Join(single, p => p.Length, s => s.Length, (p, s) => new
         {
             length = p.Length,
-            peak = Math.Round(p.PeakRssMb / s.PeakRssMb, 3),
+            peak = Math.Round(Memory(p) / Memory(s), 3),
             seconds = Math.Round(p.Seconds / s.Seconds, 3),
         }).ToList();
         var baseline = Runs("narrow", 2, false, "plain").Concat(Runs("narrow", 2, true, "plain")).Select(b =>
         {
             var now = steps.First(s => s.Model == "narrow" && s.Layers == 2 && s.Packed == b.Packed && s.Length == b.Length && s.Path == "long-sequence");
-            return new { length = b.Length, packed = b.Packed, peak_ratio = Math.Round(now.PeakRssMb / b.PeakRssMb, 3), speed_ratio = Math.Round(now.TokensPerSecond / b.TokensPerSecond, 3) };
+            return new { length = b.Length, packed = b.Packed, peak_ratio = Math.Round(Memory(now) / Memory(b), 3), speed_ratio = Math.Round(now.TokensPerSecond / b.TokensPerSecond, 3) };
         }).ToList();
         var hiddenBytes = 512 * 4;
         return new
@@ -140,7 +143,7 @@ public static class LongTrainingBenchmark
             device = device.type.ToString().ToLowerInvariant(),
             threads = get_num_threads(),
             compute_type = options.ComputeType(device)?.ToString() ?? "Float32",
-            memory_note = "peak resident memory of the process during each step (Linux VmHWM, reset before the step); on CUDA this is host memory only",
+            memory_note = "PeakRssMb: peak resident memory of the process during each step (Linux VmHWM, reset before the step). On CUDA that is host memory; PeakGpuMb is the most GPU memory the process held (nvidia-smi, sampled every 50 ms, the caching allocator's reservation, which never shrinks), which the fits below use where it was read",
             steps,
             fitted = new
             {
@@ -161,13 +164,16 @@ public static class LongTrainingBenchmark
         };
     }
 
+    /// <summary>The step's peak on its device: GPU memory where it was read, else the process's resident memory.</summary>
+    private static double Memory(Step step) => step.PeakGpuMb ?? step.PeakRssMb;
+
     /// <summary>Least-squares slope of peak bytes over length.</summary>
     private static double Slope(IReadOnlyList<Step> runs)
     {
         if (runs.Count < 2) return double.NaN;
         var mx = runs.Average(r => (double)r.Length);
-        var my = runs.Average(r => r.PeakRssMb * 1048576);
-        var num = runs.Sum(r => (r.Length - mx) * (r.PeakRssMb * 1048576 - my));
+        var my = runs.Average(r => Memory(r) * 1048576);
+        var num = runs.Sum(r => (r.Length - mx) * (Memory(r) * 1048576 - my));
         var den = runs.Sum(r => (r.Length - mx) * (r.Length - mx));
         return num / den;
     }
