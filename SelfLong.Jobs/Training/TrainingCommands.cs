@@ -206,12 +206,13 @@ public static class TrainingCommands
         var layers = new Option<int>("--layers") { Description = "With --long: 4 also measures a 4-layer model, for the bytes each extra layer adds.", DefaultValueFactory = _ => 2 };
         var layerLengths = new Option<string>("--layer-lengths") { Description = "With --long --layers 4: lengths of the 4-layer model (at least two, for its slope).", DefaultValueFactory = _ => "8192,16384" };
         var lengths = new Option<string>("--lengths") { Description = "With --long: lengths of the narrow model, comma-separated.", DefaultValueFactory = _ => "4096,8192,16384,32768" };
+        var baselineLength = new Option<int>("--baseline-length") { Description = "With --long: the length at which today's plain path (dense mask, full logits, no checkpoints) is measured as the baseline; 0 skips it.", DefaultValueFactory = _ => 4096 };
         var oneB = new Option<string>("--1b-lengths") { Description = "With --long: lengths of the Llama-3.2-1B-wide model (empty to skip).", DefaultValueFactory = _ => "2048,4096" };
         var device = new Option<string>("--device") { Description = "cpu or cuda (default: cuda where present).", DefaultValueFactory = _ => TorchDevices.Preferred().type == DeviceType.CUDA ? "cuda" : "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "Projections' type on the CPU: float32 or bfloat16 (CUDA always uses bfloat16).", DefaultValueFactory = _ => "float32" };
         var train = new Command("train", "Training throughput and peak memory; one JSON object. Without --long: SelfLong-Tiny at 512 and 2048 tokens.")
         {
-            steps, isLong, layers, layerLengths, lengths, oneB, device, dtype,
+            steps, isLong, layers, layerLengths, lengths, baselineLength, oneB, device, dtype,
         };
         train.SetAction(parse =>
         {
@@ -227,7 +228,7 @@ public static class TrainingCommands
                 return 2;
             }
             var report = LongTrainingBenchmark.Run(
-                ParseLengths(parse.GetValue(lengths)!), ParseLengths(parse.GetValue(oneB)!),
+                ParseLengths(parse.GetValue(lengths)!), parse.GetValue(baselineLength), ParseLengths(parse.GetValue(oneB)!),
                 parse.GetValue(layers) >= 4 ? ParseLengths(parse.GetValue(layerLengths)!) : [], target,
                 new TrainingOptions { CpuDtype = parse.GetValue(dtype)! }, Console.Error.WriteLine);
             Console.WriteLine(JsonSerializer.Serialize(report));
