@@ -21,7 +21,9 @@ public sealed record MemoryEstimate(
 
     /// <summary>
     /// Per layer and token, in float32 hidden-size units (the residual stream stays float32 under
-    /// bf16 compute): the layer's input, saved for recomputation, and its gradient.
+    /// bf16 compute): the layer's input, saved for recomputation, and a buffer the size of its
+    /// output that TorchSharp's custom-function node allocates (empty_like) and keeps with it; the
+    /// CPU never touches that buffer's pages, a CUDA allocator reserves them.
     /// </summary>
     public const int KeptPerLayer = 2;
 
