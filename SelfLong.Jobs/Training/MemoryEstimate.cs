@@ -7,8 +7,8 @@ namespace SelfLong.Jobs.Training;
 /// it fit?"), in parts: parameter state, activations (linear in batch x length) and the fixed
 /// buffers of the sequence-chunked MLP and loss. The coefficients describe a trainer with one
 /// activation checkpoint per decoder layer, sequence-chunked MLP, LM head and cross-entropy, and
-/// attention by segment (the trainer's <see cref="LongSequence.Default"/>). `./selflong bench train
-/// --long` measures what they describe; the README sets its figures beside them.
+/// attention by segment (the trainer's <see cref="LongSequence.Default"/>); the per-token ones are
+/// fitted from `./selflong bench train --long`, whose figures the README sets beside them.
 /// </summary>
 public sealed record MemoryEstimate(
     long Parameters, long ParameterBytes, long ActivationBytesPerToken, long ActivationBytes, long ChunkBufferBytes, long TotalBytes)
@@ -27,14 +27,15 @@ public sealed record MemoryEstimate(
     /// </summary>
     public const int KeptPerLayer = 2;
 
-    /// <summary>The fused loss's gradient of the final hidden states, float32 hidden-size units per token.</summary>
-    public const int LossGradientPerToken = 1;
 
     /// <summary>
-    /// One layer's recomputed forward and its backward, in hidden-size units per token: norms,
-    /// q/k/v/o, attention output and the MLP's residual-stream tensors with their gradients.
+    /// Everything else alive per token at the step's peak, in float32 hidden-size units: the layer
+    /// being recomputed and back-propagated, the final norm and the fused loss's hidden gradient.
+    /// Fitted from `bench train --long` (hidden 512, 2 and 4 layers, 4k to 32k tokens: 14.8 KiB per
+    /// token at 2 layers, 1.7 KiB per extra layer, i.e. 7.4 units of which 0.85 per layer) and
+    /// rounded up; the CPU measured float32 throughout, so bf16 is counted as float32 here.
     /// </summary>
-    public const int WorkingLayer = 24;
+    public const int WorkingLayer = 6;
 
     /// <summary>
     /// Rows per chunk of the LM head and cross-entropy: (chunk, vocab) logits exist, never (T, vocab)
@@ -52,7 +53,7 @@ public sealed record MemoryEstimate(
     public const int MlpChunkCopies = 4;
 
     /// <summary>The estimate for one step of <paramref name="batch"/> rows of <paramref name="length"/> tokens.</summary>
-    /// <param name="bf16">Compute in bf16 (CUDA with bf16 on): 2-byte activations and bf16 weight copies; otherwise float32.</param>
+    /// <param name="bf16">Compute in bf16 (CUDA with bf16 on): bf16 weight copies and 2-byte MLP chunks; otherwise float32.</param>
     public static MemoryEstimate For(LlamaConfig config, int length, int batch, bool bf16)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
@@ -60,7 +61,7 @@ public sealed record MemoryEstimate(
         long dtypeBytes = bf16 ? 2 : 4;
         var parameters = ParameterCount(config);
         var parameterBytes = parameters * (OptimizerStateBytesPerParameter + (bf16 ? Bf16CopyBytesPerParameter : 0));
-        var perToken = config.HiddenSize * (4L * ((long)KeptPerLayer * config.NumHiddenLayers + LossGradientPerToken) + dtypeBytes * WorkingLayer);
+        var perToken = config.HiddenSize * 4L * ((long)KeptPerLayer * config.NumHiddenLayers + WorkingLayer);
         var tokens = (long)batch * length;
         var activations = tokens * perToken;
         // A chunk is never longer than the step's tokens. The fused loss also holds one float32

@@ -31,7 +31,7 @@ public static class MemoryEstimateCommand
         [property: JsonPropertyName("rows")] IReadOnlyList<Row> Rows);
 
     /// <summary>Where the figures come from, printed with them so they are not read as measurements.</summary>
-    public const string Source = "an estimate from the stated coefficients in MemoryEstimate, not measured";
+    public const string Source = "an estimate: parameter state counted, per-token activations from coefficients fitted to bench train --long on a CPU (MemoryEstimate)";
 
     public static Report Estimate(string model, LlamaConfig config, IReadOnlyList<int> lengths, int batch, TrainingDevice device, bool bf16)
     {

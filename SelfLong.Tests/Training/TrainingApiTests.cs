@@ -257,7 +257,7 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
         var response = await client.PostAsJsonAsync("/api/training/runs", new
         {
             name, data = new[] { new { path = DataFile() } },
-            stages = new[] { new { maxLength = 256, ropeTheta = 1e4, steps = 1, learningRate = 1e-3 }, new { maxLength = 131_072, ropeTheta = 4e4, steps = 1, learningRate = 1e-3 } },
+            stages = new[] { new { maxLength = 256, ropeTheta = 1e4, steps = 1, learningRate = 1e-3 }, new { maxLength = 524_288, ropeTheta = 4e4, steps = 1, learningRate = 1e-3 } },
             options = new { batchSize = 2 },
         }, Ct);
         var both = await client.PostAsJsonAsync("/api/training/runs", new
@@ -269,7 +269,7 @@ public sealed class TrainingApiTests(AppFixture app) : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
         var message = Assert.Single(errors.GetProperty("stages").EnumerateArray()).GetString();
-        Assert.StartsWith("Stage 2 (131,072 tokens x batch 2) needs an estimated 4", message);
+        Assert.StartsWith("Stage 2 (524,288 tokens x batch 2) needs an estimated 7", message);
         Assert.Contains("the device (", message);
         Assert.Contains(") has 4 GiB", message);
         Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
