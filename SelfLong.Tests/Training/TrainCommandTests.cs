@@ -127,12 +127,12 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
         var data = Path.Combine(output, "d.jsonl");
         File.WriteAllLines(data, TrainingTestData.Patterns().Select(s => JsonSerializer.Serialize(new { text = s.Response })));
 
-        var (code, stdout, error) = await TrainAsync("--preset", "from-base", "--stage-count", "2", "--steps", "1", "--device-memory", "80MiB", "--data", data);
+        var (code, stdout, error) = await TrainAsync("--preset", "from-base", "--stage-count", "2", "--steps", "1", "--device-memory", "60MiB", "--data", data);
 
         Assert.Equal(2, code);
         Assert.Contains("stage 2: 1,024 tokens x 4, theta 160000, estimated", error);
         Assert.Contains("Stage 2 (1,024 tokens x batch 4) needs an estimated", error);
-        Assert.Contains("has 80 MiB", error);
+        Assert.Contains("has 60 MiB", error);
         Assert.DoesNotContain("Stage 1 (", error);
         Assert.Empty(stdout);
         Assert.False(Directory.Exists(Path.Combine(output, ProgressiveTrainer.CheckpointsFolder)));
