@@ -15,24 +15,15 @@ namespace SelfLong.Jobs.Training;
 public static class LongTrainingBenchmark
 {
     /// <summary>What makes long context expensive, kept narrow enough for a CPU: Llama-3's vocabulary and head layout.</summary>
-    public static LlamaConfig Narrow(int layers) => Shape(hidden: 512, heads: 8, kvHeads: 2, intermediate: 2048, layers);
+    public static LlamaConfig Narrow(int layers) => LlamaShapes.Llama3(hidden: 512, layers, heads: 8, intermediate: 2048, tied: true, kvHeads: 2);
 
     /// <summary>Llama-3.2-1B's width cut to a few decoder layers.</summary>
-    public static LlamaConfig Llama32_1B(int layers) => Shape(hidden: 2048, heads: 32, kvHeads: 8, intermediate: 8192, layers);
-
-    private static LlamaConfig Shape(int hidden, int heads, int kvHeads, int intermediate, int layers) => new()
+    public static LlamaConfig Llama32_1B(int layers)
     {
-        VocabSize = 128_256,
-        HiddenSize = hidden,
-        IntermediateSize = intermediate,
-        NumHiddenLayers = layers,
-        NumAttentionHeads = heads,
-        NumKeyValueHeads = kvHeads,
-        MaxPositionEmbeddings = 1 << 20,
-        RopeTheta = 500_000,
-        RmsNormEps = 1e-5,
-        TieWordEmbeddings = true,
-    };
+        var config = LlamaShapes.Known["llama-3.2-1b"]();
+        config.NumHiddenLayers = layers;
+        return config;
+    }
 
     public sealed record Step(string Model, int Layers, int Length, bool Packed, string Path, double PeakRssMb, double StepRssMb, double Seconds, double TokensPerSecond, double? PeakGpuMb);
 

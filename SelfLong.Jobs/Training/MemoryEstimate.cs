@@ -97,14 +97,14 @@ public static class LlamaShapes
         ["llama-3.1-8b"] = () => Llama3(hidden: 4096, layers: 32, heads: 32, intermediate: 14336, tied: false),
     };
 
-    /// <summary>Vocabulary 128,256, 8 key-value heads, 131,072 positions at theta 500,000.</summary>
-    private static LlamaConfig Llama3(int hidden, int layers, int heads, int intermediate, bool tied) => new()
+    /// <summary>A Llama-3 shape: vocabulary 128,256, 131,072 positions at theta 500,000 (8 key-value heads unless given).</summary>
+    public static LlamaConfig Llama3(int hidden, int layers, int heads, int intermediate, bool tied, int kvHeads = 8) => new()
     {
         VocabSize = 128_256,
         HiddenSize = hidden,
         NumHiddenLayers = layers,
         NumAttentionHeads = heads,
-        NumKeyValueHeads = 8,
+        NumKeyValueHeads = kvHeads,
         IntermediateSize = intermediate,
         TieWordEmbeddings = tied,
         MaxPositionEmbeddings = SchedulePresets.Llama31MaxPositions,

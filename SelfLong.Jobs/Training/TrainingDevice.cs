@@ -67,7 +67,6 @@ public sealed record TrainingDevice(string Name, long? MemoryBytes)
     public static long? ParseMemTotal(IEnumerable<string> lines)
     {
         var line = lines.FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-        var fields = line?["MemTotal:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields is [var kb, ..] && long.TryParse(kb, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value * 1024 : null;
+        return line is null ? null : TorchDevices.ParseStatusKilobytes(line);
     }
 }
