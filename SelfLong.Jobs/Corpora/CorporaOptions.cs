@@ -41,11 +41,7 @@ public sealed class CorporaOptions
     /// <summary>Texts per request to an OpenAI-compatible embeddings endpoint.</summary>
     public int EmbeddingBatchSize { get; set; } = 64;
 
-    /// <summary>Attempts per embeddings request before the run fails (with exponential backoff).</summary>
-    public int EmbeddingAttempts { get; set; } = 5;
-
-    public TimeSpan EmbeddingRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
-
+    /// <summary>Time for one embeddings request; retries follow SelfLong:ModelCalls.</summary>
     public TimeSpan EmbeddingRequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 }
 

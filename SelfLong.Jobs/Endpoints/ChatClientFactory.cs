@@ -31,8 +31,8 @@ public sealed class ChatClientFactory(EndpointSecrets secrets, LocalCheckpointPo
             var options = new OpenAIClientOptions
             {
                 Endpoint = new Uri(endpoint.BaseUrl),
-                NetworkTimeout = TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)),
-                // LlmClient retries with its own backoff and records every attempt; no hidden retries.
+                // ModelCallPolicy times each attempt out and retries; the SDK's own limits stay out of its way.
+                NetworkTimeout = TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)) + TimeSpan.FromMinutes(1),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             };
             // Local servers accept any key; the SDK requires a non-empty one.

@@ -1,26 +1,23 @@
-using System.ClientModel;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using SelfLong.Data.Endpoints;
+using SelfLong.Jobs.ModelCalls;
 
 namespace SelfLong.Jobs.Endpoints;
 
 /// <summary>
 /// Every model call of SelfLong goes through here: answered from the <see cref="LlmCall"/> cache
 /// when the same (endpoint, model, messages, parameters) was answered before; otherwise sent under
-/// the endpoint's concurrency limit, retried with backoff on failure, and stored on success only.
+/// the endpoint's concurrency limit under the one <see cref="ModelCallPolicy"/>, and stored on success only.
 /// </summary>
 public sealed class LlmClient(
     LlmCallCache cache,
     EndpointConcurrencyLimiter limiter,
     ChatClientFactory chatClients,
-    IOptions<LlmRetryOptions> retryOptions,
-    ILogger<LlmClient> logger)
+    ModelCallPolicy policy)
 {
     public async Task<LlmResult> CompleteAsync(ModelEndpoint endpoint, LlmRequest request, CancellationToken ct = default)
     {
@@ -29,53 +26,27 @@ public sealed class LlmClient(
         if (await cache.FindAsync(hash, ct) is { } cached) return cached;
 
         var chat = chatClients.For(endpoint);
-        var options = retryOptions.Value;
         var messages = request.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList();
         var chatOptions = new ChatOptions { MaxOutputTokens = request.MaxOutputTokens, Temperature = request.Temperature, Seed = request.Seed };
-        var backoff = options.InitialBackoff;
-        for (var attempt = 1; ; attempt++)
+        var result = await policy.ExecuteAsync(Target(endpoint), async attempt =>
         {
-            try
-            {
-                ChatResponse response;
-                var watch = Stopwatch.StartNew();
-                await using (await limiter.AcquireAsync(endpoint, ct))
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)));
-                    watch.Restart();
-                    response = await chat.GetResponseAsync(messages, chatOptions, timeout.Token);
-                }
-                var text = response.Text;
-                if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException("The model returned an empty answer.");
-                var result = new LlmResult(text, false, (int)(response.Usage?.InputTokenCount ?? 0),
-                    (int)(response.Usage?.OutputTokenCount ?? 0), (int)watch.ElapsedMilliseconds);
-                await cache.StoreAsync(endpoint, hash, requestJson, result);
-                return result;
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested && IsRetryable(ex) && attempt < options.Attempts)
-            {
-                // The message never carries the key: the SDK's errors hold status and body only.
-                logger.LogWarning("Call to endpoint {Endpoint} failed (attempt {Attempt} of {Attempts}): {Error}",
-                    endpoint.Name, attempt, options.Attempts, ex.Message);
-                var jitter = 0.5 + Random.Shared.NextDouble() / 2;
-                await Task.Delay(backoff * jitter, ct);
-                backoff = TimeSpan.FromTicks(Math.Min(options.MaxBackoff.Ticks, backoff.Ticks * 2));
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested && ex is not EndpointUnavailableException)
-            {
-                throw new LlmCallFailedException($"Endpoint '{endpoint.Name}' failed after {attempt} attempt(s): {ex.Message}", ex);
-            }
-        }
+            // The slot is held for one attempt only: a call waiting out its backoff lets others through.
+            await using var slot = await limiter.AcquireAsync(endpoint, attempt);
+            var watch = Stopwatch.StartNew();
+            var response = await chat.GetResponseAsync(messages, chatOptions, attempt);
+            var text = response.Text;
+            if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException("The model returned an empty answer.");
+            return new LlmResult(text, false, (int)(response.Usage?.InputTokenCount ?? 0),
+                (int)(response.Usage?.OutputTokenCount ?? 0), (int)watch.ElapsedMilliseconds);
+        }, ct);
+        await cache.StoreAsync(endpoint, hash, requestJson, result);
+        return result;
     }
 
-    /// <summary>Client errors other than rate limits and timeouts will fail again the same way.</summary>
-    private static bool IsRetryable(Exception ex) => ex switch
-    {
-        EndpointUnavailableException => false,
-        ClientResultException { Status: >= 400 and < 500 and not 408 and not 429 } => false,
-        _ => true,
-    };
+    /// <summary>An endpoint's circuit is its row and address: an edited endpoint starts with a fresh one.</summary>
+    public static ModelCallTarget Target(ModelEndpoint endpoint) => new(
+        $"endpoint:{endpoint.Id}:{endpoint.BaseUrl ?? endpoint.CheckpointPath}:{endpoint.Model}:{endpoint.TimeoutSeconds}",
+        $"Endpoint '{endpoint.Name}'", TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)));
 
     /// <summary>The cache key's input: the endpoint's address (not its row id), model, messages and parameters.</summary>
     public static string CanonicalJson(ModelEndpoint endpoint, LlmRequest request) =>

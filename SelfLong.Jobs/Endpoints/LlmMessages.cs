@@ -13,6 +13,3 @@ public sealed record LlmResult(string Text, bool Cached, int PromptTokens, int C
 
 /// <summary>The endpoint cannot serve calls (e.g. a local checkpoint whose folder is gone); retrying will not help.</summary>
 public sealed class EndpointUnavailableException(string message) : Exception(message);
-
-/// <summary>The endpoint kept failing after every retry.</summary>
-public sealed class LlmCallFailedException(string message, Exception inner) : Exception(message, inner);

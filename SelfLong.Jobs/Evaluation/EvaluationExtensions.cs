@@ -7,8 +7,8 @@ public static class EvaluationExtensions
 {
     public static IServiceCollection AddEvaluation(this IServiceCollection services)
     {
-        // Long prompts take long on slow hardware: a generous per-request timeout, bounded retries in OpenAiTarget.
-        services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = TimeSpan.FromMinutes(15));
+        // ModelCallPolicy times out each attempt (OpenAiTarget.AttemptTimeout); HttpClient's own limit stays out of its way.
+        services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = Timeout.InfiniteTimeSpan);
         return services
             .AddSingleton<ILocalCheckpointTargets, LocalCheckpointTargets>()
             // One protector for every stored API key, shared with model endpoints.

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SelfLong.Data;
+using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.SystemChecks;
 using SelfLong.Jobs.Synthesis;
 
@@ -55,6 +56,7 @@ public static class JobsExtensions
     /// <summary>Pipeline services and job classes; each feature adds its own line here.</summary>
     private static IServiceCollection AddSelfLongPipelines(this IServiceCollection services)
     {
+        services.AddModelCalls();
         services.AddSystemChecks();
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         SelfLong.Jobs.Evaluation.EvaluationExtensions.AddEvaluation(services);

@@ -10,7 +10,6 @@ public static class SynthesisExtensions
     /// <summary>Model endpoints, the cached LLM client and the synthesis pipeline.</summary>
     public static IServiceCollection AddSynthesis(this IServiceCollection services)
     {
-        services.AddOptions<LlmRetryOptions>().BindConfiguration(LlmRetryOptions.Section);
         services.AddOptions<List<ConfiguredEndpoint>>().BindConfiguration(ConfiguredEndpoint.Section);
         services.TryAddSingleton<EndpointSecrets>();
         services.AddSingleton<EndpointConcurrencyLimiter>();

@@ -26,7 +26,7 @@ public sealed class CorporaHarness : IAsyncDisposable
         Options = options;
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         Protection = new EphemeralDataProtectionProvider();
-        Embedders = new CorpusEmbedders(Protection, wrapped, NullLogger<CorpusEmbedders>.Instance);
+        Embedders = new CorpusEmbedders(Protection, wrapped, TestModelCalls.Policy());
         Corpora = new CorpusService(database, database.DataSource, Embedders);
         Ingestion = new IngestionService(database, new NoJobs());
         Pipeline = new IngestionPipeline(database, database.DataSource, Embedders, TiktokenTokenCounter.Default, wrapped,
@@ -46,7 +46,7 @@ public sealed class CorporaHarness : IAsyncDisposable
 
     public static async Task<CorporaHarness> CreateAsync(Action<CorporaOptions>? configure = null)
     {
-        var options = new CorporaOptions { EmbeddingRetryDelay = TimeSpan.FromMilliseconds(10) };
+        var options = new CorporaOptions();
         configure?.Invoke(options);
         return new CorporaHarness(await TestDatabase.CreateAsync(), options);
     }

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Text;
 using SelfLong.Tests.Infrastructure;
@@ -13,7 +14,7 @@ public sealed class OpenAiTargetTests
         await using var server = await OpenAiTestServer.StartAsync();
         server.ChatResponder = messages => $"echo:{messages[^1].Content}";
         using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default);
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
 
         var answer = await target.GenerateAsync("What is it?", "Answer:", 12, ct);
 
@@ -32,7 +33,7 @@ public sealed class OpenAiTargetTests
         server.CompletionResponder = _ => " 42";
         server.EnqueueFaults(OpenAiFault.ServerError);
         using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "k", Chat: false, "chatml", 4096), TiktokenTokenCounter.Default);
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "k", Chat: false, "chatml", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
 
         Assert.Equal(" 42", await target.GenerateAsync("Q", "A:", 5, ct));
         Assert.Equal(2, server.RequestCount);
@@ -47,11 +48,46 @@ public sealed class OpenAiTargetTests
         await using var server = await OpenAiTestServer.StartAsync();
         server.RequiredApiKey = "right-key";
         using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "wrong-key", Chat: false, "none", 4096), TiktokenTokenCounter.Default);
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "wrong-key", Chat: false, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => target.GenerateAsync("Q", "A:", 5, ct));
+        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => target.GenerateAsync("Q", "A:", 5, ct));
         Assert.Contains("401", error.Message);
         Assert.DoesNotContain("wrong-key", error.Message);
         Assert.Equal(1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_DroppedConnectionServerErrorAndRateLimit_RetriedUnderThePolicy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => "fine";
+        server.EnqueueFaults(OpenAiFault.DropConnection, OpenAiFault.ServerError, OpenAiFault.RateLimited, OpenAiFault.MalformedJson);
+        using var http = new HttpClient();
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: false, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+
+        Assert.Equal("fine", await target.GenerateAsync("Q", "A:", 5, ct));
+        Assert.Equal(5, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_RateLimitedWithRetryAfter_WaitsAsTheServerAsks()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = _ => "fine";
+        server.RetryAfterSeconds = 1;
+        server.EnqueueFaults(OpenAiFault.RateLimited);
+        using var http = new HttpClient();
+        // Backoff alone would wait 20 ms; the server asks for a second.
+        var options = TestModelCalls.Options();
+        options.MaxBackoff = TimeSpan.FromSeconds(5);
+        var policy = new ModelCallPolicy(Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelCallPolicy>.Instance);
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: false, "none", 4096), TiktokenTokenCounter.Default, policy);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("fine", await target.GenerateAsync("Q", "A:", 5, ct));
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.95), $"retried after {watch.Elapsed.TotalMilliseconds} ms");
+        Assert.Equal(2, server.RequestCount);
     }
 }

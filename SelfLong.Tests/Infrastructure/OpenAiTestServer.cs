@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace SelfLong.Tests.Infrastructure;
 
 /// <summary>What the server does with the next request instead of answering.</summary>
-public enum OpenAiFault { ServerError, Hang, MalformedJson, RateLimited }
+public enum OpenAiFault { ServerError, Hang, MalformedJson, RateLimited, DropConnection }
 
 /// <summary>
 /// A small OpenAI-compatible server on 127.0.0.1 for tests: real HTTP, deterministic answers.
@@ -45,6 +45,9 @@ public sealed class OpenAiTestServer : IAsyncDisposable
     public TimeSpan Latency { get; set; } = TimeSpan.Zero;
     public TimeSpan HangFor { get; set; } = TimeSpan.FromSeconds(30);
     public string? RequiredApiKey { get; set; }
+
+    /// <summary>Sent as Retry-After with every injected 429.</summary>
+    public int? RetryAfterSeconds { get; set; }
 
     public int PeakConcurrency => Volatile.Read(ref peakInFlight);
     public IReadOnlyList<JsonObject> Requests => [.. requests];
@@ -110,7 +113,11 @@ public sealed class OpenAiTestServer : IAsyncDisposable
                     return;
                 case OpenAiFault.RateLimited:
                     context.Response.StatusCode = 429;
+                    if (RetryAfterSeconds is { } wait) context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
                     await context.Response.WriteAsJsonAsync(new { error = new { message = "slow down" } }, ct);
+                    return;
+                case OpenAiFault.DropConnection:
+                    context.Abort();
                     return;
                 case OpenAiFault.Hang:
                     await Task.Delay(HangFor, ct);

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.ModelCalls;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Jobs.Endpoints;
 using SelfLong.Tests.Infrastructure;
@@ -73,7 +74,7 @@ public sealed class LlmClientTests
         var endpoint = await host.AddChatEndpointAsync(server);
         server.EnqueueFaults(OpenAiFault.ServerError, OpenAiFault.ServerError);
 
-        var error = await Assert.ThrowsAsync<LlmCallFailedException>(() =>
+        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() =>
             host.Get<LlmClient>().CompleteAsync(endpoint, Ask("Who built the hull?"), TestContext.Current.CancellationToken));
 
         Assert.Contains("after 2 attempt", error.Message);

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.ModelCalls;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -64,7 +65,8 @@ public sealed class SynthesisTestHost : IAsyncDisposable
         services.AddSingleton<ISampleJobQueue>(queue);
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         services.AddSynthesis();
-        services.Configure<LlmRetryOptions>(o =>
+        services.AddModelCalls();
+        services.Configure<ModelCallOptions>(o =>
         {
             o.Attempts = attempts;
             o.InitialBackoff = TimeSpan.FromMilliseconds(20);

@@ -2,10 +2,10 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using SelfLong.Data.Corpora;
+using SelfLong.Jobs.ModelCalls;
 
 namespace SelfLong.Jobs.Corpora.Embeddings;
 
@@ -13,7 +13,7 @@ namespace SelfLong.Jobs.Corpora.Embeddings;
 /// Makes the embedder a corpus records: the built-in lexical one, or an OpenAI-compatible
 /// endpoint (through Microsoft.Extensions.AI) whose API key is kept protected by Data Protection.
 /// </summary>
-public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions<CorporaOptions> options, ILogger<CorpusEmbedders> logger)
+public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions<CorporaOptions> options, ModelCallPolicy policy)
 {
     private readonly IDataProtector protector = protection.CreateProtector("SelfLong.Corpora.EmbedderApiKey");
 
@@ -29,7 +29,7 @@ public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions
     /// <summary>Asks the endpoint for one vector to learn its dimension (when the user gave none).</summary>
     public async Task<int> ProbeDimensionAsync(string baseUrl, string model, string? apiKey, CancellationToken ct)
     {
-        using var client = Client(baseUrl, model, apiKey);
+        using var client = Client(baseUrl, model, apiKey, options.Value.EmbeddingRequestTimeout);
         var embedding = await client.GenerateAsync("dimension probe", cancellationToken: ct);
         return embedding.Vector.Length;
     }
@@ -37,15 +37,15 @@ public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions
     private ResilientEmbedder CreateRemote(string baseUrl, string model, string? apiKey, int dimension)
     {
         var o = options.Value;
-        return new ResilientEmbedder(Client(baseUrl, model, apiKey), dimension, o.EmbeddingBatchSize, o.EmbeddingAttempts,
-            o.EmbeddingRetryDelay, o.EmbeddingRequestTimeout, logger);
+        var target = new ModelCallTarget($"embeddings:{baseUrl.TrimEnd('/')}:{model}", $"Embeddings endpoint {model} at {baseUrl}", o.EmbeddingRequestTimeout);
+        return new ResilientEmbedder(Client(baseUrl, model, apiKey, o.EmbeddingRequestTimeout), dimension, o.EmbeddingBatchSize, policy, target);
     }
 
-    private static IEmbeddingGenerator<string, Embedding<float>> Client(string baseUrl, string model, string? apiKey)
+    private static IEmbeddingGenerator<string, Embedding<float>> Client(string baseUrl, string model, string? apiKey, TimeSpan attemptTimeout)
     {
-        // Retries are ours (ResilientEmbedder), so the SDK's own policy is off.
+        // Retries and attempt timeouts are ModelCallPolicy's, so the SDK's own stay out of the way.
         var client = new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "none" : apiKey),
-            new OpenAIClientOptions { Endpoint = new Uri(baseUrl), RetryPolicy = new ClientRetryPolicy(0) });
+            new OpenAIClientOptions { Endpoint = new Uri(baseUrl), RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = attemptTimeout + TimeSpan.FromMinutes(1) });
         return client.GetEmbeddingClient(model).AsIEmbeddingGenerator();
     }
 }

@@ -1,16 +1,16 @@
 using System.ClientModel;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
+using SelfLong.Jobs.ModelCalls;
 
 namespace SelfLong.Jobs.Corpora.Embeddings;
 
 /// <summary>
-/// Sends texts to a remote embedder in batches and retries a failed batch with exponential
-/// backoff (server errors, rate limits, timeouts, malformed answers); refusals such as a wrong
+/// Sends texts to a remote embedder in batches, each batch under the one <see cref="ModelCallPolicy"/>
+/// (retries of server errors, rate limits, timeouts, malformed answers); refusals such as a wrong
 /// API key fail at once with a message that says so. Checks every vector has the corpus's dimension.
 /// </summary>
 public sealed class ResilientEmbedder(IEmbeddingGenerator<string, Embedding<float>> inner, int dimension, int batchSize,
-    int attempts, TimeSpan firstDelay, TimeSpan requestTimeout, ILogger logger)
+    ModelCallPolicy policy, ModelCallTarget target)
     : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
 {
     public override async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
@@ -36,33 +36,17 @@ public sealed class ResilientEmbedder(IEmbeddingGenerator<string, Embedding<floa
     private async Task<GeneratedEmbeddings<Embedding<float>>> WithRetriesAsync(string[] batch,
         EmbeddingGenerationOptions? options, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(requestTimeout);
-            try
-            {
-                return await base.GenerateAsync(batch, options, timeout.Token);
-            }
-            catch (ClientResultException ex) when (ex.Status is 401 or 403)
-            {
-                throw new InvalidOperationException($"The embeddings endpoint refused the request ({ex.Status}): check the API key.", ex);
-            }
-            catch (ClientResultException ex) when (ex.Status is >= 400 and < 500 and not 408 and not 429)
-            {
-                throw new InvalidOperationException($"The embeddings endpoint rejected the request ({ex.Status}): {ex.Message}", ex);
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested && attempt < attempts)
-            {
-                var delay = firstDelay * Math.Pow(2, attempt - 1) * (0.8 + 0.4 * Random.Shared.NextDouble());
-                logger.LogWarning("Embeddings request failed (attempt {Attempt} of {Attempts}: {Error}); retrying in {Delay}.",
-                    attempt, attempts, ex.GetType().Name, delay);
-                await Task.Delay(delay, ct);
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                throw new InvalidOperationException($"The embeddings endpoint failed {attempts} times; last error: {ex.Message}", ex);
-            }
+            return await policy.ExecuteAsync(target, attempt => base.GenerateAsync(batch, options, attempt), ct);
+        }
+        catch (ModelCallFailedException ex) when (ex.InnerException is ClientResultException { Status: 401 or 403 } refused)
+        {
+            throw new InvalidOperationException($"The embeddings endpoint refused the request ({refused.Status}): check the API key.", ex);
+        }
+        catch (ModelCallFailedException ex) when (ex.InnerException is ClientResultException { Status: >= 400 and < 500 } rejected)
+        {
+            throw new InvalidOperationException($"The embeddings endpoint rejected the request ({rejected.Status}): {rejected.Message}", ex);
         }
     }
 }

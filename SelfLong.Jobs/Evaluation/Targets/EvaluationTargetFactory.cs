@@ -1,5 +1,6 @@
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
@@ -15,7 +16,7 @@ public interface ILocalCheckpointTargets
 
 /// <summary>Builds the target a run describes, opening its protected API key.</summary>
 public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSecrets secrets, ITokenCounter tokenizer,
-    IEnumerable<ILocalCheckpointTargets> checkpoints)
+    ModelCallPolicy policy, IEnumerable<ILocalCheckpointTargets> checkpoints)
 {
     public string? Protect(string? apiKey) => secrets.Protect(apiKey);
 
@@ -30,6 +31,6 @@ public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSec
             EvaluationTargetKind.LocalCheckpoint => checkpoints.FirstOrDefault()?.Open(location, maxLength)
                 ?? throw new NotSupportedException("Local checkpoints cannot be evaluated in this build: no checkpoint loader is registered."),
             _ => new OpenAiTarget(http.CreateClient(nameof(OpenAiTarget)),
-                new OpenAiTargetOptions(location, model, apiKey, kind == EvaluationTargetKind.OpenAiChat, chatTemplate, maxLength), tokenizer),
+                new OpenAiTargetOptions(location, model, apiKey, kind == EvaluationTargetKind.OpenAiChat, chatTemplate, maxLength), tokenizer, policy),
         };
 }

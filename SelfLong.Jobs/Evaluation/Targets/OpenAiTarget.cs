@@ -1,19 +1,18 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
 
 /// <summary>
 /// An OpenAI-compatible endpoint (vLLM, TGI, llama.cpp, Ollama ...): completions with SelfLong's chat
-/// template, or chat completions. Temperature 0. Retries rate limits and server errors a bounded
-/// number of times; the API key goes only into the Authorization header.
+/// template, or chat completions. Temperature 0. Each call goes under the one <see cref="ModelCallPolicy"/>;
+/// the API key goes only into the Authorization header.
 /// </summary>
-public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, ITokenCounter tokenizer) : IEvaluationTarget
+public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, ITokenCounter tokenizer, ModelCallPolicy policy) : IEvaluationTarget
 {
-    public const int Attempts = 4;
 
     public int MaxLength => options.MaxLength;
     public string TokenizerName => tokenizer.Name;
@@ -48,30 +47,28 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
                 ["temperature"] = 0,
             };
         var path = options.Chat ? "chat/completions" : "completions";
-        for (var attempt = 1; ; attempt++)
+        return await policy.ExecuteAsync(Target, async attempt =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.BaseUrl.TrimEnd('/')}/{path}") 
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.BaseUrl.TrimEnd('/')}/{path}")
             {
                 // A sized body rather than chunked: some small inference servers do not read chunked requests.
                 Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
             };
             if (!string.IsNullOrEmpty(options.ApiKey)) request.Headers.Authorization = new("Bearer", options.ApiKey);
-            using var response = await http.SendAsync(request, ct);
-            var retryable = response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
-            if (retryable && attempt < Attempts)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), ct);
-                continue;
-            }
-            if (!response.IsSuccessStatusCode)
-                throw new HttpRequestException($"The endpoint answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}.", null, response.StatusCode);
-            var json = await response.Content.ReadFromJsonAsync<JsonObject>(ct)
+            using var response = await http.SendAsync(request, attempt);
+            if (!response.IsSuccessStatusCode) throw TransientModelErrors.ForStatus(response, $"The endpoint's {path}");
+            var json = await response.Content.ReadFromJsonAsync<JsonObject>(attempt)
                 ?? throw new InvalidDataException($"The endpoint's {path} answer was empty.");
             var choice = json["choices"]?[0];
             return (options.Chat ? choice?["message"]?["content"] : choice?["text"])?.GetValue<string>()
                 ?? throw new InvalidDataException($"The endpoint's {path} answer has no {(options.Chat ? "choices[0].message.content" : "choices[0].text")}.");
-        }
+        }, ct);
     }
+
+    /// <summary>Long prompts take long on slow hardware: a generous time per attempt.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromMinutes(15);
+
+    private ModelCallTarget Target => new($"target:{options.BaseUrl.TrimEnd('/')}:{options.Model}", $"Endpoint {options.Model} at {options.BaseUrl}", AttemptTimeout);
 
     public void Dispose() { }
 }

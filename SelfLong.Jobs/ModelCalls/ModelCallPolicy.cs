@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace SelfLong.Jobs.ModelCalls;
+
+/// <summary>Who a call goes to: <paramref name="Key"/> names its circuit; <paramref name="Name"/> is what messages show.</summary>
+public sealed record ModelCallTarget(string Key, string Name, TimeSpan AttemptTimeout);
+
+/// <summary>
+/// The one resilience policy of SelfLong's model calls, built with Polly from <see cref="ModelCallOptions"/>:
+/// a time limit on the whole call (<see cref="ModelCallOptions.DownLimit"/>), retries with jittered
+/// exponential backoff (or the server's Retry-After), a circuit per endpoint so that a dead server
+/// is not hammered by every worker thread, and a timeout per attempt. What is retried is decided by
+/// <see cref="TransientModelErrors"/>; a refusal (wrong key, bad request) fails at once.
+/// </summary>
+public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<ModelCallPolicy> logger)
+{
+    private readonly ResiliencePipelineRegistry<ModelCallTarget> pipelines = new();
+
+    public async Task<T> ExecuteAsync<T>(ModelCallTarget target, Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        var pipeline = pipelines.GetOrAddPipeline(target, (builder, _) => Build(builder, target));
+        var attempts = 0;
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            return await pipeline.ExecuteAsync(async token =>
+            {
+                Interlocked.Increment(ref attempts);
+                return await call(token);
+            }, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
+        {
+            var took = TimeProvider.System.GetElapsedTime(started);
+            var cause = e is TimeoutRejectedException && attempts > 0 && took >= options.Value.DownLimit
+                ? $"it stayed unavailable for {options.Value.DownLimit.TotalMinutes:0.#} min (SelfLong:ModelCalls:DownLimit)"
+                : TransientModelErrors.Describe(e);
+            throw new ModelCallFailedException($"{target.Name} failed after {attempts} attempt(s) in {took.TotalSeconds:0.#} s: {cause}", e,
+                TransientModelErrors.IsTransient(e, ct));
+        }
+    }
+
+    private void Build(ResiliencePipelineBuilder builder, ModelCallTarget target)
+    {
+        var o = options.Value;
+        // A cancelled caller (or the down limit) is not a failure of the endpoint: never retried, never counted.
+        static ValueTask<bool> Transient<TArgs>(Outcome<object> outcome, ResilienceContext context) =>
+            ValueTask.FromResult(outcome.Exception is { } e && TransientModelErrors.IsTransient(e, context.CancellationToken));
+        // Outermost: the whole call, every retry and wait included, ends at the down limit.
+        builder.AddTimeout(o.DownLimit);
+        if (o.Attempts > 1) builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = args => Transient<RetryPredicateArguments<object>>(args.Outcome, args.Context),
+                MaxRetryAttempts = o.Attempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = o.InitialBackoff,
+                MaxDelay = o.MaxBackoff,
+                DelayGenerator = args => ValueTask.FromResult(TransientModelErrors.RetryAfter(args.Outcome.Exception, o.MaxBackoff)),
+                OnRetry = args =>
+                {
+                    // Messages carry status and body only, never the API key.
+                    logger.LogWarning("{Target} failed (attempt {Attempt} of {Attempts}): {Error}; retrying in {Delay} ms.",
+                        target.Name, args.AttemptNumber + 1, o.Attempts, TransientModelErrors.Describe(args.Outcome.Exception), (int)args.RetryDelay.TotalMilliseconds);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        builder
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = args => Transient<CircuitBreakerPredicateArguments<object>>(args.Outcome, args.Context),
+                FailureRatio = o.BreakFailureRatio,
+                MinimumThroughput = o.BreakMinimumThroughput,
+                SamplingDuration = o.SamplingDuration,
+                BreakDuration = o.BreakDuration,
+                OnOpened = args =>
+                {
+                    logger.LogWarning("{Target} keeps failing: calls pause for {Seconds} s.", target.Name, (int)args.BreakDuration.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(target.AttemptTimeout);
+    }
+}
+
+/// <summary>The model call failed for good: every attempt, or a refusal that retrying cannot change.</summary>
+public sealed class ModelCallFailedException(string message, Exception inner, bool endpointDown) : Exception(message, inner)
+{
+    /// <summary>The endpoint was unreachable or kept failing (as opposed to refusing this one request).</summary>
+    public bool EndpointDown { get; } = endpointDown;
+}
