@@ -7,16 +7,25 @@ using SelfLong.Jobs.Hosting;
 
 namespace SelfLong.Jobs.Cli;
 
-/// <summary>The services a command-line verb needs, without a Hangfire server of its own.</summary>
+/// <summary>
+/// The services a command-line verb needs, without a Hangfire server unless it asks for one. Logs go
+/// to standard error, warnings only unless <c>--verbose</c>: standard output carries the result alone.
+/// </summary>
 public static class CliHost
 {
-    public static IHost Build(string[]? queues = null, bool runServer = false, Action<HostApplicationBuilder>? configure = null)
+    /// <summary>Set from the root command's <c>--verbose</c>.</summary>
+    public static bool Verbose { get; set; }
+
+    /// <param name="serviceLogs">A long-running service (the worker) logs at information level, as a server does.</param>
+    public static IHost Build(string[]? queues = null, bool runServer = false, Action<HostApplicationBuilder>? configure = null, bool serviceLogs = false)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.AddSelfLongSettings();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (!Verbose && !serviceLogs) builder.Logging.SetMinimumLevel(LogLevel.Warning);
         configure?.Invoke(builder);
         builder.Configuration["SelfLong:Jobs:RunServer"] = runServer ? "true" : "false";
-        if (!runServer) builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddSelfLongData();
         builder.AddSelfLongJobs(runServer ? queues : null);
         builder.Services.AddSelfLongIdentityCore();

@@ -25,9 +25,9 @@ public static class HostCommands
                 await Console.Error.WriteLineAsync($"Unknown queue(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", JobQueues.All)}.");
                 return 2;
             }
-            using var host = CliHost.Build(names ?? JobQueues.All, runServer: true);
+            using var host = CliHost.Build(names ?? JobQueues.All, runServer: true, serviceLogs: true);
             await host.Services.MigrateSelfLongDatabaseAsync(ct);
-            Console.WriteLine($"Worker listening on queues: {string.Join(", ", names ?? JobQueues.All)}. Ctrl-C stops.");
+            Console.Error.WriteLine($"Worker listening on queues: {string.Join(", ", names ?? JobQueues.All)}. Ctrl-C stops.");
             await host.RunAsync(ct);
             return 0;
         });

@@ -52,7 +52,7 @@ public static partial class EvaluationCommands
         var answer = new Option<string?>("--answer") { Description = "Answer whose words recall is scored on." };
         var haystack = HaystackCorpusOption();
         command.Options.Add(depths); command.Options.Add(needle); command.Options.Add(question); command.Options.Add(answer); command.Options.Add(haystack);
-        command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
+        command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name, enqueue) =>
         {
             var settings = new NiahSettings
             {
@@ -63,7 +63,7 @@ public static partial class EvaluationCommands
                 Answer = parse.GetValue(answer) ?? NiahSettings.FuAnswer,
                 HaystackCorpusId = parse.GetValue(haystack),
             };
-            return await service.CreateNiahAsync(name, target, settings, ct);
+            return await service.CreateNiahAsync(name, target, settings, ct, enqueue);
         }, ct));
         return command;
     }
@@ -80,21 +80,21 @@ public static partial class EvaluationCommands
         var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names (default: all)." };
         var haystack = HaystackCorpusOption();
         command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks); command.Options.Add(haystack);
-        command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
+        command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name, enqueue) =>
         {
             var settings = new RulerSettings { Samples = parse.GetValue(samples), Seed = parse.GetValue(seed), HaystackCorpusId = parse.GetValue(haystack) };
             if (Numbers(parse.GetValue(o.Lengths)) is { } lengths) settings = settings with { Lengths = lengths };
             if (parse.GetValue(tasks) is { } names) settings = settings with { Tasks = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
-            return await service.CreateRulerAsync(name, target, settings, ct);
+            return await service.CreateRulerAsync(name, target, settings, ct, enqueue);
         }, ct));
         return command;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, TargetOptions o,
-        Func<EvaluationService, EvaluationTargetRequest, string, Task<EvaluationRun>> create, CancellationToken ct)
+        Func<EvaluationService, EvaluationTargetRequest, string, bool, Task<EvaluationRun>> create, CancellationToken ct)
     {
         var wait = parse.GetValue(o.Wait);
-        using var host = CliHost.Build(wait ? [JobQueues.Evaluation] : null, runServer: wait);
+        using var host = CliHost.Build();
         await host.Services.MigrateSelfLongDatabaseAsync(ct);
         var service = host.Services.GetRequiredService<EvaluationService>();
         var target = new EvaluationTargetRequest(parse.GetValue(o.Chat) ? EvaluationTargetKind.OpenAiChat : EvaluationTargetKind.OpenAiCompletions,
@@ -103,15 +103,20 @@ public static partial class EvaluationCommands
         EvaluationRun run;
         try
         {
-            run = await create(service, target, parse.GetValue(o.Name) ?? $"{target.Model} {DateTime.UtcNow:yyyy-MM-dd HH:mm}");
+            run = await create(service, target, parse.GetValue(o.Name) ?? $"{target.Model} {DateTime.UtcNow:yyyy-MM-dd HH:mm}", !wait);
         }
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
-        Console.Error.WriteLine($"Evaluation #{run.Id} queued on the evaluation queue ({run.TotalItems} items). The API key is read from SELFLONG_EVAL_API_KEY.");
-        if (!wait) return 0;
+        if (!wait)
+        {
+            Console.Error.WriteLine($"Evaluation #{run.Id} queued on the evaluation queue ({run.TotalItems} items). The API key is read from SELFLONG_EVAL_API_KEY.");
+            Console.WriteLine(JsonSerializer.Serialize(new { run = run.Id, status = run.Status.ToString(), items = run.TotalItems }));
+            return 0;
+        }
+        Console.Error.WriteLine($"Evaluation #{run.Id} runs here ({run.TotalItems} items). The API key is read from SELFLONG_EVAL_API_KEY.");
 
         run = await WorkHereAsync(host, service, run, ct);
         object result = run.Kind == EvaluationKind.Niah
@@ -134,18 +139,47 @@ public static partial class EvaluationCommands
 
     private static IReadOnlyList<int>? Numbers(string? text) => string.IsNullOrWhiteSpace(text) ? null : NumberList.Parse(text);
 
-    /// <summary>Runs this process's Hangfire server until the run ends, showing progress on stderr.</summary>
+    /// <summary>
+    /// Runs the run's job in this process, showing progress on stderr. Not through a Hangfire server
+    /// of its own: one here would also take other runs' jobs from the shared queue and abandon them
+    /// when the verb exits.
+    /// </summary>
     private static async Task<EvaluationRun> WorkHereAsync(IHost host, EvaluationService service, EvaluationRun run, CancellationToken ct)
     {
-        await host.StartAsync(ct);
-        while (run.Status is EvaluationStatus.Queued or EvaluationStatus.Running)
+        using var scope = host.Services.CreateScope();
+        var job = scope.ServiceProvider.GetRequiredService<EvaluationJob>();
+        using var finished = new CancellationTokenSource();
+        var progress = ShowProgressAsync(service, run, finished.Token);
+        try
         {
-            await Task.Delay(1000, ct);
-            run = (await service.FindAsync(run.Id, ct))!;
-            Console.Error.Write($"\r{run.DoneItems}/{run.TotalItems}");
+            await job.RunAsync(run.Id, ct);
         }
-        Console.Error.WriteLine();
-        await host.StopAsync(ct);
-        return run;
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The job recorded the failure on the run; the result printed says so.
+        }
+        finally
+        {
+            await finished.CancelAsync();
+            await progress;
+        }
+        return (await service.FindAsync(run.Id, CancellationToken.None))!;
+    }
+
+    private static async Task ShowProgressAsync(EvaluationService service, EvaluationRun run, CancellationToken finished)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(1000, finished);
+                var now = await service.FindAsync(run.Id, finished);
+                Console.Error.Write($"\r{now?.DoneItems}/{now?.TotalItems}");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine();
+        }
     }
 }

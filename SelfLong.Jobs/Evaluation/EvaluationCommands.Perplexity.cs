@@ -25,9 +25,7 @@ public static partial class EvaluationCommands
         command.SetAction(async (parse, ct) =>
         {
             var folder = parse.GetValue(checkpoint)!;
-            // Logs go to stderr so that stdout is the JSON alone.
-            using var host = CliHost.Build([JobQueues.Evaluation], runServer: true,
-                builder => builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            using var host = CliHost.Build();
             await host.Services.MigrateSelfLongDatabaseAsync(ct);
             var service = host.Services.GetRequiredService<EvaluationService>();
             // A URL is an endpoint: the service refuses it with a message saying why.
@@ -38,7 +36,7 @@ public static partial class EvaluationCommands
             try
             {
                 var settings = new PerplexitySettings { Lengths = Numbers(parse.GetValue(lengths)) ?? [], Windows = parse.GetValue(windows), HeldOutCorpusId = parse.GetValue(corpus) };
-                run = await service.CreatePerplexityAsync(parse.GetValue(name) ?? $"{target.Model} perplexity {DateTime.UtcNow:yyyy-MM-dd HH:mm}", target, settings, ct);
+                run = await service.CreatePerplexityAsync(parse.GetValue(name) ?? $"{target.Model} perplexity {DateTime.UtcNow:yyyy-MM-dd HH:mm}", target, settings, ct, enqueue: false);
             }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {

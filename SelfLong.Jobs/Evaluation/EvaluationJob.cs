@@ -22,7 +22,8 @@ public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory
         }
         catch (Exception ex)
         {
-            var message = ex is OperationCanceledException
+            // Only the job's own token means the worker stopped; a timeout inside the run is a failure like any other.
+            var message = ex is OperationCanceledException && ct.IsCancellationRequested
                 ? "The worker stopped before the run finished; resume to continue."
                 : ex.Message;
             await SetAsync(runId, r => r.SetProperty(x => x.Status, EvaluationStatus.Failed)

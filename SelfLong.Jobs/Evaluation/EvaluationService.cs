@@ -19,7 +19,7 @@ namespace SelfLong.Jobs.Evaluation;
 public sealed class EvaluationService(
     IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets, ProgressPublisher progress)
 {
-    public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default)
+    public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default, bool enqueue = true)
     {
         if (settings.Lengths.Count == 0) settings = settings with { Lengths = NiahSettings.EvenLengths(target.MaxLength) };
         if (settings.HaystackCorpusId is { } niahCorpus) settings = settings with { Haystack = $"corpus #{niahCorpus}" };
@@ -30,24 +30,24 @@ public sealed class EvaluationService(
         if (settings.Scoring == NiahScoring.Judge && (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel)))
             throw new ArgumentException("LLM-judge scoring needs the judge endpoint's base URL and model.");
         return CreateAsync(name, EvaluationKind.Niah, target, EvaluationJson.Write(settings),
-            settings.Lengths.Count(l => l <= target.MaxLength) * settings.Depths.Count, ct);
+            settings.Lengths.Count(l => l <= target.MaxLength) * settings.Depths.Count, enqueue, ct);
     }
 
-    public Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default)
+    public Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default, bool enqueue = true)
     {
         foreach (var task in settings.Tasks) RulerTask.Find(task);
         if (settings.HaystackCorpusId is { } rulerCorpus) settings = settings with { Haystack = $"corpus #{rulerCorpus}" };
         if (settings.Samples < 1) throw new ArgumentException("Samples per task must be at least 1.");
         if (settings.Lengths.Count == 0 || settings.Lengths.Any(l => l < 1024)) throw new ArgumentException("RULER lengths must be at least 1024 tokens.");
         return CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),
-            RulerEvaluationRunnerItems(settings, target.MaxLength), ct);
+            RulerEvaluationRunnerItems(settings, target.MaxLength), enqueue, ct);
     }
 
     /// <summary>
     /// Perplexity versus context length of a local checkpoint. Reads the checkpoint's config for its
     /// training length (max_position_embeddings): the dashed line, and the default lengths up to 4x it.
     /// </summary>
-    public Task<EvaluationRun> CreatePerplexityAsync(string name, EvaluationTargetRequest target, PerplexitySettings settings, CancellationToken ct = default)
+    public Task<EvaluationRun> CreatePerplexityAsync(string name, EvaluationTargetRequest target, PerplexitySettings settings, CancellationToken ct = default, bool enqueue = true)
     {
         if (target.Kind != EvaluationTargetKind.LocalCheckpoint)
             throw new ArgumentException("Perplexity is measured on a local checkpoint folder only: an endpoint returns no token log-likelihoods. Choose a local checkpoint target.");
@@ -68,7 +68,7 @@ public sealed class EvaluationService(
         if (settings.Windows is < 1 or > 64) throw new ArgumentException("Windows per length must be between 1 and 64.");
         settings = settings with { Lengths = [.. settings.Lengths.Distinct().Order()] };
         target = target with { TrainingLength = target.TrainingLength ?? config.MaxPositionEmbeddings };
-        return CreateAsync(name, EvaluationKind.Perplexity, target, EvaluationJson.Write(settings), settings.Lengths.Count(l => l <= target.MaxLength), ct);
+        return CreateAsync(name, EvaluationKind.Perplexity, target, EvaluationJson.Write(settings), settings.Lengths.Count(l => l <= target.MaxLength), enqueue, ct);
     }
 
     private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();
@@ -76,7 +76,8 @@ public sealed class EvaluationService(
     /// <summary>The judge's API key protected like the target's, for <see cref="NiahSettings.ProtectedJudgeApiKey"/>.</summary>
     public string? ProtectApiKey(string? apiKey) => targets.Protect(apiKey);
 
-    private async Task<EvaluationRun> CreateAsync(string name, EvaluationKind kind, EvaluationTargetRequest target, string settings, int total, CancellationToken ct)
+    /// <param name="enqueue">False when the caller runs the job itself (a command-line verb that waits).</param>
+    private async Task<EvaluationRun> CreateAsync(string name, EvaluationKind kind, EvaluationTargetRequest target, string settings, int total, bool enqueue, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the evaluation a name.");
         if (target.MaxLength < 1) throw new ArgumentException("The target's maximum length must be positive.");
@@ -94,8 +95,11 @@ public sealed class EvaluationService(
         };
         db.EvaluationRuns.Add(run);
         await db.SaveChangesAsync(ct);
-        run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
-        await db.SaveChangesAsync(ct);
+        if (enqueue)
+        {
+            run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+            await db.SaveChangesAsync(ct);
+        }
         progress.Publish(ProgressFeatures.Evaluation, run.Id);
         return run;
     }

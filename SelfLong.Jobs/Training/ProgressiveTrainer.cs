@@ -42,9 +42,13 @@ public sealed class ProgressiveTrainer(
     {
         var root = Path.Combine(outputDir, CheckpointsFolder);
         if (!Directory.Exists(root)) return null;
+        // A .partial folder is a checkpoint the trainer did not finish writing: never resumed from.
         return Directory.EnumerateDirectories(root)
-            .Where(d => File.Exists(Path.Combine(d, TrainerState.FileName)))
-            .OrderByDescending(d => TrainerState.Load(d).GlobalStep)
+            .Where(d => !d.EndsWith(CheckpointWriter.PartialSuffix, StringComparison.Ordinal))
+            .Select(d => (Dir: d, State: TrainerState.TryLoad(d)))
+            .Where(c => c.State is not null)
+            .OrderByDescending(c => c.State!.GlobalStep)
+            .Select(c => c.Dir)
             .FirstOrDefault();
     }
 
@@ -140,20 +144,27 @@ public sealed class ProgressiveTrainer(
         var current = schedule.Stages[stageEnd ? stage - 1 : stage];
         var name = stageEnd ? $"stage-{stage}-step-{globalStep:D6}" : $"step-{globalStep:D6}";
         var dir = Path.Combine(outputDir, CheckpointsFolder, name);
-        CheckpointFolder.Save(model, dir, tokenizerSource: tokenizerSource, maxShardBytes: options.MaxShardBytes);
-        if (tokenizer is ByteTokenizer) ByteTokenizer.WriteMarker(dir);
-        optimizer.Save(Path.Combine(dir, TrainerState.OptimizerFile));
-        new TrainerState
+        // Weights as saved, plus the optimizer's two float32 moments per parameter.
+        var parameters = model.parameters().Sum(p => p.numel());
+        var expected = parameters * (model.parameters().First().ElementSize + 8);
+        CheckpointWriter.Write(dir, expected, partial =>
         {
-            GlobalStep = globalStep,
-            Stage = stage,
-            StepInStage = stepInStage,
-            OptimizerStep = optimizer.Step,
-            Seed = options.Seed,
-            StreamDraws = stream.State.Draws,
-            StreamTaken = stream.State.Taken,
-            Truncation = truncation,
-        }.Save(dir);
+            CheckpointFolder.Save(model, partial, tokenizerSource: tokenizerSource, maxShardBytes: options.MaxShardBytes);
+            if (tokenizer is ByteTokenizer) ByteTokenizer.WriteMarker(partial);
+            optimizer.Save(Path.Combine(partial, TrainerState.OptimizerFile));
+            new TrainerState
+            {
+                GlobalStep = globalStep,
+                Stage = stage,
+                StepInStage = stepInStage,
+                OptimizerStep = optimizer.Step,
+                Seed = options.Seed,
+                StreamDraws = stream.State.Draws,
+                StreamTaken = stream.State.Taken,
+                Truncation = truncation,
+            }.Save(partial);
+        });
+        CheckpointWriter.Prune(Path.Combine(outputDir, CheckpointsFolder), options.KeepCheckpoints);
         OnCheckpoint?.Invoke(new SavedCheckpoint(dir, globalStep, stageEnd ? stage - 1 : stage, stageEnd, current.RopeTheta, current.MaxLength));
     }
 }

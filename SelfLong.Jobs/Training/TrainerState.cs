@@ -25,7 +25,20 @@ public sealed record TrainerState
     [JsonPropertyName("truncation")] public TruncationCounts Truncation { get; init; }
 
     public void Save(string dir) =>
-        File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+        CheckpointWriter.WriteAllTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>The state of a folder, or null when it has none or a torn one (that folder is not resumable).</summary>
+    public static TrainerState? TryLoad(string dir)
+    {
+        try
+        {
+            return File.Exists(Path.Combine(dir, FileName)) ? Load(dir) : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
+        {
+            return null;
+        }
+    }
 
     public static TrainerState Load(string dir) =>
         JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(dir, FileName)))

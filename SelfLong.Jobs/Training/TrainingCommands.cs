@@ -41,6 +41,7 @@ public static class TrainingCommands
         var accumulation = new Option<int>("--accumulation") { DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 10 };
         var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: stage ends only).", DefaultValueFactory = _ => 0 };
+        var keep = new Option<int>("--keep-checkpoints") { Description = "Keep only the newest N periodic checkpoints; stage ends are always kept (0: keep all).", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var noPacking = new Option<bool>("--no-packing") { Description = "Pad each sample to the stage length instead of packing." };
         var dtype = new Option<string>("--dtype") { Description = "Projections' type on the CPU: float32 (default) or bfloat16; master weights stay float32. CUDA computes in bfloat16.", DefaultValueFactory = _ => "float32" };
@@ -50,7 +51,7 @@ public static class TrainingCommands
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
             output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
-            accumulation, warmup, every, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
+            accumulation, warmup, every, keep, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -80,6 +81,7 @@ public static class TrainingCommands
                         GradientAccumulation = parse.GetValue(accumulation),
                         WarmupSteps = parse.GetValue(warmup),
                         CheckpointEvery = parse.GetValue(every),
+                        KeepCheckpoints = parse.GetValue(keep),
                         Packing = !parse.GetValue(noPacking),
                         CpuDtype = parse.GetValue(dtype)!,
                         CheckpointAboveTokens = parse.GetValue(checkpointAbove),

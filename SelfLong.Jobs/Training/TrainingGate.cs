@@ -26,18 +26,22 @@ public sealed class TrainingGate : IAsyncDisposable
         connection = db.Database.GetDbConnection();
     }
 
-    /// <summary>Waits (without a timeout) until no other run holds the gate.</summary>
-    public static async Task<TrainingGate> EnterAsync(IDbContextFactory<SelfLongDbContext> dbFactory, CancellationToken ct)
+    /// <summary>
+    /// Takes the gate, or returns null at once when another run holds it: a waiting run must not sit
+    /// on a Hangfire worker that ingestion, synthesis and evaluation need (its job is rescheduled).
+    /// </summary>
+    public static async Task<TrainingGate?> TryEnterAsync(IDbContextFactory<SelfLongDbContext> dbFactory, CancellationToken ct)
     {
         // The context's own connection, opened by hand, stays open (and holds the lock) until disposed.
         var db = await dbFactory.CreateDbContextAsync(ct);
         try
         {
             await db.Database.OpenConnectionAsync(ct);
-            await using var wait = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", (NpgsqlConnection)db.Database.GetDbConnection()) { CommandTimeout = 0 };
-            wait.Parameters.AddWithValue("key", Key);
-            await wait.ExecuteNonQueryAsync(ct);
-            return new TrainingGate(db);
+            await using var take = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", (NpgsqlConnection)db.Database.GetDbConnection());
+            take.Parameters.AddWithValue("key", Key);
+            if (await take.ExecuteScalarAsync(ct) is true) return new TrainingGate(db);
+            await db.DisposeAsync();
+            return null;
         }
         catch
         {

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 using SelfLong.Data;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Hosting;
@@ -12,20 +14,36 @@ namespace SelfLong.Jobs.Training;
 
 /// <summary>
 /// Runs one training run on the training queue, one run at a time across all workers (a
-/// <see cref="TrainingGate"/>): a second run waits until the first ends. Metrics and checkpoints are written
-/// to the database about once a second; a cancel request stops after a checkpoint.
+/// <see cref="TrainingGate"/>): a second run stays queued, its job rescheduled, until the first ends.
+/// Metrics and checkpoints are written to the database about once a second (a database outage
+/// delays them, loses none); a cancel request stops after a checkpoint. The same job run again,
+/// after its worker died, continues from the run's newest complete checkpoint.
 /// </summary>
 public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples,
-    ProgressPublisher progress)
+    ProgressPublisher progress, IBackgroundJobClient jobs, ILogger<TrainingJob> logger)
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a run waiting for the gate looks again.</summary>
+    public static readonly TimeSpan GateRetry = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the final status keeps being retried while the database is away.</summary>
+    private static readonly TimeSpan FinalWriteLimit = TimeSpan.FromMinutes(5);
+
+    // Reported but not yet stored: kept across failed flushes so a database outage loses nothing.
+    private readonly List<StepMetrics> pendingSteps = [];
+    private readonly List<SavedCheckpoint> pendingCheckpoints = [];
 
     [Queue(JobQueues.Training)]
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(long runId, bool resume, CancellationToken ct)
     {
-        // A second run waits here, still queued, until the first ends.
-        await using var gate = await TrainingGate.EnterAsync(dbFactory, ct);
+        await using var gate = await TrainingGate.TryEnterAsync(dbFactory, ct);
+        if (gate is null)
+        {
+            await WaitForGateAsync(runId, resume, ct);
+            return;
+        }
         TrainingRun run;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -41,6 +59,9 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             run.Status = TrainingRunStatus.Running;
             run.StartedAt ??= DateTimeOffset.UtcNow;
             run.Device = TorchDevices.Preferred().type.ToString().ToLowerInvariant();
+            run.Message = null;
+            // Run again after its worker died (Hangfire re-dispatches the same job): continue, never start over.
+            resume = resume || ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory) is not null;
             if (resume) await ForgetAfterCheckpointAsync(db, run, ct);
             await db.SaveChangesAsync(ct);
             progress.Publish(ProgressFeatures.Training, runId);
@@ -70,6 +91,17 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
     }
 
+    /// <summary>Another run holds the gate: the run stays queued and its job comes back later, holding no worker meanwhile.</summary>
+    private async Task WaitForGateAsync(long runId, bool resume, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var jobId = jobs.Schedule<TrainingJob>(job => job.RunAsync(runId, resume, CancellationToken.None), GateRetry);
+        await db.TrainingRuns.Where(r => r.Id == runId && r.Status == TrainingRunStatus.Queued).ExecuteUpdateAsync(r => r
+            .SetProperty(x => x.HangfireJobId, jobId)
+            .SetProperty(x => x.Message, "Waiting for the training run in progress to finish."), ct);
+        progress.Publish(ProgressFeatures.Training, runId);
+    }
+
     /// <summary>Metrics, checkpoint rows and truncation counts past the newest checkpoint on disk will be produced again.</summary>
     private static async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, CancellationToken ct)
     {
@@ -88,7 +120,15 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         {
             try { await Task.Delay(FlushInterval, done); }
             catch (OperationCanceledException) { break; }
-            if (await FlushAsync(runId, steps, checkpoints, null, null)) await stop.CancelAsync();
+            try
+            {
+                if (await FlushAsync(runId, steps, checkpoints, null, null)) await stop.CancelAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException)
+            {
+                // The database is away: training goes on, and what it reported waits for the next flush.
+                logger.LogWarning("Training run {Run} could not write its progress ({Error}); retrying.", runId, e.Message);
+            }
         }
     }
 
@@ -97,7 +137,20 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
     {
         await flushing.CancelAsync();
         await flusher;
-        await FlushAsync(runId, steps, checkpoints, status, message);
+        var deadline = DateTime.UtcNow + FinalWriteLimit;
+        while (true)
+        {
+            try
+            {
+                await FlushAsync(runId, steps, checkpoints, status, message);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                logger.LogWarning("Training run {Run} could not record that it ended ({Error}); retrying.", runId, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
     }
 
     /// <summary>Writes what the trainer reported; returns whether a cancel was requested.</summary>
@@ -105,24 +158,39 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var run = await db.TrainingRuns.SingleAsync(r => r.Id == runId);
-        while (steps.TryDequeue(out var s))
+        while (steps.TryDequeue(out var s)) pendingSteps.Add(s);
+        while (checkpoints.TryDequeue(out var c)) pendingCheckpoints.Add(c);
+        // Steps a resumed run repeats, or a flush that failed after its insert, are stored once.
+        var first = pendingSteps.Count > 0 ? pendingSteps.Min(s => s.GlobalStep) : int.MaxValue;
+        var stored = await db.TrainingStepMetrics.Where(m => m.RunId == runId && m.GlobalStep >= first).Select(m => m.GlobalStep).ToHashSetAsync();
+        foreach (var s in pendingSteps)
         {
-            db.TrainingStepMetrics.Add(new TrainingStepMetric
+            if (stored.Add(s.GlobalStep))
             {
-                RunId = runId, GlobalStep = s.GlobalStep, Stage = s.Stage, Loss = s.Loss, LearningRate = s.LearningRate,
-                TokensPerSecond = s.TokensPerSecond, PeakMemoryBytes = s.PeakMemoryBytes, GradNorm = s.GradNorm,
-            });
+                db.TrainingStepMetrics.Add(new TrainingStepMetric
+                {
+                    RunId = runId, GlobalStep = s.GlobalStep, Stage = s.Stage, Loss = s.Loss, LearningRate = s.LearningRate,
+                    TokensPerSecond = s.TokensPerSecond, PeakMemoryBytes = s.PeakMemoryBytes, GradNorm = s.GradNorm,
+                });
+            }
             run.CurrentStep = s.GlobalStep;
             run.CurrentStage = s.Stage;
             SetTruncation(run, s.Truncation);
         }
-        while (checkpoints.TryDequeue(out var c))
+        var savedPaths = await db.TrainingCheckpoints.Where(k => k.RunId == runId).Select(k => k.Path).ToHashSetAsync();
+        foreach (var c in pendingCheckpoints.Where(c => Directory.Exists(c.Path) && savedPaths.Add(c.Path)))
         {
             db.TrainingCheckpoints.Add(new TrainingCheckpoint
             {
                 RunId = runId, Path = c.Path, GlobalStep = c.GlobalStep, Stage = c.Stage, StageEnd = c.StageEnd,
                 RopeTheta = c.RopeTheta, MaxLength = c.MaxLength,
             });
+        }
+        // Periodic checkpoints removed under the run's retention setting leave the list too.
+        if (pendingCheckpoints.Count > 0)
+        {
+            var gone = (await db.TrainingCheckpoints.Where(k => k.RunId == runId && !k.StageEnd).ToListAsync()).Where(k => !Directory.Exists(k.Path));
+            db.TrainingCheckpoints.RemoveRange(gone);
         }
         if (status is { } final)
         {
@@ -131,6 +199,8 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             run.CompletedAt = DateTimeOffset.UtcNow;
         }
         await db.SaveChangesAsync(CancellationToken.None);
+        pendingSteps.Clear();
+        pendingCheckpoints.Clear();
         progress.Publish(ProgressFeatures.Training, runId);
         return run.CancelRequested;
     }

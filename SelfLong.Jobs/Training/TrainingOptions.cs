@@ -16,6 +16,8 @@ public sealed record TrainingOptions
     public double ClipNorm { get; init; } = 1.0;
     /// <summary>Save a resumable checkpoint every N steps (0: only at each stage's end).</summary>
     public int CheckpointEvery { get; init; }
+    /// <summary>Periodic checkpoints kept (the newest N); each stage's end is always kept. 0 keeps all.</summary>
+    public int KeepCheckpoints { get; init; }
     /// <summary>Run projections in bf16 on CUDA (master weights stay float32). Ignored on CPU.</summary>
     public bool Bf16OnCuda { get; init; } = true;
     /// <summary>Projections' type on the CPU: "float32" (default) or "bfloat16" (master weights stay float32).</summary>

@@ -96,6 +96,7 @@ public sealed record TrainingRunSpec
         if (Options.BatchSize < 1 || Options.GradientAccumulation < 1)
             errors.Add(("options", "Batch size and accumulation must be at least 1."));
         if (Options.CheckpointEvery < 0) errors.Add(("options", "Checkpoint every N steps must be 0 (stage ends only) or more."));
+        if (Options.KeepCheckpoints < 0) errors.Add(("options", "Checkpoints kept must be 0 (keep all) or more."));
         if (Options.MaxShardBytes <= 0) errors.Add(("options", "The maximum shard size must be positive."));
         if (Options.CpuDtype is not ("float32" or "bfloat16")) errors.Add(("options", $"CPU dtype '{Options.CpuDtype}' is not float32 or bfloat16."));
         if (Options.CheckpointAboveTokens < 0 || Options.ChunkTokens < 1)

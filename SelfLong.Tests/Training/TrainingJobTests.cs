@@ -1,6 +1,7 @@
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Training;
 using SelfLong.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace SelfLong.Tests.Training;
 
@@ -85,6 +86,39 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
         var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
         Assert.Equal(Enumerable.Range(1, 150), metrics.Select(m => m.GlobalStep));
+    }
+
+    [Fact]
+    public async Task SameJobRunAgain_AsHangfireDoesAfterAWorkerDies_ContinuesAndDoublesNothing()
+    {
+        var runs = app.Services.GetRequiredService<TrainingRunService>();
+        var spec = new TrainingRunSpec
+        {
+            Data = [new DataFileSpec(DataFile())],
+            Stages = [new TrainingStage(16, 100, 6, 1e-3)],
+            Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1, CheckpointEvery = 2, KeepCheckpoints = 1 },
+        };
+        var run = await runs.CreateAsync($"again-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
+        outputs.Add(run.OutputDirectory);
+        run = await WaitAsync(runs, run.Id, r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed);
+        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        var checkpointsBefore = run.Checkpoints.Select(c => c.Path).Order().ToList();
+
+        // The job as first enqueued (resume off), dispatched a second time.
+        using (var scope = app.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<TrainingJob>().RunAsync(run.Id, false, TestContext.Current.CancellationToken);
+        }
+
+        run = (await runs.FindAsync(run.Id, TestContext.Current.CancellationToken))!;
+        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
+        Assert.Equal(Enumerable.Range(1, 6), metrics.Select(m => m.GlobalStep));
+        Assert.Equal(string.Join(",", checkpointsBefore.Select(Path.GetFileName)), string.Join(",", run.Checkpoints.Select(c => Path.GetFileName(c.Path)).Order()));
+        // Retention: the newest periodic checkpoint and the stage end remain, on disk and in the list.
+        Assert.Equal(["stage-1-step-000006", "step-000004"], run.Checkpoints.Select(c => Path.GetFileName(c.Path)).Order().ToList());
+        Assert.Equal(["stage-1-step-000006", "step-000004"], Directory.GetDirectories(Path.GetDirectoryName(run.Checkpoints[0].Path)!).Select(Path.GetFileName).Order().ToList());
+        Assert.All(run.Checkpoints, c => Assert.True(Directory.Exists(c.Path)));
     }
 
     [Fact]
