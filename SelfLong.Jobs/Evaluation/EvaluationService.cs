@@ -95,11 +95,8 @@ public sealed class EvaluationService(
         };
         db.EvaluationRuns.Add(run);
         await db.SaveChangesAsync(ct);
-        if (enqueue)
-        {
-            run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
-            await db.SaveChangesAsync(ct);
-        }
+        run.HangfireJobId = enqueue ? jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None)) : Runs.RunHere.Marker;
+        await db.SaveChangesAsync(ct);
         progress.Publish(ProgressFeatures.Evaluation, run.Id);
         return run;
     }

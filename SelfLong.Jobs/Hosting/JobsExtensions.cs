@@ -47,6 +47,7 @@ public static class JobsExtensions
                 server.WorkerCount = Math.Max(1, options.WorkerCount);
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
+            builder.Services.AddHostedService<Runs.RunReaper>();
         }
 
         builder.Services.AddSelfLongPipelines();

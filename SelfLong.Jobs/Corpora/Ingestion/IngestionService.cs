@@ -28,6 +28,8 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
                 Message = input.Refused,
             });
         }
+        // Worked on here (a command-line verb) or by a Hangfire job: the run names which, for RunReaper.
+        run.HangfireJobId = enqueue ? null : Runs.RunHere.Marker;
         db.IngestionRuns.Add(run);
         await db.SaveChangesAsync(ct);
         if (!enqueue) return run;
