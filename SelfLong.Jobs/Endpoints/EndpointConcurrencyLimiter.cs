@@ -6,161 +6,106 @@ namespace SelfLong.Jobs.Endpoints;
 
 /// <summary>
 /// Keeps the calls in flight to one endpoint at or below its MaxConcurrency across every worker
-/// process: each call holds one of the endpoint's C PostgreSQL advisory locks ("slots"), each on
-/// its own connection. A killed worker's connections close and its slots free themselves.
-/// A local semaphore in front stops one process from polling for slots it cannot get, and a slot
-/// just used is kept for <see cref="IdleRelease"/> so back-to-back calls cost no database round trip.
+/// process: each call leases one of the endpoint's slots (a row of <c>endpoint_call_slots</c>) and
+/// gives it back when the attempt ends. No database connection is held while the model works: a
+/// lease is two short statements, and one whose worker was killed expires by itself after the
+/// endpoint's timeout. A local semaphore in front stops one process from polling for slots it
+/// cannot get.
 /// </summary>
-public sealed class EndpointConcurrencyLimiter : IAsyncDisposable
+public sealed class EndpointConcurrencyLimiter(NpgsqlDataSource dataSource)
 {
-    /// <summary>How long an unused slot stays with this process before other processes may take it.</summary>
-    public static readonly TimeSpan IdleRelease = TimeSpan.FromMilliseconds(500);
+    /// <summary>Beyond the endpoint's timeout, how long a lease outlives a worker that never returned it.</summary>
+    public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(30);
 
-    // Advisory lock keys are one bigint: a tag, the endpoint id, the slot number.
-    private const long Tag = 0x5E1FL << 48;
-    private readonly NpgsqlDataSource dataSource;
-    private readonly ConcurrentDictionary<(long, int), Slots> endpoints = new();
-    private readonly Timer sweeper;
-
-    public EndpointConcurrencyLimiter(NpgsqlDataSource dataSource)
-    {
-        this.dataSource = dataSource;
-        sweeper = new Timer(_ => _ = SweepAsync(), null, IdleRelease, IdleRelease);
-    }
+    private readonly ConcurrentDictionary<(long, int), SemaphoreSlim> local = new();
+    private readonly ConcurrentDictionary<(long, int), bool> slotRows = new();
 
     public async Task<IAsyncDisposable> AcquireAsync(ModelEndpoint endpoint, CancellationToken ct)
     {
         var count = Math.Max(1, endpoint.MaxConcurrency);
-        var slots = endpoints.GetOrAdd((endpoint.Id, count), _ => new Slots(count));
-        await slots.Local.WaitAsync(ct);
+        var semaphore = local.GetOrAdd((endpoint.Id, count), _ => new SemaphoreSlim(count));
+        await semaphore.WaitAsync(ct);
         try
         {
-            if (slots.TryTakeIdle(out var held)) return new Lease(slots, held);
-            return new Lease(slots, await LockFreeSlotAsync(Tag | (endpoint.Id << 16), count, ct));
+            var lease = TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)) + LeaseMargin;
+            var holder = Guid.NewGuid();
+            var slot = await LeaseAsync(endpoint.Id, count, holder, lease, ct);
+            return new Lease(this, semaphore, endpoint.Id, slot, holder);
         }
         catch
         {
-            slots.Local.Release();
+            semaphore.Release();
             throw;
         }
     }
 
-    private async Task<HeldSlot> LockFreeSlotAsync(long firstKey, int count, CancellationToken ct)
+    private async Task<int> LeaseAsync(long endpointId, int count, Guid holder, TimeSpan lease, CancellationToken ct)
     {
-        var connection = await dataSource.OpenConnectionAsync(ct);
+        if (!slotRows.ContainsKey((endpointId, count)))
+        {
+            await using var insert = dataSource.CreateCommand(
+                "INSERT INTO endpoint_call_slots (endpoint_id, slot) SELECT $1, s FROM generate_series(0, $2 - 1) AS s ON CONFLICT DO NOTHING");
+            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = endpointId });
+            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
+            await insert.ExecuteNonQueryAsync(ct);
+            slotRows[(endpointId, count)] = true;
+        }
+        var delay = TimeSpan.FromMilliseconds(5);
+        while (true)
+        {
+            await using (var command = dataSource.CreateCommand("""
+                UPDATE endpoint_call_slots SET holder = $3, expires_at = now() + $4
+                WHERE (endpoint_id, slot) = (
+                    SELECT endpoint_id, slot FROM endpoint_call_slots
+                    WHERE endpoint_id = $1 AND slot < $2 AND (holder IS NULL OR expires_at < now())
+                    ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING slot
+                """))
+            {
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = endpointId });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
+                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = holder });
+                command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = lease });
+                if (await command.ExecuteScalarAsync(ct) is int slot) return slot;
+            }
+            // Other processes hold every slot: wait a little longer each time, up to 200 ms.
+            await Task.Delay(delay, ct);
+            delay = TimeSpan.FromMilliseconds(Math.Min(200, delay.TotalMilliseconds * 2));
+        }
+    }
+
+    private async Task ReleaseAsync(long endpointId, int slot, Guid holder)
+    {
         try
         {
-            var delay = TimeSpan.FromMilliseconds(5);
-            while (true)
-            {
-                await using (var command = new NpgsqlCommand(
-                    "SELECT s FROM generate_series(0, $1 - 1) AS s WHERE pg_try_advisory_lock($2 + s) LIMIT 1", connection))
-                {
-                    command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
-                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = firstKey });
-                    if (await command.ExecuteScalarAsync(ct) is int slot) return new HeldSlot(connection, firstKey + slot);
-                }
-                // Another process holds every slot: wait a little longer each time, up to 200 ms.
-                await Task.Delay(delay, ct);
-                delay = TimeSpan.FromMilliseconds(Math.Min(200, delay.TotalMilliseconds * 2));
-            }
+            await using var command = dataSource.CreateCommand(
+                "UPDATE endpoint_call_slots SET holder = NULL, expires_at = NULL WHERE endpoint_id = $1 AND slot = $2 AND holder = $3");
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = endpointId });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = slot });
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = holder });
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
         }
-        catch
+        catch (NpgsqlException)
         {
-            await connection.DisposeAsync();
-            throw;
+            // The database is away: the lease expires by itself.
         }
     }
 
-    private async Task SweepAsync()
-    {
-        foreach (var slots in endpoints.Values)
-        {
-            foreach (var stale in slots.TakeStale(DateTime.UtcNow - IdleRelease)) await stale.ReleaseAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await sweeper.DisposeAsync();
-        foreach (var slots in endpoints.Values)
-        {
-            foreach (var held in slots.TakeStale(DateTime.MaxValue)) await held.ReleaseAsync();
-        }
-    }
-
-    private sealed class HeldSlot(NpgsqlConnection connection, long key)
-    {
-        public DateTime LastUsed { get; set; }
-
-        public async Task ReleaseAsync()
-        {
-            try
-            {
-                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
-                await command.ExecuteScalarAsync(CancellationToken.None);
-            }
-            catch (NpgsqlException)
-            {
-                // The connection is gone, and with it the lock.
-            }
-            finally
-            {
-                await connection.DisposeAsync();
-            }
-        }
-    }
-
-    private sealed class Slots(int count)
-    {
-        private readonly List<HeldSlot> idle = [];
-        public SemaphoreSlim Local { get; } = new(count);
-
-        public bool TryTakeIdle(out HeldSlot held)
-        {
-            lock (idle)
-            {
-                if (idle.Count == 0)
-                {
-                    held = null!;
-                    return false;
-                }
-                held = idle[^1];
-                idle.RemoveAt(idle.Count - 1);
-                return true;
-            }
-        }
-
-        public void ReturnIdle(HeldSlot held)
-        {
-            held.LastUsed = DateTime.UtcNow;
-            lock (idle) idle.Add(held);
-        }
-
-        public List<HeldSlot> TakeStale(DateTime usedBefore)
-        {
-            lock (idle)
-            {
-                var stale = idle.Where(h => h.LastUsed < usedBefore).ToList();
-                idle.RemoveAll(stale.Contains);
-                return stale;
-            }
-        }
-    }
-
-    private sealed class Lease(Slots slots, HeldSlot held) : IAsyncDisposable
+    private sealed class Lease(EndpointConcurrencyLimiter limiter, SemaphoreSlim semaphore, long endpointId, int slot, Guid holder) : IAsyncDisposable
     {
         private int disposed;
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
-            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+            try
             {
-                slots.ReturnIdle(held);
-                slots.Local.Release();
+                await limiter.ReleaseAsync(endpointId, slot, holder);
             }
-            return ValueTask.CompletedTask;
+            finally
+            {
+                semaphore.Release();
+            }
         }
     }
 }

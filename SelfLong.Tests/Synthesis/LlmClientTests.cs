@@ -142,4 +142,41 @@ public sealed class LlmClientTests
         Assert.DoesNotContain("wrong-key", wrongResult.Message);
         Assert.True(rightResult.Ok);
     }
+
+    [Fact]
+    public async Task CompleteAsync_WhileTheModelWorks_HoldsNoDatabaseConnection()
+    {
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.Latency = TimeSpan.FromSeconds(1);
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.AddChatEndpointAsync(server, maxConcurrency: 4);
+        // A pool of one connection: four calls in flight at once are possible only if none keeps it while it waits.
+        await using var onePool = Npgsql.NpgsqlDataSource.Create(host.Database.ConnectionString + ";Maximum Pool Size=1;Timeout=5");
+        var client = ActivatorUtilities.CreateInstance<LlmClient>(host.Services, new EndpointConcurrencyLimiter(onePool));
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => client.CompleteAsync(endpoint, Ask($"slow {i}"), TestContext.Current.CancellationToken)));
+
+        Assert.Equal(4, server.PeakConcurrency);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_LeaseOfAKilledWorker_ExpiresAndFreesTheSlot()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.AddChatEndpointAsync(await OpenAiTestServer.StartAsync(), maxConcurrency: 1);
+        // The first worker takes the only slot and dies without giving it back.
+        _ = await new EndpointConcurrencyLimiter(host.Database.DataSource).AcquireAsync(endpoint, TestContext.Current.CancellationToken);
+        var second = new EndpointConcurrencyLimiter(host.Database.DataSource);
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            wait.CancelAfter(TimeSpan.FromMilliseconds(500));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.AcquireAsync(endpoint, wait.Token));
+        }
+
+        // Its lease runs out (the endpoint's timeout plus a margin, here brought forward).
+        await using (var expire = host.Database.DataSource.CreateCommand("UPDATE endpoint_call_slots SET expires_at = now() - interval '1 second'"))
+            await expire.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+
+        await using var lease = await second.AcquireAsync(endpoint, TestContext.Current.CancellationToken);
+    }
 }
