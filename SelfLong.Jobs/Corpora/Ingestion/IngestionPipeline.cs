@@ -16,8 +16,9 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// <summary>
 /// Ingests the files of one run: extract, skip known documents, chunk, embed, COPY. Each file is
 /// on its own: a bad file is marked with its message and the next one goes on. Progress counters
-/// are saved after every batch; a cancel request is honoured between batches, and what was
-/// committed stays.
+/// are saved after every batch; a cancel request is honoured between batches and, through
+/// <see cref="CancelWatch"/>, inside a long file, and what was committed stays. Uploaded files are
+/// removed once done with, and all of a run's when it ends.
 /// </summary>
 public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource,
     CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ProgressPublisher progress,
@@ -42,10 +43,11 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
 
         var preparer = new DocumentPreparer(corpus, tokens, embedders.Create(corpus));
         var watch = Stopwatch.StartNew();
+        await using var cancel = new CancelWatch(token => CancelRequestedAsync(runId, token), ct);
         foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
         {
             if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
-            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, ct);
+            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct);
             if (cancelled) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
         }
 
@@ -82,8 +84,9 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
     }
 
+    /// <param name="cancel">Its token stops reading, chunking and embedding when the user cancels; <paramref name="ct"/> is the worker stopping.</param>
     private async Task<bool> IngestFileAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
-        DocumentPreparer preparer, CancellationToken ct)
+        DocumentPreparer preparer, CancelWatch cancel, CancellationToken ct)
     {
         file.Status = IngestionFileStatus.Running;
         await db.SaveChangesAsync(ct);
@@ -100,12 +103,12 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             await using var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             var batch = new List<(ExtractedDocument, byte[])>();
             long batchChars = 0;
-            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, ct))
+            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, cancel.Token))
             {
                 batch.Add((document, CorpusCopyWriter.Hash(document.Text)));
                 batchChars += document.Text.Length;
                 if (batch.Count < options.Value.BatchDocuments && batchChars < BatchChars) continue;
-                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
                 await writes.DrainAsync(ct);
                 stored = await FlushIssuesAsync(db, file, context, stored, ct);
                 if (await CancelRequestedAsync(run.Id, ct)) { cancelled = true; break; }
@@ -115,7 +118,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             }
             if (!cancelled && batch.Count > 0)
             {
-                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
                 await writes.DrainAsync(ct);
                 writes.Start(prepared);
             }
@@ -126,6 +129,11 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
                 file.Status = IngestionFileStatus.Failed;
                 file.Message = "No document could be read from the file; see its problems.";
             }
+        }
+        catch (OperationCanceledException) when (cancel.Requested && !ct.IsCancellationRequested)
+        {
+            // The user cancelled inside the file: batches already written stay, the rest is skipped.
+            cancelled = true;
         }
         catch (ExtractionException ex)
         {
@@ -148,7 +156,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         run.Errors += file.Errors;
         run.FilesDone++;
         await db.SaveChangesAsync(CancellationToken.None);
-        if (file.DeleteWhenDone && !cancelled && file.StoredPath is not null) File.Delete(file.StoredPath);
+        if (!cancelled) StoredUploads.Remove([file]);
         return cancelled;
     }
 
@@ -226,6 +234,8 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         run.Message = message;
         run.CompletedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(CancellationToken.None);
+        // The run is over (nothing resumes it): the uploads it did not get to are removed too.
+        StoredUploads.Remove(run.FileList);
         return status;
     }
 }
