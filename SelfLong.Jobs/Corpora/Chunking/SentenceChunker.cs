@@ -26,6 +26,8 @@ public sealed partial class SentenceChunker
     /// <summary>First window for cutting a long sentence, in characters per chunk token (English runs about 4).</summary>
     private const int WindowCharsPerToken = 8;
 
+    private const int MinWindowChars = 256;
+
     /// <summary>
     /// Tokens a window must hold past a chunk: the window's last word may be cut off and tokenize
     /// differently, and the cut has to sit before it to land where the whole sentence would be cut.
@@ -104,41 +106,41 @@ public sealed partial class SentenceChunker
     private void Add(string text, int start, int end, List<Sentence> result, CancellationToken ct)
     {
         if (text.AsSpan(start, end - start).IsWhiteSpace()) return;
-        var window = Math.Max(1024, chunkTokens * WindowCharsPerToken);
+        var windowChars = Math.Max(MinWindowChars, chunkTokens * WindowCharsPerToken);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var (piece, whole) = Window(text, start, end, ref window);
-            if (whole)
+            string span;
+            if (end - start <= windowChars)
             {
-                var count = tokens.CountTokens(piece);
+                span = text[start..end];
+                var count = tokens.CountTokens(span);
                 if (count <= chunkTokens)
                 {
                     result.Add(new Sentence(start, end, count));
                     return;
                 }
             }
+            else
+            {
+                // Only the window is tokenized. Its first chunk and margin of tokens is where the
+                // whole rest would be cut; a window without that many tokens is widened.
+                var window = text.Substring(start, windowChars);
+                span = tokens.Truncate(window, chunkTokens + WindowMarginTokens);
+                if (span.Length == window.Length)
+                {
+                    windowChars *= 2;
+                    continue;
+                }
+            }
             // A sentence longer than a chunk: cut it by tokens, one short, because a piece that
             // loses its leading space when trimmed can take one token more.
-            var head = tokens.Truncate(piece, chunkTokens - 1);
-            if (head.Length == 0) head = piece[..1];
+            var head = tokens.Truncate(span, chunkTokens - 1);
+            if (head.Length == 0) head = span[..1];
             result.Add(new Sentence(start, start + head.Length, tokens.CountTokens(head)));
             start += head.Length;
-        }
-    }
-
-    /// <summary>
-    /// The rest of the sentence from <paramref name="start"/> when it is short; otherwise its first
-    /// <paramref name="window"/> characters, widened until they hold more than a chunk (and the margin).
-    /// </summary>
-    private (string Piece, bool Whole) Window(string text, int start, int end, ref int window)
-    {
-        while (true)
-        {
-            if (end - start <= window) return (text[start..end], true);
-            var piece = text.Substring(start, window);
-            if (tokens.Truncate(piece, chunkTokens + WindowMarginTokens).Length < piece.Length) return (piece, false);
-            window *= 2;
+            // The rest of a sentence mostly runs on like its head: the next window is a little longer than this cut.
+            windowChars = Math.Max(MinWindowChars, head.Length + head.Length / 4 + 64);
         }
     }
 }

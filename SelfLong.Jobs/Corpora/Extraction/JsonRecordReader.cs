@@ -141,7 +141,8 @@ internal sealed class JsonRecordReader(Stream stream, long limit)
         }
     }
 
-    private JsonRecord Finish(long length) => new(++Count, length <= limit ? record.WrittenMemory : null, length);
+    // The cast keeps null a null: a bare null would become an empty ReadOnlyMemory through its array conversion.
+    private JsonRecord Finish(long length) => new(++Count, length <= limit ? record.WrittenMemory : (ReadOnlyMemory<byte>?)null, length);
 
     private async ValueTask<bool> FillAsync(CancellationToken ct)
     {

@@ -57,5 +57,6 @@ internal sealed class LineReader(Stream stream, long limit)
         }
     }
 
-    private Line Finish(long length) => new(++number, length <= limit ? line.WrittenMemory : null, length);
+    // The cast keeps null a null: a bare null would become an empty ReadOnlyMemory through its array conversion.
+    private Line Finish(long length) => new(++number, length <= limit ? line.WrittenMemory : (ReadOnlyMemory<byte>?)null, length);
 }

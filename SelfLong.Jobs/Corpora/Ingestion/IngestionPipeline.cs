@@ -94,6 +94,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var stored = 0;
         var cancelled = false;
         var writes = new BatchWrites(dataSource, db, run, file, corpus);
+        var batch = new List<(ExtractedDocument, byte[])>();
         try
         {
             if (file.StoredPath is null || !File.Exists(file.StoredPath))
@@ -101,7 +102,6 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             if (new FileInfo(file.StoredPath).Length > options.Value.MaxFileBytes)
                 throw new ExtractionException($"The file is larger than the limit of {ByteSize.Format(options.Value.MaxFileBytes)}.");
             await using var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            var batch = new List<(ExtractedDocument, byte[])>();
             long batchChars = 0;
             await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, cancel.Token))
             {
@@ -121,6 +121,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
                 var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
                 await writes.DrainAsync(ct);
                 writes.Start(prepared);
+                batch = [];
             }
             await writes.DrainAsync(ct);
             file.Status = context.ErrorCount > 0 ? IngestionFileStatus.PartlyFailed : IngestionFileStatus.Succeeded;
@@ -151,6 +152,13 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         {
             await writes.DrainAsync(CancellationToken.None);
         }
+        if (file.Status == IngestionFileStatus.Failed && batch.Count > 0)
+        {
+            // The documents read before the damage (or a record over the limit that ends a CSV) are kept.
+            writes.Start(await PrepareBatchAsync(corpus, preparer, batch, ct));
+            await writes.DrainAsync(ct);
+            file.Status = IngestionFileStatus.PartlyFailed;
+        }
         if (cancelled) file.Status = IngestionFileStatus.Skipped;
         await FlushIssuesAsync(db, file, context, stored, CancellationToken.None);
         run.Errors += file.Errors;
@@ -169,45 +177,6 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             seen = await CorpusCopyWriter.ExistingAsync(connection, corpus.Id, batch.Select(b => b.Hash).ToList(), ct);
         var fresh = batch.Where(b => seen.Add(Convert.ToHexString(b.Hash))).ToList();
         return (await preparer.PrepareAsync(fresh, ct), batch.Count - fresh.Count);
-    }
-
-    /// <summary>
-    /// At most one COPY in flight per file: the next batch is tokenized and embedded on this
-    /// process's cores while PostgreSQL stores the previous one. Counters are applied on drain.
-    /// </summary>
-    private sealed class BatchWrites(NpgsqlDataSource dataSource, SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus)
-    {
-        private Task<(int Written, int Duplicates, long Chunks, long Tokens)>? pending;
-        private int pendingSkipped;
-
-        public void Start((List<PreparedDocument> Documents, int Skipped) batch)
-        {
-            pendingSkipped = batch.Skipped;
-            pending = WriteAsync(batch.Documents);
-        }
-
-        private async Task<(int, int, long, long)> WriteAsync(List<PreparedDocument> documents)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            return await CorpusCopyWriter.WriteAsync(connection, corpus.Id, run.Id, corpus.EmbeddingDimension, documents, CancellationToken.None);
-        }
-
-        public async Task DrainAsync(CancellationToken ct)
-        {
-            if (pending is null) return;
-            var task = pending;
-            pending = null;
-            var (written, duplicates, chunks, tokens) = await task;
-            file.Documents += written;
-            file.Duplicates += pendingSkipped + duplicates;
-            file.Chunks += chunks;
-            file.Tokens += tokens;
-            run.Documents += written;
-            run.Duplicates += pendingSkipped + duplicates;
-            run.Chunks += chunks;
-            run.Tokens += tokens;
-            await db.SaveChangesAsync(ct);
-        }
     }
 
     private static async Task<int> FlushIssuesAsync(SelfLongDbContext db, IngestionFile file, ExtractionContext context, int stored, CancellationToken ct)
