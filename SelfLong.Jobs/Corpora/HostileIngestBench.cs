@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Corpora.Chunking;
 using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Corpora;
 
@@ -11,11 +13,15 @@ namespace SelfLong.Jobs.Corpora;
 /// in a temporary folder and ingested one by one through the real pipeline: one 50 MB JSON Lines
 /// record of ten million words with no sentence ending, and 64 MiB of text without punctuation
 /// (exactly the default document limit). Each gets its outcome (ingested, or refused with the
-/// message the user sees), wall time and the process's peak resident memory while it ran. The
-/// corpora and files it makes are deleted at the end.
+/// message the user sees), wall and CPU time and the process's peak resident memory while it ran,
+/// and the time the chunker alone takes on the same text. The corpora and files it makes are
+/// deleted at the end.
 /// </summary>
-public sealed class HostileIngestBench(CorpusService corpora, IngestionService ingestion, IngestionPipeline pipeline)
+public sealed class HostileIngestBench(CorpusService corpora, IngestionService ingestion, IngestionPipeline pipeline, ITokenCounter tokens)
 {
+    private const string RecordHead = "{\"text\": \"";
+    private const string RecordTail = "\"}\n";
+
     public async Task<object> RunAsync(CancellationToken ct)
     {
         var folder = Directory.CreateTempSubdirectory("selflong-hostile-").FullName;
@@ -23,7 +29,7 @@ public sealed class HostileIngestBench(CorpusService corpora, IngestionService i
         try
         {
             var jsonl = Path.Combine(folder, "one-record-50mb.jsonl");
-            await WriteAsync(jsonl, "{\"text\": \"", 10_000_000, 50_000_000, "\"}\n", ct);
+            await WriteAsync(jsonl, RecordHead, 10_000_000, 50_000_000, RecordTail, ct);
             var text = Path.Combine(folder, "no-punctuation-64mib.txt");
             await WriteAsync(text, "", int.MaxValue, 64L << 20, "", ct);
             var results = new List<object>();
@@ -49,10 +55,19 @@ public sealed class HostileIngestBench(CorpusService corpora, IngestionService i
         GC.Collect();
         TorchDevices.ReleaseFreedMemory();
         TorchDevices.ResetPeakResident();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         await pipeline.RunAsync(run.Id, ct);
         var seconds = watch.Elapsed.TotalSeconds;
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         var peak = TorchDevices.PeakResidentBytes();
+
+        // The chunker alone, on the same text with the corpus's chunk settings: the step that was quadratic.
+        var text = await File.ReadAllTextAsync(path, ct);
+        if (path.EndsWith(".jsonl", StringComparison.Ordinal)) text = text[RecordHead.Length..^RecordTail.Length];
+        var chunkWatch = Stopwatch.StartNew();
+        var chunked = new SentenceChunker(tokens, corpus.ChunkTokens, corpus.ChunkOverlapTokens).Chunk(text, ct);
+        var chunkSeconds = chunkWatch.Elapsed.TotalSeconds;
 
         var done = (await ingestion.FindAsync(run.Id, ct))!;
         var file = done.FileList.Single();
@@ -67,7 +82,10 @@ public sealed class HostileIngestBench(CorpusService corpora, IngestionService i
             chunks = file.Chunks,
             tokens = file.Tokens,
             seconds = Math.Round(seconds, 2),
+            cpu_seconds = Math.Round(cpuSeconds, 2),
             peak_resident_bytes = peak,
+            chunk_only_seconds = Math.Round(chunkSeconds, 2),
+            chunk_only_chunks = chunked.Chunks.Count,
         };
     }
 
