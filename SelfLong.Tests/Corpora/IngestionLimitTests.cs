@@ -54,6 +54,23 @@ public sealed class IngestionLimitTests
             "Parquet third.", "Values first.", "Values third."], texts);
     }
 
+    [Fact]
+    public async Task Ingest_HundredThousandBadLines_CountsThemAllStoresTheFirst500AndTheGoodLine()
+    {
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        var lines = string.Concat(Enumerable.Repeat("not json\n", 100_000)) + "{\"text\": \"The one good line.\"}\n";
+
+        var run = await harness.IngestAsync(corpus, ("noisy.jsonl", Utf8(lines)));
+
+        var file = run.FileList.Single();
+        Assert.Equal(IngestionFileStatus.PartlyFailed, file.Status);
+        Assert.Equal(100_000, file.Errors);
+        await using var db = harness.Database.CreateDbContext();
+        Assert.Equal(500, db.IngestionIssues.Count(i => i.FileId == file.Id));
+        Assert.Equal("The one good line.", Assert.Single(await harness.DocumentsAsync(corpus)).Text);
+    }
+
     [Theory]
     [InlineData("big.jsonl", "{\"text\": \"", "\"}\n{\"text\": \"After it.\"}\n", "Line 1 is 256 MiB")]
     [InlineData("big.json", "[{\"text\": \"", "\"}, {\"text\": \"After it.\"}]", "Record 1 is 256 MiB")]
