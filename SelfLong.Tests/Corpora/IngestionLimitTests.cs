@@ -24,7 +24,8 @@ public sealed class IngestionLimitTests
             ("rows.csv", Utf8($"title,text\nA,Csv first.\nB,\"{Long}\"\nC,Csv third.\n")),
             ("rows.parquet", await ParquetAsync(["Parquet first.", Long, "Parquet third."])),
             ("groups.parquet", await ParquetGroupsAsync([Long], ["Group two."])),
-            ("whole.txt", Utf8(Long)));
+            ("whole.txt", Utf8(Long)),
+            ("header.csv", Utf8($"{Long},title\nA,B\n")));
 
         IngestionFile File(string name) => run.FileList.Single(f => f.FileName == name);
         void Skipped(string name, string location, string what)
@@ -46,6 +47,8 @@ public sealed class IngestionLimitTests
         // A CSV parser cannot step past a field: the file stops there, and the rows before it are kept.
         Assert.Equal(IngestionFileStatus.PartlyFailed, File("rows.csv").Status);
         Assert.Contains("Row 3 (rows.csv) has a field longer than the limit of 4 KiB", File("rows.csv").Message);
+        Assert.Equal(IngestionFileStatus.Failed, File("header.csv").Status);
+        Assert.Equal("Row 1 (header.csv) has a field longer than the limit of 4 KiB for one document; reading stopped there.", File("header.csv").Message);
         Assert.Equal(IngestionFileStatus.Failed, File("whole.txt").Status);
         Assert.Contains("larger than the limit of 4 KiB for one document", File("whole.txt").Message);
 

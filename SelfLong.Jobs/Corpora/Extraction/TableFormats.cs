@@ -29,7 +29,7 @@ internal static class TableFormats
             MaxFieldSize = limit,
         };
         using var csv = new CsvReader(reader, config);
-        if (!await csv.ReadAsync()) throw new ExtractionException("The CSV file has no header row.");
+        if (!await ReadRowAsync(csv, location, 0, limit)) throw new ExtractionException("The CSV file has no header row.");
         csv.ReadHeader();
         var header = csv.HeaderRecord ?? [];
         var textIndex = Array.FindIndex(header, h => string.Equals(h.Trim(), context.TextField, StringComparison.OrdinalIgnoreCase));
@@ -72,8 +72,9 @@ internal static class TableFormats
         }
         catch (MaxFieldSizeException)
         {
+            var before = rowsRead <= 1 ? "" : $", the {rowsRead - 1} row(s) before it were read";
             throw new ExtractionException($"Row {rowsRead + 1} ({location}) has a field longer than the limit of {ByteSize.Format(limit)} " +
-                $"for one document; reading stopped there, the {rowsRead - 1} row(s) before it were read.");
+                $"for one document; reading stopped there{before}.");
         }
     }
 
