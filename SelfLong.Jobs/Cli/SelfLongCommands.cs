@@ -27,6 +27,7 @@ public static class SelfLongCommands
         new("bench", "Benchmarks; each prints one JSON object.")
         {
             Corpora.CorporaCommands.BenchCorpus(),
+            Corpora.CorporaCommands.BenchIngestHostile(),
             Synthesis.SynthesisBench.Command(),
             Training.TrainingCommands.BenchTrain(),
             Evaluation.EvaluationCommands.BenchEval(),

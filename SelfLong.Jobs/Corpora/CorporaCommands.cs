@@ -135,4 +135,21 @@ public static class CorporaCommands
         });
         return command;
     }
+
+    /// <summary>`bench ingest-hostile`: the hostile uploads through the real pipeline, with time and peak memory.</summary>
+    public static Command BenchIngestHostile()
+    {
+        var command = new Command("ingest-hostile",
+            "A 50 MB one-record JSON Lines file and 64 MiB of text without punctuation through the ingestion pipeline; prints one JSON object.");
+        command.SetAction(async (parse, ct) =>
+        {
+            using var host = CliHost.Build();
+            await host.Services.MigrateSelfLongDatabaseAsync(ct);
+            await using var scope = host.Services.CreateAsyncScope();
+            var bench = ActivatorUtilities.CreateInstance<HostileIngestBench>(scope.ServiceProvider);
+            Console.WriteLine(JsonSerializer.Serialize(await bench.RunAsync(ct), Json));
+            return 0;
+        });
+        return command;
+    }
 }

@@ -20,6 +20,12 @@ public sealed class CorporaOptions
     /// <summary>Largest text of one document (a .txt, .html or .pdf, or one record).</summary>
     public long MaxDocumentBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Most text one Parquet row group may hold: a row group's column is decoded whole, so this
+    /// bounds the memory one group takes (a larger group is skipped with a message).
+    /// </summary>
+    public long MaxRowGroupBytes { get; set; } = 512L << 20;
+
     /// <summary>Most bytes all archives of one file may expand to (zip-bomb guard).</summary>
     public long MaxExpandedBytes { get; set; } = 8L << 30;
 

@@ -139,9 +139,12 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
     public async Task<bool> DeleteAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var uploads = await db.IngestionRuns.Where(r => r.CorpusId == id).SelectMany(r => r.FileList).Where(f => f.DeleteWhenDone && f.StoredPath != null)
+            .AsNoTracking().ToListAsync(ct);
         var deleted = await db.Corpora.Where(c => c.Id == id).ExecuteDeleteAsync(ct) > 0;
         if (deleted)
         {
+            Ingestion.StoredUploads.Remove(uploads);
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await ChunkVectorIndex.DropAsync(connection, id, ct);
         }

@@ -40,6 +40,22 @@ public static class TestFiles
         return stream.ToArray();
     }
 
+    /// <summary>A Parquet file with one row group per array of texts.</summary>
+    public static async Task<byte[]> ParquetGroupsAsync(params string[][] groups)
+    {
+        var textField = new DataField<string>("text");
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(textField), stream))
+        {
+            foreach (var texts in groups)
+            {
+                using var group = writer.CreateRowGroup();
+                await group.WriteAsync(textField, texts);
+            }
+        }
+        return stream.ToArray();
+    }
+
     public static byte[] Zip(params (string Name, byte[] Bytes)[] entries)
     {
         using var stream = new MemoryStream();

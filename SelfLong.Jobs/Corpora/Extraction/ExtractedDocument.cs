@@ -14,6 +14,12 @@ public sealed class ExpansionBudgetException(string message) : ExtractionExcepti
 /// <summary>Settings and the problem log for one file's extraction.</summary>
 public sealed class ExtractionContext(CorporaOptions options, string textField, string titleField)
 {
+    /// <summary>
+    /// Problems kept in memory per file; more are counted only. A file of a million bad lines would
+    /// otherwise hold a million messages (the run stores the first 500 of them anyway).
+    /// </summary>
+    public const int IssuesKept = 1000;
+
     private long expandedBytes;
 
     public CorporaOptions Options { get; } = options;
@@ -21,11 +27,21 @@ public sealed class ExtractionContext(CorporaOptions options, string textField, 
     public string TitleField { get; } = titleField;
     public List<(IngestionIssueSeverity Severity, string Location, string Message)> Issues { get; } = [];
 
-    public void Warn(string location, string message) => Issues.Add((IngestionIssueSeverity.Warning, location, message));
+    public void Warn(string location, string message) => Keep((IngestionIssueSeverity.Warning, location, message));
 
-    public void Error(string location, string message) => Issues.Add((IngestionIssueSeverity.Error, location, message));
+    public void Error(string location, string message)
+    {
+        ErrorCount++;
+        Keep((IngestionIssueSeverity.Error, location, message));
+    }
 
-    public int ErrorCount => Issues.Count(i => i.Severity == IngestionIssueSeverity.Error);
+    /// <summary>Every error, kept or only counted.</summary>
+    public int ErrorCount { get; private set; }
+
+    private void Keep((IngestionIssueSeverity, string, string) issue)
+    {
+        if (Issues.Count < IssuesKept) Issues.Add(issue);
+    }
 
     /// <summary>Counts bytes taken out of archives against <see cref="CorporaOptions.MaxExpandedBytes"/>.</summary>
     public void AddExpanded(long bytes)

@@ -1,51 +1,50 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using CsvHelper;
-using CsvHelper.Configuration;
-using Parquet;
+using System.Text.Unicode;
 
 namespace SelfLong.Jobs.Corpora.Extraction;
 
 /// <summary>
-/// Formats where each record is a document: JSON Lines, JSON, CSV, Parquet (the Hugging Face
-/// datasets formats). The text and title fields are per corpus; <c>{"text": ...}</c> works by default.
-/// A bad record is reported with its line or row and skipped; the others still come out.
+/// Formats where each record is a document: JSON Lines and JSON here, CSV and Parquet in
+/// <see cref="TableFormats"/> (the Hugging Face datasets formats). The text and title fields are
+/// per corpus; <c>{"text": ...}</c> works by default. A bad record is reported with its line or
+/// row and skipped; the others still come out. A record over the document limit is read past,
+/// never held whole.
 /// </summary>
 internal static class RecordFormats
 {
     public static async IAsyncEnumerable<ExtractedDocument> JsonLinesAsync(Stream stream, string title, string location,
         ExtractionContext context, [EnumeratorCancellation] CancellationToken ct)
     {
-        using var reader = new StreamReader(stream, Utf8Text.CountingEncoding(out var fallback), detectEncodingFromByteOrderMarks: false, 1 << 16);
-        var lineNumber = 0;
+        var limit = context.Options.MaxDocumentBytes;
+        var lines = new LineReader(stream, limit);
         var records = 0;
-        while (await reader.ReadLineAsync(ct) is { } line)
+        while (await lines.ReadAsync(ct) is { } line)
         {
-            lineNumber++;
-            var replacedBefore = fallback.Count;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            if (line.Length > context.Options.MaxDocumentBytes)
+            var where = $"{location}, line {line.Number}";
+            if (line.Bytes is not { } bytes)
             {
-                context.Error($"{location}, line {lineNumber}", "The line is longer than the limit for one document; skipped.");
+                context.Error(where, TooLarge($"Line {line.Number}", line.Length, limit));
                 continue;
             }
-            JsonElement record;
+            if (line.Number == 1 && bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) bytes = bytes[3..];
+            if (bytes.Span.Trim(" \t\f\v"u8).IsEmpty) continue;
+            // Valid UTF-8 is parsed as it is; otherwise bad bytes become U+FFFD first, so the record is flagged, not refused.
+            var replaced = Utf8.IsValid(bytes.Span) ? 0 : -1;
+            ExtractedDocument? document;
             try
             {
-                using var json = JsonDocument.Parse(line);
-                record = json.RootElement.Clone();
+                using var json = replaced == 0 ? JsonDocument.Parse(bytes) : JsonDocument.Parse(Decoded(bytes.Span, out replaced));
+                records++;
+                if (replaced > 0) TextFormats.WarnInvalidUtf8(context, where, replaced);
+                document = FromRecord(json.RootElement, title, where, $"line {line.Number}", context, replaced > 0);
             }
             catch (JsonException ex)
             {
-                context.Error($"{location}, line {lineNumber}", $"Line {lineNumber} is not valid JSON ({ex.Message}); skipped.");
+                context.Error(where, $"Line {line.Number} is not valid JSON ({ex.Message}); skipped.");
                 continue;
             }
-            records++;
-            var invalid = fallback.Count > replacedBefore;
-            if (invalid) TextFormats.WarnInvalidUtf8(context, $"{location}, line {lineNumber}", fallback.Count - replacedBefore);
-            if (FromRecord(record, title, $"{location}, line {lineNumber}", $"line {lineNumber}", context, invalid) is { } document)
-                yield return document;
+            if (document is not null) yield return document;
         }
         if (records == 0 && context.ErrorCount == 0) throw new ExtractionException("The file holds no JSON records.");
     }
@@ -53,120 +52,40 @@ internal static class RecordFormats
     public static async IAsyncEnumerable<ExtractedDocument> JsonAsync(Stream stream, string title, string location,
         ExtractionContext context, [EnumeratorCancellation] CancellationToken ct)
     {
-        await using var seekable = await DocumentExtractor.SeekableAsync(stream, context.Options.MaxFileBytes, ct);
-        var first = FirstNonSpace(seekable);
-        var buffered = new BufferedStream(seekable, 1 << 16);
-        // An array streams element by element; otherwise one object, or several one after another
-        // (Hugging Face's to_json writes JSON Lines into .json files).
-        var records = first == '['
-            ? JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(buffered, cancellationToken: ct)
-            : JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(buffered, topLevelValues: true, cancellationToken: ct);
-        await using var e = records.GetAsyncEnumerator(ct);
-        var number = 0;
-        while (true)
+        var limit = context.Options.MaxDocumentBytes;
+        var reader = new JsonRecordReader(stream, limit);
+        while (await reader.ReadAsync(ct) is { } record)
         {
+            var where = $"{location}, record {record.Number}";
+            if (record.Bytes is not { } bytes)
+            {
+                context.Error(where, TooLarge($"Record {record.Number}", record.Length, limit));
+                continue;
+            }
+            ExtractedDocument? document;
             try
             {
-                if (!await e.MoveNextAsync()) break;
+                using var json = JsonDocument.Parse(bytes);
+                document = FromRecord(json.RootElement, title, where, $"record {record.Number}", context, false);
             }
             catch (JsonException ex)
             {
-                throw new ExtractionException($"The JSON is not valid after record {number} ({ex.Message}); the records before it were read.");
+                throw new ExtractionException($"The JSON is not valid after record {record.Number - 1} ({ex.Message}); the records before it were read.");
             }
-            number++;
-            if (FromRecord(e.Current, title, $"{location}, record {number}", $"record {number}", context, false) is { } document)
-                yield return document;
+            if (document is not null) yield return document;
         }
-        if (number == 0) throw new ExtractionException("The file holds no JSON records.");
+        if (reader.Count == 0) throw new ExtractionException("The file holds no JSON records.");
     }
 
-    public static async IAsyncEnumerable<ExtractedDocument> CsvAsync(Stream stream, string title, string location,
-        ExtractionContext context, [EnumeratorCancellation] CancellationToken ct)
-    {
-        using var reader = new StreamReader(stream, Utf8Text.CountingEncoding(out var fallback), detectEncodingFromByteOrderMarks: false, 1 << 16);
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
-        {
-            DetectDelimiter = true,
-            MissingFieldFound = null,
-            BadDataFound = args => context.Warn($"{location}, row {args.Context.Parser?.Row}", "A badly quoted field was read as it stands."),
-        };
-        using var csv = new CsvReader(reader, config);
-        if (!await csv.ReadAsync()) throw new ExtractionException("The CSV file has no header row.");
-        csv.ReadHeader();
-        var header = csv.HeaderRecord ?? [];
-        var textIndex = Array.FindIndex(header, h => string.Equals(h.Trim(), context.TextField, StringComparison.OrdinalIgnoreCase));
-        if (textIndex < 0)
-            throw new ExtractionException($"The CSV has no '{context.TextField}' column (columns: {string.Join(", ", header)}). Set the corpus's text field.");
-        var titleIndex = Array.FindIndex(header, h => string.Equals(h.Trim(), context.TitleField, StringComparison.OrdinalIgnoreCase));
-        var row = 1;
-        while (await csv.ReadAsync())
-        {
-            ct.ThrowIfCancellationRequested();
-            row++;
-            var where = $"{location}, row {row}";
-            var replacedBefore = fallback.Count;
-            var text = DocumentExtractor.Normalize(csv.GetField(textIndex) ?? "");
-            if (text.Length == 0)
-            {
-                context.Error(where, $"Row {row} has an empty '{context.TextField}' field; skipped.");
-                continue;
-            }
-            var invalid = fallback.Count > replacedBefore;
-            if (invalid) TextFormats.WarnInvalidUtf8(context, where, fallback.Count - replacedBefore);
-            var rowTitle = titleIndex >= 0 ? csv.GetField(titleIndex)?.Trim() : null;
-            yield return new ExtractedDocument(string.IsNullOrEmpty(rowTitle) ? $"{title} row {row}" : rowTitle, text, where, invalid);
-        }
-        if (row == 1) throw new ExtractionException("The CSV file has a header but no rows.");
-    }
+    /// <summary>The message for a record over the document limit, named by its line, record or row.</summary>
+    internal static string TooLarge(string what, long length, long limit) =>
+        $"{what} is {ByteSize.Format(length)}, larger than the limit of {ByteSize.Format(limit)} for one document; skipped.";
 
-    public static async IAsyncEnumerable<ExtractedDocument> ParquetAsync(Stream stream, string title, string location,
-        ExtractionContext context, [EnumeratorCancellation] CancellationToken ct)
+    private static string Decoded(ReadOnlySpan<byte> bytes, out int replaced)
     {
-        await using var seekable = await DocumentExtractor.SeekableAsync(stream, context.Options.MaxFileBytes, ct);
-        ParquetReader reader;
-        try
-        {
-            reader = await ParquetReader.CreateAsync(seekable, cancellationToken: ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            throw new ExtractionException($"The Parquet file could not be read ({ex.Message}).", ex);
-        }
-        await using var _ = reader;
-        var fields = reader.Schema.DataFields;
-        var textField = fields.FirstOrDefault(f => f.Name == context.TextField)
-            ?? throw new ExtractionException(
-                $"The Parquet file has no column '{context.TextField}' (columns: {string.Join(", ", fields.Select(f => f.Name))}). Set the corpus's text field.");
-        var titleField = fields.FirstOrDefault(f => f.Name == context.TitleField);
-        var row = 0;
-        for (var group = 0; group < reader.RowGroupCount; group++)
-        {
-            string?[] texts, titles;
-            try
-            {
-                using var rows = reader.OpenRowGroupReader(group);
-                texts = new string?[rows.RowCount];
-                await rows.ReadAsync(textField, texts.AsMemory()!, null, ct);
-                titles = new string?[rows.RowCount];
-                if (titleField is not null) await rows.ReadAsync(titleField, titles.AsMemory()!, null, ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                throw new ExtractionException($"Row group {group} of the Parquet file could not be read as text ({ex.Message}).", ex);
-            }
-            for (var i = 0; i < texts.Length; i++)
-            {
-                row++;
-                var text = DocumentExtractor.Normalize(texts[i] ?? "");
-                if (text.Length == 0)
-                {
-                    context.Error($"{location}, row {row}", $"Row {row} has no '{context.TextField}' text; skipped.");
-                    continue;
-                }
-                var rowTitle = titles[i]?.Trim();
-                yield return new ExtractedDocument(string.IsNullOrEmpty(rowTitle) ? $"{title} row {row}" : rowTitle, text, $"{location}, row {row}");
-            }
-        }
+        var (text, count) = Utf8Text.Decode(bytes);
+        replaced = count;
+        return text;
     }
 
     private static ExtractedDocument? FromRecord(JsonElement record, string fileTitle, string where, string what,
@@ -190,14 +109,5 @@ internal static class RecordFormats
         }
         var title = record.TryGetProperty(context.TitleField, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()!.Trim() : "";
         return new ExtractedDocument(title.Length > 0 ? title : $"{fileTitle} {what}", text, where, invalidUtf8);
-    }
-
-    private static int FirstNonSpace(Stream stream)
-    {
-        var position = stream.Position;
-        int b;
-        do b = stream.ReadByte(); while (b is ' ' or '\n' or '\r' or '\t' or 0xEF or 0xBB or 0xBF);
-        stream.Position = position;
-        return b;
     }
 }

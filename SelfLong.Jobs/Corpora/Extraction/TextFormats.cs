@@ -46,6 +46,7 @@ internal static class TextFormats
     {
         await using var seekable = await DocumentExtractor.SeekableAsync(stream, context.Options.MaxFileBytes, ct);
         var pages = new List<string>();
+        long chars = 0;
         try
         {
             using var pdf = PdfDocument.Open(seekable);
@@ -54,6 +55,13 @@ internal static class TextFormats
                 ct.ThrowIfCancellationRequested();
                 var text = DocumentExtractor.Normalize(ContentOrderTextExtractor.GetText(page));
                 if (text.Length > 0) pages.Add(text);
+                // Characters, at most as many as the UTF-8 bytes: stops early on a PDF whose text is a document too large.
+                chars += text.Length;
+                if (chars > context.Options.MaxDocumentBytes)
+                {
+                    throw new ExtractionException($"The PDF's text passes the limit of {ByteSize.Format(context.Options.MaxDocumentBytes)} " +
+                        $"for one document at page {page.Number}; split the PDF.");
+                }
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not ExtractionException)

@@ -24,7 +24,7 @@ public sealed class DocumentPreparer(Corpus corpus, ITokenCounter tokens, IEmbed
         var embeddings = new float[]?[batch.Count][];
         Parallel.For(0, batch.Count, new ParallelOptions { CancellationToken = ct }, i =>
         {
-            var chunked = chunker.Chunk(batch[i].Document.Text);
+            var chunked = chunker.Chunk(batch[i].Document.Text, ct);
             chunkLists[i] = chunked.Chunks;
             if (lexical is not null)
                 embeddings[i] = chunkLists[i].Select(c => NonZero(lexical.Embed(c.Text))).ToArray();

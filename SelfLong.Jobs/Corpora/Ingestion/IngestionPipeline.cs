@@ -16,8 +16,9 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// <summary>
 /// Ingests the files of one run: extract, skip known documents, chunk, embed, COPY. Each file is
 /// on its own: a bad file is marked with its message and the next one goes on. Progress counters
-/// are saved after every batch; a cancel request is honoured between batches, and what was
-/// committed stays.
+/// are saved after every batch; a cancel request is honoured between batches and, through
+/// <see cref="CancelWatch"/>, inside a long file, and what was committed stays. Uploaded files are
+/// removed once done with, and all of a run's when it ends.
 /// </summary>
 public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource,
     CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ProgressPublisher progress,
@@ -42,10 +43,11 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
 
         var preparer = new DocumentPreparer(corpus, tokens, embedders.Create(corpus));
         var watch = Stopwatch.StartNew();
+        await using var cancel = new CancelWatch(token => CancelRequestedAsync(runId, token), ct);
         foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
         {
             if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
-            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, ct);
+            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct);
             if (cancelled) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
         }
 
@@ -82,8 +84,9 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
     }
 
+    /// <param name="cancel">Its token stops reading, chunking and embedding when the user cancels; <paramref name="ct"/> is the worker stopping.</param>
     private async Task<bool> IngestFileAsync(SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus,
-        DocumentPreparer preparer, CancellationToken ct)
+        DocumentPreparer preparer, CancelWatch cancel, CancellationToken ct)
     {
         file.Status = IngestionFileStatus.Running;
         await db.SaveChangesAsync(ct);
@@ -91,6 +94,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var stored = 0;
         var cancelled = false;
         var writes = new BatchWrites(dataSource, db, run, file, corpus);
+        var batch = new List<(ExtractedDocument, byte[])>();
         try
         {
             if (file.StoredPath is null || !File.Exists(file.StoredPath))
@@ -98,14 +102,13 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             if (new FileInfo(file.StoredPath).Length > options.Value.MaxFileBytes)
                 throw new ExtractionException($"The file is larger than the limit of {ByteSize.Format(options.Value.MaxFileBytes)}.");
             await using var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            var batch = new List<(ExtractedDocument, byte[])>();
             long batchChars = 0;
-            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, ct))
+            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, cancel.Token))
             {
                 batch.Add((document, CorpusCopyWriter.Hash(document.Text)));
                 batchChars += document.Text.Length;
                 if (batch.Count < options.Value.BatchDocuments && batchChars < BatchChars) continue;
-                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
                 await writes.DrainAsync(ct);
                 stored = await FlushIssuesAsync(db, file, context, stored, ct);
                 if (await CancelRequestedAsync(run.Id, ct)) { cancelled = true; break; }
@@ -115,9 +118,10 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             }
             if (!cancelled && batch.Count > 0)
             {
-                var prepared = await PrepareBatchAsync(corpus, preparer, batch, ct);
+                var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
                 await writes.DrainAsync(ct);
                 writes.Start(prepared);
+                batch = [];
             }
             await writes.DrainAsync(ct);
             file.Status = context.ErrorCount > 0 ? IngestionFileStatus.PartlyFailed : IngestionFileStatus.Succeeded;
@@ -126,6 +130,11 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
                 file.Status = IngestionFileStatus.Failed;
                 file.Message = "No document could be read from the file; see its problems.";
             }
+        }
+        catch (OperationCanceledException) when (cancel.Requested && !ct.IsCancellationRequested)
+        {
+            // The user cancelled inside the file: batches already written stay, the rest is skipped.
+            cancelled = true;
         }
         catch (ExtractionException ex)
         {
@@ -143,12 +152,19 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         {
             await writes.DrainAsync(CancellationToken.None);
         }
+        if (file.Status == IngestionFileStatus.Failed && batch.Count > 0)
+        {
+            // The documents read before the damage (or a record over the limit that ends a CSV) are kept.
+            writes.Start(await PrepareBatchAsync(corpus, preparer, batch, ct));
+            await writes.DrainAsync(ct);
+            file.Status = IngestionFileStatus.PartlyFailed;
+        }
         if (cancelled) file.Status = IngestionFileStatus.Skipped;
         await FlushIssuesAsync(db, file, context, stored, CancellationToken.None);
         run.Errors += file.Errors;
         run.FilesDone++;
         await db.SaveChangesAsync(CancellationToken.None);
-        if (file.DeleteWhenDone && !cancelled && file.StoredPath is not null) File.Delete(file.StoredPath);
+        if (!cancelled) StoredUploads.Remove([file]);
         return cancelled;
     }
 
@@ -161,45 +177,6 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             seen = await CorpusCopyWriter.ExistingAsync(connection, corpus.Id, batch.Select(b => b.Hash).ToList(), ct);
         var fresh = batch.Where(b => seen.Add(Convert.ToHexString(b.Hash))).ToList();
         return (await preparer.PrepareAsync(fresh, ct), batch.Count - fresh.Count);
-    }
-
-    /// <summary>
-    /// At most one COPY in flight per file: the next batch is tokenized and embedded on this
-    /// process's cores while PostgreSQL stores the previous one. Counters are applied on drain.
-    /// </summary>
-    private sealed class BatchWrites(NpgsqlDataSource dataSource, SelfLongDbContext db, IngestionRun run, IngestionFile file, Corpus corpus)
-    {
-        private Task<(int Written, int Duplicates, long Chunks, long Tokens)>? pending;
-        private int pendingSkipped;
-
-        public void Start((List<PreparedDocument> Documents, int Skipped) batch)
-        {
-            pendingSkipped = batch.Skipped;
-            pending = WriteAsync(batch.Documents);
-        }
-
-        private async Task<(int, int, long, long)> WriteAsync(List<PreparedDocument> documents)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            return await CorpusCopyWriter.WriteAsync(connection, corpus.Id, run.Id, corpus.EmbeddingDimension, documents, CancellationToken.None);
-        }
-
-        public async Task DrainAsync(CancellationToken ct)
-        {
-            if (pending is null) return;
-            var task = pending;
-            pending = null;
-            var (written, duplicates, chunks, tokens) = await task;
-            file.Documents += written;
-            file.Duplicates += pendingSkipped + duplicates;
-            file.Chunks += chunks;
-            file.Tokens += tokens;
-            run.Documents += written;
-            run.Duplicates += pendingSkipped + duplicates;
-            run.Chunks += chunks;
-            run.Tokens += tokens;
-            await db.SaveChangesAsync(ct);
-        }
     }
 
     private static async Task<int> FlushIssuesAsync(SelfLongDbContext db, IngestionFile file, ExtractionContext context, int stored, CancellationToken ct)
@@ -226,6 +203,8 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         run.Message = message;
         run.CompletedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(CancellationToken.None);
+        // The run is over (nothing resumes it): the uploads it did not get to are removed too.
+        StoredUploads.Remove(run.FileList);
         return status;
     }
 }

@@ -59,10 +59,11 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
     public async Task<bool> CancelAsync(long runId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var run = await db.IngestionRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
+        var run = await db.IngestionRuns.Include(r => r.FileList).SingleOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null) return false;
         if (run.Status is IngestionStatus.Queued or IngestionStatus.Running) run.CancelRequested = true;
-        if (run.Status == IngestionStatus.Queued)
+        var endsNow = run.Status == IngestionStatus.Queued;
+        if (endsNow)
         {
             // A job that starts anyway sees the request first thing and stops.
             if (run.HangfireJobId is { } jobId) jobs.Delete(jobId);
@@ -71,6 +72,7 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
             run.CompletedAt = DateTimeOffset.UtcNow;
         }
         await db.SaveChangesAsync(ct);
+        if (endsNow) StoredUploads.Remove(run.FileList);
         return true;
     }
 }

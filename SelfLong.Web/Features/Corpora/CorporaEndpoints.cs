@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Ingestion;
@@ -83,7 +84,17 @@ public static class CorporaEndpoints
         if (await service.GetAsync(id, ct) is null) return TypedResults.NotFound();
         var (files, error) = await receiver.ReceiveAsync(request, ct);
         if (error is not null) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["files"] = [error] });
-        var run = await ingestion.StartAsync(id, files, ct: ct);
+        IngestionRun run;
+        try
+        {
+            // The files are on disk: the run is recorded even if the client has gone, so its job ends by removing them.
+            run = await ingestion.StartAsync(id, files, ct: CancellationToken.None);
+        }
+        catch
+        {
+            UploadReceiver.Remove(files.Where(f => f.StoredPath is not null).Select(f => f.StoredPath!));
+            throw;
+        }
         var started = await ingestion.FindAsync(run.Id, ct);
         return TypedResults.Accepted($"/api/ingestions/{run.Id}", IngestionRunDto.From(started!));
     }

@@ -10,7 +10,8 @@ namespace SelfLong.Web.Features.Corpora;
 /// <summary>
 /// Streams a multipart upload to the upload folder part by part, so a large file never sits in
 /// memory. A file over the size limit is refused on its own (recorded with the reason) while the
-/// other files of the request are kept.
+/// other files of the request are kept. A request that breaks off (the client went away, the
+/// body is malformed) leaves nothing behind: every file it wrote, the half-written one too, is removed.
 /// </summary>
 public sealed class UploadReceiver(IOptions<CorporaOptions> options)
 {
@@ -26,6 +27,8 @@ public sealed class UploadReceiver(IOptions<CorporaOptions> options)
         var directory = Path.GetFullPath(limits.UploadDirectory);
         Directory.CreateDirectory(directory);
         var files = new List<IngestionInput>();
+        var written = new List<string>();
+        var complete = false;
         var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
         try
         {
@@ -38,18 +41,30 @@ public sealed class UploadReceiver(IOptions<CorporaOptions> options)
                 var name = Path.GetFileName(given.Replace('\\', '/'));
                 if (name.Length == 0) name = "unnamed";
                 var path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
+                written.Add(path);
                 var (length, tooLarge) = await SaveAsync(section.Body, path, limits.MaxFileBytes, ct);
                 files.Add(tooLarge
                     ? new IngestionInput(name, null, length, true, $"The file is larger than the limit of {ByteSize.Format(limits.MaxFileBytes)}; it was not uploaded.")
                     : new IngestionInput(name, path, length, DeleteWhenDone: true));
             }
+            complete = true;
         }
         catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException or IOException)
         {
-            foreach (var file in files.Where(f => f.StoredPath is not null)) File.Delete(file.StoredPath!);
             return ([], $"The upload was cut off or malformed ({ex.Message}). Try again.");
         }
+        finally
+        {
+            // Also when the client aborts (the request's token is cancelled): no part of the upload stays.
+            if (!complete) Remove(written);
+        }
         return files.Count == 0 ? ([], "The request holds no files.") : (files, null);
+    }
+
+    /// <summary>Removes what an upload wrote; used when the upload breaks off or its run cannot be recorded.</summary>
+    public static void Remove(IEnumerable<string> paths)
+    {
+        foreach (var path in paths) File.Delete(path);
     }
 
     private static async Task<(long Length, bool TooLarge)> SaveAsync(Stream body, string path, long limit, CancellationToken ct)

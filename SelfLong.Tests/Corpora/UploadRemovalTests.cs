@@ -1,0 +1,84 @@
+using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Corpora.Ingestion;
+using static SelfLong.Tests.Corpora.TestFiles;
+
+namespace SelfLong.Tests.Corpora;
+
+/// <summary>Uploaded files leave the disk when their run is done with them; files a run only points at stay.</summary>
+public sealed class UploadRemovalTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("selflong-uploads-").FullName;
+
+    [Fact]
+    public async Task Ingest_FinishedRun_RemovesEveryUpload_FailedOnesToo_ButNotAFileItOnlyPointsAt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        var good = Upload("good.txt", "A good file.");
+        var bad = Upload("bad.json", "[not json");
+        var sample = Upload("sample.txt", "A sample the server ships.", deleteWhenDone: false);
+
+        var run = await harness.Ingestion.StartAsync(corpus, [good, bad, sample], enqueue: false, ct);
+        Assert.Equal(IngestionStatus.Succeeded, await harness.Pipeline.RunAsync(run.Id, ct));
+
+        Assert.False(File.Exists(good.StoredPath));
+        Assert.False(File.Exists(bad.StoredPath));
+        Assert.True(File.Exists(sample.StoredPath));
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedRun_RemovesItsUploads()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        var first = Upload("a.txt", "First.");
+        var sample = Upload("sample.txt", "Shipped.", deleteWhenDone: false);
+        var run = await harness.Ingestion.StartAsync(corpus, [first, sample], enqueue: false, ct);
+
+        Assert.True(await harness.Ingestion.CancelAsync(run.Id, ct));
+
+        Assert.Equal(IngestionStatus.Cancelled, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
+        Assert.False(File.Exists(first.StoredPath));
+        Assert.True(File.Exists(sample.StoredPath));
+    }
+
+    [Fact]
+    public async Task Fail_Run_RemovesTheUploadsItDidNotReach()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        var waiting = Upload("waiting.txt", "Never reached.");
+        var run = await harness.Ingestion.StartAsync(corpus, [waiting], enqueue: false, ct);
+
+        await harness.Pipeline.FailAsync(run.Id, new InvalidOperationException("The embeddings endpoint refused the key."));
+
+        Assert.Equal(IngestionStatus.Failed, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
+        Assert.False(File.Exists(waiting.StoredPath));
+    }
+
+    [Fact]
+    public async Task DeleteCorpus_WithAQueuedRun_RemovesItsUploads()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        var waiting = Upload("waiting.txt", "Queued, then the corpus goes.");
+        await harness.Ingestion.StartAsync(corpus, [waiting], enqueue: false, ct);
+
+        Assert.True(await harness.Corpora.DeleteAsync(corpus, ct));
+
+        Assert.False(File.Exists(waiting.StoredPath));
+    }
+
+    private IngestionInput Upload(string name, string text, bool deleteWhenDone = true)
+    {
+        var path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
+        File.WriteAllBytes(path, Utf8(text));
+        return new IngestionInput(name, path, new FileInfo(path).Length, deleteWhenDone);
+    }
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+}
