@@ -23,7 +23,8 @@ public static class CliHost
         builder.AddSelfLongSettings();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        if (!Verbose && !serviceLogs) builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // As configuration, not SetMinimumLevel: appsettings.json's Logging section would override that.
+        if (!Verbose && !serviceLogs) builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         configure?.Invoke(builder);
         builder.Configuration["SelfLong:Jobs:RunServer"] = runServer ? "true" : "false";
         builder.AddSelfLongData();

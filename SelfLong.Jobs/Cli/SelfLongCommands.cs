@@ -14,7 +14,6 @@ public static class SelfLongCommands
         Corpora.CorporaCommands.Ingest(),
         Corpora.CorporaCommands.Search(),
         Training.TrainingCommands.Train(),
-        Training.TrainingCommands.PerplexityCommand(),
         Training.MemoryEstimateCommand.Command(),
         Synthesis.SynthesisCommands.Synthesize(),
         Evaluation.EvaluationCommands.Eval(),
@@ -31,5 +30,6 @@ public static class SelfLongCommands
             Synthesis.SynthesisBench.Command(),
             Training.TrainingCommands.BenchTrain(),
             Evaluation.EvaluationCommands.BenchEval(),
+            Faults.FaultBench.Command(),
         };
 }

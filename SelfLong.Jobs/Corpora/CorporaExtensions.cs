@@ -17,6 +17,7 @@ public static class CorporaExtensions
         services.AddTransient<IngestionJob>();
         services.AddTransient<DemoCorpora>();
         services.AddTransient<CorpusReembedder>();
+        services.AddTransient<CorpusReembedJob>();
         services.AddSingleton<PgCorpusRetriever>();
         services.AddSingleton<ICorpusRetriever>(sp => sp.GetRequiredService<PgCorpusRetriever>());
         services.AddSingleton<SearchHighlighter>();

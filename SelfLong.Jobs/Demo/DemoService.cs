@@ -36,22 +36,3 @@ public sealed class DemoService(IDbContextFactory<SelfLongDbContext> dbFactory, 
     /// <summary>The comparison view of a finished demo: every NIAH run side by side.</summary>
     public static string CompareUrl(DemoRun demo) => $"/evaluation/compare?ids={demo.NiahRunIds}";
 }
-
-/// <summary>Hangfire shell around <see cref="DemoPipeline"/>.</summary>
-public sealed class DemoJob(DemoPipeline pipeline)
-{
-    // The demo waits on ingest, synthesis, training and evaluation jobs: it must not hold a worker
-    // those need, so the in-process server runs it beside them (WorkerCount >= 2).
-    [Queue(JobQueues.Default)]
-    [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(long demoId, CancellationToken ct) => pipeline.RunAsync(demoId, report: null, ct);
-}
-
-public static class DemoExtensions
-{
-    public static IServiceCollection AddDemo(this IServiceCollection services)
-    {
-        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
-        return services.AddTransient<DemoPipeline>().AddTransient<DemoService>().AddTransient<DemoJob>();
-    }
-}

@@ -32,11 +32,11 @@ public static partial class EvaluationCommands
             new("--model") { Description = "Model name the endpoint serves.", Required = true },
             new("--chat") { Description = "Use /chat/completions instead of /completions with SelfLong's chat template." },
             new("--template") { Description = "Chat template for completions: none, llama-3, chatml.", DefaultValueFactory = _ => "llama-3" },
-            new("--max-length") { Description = "The target's maximum length in tokens; longer cells are not run.", DefaultValueFactory = _ => 131072 },
-            new("--training-length") { Description = "Training length, drawn as a dashed line on the heatmap." },
+            NumberList.LengthOption("--max-length", "The target's maximum length in tokens; longer cells are not run", 131072),
+            NumberList.OptionalLengthOption("--training-length", "Training length, drawn as a dashed line on the heatmap"),
             new("--name") { Description = "Run name (default: the model and the date)." },
             new("--wait") { Description = "Work the run in this process and print the result (otherwise a worker or the web app runs it)." },
-            new("--lengths") { Description = "Comma-separated lengths in tokens (k suffix allowed)." });
+            new("--lengths") { Description = "Comma-separated lengths in tokens (k and M suffixes allowed)." });
         foreach (var option in new Option[] { options.Url, options.Model, options.Chat, options.Template, options.MaxLength, options.TrainingLength, options.Name, options.Wait, options.Lengths })
             command.Options.Add(option);
         return options;

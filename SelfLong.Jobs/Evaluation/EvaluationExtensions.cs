@@ -7,7 +7,7 @@ public static class EvaluationExtensions
 {
     public static IServiceCollection AddEvaluation(this IServiceCollection services)
     {
-        // ModelCallPolicy times out each attempt (OpenAiTarget.AttemptTimeout); HttpClient's own limit stays out of its way.
+        // ModelCallPolicy times out each attempt (SelfLong:ModelCalls:EvaluationAttemptTimeout); HttpClient's own limit stays out of its way.
         services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = Timeout.InfiniteTimeSpan);
         return services
             .AddSingleton<ILocalCheckpointTargets, LocalCheckpointTargets>()

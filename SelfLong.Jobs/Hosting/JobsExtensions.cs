@@ -4,7 +4,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SelfLong.Data;
+using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Demo;
+using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.ModelCalls;
+using SelfLong.Jobs.Text;
+using SelfLong.Jobs.Training;
 using SelfLong.Jobs.SystemChecks;
 using SelfLong.Jobs.Synthesis;
 
@@ -20,6 +25,7 @@ public static class JobsExtensions
     {
         var connectionString = builder.Configuration.GetSelfLongConnectionString();
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
+        var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
 
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -35,10 +41,9 @@ public static class JobsExtensions
                     // worker starts it again beside the first; with it, a live worker keeps its
                     // job, and the timeout only detects dead workers.
                     UseSlidingInvisibilityTimeout = true,
-                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    InvisibilityTimeout = options.InvisibilityTimeout,
                 }));
 
-        var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
         if (queues is not null || options.RunServer)
         {
             builder.Services.AddHangfireServer(server =>
@@ -60,12 +65,12 @@ public static class JobsExtensions
         services.AddModelCalls();
         services.AddSystemChecks();
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
-        SelfLong.Jobs.Evaluation.EvaluationExtensions.AddEvaluation(services);
-        services.AddSingleton<SelfLong.Jobs.Text.ITokenCounter>(SelfLong.Jobs.Text.TiktokenTokenCounter.Default);
-        SelfLong.Jobs.Corpora.CorporaExtensions.AddCorpora(services);
-        SelfLong.Jobs.Training.TrainingExtensions.AddTraining(services);
+        services.AddEvaluation();
+        services.AddSingleton<ITokenCounter>(TiktokenTokenCounter.Default);
+        services.AddCorpora();
+        services.AddTraining();
         services.AddSynthesis();
-        SelfLong.Jobs.Demo.DemoExtensions.AddDemo(services);
+        services.AddDemo();
         return services;
     }
 }

@@ -12,4 +12,10 @@ public sealed class JobsOptions
     public string[] Queues { get; set; } = [];
 
     public int WorkerCount { get; set; } = 4;
+
+    /// <summary>
+    /// How long a job whose worker stopped answering (killed, machine lost) waits before another
+    /// worker takes it. A live worker keeps its job however long it runs (sliding timeout).
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

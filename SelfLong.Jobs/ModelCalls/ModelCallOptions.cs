@@ -10,7 +10,7 @@ public sealed class ModelCallOptions
     public const string Section = "SelfLong:ModelCalls";
 
     /// <summary>Attempts per call, the first included.</summary>
-    public int Attempts { get; set; } = 6;
+    public int Attempts { get; set; } = 12;
 
     /// <summary>Delay before the second attempt; doubles each time, with jitter, unless the server sends Retry-After.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
@@ -22,6 +22,9 @@ public sealed class ModelCallOptions
     /// so does the run that needed it; resuming the run continues where it stopped.
     /// </summary>
     public TimeSpan DownLimit { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Time for one attempt of an evaluation target or judge: long prompts take long on slow hardware.</summary>
+    public TimeSpan EvaluationAttemptTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Share of failed attempts, within <see cref="SamplingDuration"/>, that opens an endpoint's circuit.</summary>
     public double BreakFailureRatio { get; set; } = 0.8;
@@ -39,6 +42,7 @@ public sealed class ModelCallOptions
         if (Attempts < 1) yield return "SelfLong:ModelCalls:Attempts must be at least 1.";
         if (InitialBackoff <= TimeSpan.Zero || MaxBackoff < InitialBackoff) yield return "SelfLong:ModelCalls:InitialBackoff must be positive and at most MaxBackoff.";
         if (DownLimit <= TimeSpan.Zero) yield return "SelfLong:ModelCalls:DownLimit must be positive.";
+        if (EvaluationAttemptTimeout < TimeSpan.FromSeconds(1)) yield return "SelfLong:ModelCalls:EvaluationAttemptTimeout must be at least one second.";
         if (BreakFailureRatio is <= 0 or > 1) yield return "SelfLong:ModelCalls:BreakFailureRatio must be in (0, 1].";
         if (BreakMinimumThroughput < 2) yield return "SelfLong:ModelCalls:BreakMinimumThroughput must be at least 2.";
         if (SamplingDuration < TimeSpan.FromSeconds(1) || BreakDuration < TimeSpan.FromSeconds(1))

@@ -22,6 +22,9 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
 {
     private readonly ResiliencePipelineRegistry<ModelCallTarget> pipelines = new();
 
+    /// <summary>Time for one attempt of an evaluation target or judge (SelfLong:ModelCalls:EvaluationAttemptTimeout).</summary>
+    public TimeSpan EvaluationAttemptTimeout => options.Value.EvaluationAttemptTimeout;
+
     public async Task<T> ExecuteAsync<T>(ModelCallTarget target, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
         var pipeline = pipelines.GetOrAddPipeline(target, (builder, _) => Build(builder, target));

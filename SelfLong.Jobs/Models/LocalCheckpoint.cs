@@ -12,16 +12,19 @@ public sealed class LocalCheckpoint : IDisposable
     private readonly LlamaForCausalLM model;
     private readonly object gate = new();
 
-    private LocalCheckpoint(string dir, LlamaForCausalLM model, ITextTokenizer tokenizer)
+    private readonly ITextTokenizer? tokenizer;
+
+    private LocalCheckpoint(string dir, LlamaForCausalLM model, ITextTokenizer? tokenizer)
     {
         Directory = dir;
         this.model = model;
-        Tokenizer = tokenizer;
+        this.tokenizer = tokenizer;
     }
 
     public string Directory { get; }
 
-    public ITextTokenizer Tokenizer { get; }
+    public ITextTokenizer Tokenizer => tokenizer
+        ?? throw new InvalidOperationException($"{Directory} was loaded without its tokenizer: only token ids can be scored.");
 
     public LlamaConfig Config => model.Config;
 
@@ -29,10 +32,10 @@ public sealed class LocalCheckpoint : IDisposable
 
     public double RopeTheta => model.Config.RopeTheta;
 
-    /// <summary>Loads for inference: bf16 weights on CUDA, float32 on the CPU.</summary>
-    public static LocalCheckpoint Load(string dir, Device? device = null)
+    /// <summary>Loads for inference: bf16 weights on CUDA, float32 on the CPU. Without <paramref name="withTokenizer"/>, token ids only.</summary>
+    public static LocalCheckpoint Load(string dir, Device? device = null, bool withTokenizer = true)
     {
-        var tokenizer = LoadTokenizer(dir);
+        var tokenizer = withTokenizer ? LoadTokenizer(dir) : null;
         device ??= TorchDevices.Preferred();
         var model = CheckpointFolder.Load(dir, device, TorchDevices.IsCuda(device) ? ScalarType.BFloat16 : ScalarType.Float32);
         model.eval();

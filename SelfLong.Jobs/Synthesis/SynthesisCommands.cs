@@ -19,8 +19,8 @@ public static class SynthesisCommands
         var name = new Option<string?>("--name") { Description = "Run name (default: corpus, endpoint and time)." };
         var seed = new Option<int>("--seed") { Description = "Seed: same seed, same draws.", DefaultValueFactory = _ => 1 };
         var defaults = new SynthesisSettings();
-        var minTokens = new Option<int>("--min-tokens") { Description = "Smallest target input length.", DefaultValueFactory = _ => defaults.MinTargetTokens };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Largest target input length.", DefaultValueFactory = _ => defaults.MaxTargetTokens };
+        var minTokens = Evaluation.NumberList.LengthOption("--min-tokens", "Smallest target input length", defaults.MinTargetTokens);
+        var maxTokens = Evaluation.NumberList.LengthOption("--max-tokens", "Largest target input length", defaults.MaxTargetTokens);
         var topK = new Option<int>("--top-k") { Description = "Chunks per retrieval (widened until the target length is met).", DefaultValueFactory = _ => defaults.TopK };
         var chunkTokens = new Option<int>("--chunk-tokens") { Description = "Chunk size for summarization.", DefaultValueFactory = _ => defaults.ChunkTokens };
         var longOutput = new Option<double>("--long-output") { Description = "Share of long-output (back-translation) samples.", DefaultValueFactory = _ => defaults.LongOutputFraction };

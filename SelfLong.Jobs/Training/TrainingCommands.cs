@@ -33,7 +33,7 @@ public static class TrainingCommands
         };
         var stageCount = new Option<int>("--stage-count") { Description = "Stages of the from-base preset.", DefaultValueFactory = _ => 3 };
         var deviceMemory = new Option<string?>("--device-memory") { Description = "The device's memory for the fit check (e.g. 80GB, 24GiB); read from the device when omitted." };
-        var firstLength = new Option<int>("--first-length") { DefaultValueFactory = _ => 256 };
+        var firstLength = Evaluation.NumberList.LengthOption("--first-length", "Stage 1's length with --paper-rule", 256);
         var firstTheta = new Option<double>("--first-theta") { DefaultValueFactory = _ => 10_000 };
         var steps = new Option<int>("--steps") { Description = "Steps per stage with --paper-rule.", DefaultValueFactory = _ => 200 };
         var lr = new Option<double>("--lr") { Description = "Learning rate per stage with --paper-rule.", DefaultValueFactory = _ => 1e-3 };
@@ -144,35 +144,6 @@ public static class TrainingCommands
         }
     }
 
-    public static Command PerplexityCommand()
-    {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (config.json, safetensors, tokenizer).", Required = true };
-        var textFile = new Option<string?>("--text-file") { Description = "Plain text to score." };
-        var tokenFile = new Option<string?>("--token-ids") { Description = "JSON array of token ids, or whitespace-separated ids." };
-        var maxLength = new Option<int?>("--max-length") { Description = "Score the first N tokens (default: the checkpoint's max_position_embeddings; larger values measure extrapolation)." };
-        var command = new Command("perplexity", "Print token count, mean negative log-likelihood and perplexity as JSON.") { checkpoint, textFile, tokenFile, maxLength };
-        command.SetAction(async (parse, ct) =>
-        {
-            if ((parse.GetValue(textFile) is null) == (parse.GetValue(tokenFile) is null))
-            {
-                await Console.Error.WriteLineAsync("Give exactly one of --text-file or --token-ids.");
-                return 2;
-            }
-            try
-            {
-                var report = await PerplexityReportAsync(parse.GetValue(checkpoint)!, parse.GetValue(textFile), parse.GetValue(tokenFile), parse.GetValue(maxLength), ct);
-                Console.WriteLine(JsonSerializer.Serialize(report));
-                return 0;
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or FormatException)
-            {
-                await Console.Error.WriteLineAsync(e.Message);
-                return 2;
-            }
-        });
-        return command;
-    }
-
     public sealed record PerplexityReport(
         [property: System.Text.Json.Serialization.JsonPropertyName("tokens")] int Tokens,
         [property: System.Text.Json.Serialization.JsonPropertyName("mean_nll")] double MeanNll,
@@ -182,7 +153,8 @@ public static class TrainingCommands
     /// <summary>Text is scored after begin-of-text; token-id files are scored as given.</summary>
     public static async Task<PerplexityReport> PerplexityReportAsync(string checkpoint, string? textFile, string? tokenFile, int? maxLength, CancellationToken ct)
     {
-        using var model = LocalCheckpoint.Load(checkpoint);
+        // Token ids need no tokenizer: a folder with weights and config.json is enough.
+        using var model = LocalCheckpoint.Load(checkpoint, withTokenizer: textFile is not null);
         List<int> ids = textFile is not null
             ? [model.Tokenizer.Chat.BeginOfText, .. model.Encode(await File.ReadAllTextAsync(textFile, ct))]
             : ParseIds(await File.ReadAllTextAsync(tokenFile!, ct));

@@ -212,9 +212,3 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         run.TooLongSamples = counts.TooLongSamples;
     }
 }
-
-public static class TrainingExtensions
-{
-    public static IServiceCollection AddTraining(this IServiceCollection services) =>
-        services.AddTransient<TrainingRunService>().AddTransient<TrainingJob>().AddTransient<TrainingDataReferences>();
-}

@@ -127,19 +127,34 @@ public sealed record TrainingRunSpec
         }
     }
 
-    /// <summary>"LEN:THETA:STEPS:LR" stages separated by commas, e.g. "256:10000:200:1e-3,512:40000:200:5e-4".</summary>
+    /// <summary>"LEN:THETA:STEPS:LR" stages separated by commas, e.g. "256:10000:200:1e-3,512:40000:200:5e-4" or "256k:...".</summary>
     public static IReadOnlyList<TrainingStage> ParseStages(string text) =>
         [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((part, i) =>
         {
             var f = part.Split(':');
+            var length = 0;
             if (f.Length != 4
-                || !int.TryParse(f[0], CultureInfo.InvariantCulture, out var length)
+                || !TryLength(f[0], out length)
                 || !double.TryParse(f[1], CultureInfo.InvariantCulture, out var theta)
                 || !int.TryParse(f[2], CultureInfo.InvariantCulture, out var steps)
                 || !double.TryParse(f[3], CultureInfo.InvariantCulture, out var lr))
                 throw new ArgumentException($"Stage {i + 1} '{part}' is not LEN:THETA:STEPS:LR (e.g. 256:10000:200:1e-3).");
             return new TrainingStage(length, theta, steps, lr);
         })];
+
+    private static bool TryLength(string text, out int length)
+    {
+        try
+        {
+            length = Evaluation.NumberList.One(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            length = 0;
+            return false;
+        }
+    }
 
     /// <summary>"path" or "path:weight".</summary>
     public static DataFileSpec ParseData(string text)

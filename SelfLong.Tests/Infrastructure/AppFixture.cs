@@ -50,6 +50,10 @@ public sealed class AppFixture : IAsyncLifetime
             // test that asks for more is refused the same way on every machine.
             builder.Configuration["SelfLong:Training:DeviceMemoryBytes"] = DeviceMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            // The real policy, with waits short enough for tests (Retry-After of 1 s is still honoured).
+            builder.Configuration["SelfLong:ModelCalls:InitialBackoff"] = "00:00:00.100";
+            builder.Configuration["SelfLong:ModelCalls:MaxBackoff"] = "00:00:02";
+            builder.Configuration["SelfLong:ModelCalls:EvaluationAttemptTimeout"] = "00:00:30";
             builder.WebHost.UseUrls("http://127.0.0.1:0");
         });
         await app.Services.MigrateSelfLongDatabaseAsync();

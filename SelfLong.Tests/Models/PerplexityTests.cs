@@ -52,4 +52,24 @@ public sealed class PerplexityTests : IDisposable
         Assert.Equal(100, beyond.Tokens);
         Assert.True(double.IsFinite(beyond.MeanNll));
     }
+
+    [Fact]
+    public async Task PerplexityReport_TokenIdsOnAFolderWithoutTokenizer_NeedsNone()
+    {
+        manual_seed(23);
+        using (var model = new LlamaForCausalLM(SelfLongTiny.Config(maxPositions: 64, hidden: 32, layers: 2)))
+            CheckpointFolder.Save(model, dir);
+        var idsFile = Path.Combine(dir, "ids.txt");
+        await File.WriteAllTextAsync(idsFile, string.Join(' ', Enumerable.Range(0, 30).Select(i => 97 + i % 26)), TestContext.Current.CancellationToken);
+
+        var report = await TrainingCommands.PerplexityReportAsync(dir, null, idsFile, null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(30, report.Tokens);
+        Assert.True(double.IsFinite(report.MeanNll) && report.MeanNll > 0);
+        var textFile = Path.Combine(dir, "text.txt");
+        await File.WriteAllTextAsync(textFile, "call me Ishmael", TestContext.Current.CancellationToken);
+        // Text still needs the tokenizer, and says so.
+        var error = await Assert.ThrowsAsync<FileNotFoundException>(() => TrainingCommands.PerplexityReportAsync(dir, textFile, null, null, TestContext.Current.CancellationToken));
+        Assert.Contains("has no tokenizer", error.Message);
+    }
 }

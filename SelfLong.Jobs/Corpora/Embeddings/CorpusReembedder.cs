@@ -48,12 +48,10 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
             }
         }
         var protectedKey = string.IsNullOrEmpty(change.EmbedderApiKey) ? null : embedders.Protect(change.EmbedderApiKey);
-        jobs.Enqueue<CorpusReembedder>(r => r.RunAsync(corpusId, change.Embedder, change.EmbedderBaseUrl, change.EmbedderModel, protectedKey, dimension, CancellationToken.None));
+        jobs.Enqueue<CorpusReembedJob>(r => r.RunAsync(corpusId, change.Embedder, change.EmbedderBaseUrl, change.EmbedderModel, protectedKey, dimension, CancellationToken.None));
         return [];
     }
 
-    [Queue(JobQueues.Ingest)]
-    [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(long corpusId, EmbedderKind kind, string? baseUrl, string? model, string? protectedKey, int dimension, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -65,10 +65,8 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
         }, ct);
     }
 
-    /// <summary>Long prompts take long on slow hardware: a generous time per attempt.</summary>
-    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromMinutes(15);
-
-    private ModelCallTarget Target => new($"target:{options.BaseUrl.TrimEnd('/')}:{options.Model}", $"Endpoint {options.Model} at {options.BaseUrl}", AttemptTimeout);
+    private ModelCallTarget Target => new($"target:{options.BaseUrl.TrimEnd('/')}:{options.Model}", $"Endpoint {options.Model} at {options.BaseUrl}",
+        policy.EvaluationAttemptTimeout);
 
     public void Dispose() { }
 }

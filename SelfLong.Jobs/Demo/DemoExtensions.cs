@@ -1,0 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace SelfLong.Jobs.Demo;
+
+public static class DemoExtensions
+{
+    public static IServiceCollection AddDemo(this IServiceCollection services)
+    {
+        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
+        return services.AddTransient<DemoPipeline>().AddTransient<DemoService>().AddTransient<DemoJob>();
+    }
+}

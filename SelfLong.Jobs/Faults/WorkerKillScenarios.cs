@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SelfLong.Data;
+using SelfLong.Data.Corpora;
+using SelfLong.Data.Evaluation;
+using SelfLong.Data.Training;
+using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Corpora.Ingestion;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.Synthesis;
+using SelfLong.Jobs.Training;
+
+namespace SelfLong.Jobs.Faults;
+
+/// <summary>
+/// A run queued, a worker process killed with SIGKILL once the run is well under way, a new worker
+/// started: the run must end Succeeded with every item done once. Hangfire hands the dead worker's
+/// job to the new one after the invisibility timeout (20 s here).
+/// </summary>
+public sealed class WorkerKillScenarios(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder)
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
+    private IDbContextFactory<SelfLongDbContext> Db => services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+
+    public async Task<FaultOutcome> TrainingAsync(CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        const int steps = 30;
+        var data = Path.Combine(folder, "faults.jsonl");
+        await File.WriteAllLinesAsync(data, Enumerable.Range(0, 200).Select(i => JsonSerializer.Serialize(new { text = Sentence(i, 40) })), ct);
+        var runs = services.GetRequiredService<TrainingRunService>();
+        var run = await runs.CreateAsync($"faults {Guid.NewGuid():N}"[..20], new TrainingRunSpec
+        {
+            Data = [new DataFileSpec(data)],
+            Stages = [new TrainingStage(64, 100, steps, 1e-3)],
+            Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1, CheckpointEvery = 5 },
+        }, ct);
+        var killedAt = await KillMidwayAsync(JobQueues.Training,
+            async token => (await runs.FindAsync(run.Id, token))!.CurrentStep, step => step >= 8, ct);
+        run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
+            r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed or TrainingRunStatus.Cancelled, Limit, ct);
+        StopWorker();
+        var metrics = (await runs.MetricsAsync(run.Id, ct: ct)).Select(m => m.GlobalStep).ToList();
+        return new FaultOutcome(run.Status.ToString(), steps, metrics.Distinct().Count(), steps - metrics.Distinct().Count(),
+            metrics.Count - metrics.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_step = killedAt });
+    }
+
+    public async Task<FaultOutcome> IngestionAsync(CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        const int records = 20_000;
+        var (corpus, errors) = await services.GetRequiredService<CorpusService>().CreateAsync(new CorpusSettings { Name = $"faults-{Guid.NewGuid():N}"[..24] }, ct);
+        if (corpus is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
+        var file = Path.Combine(folder, "records.jsonl");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, records).Select(i => JsonSerializer.Serialize(new { text = Sentence(i, 60) })), ct);
+        var ingestion = services.GetRequiredService<IngestionService>();
+        var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput("records.jsonl", file, new FileInfo(file).Length, DeleteWhenDone: false)], ct: ct);
+        var killedAt = await KillMidwayAsync(JobQueues.Ingest, token => DocumentsAsync(corpus.Id, token), n => n >= 2_000, ct);
+        run = await FaultBench.WaitAsync(async token => (await ingestion.FindAsync(run.Id, token))!,
+            r => r.Status is IngestionStatus.Succeeded or IngestionStatus.Failed or IngestionStatus.Cancelled, Limit, ct);
+        StopWorker();
+        await using var db = await Db.CreateDbContextAsync(ct);
+        var hashes = await db.Documents.Where(d => d.CorpusId == corpus.Id).Select(d => d.ContentHash).ToListAsync(ct);
+        var distinct = hashes.Select(Convert.ToHexString).Distinct().Count();
+        return new FaultOutcome(run.Status.ToString(), records, distinct, records - distinct, hashes.Count - distinct,
+            Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_documents = killedAt });
+    }
+
+    public async Task<FaultOutcome> EvaluationAsync(CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        await using var server = await BenchChatServer.StartAsync(TimeSpan.FromMilliseconds(300));
+        var evaluations = services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateRulerAsync($"faults {Guid.NewGuid():N}"[..20],
+            new EvaluationTargetRequest(EvaluationTargetKind.OpenAiChat, server.V1, "bench", null, "none", 4096),
+            new RulerSettings { Lengths = [4096], Samples = 6, Seed = 9 }, ct);
+        var killedAt = await KillMidwayAsync(JobQueues.Evaluation, async token => (await evaluations.FindAsync(run.Id, token))!.DoneItems, n => n >= 12, ct);
+        run = await FaultBench.WaitAsync(async token => (await evaluations.FindAsync(run.Id, token))!,
+            r => r.Status is EvaluationStatus.Succeeded or EvaluationStatus.Failed or EvaluationStatus.Cancelled, Limit, ct);
+        StopWorker();
+        var keys = (await evaluations.RulerSamplesAsync(run.Id, ct)).Select(r => (r.Task, r.Length, r.Index)).ToList();
+        return new FaultOutcome(run.Status.ToString(), run.TotalItems, keys.Distinct().Count(), run.TotalItems - keys.Distinct().Count(),
+            keys.Count - keys.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_items = killedAt });
+    }
+
+    private WorkerProcess? second;
+
+    /// <summary>Starts a worker, kills it once <paramref name="far"/> holds, starts another; returns the progress at the kill.</summary>
+    private async Task<int> KillMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct)
+    {
+        int at;
+        using (var first = WorkerProcess.Start(connection, queue, settings))
+        {
+            at = await FaultBench.WaitAsync(progress, far, Limit, ct);
+            first.Kill();
+        }
+        second = WorkerProcess.Start(connection, queue, settings);
+        return at;
+    }
+
+    private void StopWorker()
+    {
+        second?.Dispose();
+        second = null;
+    }
+
+    private async Task<int> DocumentsAsync(long corpusId, CancellationToken ct)
+    {
+        await using var db = await Db.CreateDbContextAsync(ct);
+        return await db.Documents.CountAsync(d => d.CorpusId == corpusId, ct);
+    }
+
+    private static readonly string[] Words = "the ship sailed north while the crew watched whales rise near the ice and the captain wrote of storms harbours oil and trade".Split(' ');
+
+    /// <summary>A distinct, deterministic text per record.</summary>
+    private static string Sentence(int seed, int words)
+    {
+        var random = new Random(seed);
+        return $"Record {seed}: " + string.Join(' ', Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)])) + ".";
+    }
+}

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace SelfLong.Jobs.Faults;
+
+/// <summary>A real `worker` process of this build, started for a fault scenario and killed with SIGKILL.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process process;
+
+    private WorkerProcess(Process process) => this.process = process;
+
+    public static WorkerProcess Start(string connectionString, string queue, IReadOnlyDictionary<string, string> settings)
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Run as `dotnet SelfLong.Jobs.dll` or as the apphost: the same way this process was.
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(WorkerProcess).Assembly.Location);
+        foreach (var arg in new[] { "worker", "--queues", queue }) start.ArgumentList.Add(arg);
+        start.Environment["ConnectionStrings__SelfLong"] = connectionString;
+        foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start.");
+        // Drained so a chatty worker never blocks on a full pipe.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new WorkerProcess(process);
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no requeue, connections dropped as a crash drops them.</summary>
+    public void Kill()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        process.Dispose();
+    }
+}

@@ -1,0 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace SelfLong.Jobs.Training;
+
+public static class TrainingExtensions
+{
+    public static IServiceCollection AddTraining(this IServiceCollection services) =>
+        services.AddTransient<TrainingRunService>().AddTransient<TrainingJob>().AddTransient<TrainingDataReferences>();
+}
