@@ -41,6 +41,9 @@ public sealed class RulerResources
     /// <summary>English words for the common-words task (WordNet adjectives and nouns).</summary>
     public IReadOnlyList<string> Words { get; }
 
+    /// <summary>More English words (SCOWL's large list, none of them in <see cref="Words"/>), for cwe samples past what WordNet reaches.</summary>
+    public IReadOnlyList<string> MoreWords => EvaluationText.MoreWords;
+
     public static RulerResources Create(ITokenCounter tokenizer, IReadOnlyList<string>? essaySentences = null,
         string? essayName = null, QaDataset? squad = null, QaDataset? hotpotQa = null) =>
         new(tokenizer, essaySentences ?? EvaluationText.BundledSentences,
