@@ -78,8 +78,12 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
             }
         }
         if (rows.Count == 0) throw new ArgumentException("The file has no prediction rows.");
-        var duplicate = rows.GroupBy(r => (r.Task, r.Length, r.Index)).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ArgumentException($"Index {duplicate.Key.Index} of {duplicate.Key.Task} at {duplicate.Key.Length} appears twice.");
+        // RULER's niah files overwrite "index" with the answer's character offset, so indices repeat;
+        // its evaluate.py scores every line regardless. Such files are numbered by line instead.
+        var renumbered = rows.GroupBy(r => (r.Task, r.Length, r.Index)).Any(g => g.Count() > 1);
+        if (renumbered)
+            foreach (var group in rows.GroupBy(r => (r.Task, r.Length)))
+                foreach (var (row, position) in group.Select((r, i) => (r, i))) row.Index = position;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
@@ -92,7 +96,8 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
                 Samples = rows.GroupBy(r => (r.Task, r.Length)).Max(g => g.Count()), Haystack = "imported",
             }),
             TotalItems = rows.Count, DoneItems = rows.Count, StartedAt = DateTimeOffset.UtcNow, CompletedAt = DateTimeOffset.UtcNow,
-            Message = "Imported predictions, scored by SelfLong with RULER's metrics.",
+            Message = "Imported predictions, scored by SelfLong with RULER's metrics" +
+                (renumbered ? "; the file's \"index\" values repeat (RULER's niah files hold a character offset there), so rows are numbered by line." : "."),
             RulerSamples = rows,
         };
         db.EvaluationRuns.Add(run);
@@ -107,14 +112,17 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
             ?? (rowTask.StartsWith("qa", StringComparison.Ordinal) ? RulerMetric.StringMatchPart : RulerMetric.StringMatchAll);
         var rowLength = row["max_length"]?.GetValue<int>() ?? length
             ?? throw new ArgumentException($"Line {lineNumber} has no \"max_length\"; give the length this file was generated at.");
+        // evaluate.py: line.get('outputs', [line.get('output', '')]).
         var outputs = row["outputs"] is JsonArray array ? array.Select(o => o?.ToString() ?? "").ToList()
+            : row["output"] is JsonValue single ? [single.ToString()]
             : throw new ArgumentException($"Line {lineNumber} has no \"outputs\" list.");
         var prediction = (row["prediction"] ?? row["pred"])?.GetValue<string>()
             ?? throw new ArgumentException($"Line {lineNumber} has no \"pred\" or \"prediction\".");
         var input = row["input"]?.GetValue<string>();
         return new RulerSampleResult
         {
-            Task = rowTask, Length = rowLength, Index = row["index"]?.GetValue<int>() ?? lineNumber - 1,
+            // evaluate.py: line['others'].get('id', line['index']).
+            Task = rowTask, Length = rowLength, Index = (row["others"]?["id"] ?? row["index"])?.GetValue<int>() ?? lineNumber - 1,
             Outputs = outputs, Prediction = prediction, Score = RulerMetrics.Score(metric, prediction, outputs),
             PromptHash = input is null ? "" : EvaluationJson.Hash(input), PromptTokens = row["length"]?.GetValue<int>() ?? 0,
             AnswerPrefix = row["answer_prefix"]?.GetValue<string>() ?? "",

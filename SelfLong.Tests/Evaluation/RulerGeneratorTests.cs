@@ -110,7 +110,7 @@ public sealed partial class RulerGeneratorTests
         var sample = RulerFixtures.Generator.Generate(RulerTask.Find("niah_single_1"), 4096, 0);
         Assert.StartsWith("A special magic number is hidden within the following text.", sample.Input);
         Assert.Single(NumberNeedle().Matches(sample.Input));
-        Assert.Matches(@"^The special magic number for [a-z]+-[a-z]+ mentioned in the provided text is$", sample.AnswerPrefix);
+        Assert.Matches(@"^ The special magic number for [a-z]+-[a-z]+ mentioned in the provided text is$", sample.AnswerPrefix);
         Assert.Matches(@"^\d{7}$", sample.Outputs[0]);
         Assert.Contains("The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.", sample.Input);
     }
@@ -178,8 +178,15 @@ public sealed partial class RulerGeneratorTests
         for (var i = 1; i < 5; i++) Assert.Contains($"VAR {sample.Outputs[i]} = VAR {sample.Outputs[i - 1]}", question);
         Assert.All(sample.Outputs, v => Assert.Matches("^[A-Z]{5}$", v));
         Assert.Contains("5 variables are assigned the value", sample.AnswerPrefix);
-        // The worked example in front, with its answer.
-        Assert.Contains("12345, they are: ", sample.Input);
+        Assert.StartsWith(" Answer: According", sample.AnswerPrefix);
+        Assert.EndsWith("they are: ", sample.AnswerPrefix);
+        // The worked example in front, with its answer; its value is randomized as RULER's randomize_icl does.
+        var example = Regex.Match(sample.Input, @"assigned the value (\d{5}), they are:  ([A-Z]{3}) ([A-Z]{3}) ([A-Z]{3}) ([A-Z]{3}) ([A-Z]{3})\n\nMemorize");
+        Assert.True(example.Success, "no worked example with its answer");
+        Assert.NotEqual("12345", example.Groups[1].Value);
+        Assert.Contains($"VAR {example.Groups[2].Value} = {example.Groups[1].Value}", sample.Input);
+        var other = RulerFixtures.Generator.Generate(RulerTask.Find("vt"), 8192, 6);
+        Assert.DoesNotContain($"the value {example.Groups[1].Value}, they are:  ", other.Input);
         Assert.Equal(2, Regex.Matches(sample.Input, "Memorize and track").Count);
     }
 
@@ -195,6 +202,9 @@ public sealed partial class RulerGeneratorTests
         foreach (var word in sample.Outputs) Assert.Equal(common, counts[word]);
         Assert.All(counts.Where(c => !sample.Outputs.Contains(c.Key)), c => Assert.Equal(uncommon, c.Value));
         Assert.True(counts.Count > 20);
+        // The worked example's answer follows RULER's prefix, leading space and all.
+        Assert.Contains("in the above list? Answer: The top 10 words that appear most often in the list are: 1. ", sample.Input);
+        Assert.Equal(" Answer: The top 10 words that appear most often in the list are:", sample.AnswerPrefix);
     }
 
     [Fact]
@@ -223,7 +233,7 @@ public sealed partial class RulerGeneratorTests
         Assert.Contains("A lighthouse stood at the end of the pier.", sample.Input);
         Assert.Contains("Document 2:\n", sample.Input);
         Assert.DoesNotContain("Who owned the moon?", sample.Input);
-        Assert.Equal("Answer:", sample.AnswerPrefix);
+        Assert.Equal(" Answer:", sample.AnswerPrefix);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed partial class RulerRunTests(AppFixture app)
         // The chat template was applied by SelfLong, with the answer prefix after the assistant header.
         var prompt = server.Requests[0]["prompt"]!.GetValue<string>();
         Assert.StartsWith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>", prompt);
-        Assert.Matches(@"<\|start_header_id\|>assistant<\|end_header_id\|>\n\n(The special magic number|Answer: According)", prompt);
+        Assert.Matches(@"<\|start_header_id\|>assistant<\|end_header_id\|>\n\n( The special magic number| Answer: According)", prompt);
         // Each sample was sized with the template's tokens reserved.
         var samples = await evaluations.RulerSamplesAsync(run.Id, ct);
         Assert.All(samples, s => Assert.True(s.PromptTokens + RulerTask.Find(s.Task).TokensToGenerate <= 4096));

@@ -11,7 +11,7 @@ internal sealed class CommonWordsGenerator(RulerResources resources)
         "Below is a numbered list of words. In these words, some appear more often than others. " +
         "Memorize the ones that appear most often.\n{context}\nQuestion: What are the 10 most common words in the above list?";
 
-    public const string AnswerPrefix = "Answer: The top 10 words that appear most often in the list are:";
+    public const string AnswerPrefix = " Answer: The top 10 words that appear most often in the list are:";
 
     public const int CommonWords = 10;
 
@@ -25,7 +25,7 @@ internal sealed class CommonWordsGenerator(RulerResources resources)
         var (exampleWords, exampleCommon, exampleUncommon) = length < 4096 ? (20, 3, 1) : (40, 10, 3);
         var exampleList = words[^exampleWords..];
         var example = Template.Replace("{context}", Numbered(List(exampleList, exampleCommon, exampleUncommon, new Random(random.Next())))) +
-            " " + AnswerPrefix + " " + string.Join(" ", exampleList.Take(CommonWords).Select((w, i) => $"{i + 1}. {w}"));
+            AnswerPrefix + " " + string.Join(" ", exampleList.Take(CommonWords).Select((w, i) => $"{i + 1}. {w}"));
         var shuffleSeed = random.Next();
         var prefixTokens = resources.Tokenizer.CountTokens(AnswerPrefix);
         var room = budget - prefixTokens;

@@ -10,7 +10,7 @@ internal sealed class NiahGenerator(RulerResources resources)
         "I will quiz you about the {type_needle_v} afterwards.\n{context}\n" +
         "What are all the special magic {type_needle_v} for {query} mentioned in the provided text?";
 
-    public const string AnswerPrefixTemplate = "The special magic {type_needle_v} for {query} mentioned in the provided text are";
+    public const string AnswerPrefixTemplate = " The special magic {type_needle_v} for {query} mentioned in the provided text are";
 
     public const string Needle = "One of the special magic {type_needle_v} for {key} is: {value}.";
 

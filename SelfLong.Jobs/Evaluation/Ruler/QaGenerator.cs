@@ -11,7 +11,7 @@ internal sealed class QaGenerator(RulerResources resources)
         "The following are given documents.\n\n{context}\n\n" +
         "Answer the question based on the given documents. Only give me the answer and do not output any other words.\n\nQuestion: {query}";
 
-    public const string AnswerPrefix = "Answer:";
+    public const string AnswerPrefix = " Answer:";
 
     /// <summary>About what "Document {i}:\n" and the blank line between documents cost.</summary>
     private const int DocumentFrame = 6;
