@@ -36,6 +36,8 @@ public sealed class EvaluationRun
     /// <summary>Chat template SelfLong applies for completions targets ("llama-3", "chatml", "none").</summary>
     public string ChatTemplate { get; set; } = "none";
     public string Tokenizer { get; set; } = "cl100k_base";
+    /// <summary>Where the answer prefix went (after a chat template, prefilled as the assistant message, or in the user turn).</summary>
+    public string? PromptLayout { get; set; }
     /// <summary>The target's maximum supported length in tokens; longer cells are not run.</summary>
     public int MaxLength { get; set; }
     /// <summary>Length the checkpoint was trained at (dashed line on the heatmap).</summary>

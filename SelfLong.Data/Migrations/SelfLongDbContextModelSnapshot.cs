@@ -790,6 +790,9 @@ namespace SelfLong.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("PromptLayout")
+                        .HasColumnType("text");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasColumnType("text");
 

@@ -128,7 +128,8 @@ public static partial class EvaluationCommands
         {
             run = run.Id, status = run.Status.ToString(), lengths = summary.Lengths, average = summary.AverageByLength,
             wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
-            effective_length = summary.EffectiveLength, coverage = summary.Coverage, message = run.Message,
+            effective_length = summary.EffectiveLength, coverage = summary.Coverage, tokenizer = run.Tokenizer,
+            prompt_layout = run.PromptLayout, message = run.Message,
         };
     }
 

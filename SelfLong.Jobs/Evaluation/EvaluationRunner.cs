@@ -35,10 +35,12 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         if (run.Imported) throw new InvalidOperationException("An imported run has no target to run.");
         using var target = targets.Create(run);
         concurrency = run.TargetKind == EvaluationTargetKind.LocalCheckpoint ? 1 : Concurrency;
+        await target.PrepareAsync(ct);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            // Record whose tokens the lengths were measured in (a checkpoint's own tokenizer, or cl100k_base).
-            await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Tokenizer, target.TokenizerName), ct);
+            // Record whose tokens the lengths were measured in and where the answer prefix goes.
+            await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Tokenizer, target.TokenizerName).SetProperty(r => r.PromptLayout, target.PromptLayout), ct);
         }
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchCancelAsync(runId, cancel);

@@ -45,6 +45,26 @@ public sealed partial class RulerRunTests(AppFixture app)
         Assert.DoesNotContain("sk-test-secret", stored.ProtectedApiKey);
     }
 
+    [Fact]
+    public async Task RulerRun_ChatTarget_PrefillsAnswerPrefixAndRecordsLayout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.ChatResponder = messages => Needle().Match(messages[0].Content) is { Success: true } m ? $" {m.Groups[1].Value}." : " no";
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateRulerAsync($"ruler-chat-{Guid.NewGuid():N}",
+            NiahTests.Target(server, 8192) with { Kind = EvaluationTargetKind.OpenAiChat },
+            new RulerSettings { Tasks = ["niah_single_1"], Lengths = [4096], Samples = 2 }, ct);
+
+        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+
+        Assert.Equal(100.0, (await evaluations.RulerSummaryAsync(run.Id, ct)).Scores[("niah_single_1", 4096)]);
+        Assert.Equal("answer prefix prefilled as the assistant message (continue_final_message)", run.PromptLayout);
+        var sample = server.Requests[^1]["messages"]!.AsArray();
+        Assert.Equal("assistant", sample[^1]!["role"]!.GetValue<string>());
+        Assert.StartsWith(" The special magic number for", sample[^1]!["content"]!.GetValue<string>());
+    }
+
     [GeneratedRegex(@"special magic numbers? for [a-z]+-[a-z]+ is: (\d{7})\.")]
     private static partial Regex Needle();
 }

@@ -46,6 +46,12 @@ public sealed class OpenAiTestServer : IAsyncDisposable
     public TimeSpan HangFor { get; set; } = TimeSpan.FromSeconds(30);
     public string? RequiredApiKey { get; set; }
 
+    /// <summary>
+    /// Whether chat requests may carry vLLM's continue_final_message; when false they are refused with
+    /// 400 as a server without it refuses unknown arguments.
+    /// </summary>
+    public bool AcceptsContinueFinalMessage { get; set; } = true;
+
     public int PeakConcurrency => Volatile.Read(ref peakInFlight);
     public IReadOnlyList<JsonObject> Requests => [.. requests];
     public int RequestCount => requests.Count;
@@ -123,6 +129,12 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         }
 
         var path = context.Request.Path.Value ?? "";
+        if (path == "/v1/chat/completions" && body["continue_final_message"] is not null && RefusesPrefill(body) is { } refusal)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error = new { message = refusal } }, ct);
+            return;
+        }
         var model = body["model"]?.GetValue<string>() ?? "test-model";
         object response = path switch
         {
@@ -131,6 +143,17 @@ public sealed class OpenAiTestServer : IAsyncDisposable
             _ => Embeddings(body, model),
         };
         await context.Response.WriteAsJsonAsync(response, ct);
+    }
+
+    /// <summary>vLLM's own checks on a prefill request, or a plain refusal when prefill is switched off.</summary>
+    private string? RefusesPrefill(JsonObject body)
+    {
+        if (!AcceptsContinueFinalMessage) return "Unrecognized request argument supplied: continue_final_message";
+        if (body["continue_final_message"]!.GetValue<bool>() && body["add_generation_prompt"]?.GetValue<bool>() != false)
+            return "Cannot set both `continue_final_message` and `add_generation_prompt` to True.";
+        if (body["messages"]?.AsArray().LastOrDefault()?["role"]?.GetValue<string>() != "assistant")
+            return "continue_final_message needs a final assistant message.";
+        return null;
     }
 
     private object Chat(JsonObject body, string model)

@@ -17,6 +17,8 @@ public sealed class LocalCheckpointTarget(LocalCheckpoint checkpoint, int maxLen
 
     public int TemplateTokens => checkpoint.ChatOverheadTokens;
 
+    public string PromptLayout => "answer prefix after the Llama-3 assistant header";
+
     public string Describe() =>
         $"local checkpoint {Path.GetFileName(checkpoint.Directory.TrimEnd('/'))} (rope_theta {checkpoint.RopeTheta:g}, " +
         $"max_position_embeddings {checkpoint.MaxPositionEmbeddings})";

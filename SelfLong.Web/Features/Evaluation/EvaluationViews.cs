@@ -66,6 +66,7 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             ("model", r => r.Model ?? ""),
             ("chat template", r => r.ChatTemplate),
             ("tokenizer", r => r.Tokenizer),
+            ("prompt layout", r => r.PromptLayout ?? ""),
             ("max length", r => r.MaxLength.ToString()),
             ("training length", r => r.TrainingLength?.ToString() ?? ""),
         };
