@@ -79,10 +79,15 @@ public static partial class EvaluationCommands
         var seed = new Option<int>("--seed") { Description = "Seed; same seed, same samples.", DefaultValueFactory = _ => 42 };
         var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names (default: all)." };
         var haystack = HaystackCorpusOption();
-        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks); command.Options.Add(haystack);
+        var requireAll = new Option<bool>("--require-all-tasks") { Description = "Refuse to start unless all 13 tasks can run (QA files uploaded), so averages compare with published ones." };
+        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks); command.Options.Add(haystack); command.Options.Add(requireAll);
         command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name) =>
         {
-            var settings = new RulerSettings { Samples = parse.GetValue(samples), Seed = parse.GetValue(seed), HaystackCorpusId = parse.GetValue(haystack) };
+            var settings = new RulerSettings
+            {
+                Samples = parse.GetValue(samples), Seed = parse.GetValue(seed), HaystackCorpusId = parse.GetValue(haystack),
+                RequireAllTasks = parse.GetValue(requireAll),
+            };
             if (Numbers(parse.GetValue(o.Lengths)) is { } lengths) settings = settings with { Lengths = lengths };
             if (parse.GetValue(tasks) is { } names) settings = settings with { Tasks = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
             return await service.CreateRulerAsync(name, target, settings, ct);
@@ -127,6 +132,7 @@ public static partial class EvaluationCommands
         return new
         {
             run = run.Id, status = run.Status.ToString(), lengths = summary.Lengths, average = summary.AverageByLength,
+            average_covers = summary.Covers, tasks_averaged = summary.TasksByLength,
             wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
             effective_length = summary.EffectiveLength, coverage = summary.Coverage, tokenizer = run.Tokenizer,
             prompt_layout = run.PromptLayout, message = run.Message,

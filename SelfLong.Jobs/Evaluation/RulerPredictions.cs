@@ -37,11 +37,35 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
         foreach (var task in summary.Tasks)
             csv.AppendLine(Csv.Field(task) + "," + string.Join(",", summary.Lengths.Select(l => summary.Scores.TryGetValue((task, l), out var v) ? Csv.Number(v) : "")));
         csv.AppendLine("average," + string.Join(",", summary.AverageByLength.Select(a => a is null ? "" : Csv.Number(a.Value))));
+        // Which tasks each average is over travels with it: a reader comparing with RULER's tables needs it.
+        csv.AppendLine("tasks_averaged," + string.Join(",", summary.TasksByLength));
         csv.AppendLine($"wavg_inc,{(summary.WeightedAverageIncreasing is { } i ? Csv.Number(i) : "")}");
         csv.AppendLine($"wavg_dec,{(summary.WeightedAverageDecreasing is { } d ? Csv.Number(d) : "")}");
         csv.AppendLine($"effective_length,{summary.EffectiveLength?.ToString(CultureInfo.InvariantCulture) ?? ""}");
         csv.AppendLine($"coverage,{Csv.Field(summary.Coverage)}");
+        csv.AppendLine($"average_covers,{Csv.Field(summary.Covers)}");
+        if (await evaluations.FindAsync(runId, ct) is { } run)
+        {
+            csv.AppendLine($"tokenizer,{Csv.Field(run.Tokenizer)}");
+            if (run.PromptLayout is { } layout) csv.AppendLine($"prompt_layout,{Csv.Field(layout)}");
+        }
         return csv.ToString();
+    }
+
+    /// <summary>The summary as JSON: every average with what it covers, and what sized the prompts.</summary>
+    public async Task<string> SummaryJsonAsync(long runId, CancellationToken ct = default)
+    {
+        var summary = await evaluations.RulerSummaryAsync(runId, ct);
+        var run = await evaluations.FindAsync(runId, ct);
+        return JsonSerializer.Serialize(new
+        {
+            run = runId, tokenizer = run?.Tokenizer, prompt_layout = run?.PromptLayout,
+            lengths = summary.Lengths, tasks = summary.Tasks,
+            scores = summary.Tasks.ToDictionary(t => t, t => summary.Lengths.Select(l => summary.Scores.TryGetValue((t, l), out var v) ? v : (double?)null)),
+            average = summary.AverageByLength, tasks_averaged = summary.TasksByLength, average_covers = summary.Covers,
+            wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
+            effective_length = summary.EffectiveLength, coverage = summary.Coverage,
+        });
     }
 
     /// <summary>

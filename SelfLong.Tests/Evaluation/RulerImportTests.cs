@@ -34,6 +34,12 @@ public sealed class RulerImportTests(AppFixture app)
         var csv = await client.GetStringAsync($"/api/evaluations/{run.Id}/ruler/summary.csv", ct);
         Assert.Contains("niah_multivalue,75", csv);
         Assert.Contains("covers 1 of 13 tasks", csv);
+        Assert.Contains("average_covers,1 of 13 tasks", csv);
+        Assert.Contains("tasks_averaged,1", csv);
+        var json = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync($"/api/evaluations/{run.Id}/ruler/summary.json", ct)).RootElement;
+        Assert.Equal("1 of 13 tasks", json.GetProperty("average_covers").GetString());
+        Assert.Equal(1, json.GetProperty("tasks_averaged")[0].GetInt32());
+        Assert.Equal(75.0, json.GetProperty("average")[0].GetDouble(), 6);
         var exported = await client.GetStringAsync($"/api/evaluations/{run.Id}/ruler/predictions.jsonl", ct);
         Assert.Equal(2, exported.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("\"prediction\":\"Only 3333333\"", exported);

@@ -65,6 +65,21 @@ public sealed partial class RulerRunTests(AppFixture app)
         Assert.StartsWith(" The special magic number for", sample[^1]!["content"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task CreateRuler_RequireAllTasksWithOneLeftOut_RefusedWithReason()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        await using var server = await OpenAiTestServer.StartAsync();
+        var name = $"all-{Guid.NewGuid():N}";
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => evaluations.CreateRulerAsync(name, NiahTests.Target(server, 8192),
+            new RulerSettings { Tasks = [.. RulerTask.All.Select(t => t.Name).Where(t => t != "fwe")], RequireAllTasks = true }, ct));
+
+        Assert.Contains("requires all 13 RULER tasks, but fwe is not selected", error.Message);
+        Assert.DoesNotContain(await evaluations.ListAsync(0, 500, ct), r => r.Name == name);
+    }
+
     [GeneratedRegex(@"special magic numbers? for [a-z]+-[a-z]+ is: (\d{7})\.")]
     private static partial Regex Needle();
 }

@@ -4,6 +4,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Perplexity;
+using SelfLong.Jobs.Evaluation.Ruler;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -54,6 +55,9 @@ public sealed class EvaluationViews(EvaluationService evaluations)
         return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
             cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true);
     }
+
+    /// <summary>A chart series name that says what the average covers; the legend shows "11 of 13 tasks" under the run's name.</summary>
+    public static string AverageSeries(EvaluationRun run, RulerSummary summary) => $"{run.Name}\naverage of {summary.Covers}";
 
     /// <summary>Configuration side by side; the API key is never part of it.</summary>
     public static IReadOnlyList<(string Setting, IReadOnlyList<string> Values)> ConfigDiff(IReadOnlyList<EvaluationRun> runs)
