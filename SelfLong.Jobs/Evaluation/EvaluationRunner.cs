@@ -40,7 +40,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         {
             // Record whose tokens the lengths were measured in and where the answer prefix goes.
             await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Tokenizer, target.TokenizerName).SetProperty(r => r.PromptLayout, target.PromptLayout), ct);
+                .SetProperty(r => r.SizedWith, target.TokenizerName).SetProperty(r => r.PromptLayout, target.PromptLayout), ct);
         }
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchCancelAsync(runId, cancel);

@@ -102,6 +102,9 @@ public sealed class EvaluationService(
         if (target.Kind != EvaluationTargetKind.LocalCheckpoint && !Uri.TryCreate(target.Location, UriKind.Absolute, out _))
             throw new ArgumentException($"'{target.Location}' is not an absolute URL such as http://localhost:8000/v1.");
         ChatTemplates.Apply(target.ChatTemplate, "", "");
+        if (target.Kind != EvaluationTargetKind.LocalCheckpoint
+            && targets.TokenizerProblem(target.Tokenizer, target.Location, target.Model, target.ApiKey) is { } problem)
+            throw new ArgumentException($"Tokenizer '{target.Tokenizer}': {problem}");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
         {

@@ -47,6 +47,7 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
         if (await evaluations.FindAsync(runId, ct) is { } run)
         {
             csv.AppendLine($"tokenizer,{Csv.Field(run.Tokenizer)}");
+            if (run.SizedWith is { } sizedWith) csv.AppendLine($"sized_with,{Csv.Field(sizedWith)}");
             if (run.PromptLayout is { } layout) csv.AppendLine($"prompt_layout,{Csv.Field(layout)}");
         }
         return csv.ToString();
@@ -59,7 +60,7 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
         var run = await evaluations.FindAsync(runId, ct);
         return JsonSerializer.Serialize(new
         {
-            run = runId, tokenizer = run?.Tokenizer, prompt_layout = run?.PromptLayout,
+            run = runId, tokenizer = run?.Tokenizer, sized_with = run?.SizedWith, prompt_layout = run?.PromptLayout,
             lengths = summary.Lengths, tasks = summary.Tasks,
             scores = summary.Tasks.ToDictionary(t => t, t => summary.Lengths.Select(l => summary.Scores.TryGetValue((t, l), out var v) ? v : (double?)null)),
             average = summary.AverageByLength, tasks_averaged = summary.TasksByLength, average_covers = summary.Covers,

@@ -13,7 +13,7 @@ public sealed class LocalCheckpointTarget(LocalCheckpoint checkpoint, int maxLen
     /// <summary>The loaded model, for what only a local checkpoint gives: token log-likelihoods (perplexity).</summary>
     public LocalCheckpoint Checkpoint => checkpoint;
 
-    public string TokenizerName => checkpoint.Tokenizer.GetType().Name;
+    public string TokenizerName => checkpoint.Tokenizer.Name;
 
     public int TemplateTokens => checkpoint.ChatOverheadTokens;
 

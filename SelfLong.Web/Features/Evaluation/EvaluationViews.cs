@@ -70,6 +70,7 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             ("model", r => r.Model ?? ""),
             ("chat template", r => r.ChatTemplate),
             ("tokenizer", r => r.Tokenizer),
+            ("sized with", r => r.SizedWith ?? ""),
             ("prompt layout", r => r.PromptLayout ?? ""),
             ("max length", r => r.MaxLength.ToString()),
             ("training length", r => r.TrainingLength?.ToString() ?? ""),
