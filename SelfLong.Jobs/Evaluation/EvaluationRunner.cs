@@ -86,9 +86,13 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             var prompt = prompts.Build(cell.Length, cell.Depth, settings, target.TemplateTokens);
             var watch = Stopwatch.StartNew();
             var response = await target.GenerateAsync(prompt.Prompt, prompt.AnswerPrefix, settings.MaxNewTokens, token);
-            var score = judge is null
-                ? NiahScorer.Recall(response, settings.Answer)
-                : NiahScorer.ParseJudge(await judge.GenerateAsync(NiahScorer.JudgePrompt(settings.Question, settings.Answer, response), "", 8, token));
+            var score = settings.Scoring switch
+            {
+                NiahScoring.Judge => NiahScorer.ParseJudge(
+                    await judge!.GenerateAsync(NiahScorer.JudgePrompt(settings.Question, settings.Answer, response), "", NiahScorer.JudgeTokens, token)),
+                NiahScoring.FuScript => NiahScorer.ScriptRecall(response, settings.Answer),
+                _ => NiahScorer.Recall(response, settings.Answer),
+            };
             watch.Stop();
             await SaveAsync(run.Id, new NiahCell
             {
@@ -201,7 +205,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         if (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel))
             throw new InvalidOperationException("LLM-judge scoring needs a judge endpoint and model.");
         var key = targets.Unprotect(settings.ProtectedJudgeApiKey);
-        return (OpenAiTarget)targets.Create(EvaluationTargetKind.OpenAiChat, settings.JudgeBaseUrl, settings.JudgeModel, key, "none", int.MaxValue);
+        return targets.CreateJudge(settings.JudgeBaseUrl, settings.JudgeModel, key);
     }
 
     private async Task SaveAsync<T>(long runId, T row, CancellationToken ct) where T : class

@@ -39,6 +39,11 @@ public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSec
                 EndpointTokenizer(tokenizerChoice, location, model, apiKey)),
         };
 
+    /// <summary>A chat endpoint as Kamradt's judge: his system message before each prompt.</summary>
+    public OpenAiTarget CreateJudge(string baseUrl, string model, string? apiKey) =>
+        new(http.CreateClient(nameof(OpenAiTarget)),
+            new OpenAiTargetOptions(baseUrl, model, apiKey, Chat: true, "none", int.MaxValue, System: Niah.NiahScorer.JudgeSystem), tokenizer);
+
     /// <summary>Why an endpoint's tokenizer choice cannot size prompts (asking the server once when it is "server"), or null.</summary>
     public string? TokenizerProblem(string? tokenizerChoice, string location, string model, string? apiKey)
     {

@@ -79,6 +79,8 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
         }
         else
             body["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = (prompt + answerPrefix).TrimEnd() });
+        if (options.Chat && options.System is { } system)
+            body["messages"]!.AsArray().Insert(0, new JsonObject { ["role"] = "system", ["content"] = system });
         body["max_tokens"] = maxTokens;
         body["temperature"] = 0;
         return body;
@@ -113,4 +115,5 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
     public void Dispose() { }
 }
 
-public sealed record OpenAiTargetOptions(string BaseUrl, string Model, string? ApiKey, bool Chat, string ChatTemplate, int MaxLength);
+/// <param name="System">A system message put before each chat prompt (a judge's); none for targets under evaluation.</param>
+public sealed record OpenAiTargetOptions(string BaseUrl, string Model, string? ApiKey, bool Chat, string ChatTemplate, int MaxLength, string? System = null);

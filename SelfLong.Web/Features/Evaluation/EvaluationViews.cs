@@ -34,7 +34,8 @@ public sealed class EvaluationViews(EvaluationService evaluations)
     {
         var settings = NiahSettingsOf(run);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
-        return HeatmapSvg.Render(run.Name, settings.Lengths, settings.Depths,
+        // The scoring convention is part of the heading, so a heatmap shown or saved alone still says it.
+        return HeatmapSvg.Render($"{run.Name} · {settings.Convention}", settings.Lengths, settings.Depths,
             cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}")).ToList(),
             run.MaxLength, run.TrainingLength);
     }
@@ -52,7 +53,8 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             return new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score - other.Score,
                 $"{b.Name}: {c.Score:0.00} — {c.Response}\n{a.Name}: {other.Score:0.00} — {other.Response}");
         }).ToList();
-        return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
+        var convention = sa.Convention == sb.Convention ? sa.Convention : $"{sb.Convention} − {sa.Convention}: conventions differ";
+        return HeatmapSvg.Render($"{b.Name} − {a.Name} · {convention}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
             cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true);
     }
 
