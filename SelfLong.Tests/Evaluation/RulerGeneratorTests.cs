@@ -63,6 +63,18 @@ public sealed partial class RulerGeneratorTests
         Assert.All(counts.Where(c => !sample.Outputs.Contains(c.Key)), c => Assert.Equal(3, c.Value));
     }
 
+    [Theory]
+    [InlineData("vt", 2048)]
+    [InlineData("niah_single_1", 4096)]
+    public void Generate_ByteTokenizerShortLength_EndsWithinOneHaystackUnit(string name, int length)
+    {
+        // A noise line is about 90 bytes: more than 2 % of these lengths, so one unit is allowed.
+        var generator = new RulerGenerator(RulerResources.Create(SelfLong.Jobs.Models.ByteTokenizer.Instance));
+        var task = RulerTask.Find(name);
+        var sample = generator.Generate(task, length, 0);
+        Assert.InRange(sample.Length + task.TokensToGenerate, length - RulerGenerator.UnitAllowance, length);
+    }
+
     [Fact]
     public void Generate_QaWhoseDocumentsCannotFill_RefusedWithMessage()
     {
