@@ -35,7 +35,15 @@ public sealed class EvaluationRun
     public string? ProtectedApiKey { get; set; }
     /// <summary>Chat template SelfLong applies for completions targets ("llama-3", "chatml", "none").</summary>
     public string ChatTemplate { get; set; } = "none";
+    /// <summary>
+    /// The tokenizer chosen for an endpoint's prompts: a name, a model folder, or "server" (its
+    /// /tokenize route). <see cref="SizedWith"/> records what that resolved to when the run started.
+    /// </summary>
     public string Tokenizer { get; set; } = "cl100k_base";
+    /// <summary>The tokenizer that measured the prompts, in words ("Llama 3 BPE (folder)", "the server's own tokenizer ...").</summary>
+    public string? SizedWith { get; set; }
+    /// <summary>Where the answer prefix went (after a chat template, prefilled as the assistant message, or in the user turn).</summary>
+    public string? PromptLayout { get; set; }
     /// <summary>The target's maximum supported length in tokens; longer cells are not run.</summary>
     public int MaxLength { get; set; }
     /// <summary>Length the checkpoint was trained at (dashed line on the heatmap).</summary>

@@ -790,12 +790,18 @@ namespace SelfLong.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("PromptLayout")
+                        .HasColumnType("text");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasColumnType("text");
 
                     b.Property<string>("SettingsJson")
                         .IsRequired()
                         .HasColumnType("jsonb");
+
+                    b.Property<string>("SizedWith")
+                        .HasColumnType("text");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

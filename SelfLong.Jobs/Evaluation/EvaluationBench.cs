@@ -1,49 +1,59 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation;
 
 /// <summary>
-/// `./selflong bench eval`: how long RULER generation takes. One sample of each task at every
-/// default length (the 128k ones reported), one niah_single_1 at 1M, and from those the projected
-/// time for a full set (13 tasks x 6 lengths x 500 samples) on this machine's cores.
+/// `./selflong bench eval`: RULER generation measured for real. The full set (13 tasks x 4k..128k x
+/// the given samples, qa from small made-up SQuAD and HotpotQA files) generated on this machine's
+/// cores and timed, then one sample per task at 256k, 512k and 1M with its length in tokens.
 /// </summary>
 public static class EvaluationBench
 {
-    public static object Run(int samplesPerCell = 2)
+    public static readonly IReadOnlyList<int> LongLengths = [262144, 524288, 1_048_576];
+
+    public static object Run(int samples = RulerTask.DefaultSamples)
     {
         var cores = Environment.ProcessorCount;
         var prepare = Stopwatch.StartNew();
-        var generator = new RulerGenerator(RulerResources.Create(TiktokenTokenCounter.Default));
-        // One untimed sample per task first, so start-up work is not projected 500-fold.
-        foreach (var task in RulerTask.All.Where(generator.CanGenerate)) generator.Generate(task, 4096, 0);
+        var generator = new RulerGenerator(RulerResources.Create(TiktokenTokenCounter.Default,
+            squad: QaDataset.Parse(QaDatasetKind.Squad, Utf8(SquadJson(400))),
+            hotpotQa: QaDataset.Parse(QaDatasetKind.HotpotQa, Utf8(HotpotJson(400)))));
         prepare.Stop();
 
-        var secondsAt128k = new Dictionary<string, double?>();
-        double projectedSerial = 0;
-        foreach (var task in RulerTask.All)
+        var items = (from task in RulerTask.All from length in RulerTask.DefaultLengths from index in Enumerable.Range(0, samples)
+                     select (task, length, index)).ToList();
+        var refused = new ConcurrentBag<string>();
+        var full = Stopwatch.StartNew();
+        Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = cores }, item =>
         {
-            if (!generator.CanGenerate(task))
+            try
             {
-                secondsAt128k[task.Name] = null;
-                continue;
+                generator.Generate(item.task, item.length, item.index);
             }
-            foreach (var length in RulerTask.DefaultLengths)
+            catch (RulerLengthException e)
+            {
+                refused.Add(e.Message);
+            }
+        });
+        full.Stop();
+
+        var longSamples = new List<object>();
+        foreach (var task in RulerTask.All)
+            foreach (var length in LongLengths)
             {
                 var watch = Stopwatch.StartNew();
-                for (var i = 0; i < samplesPerCell; i++) generator.Generate(task, length, i);
-                var perSample = watch.Elapsed.TotalSeconds / samplesPerCell;
-                projectedSerial += perSample * RulerTask.DefaultSamples;
-                if (length == 131072) secondsAt128k[task.Name] = Math.Round(perSample, 3);
+                var sample = generator.Generate(task, length, 0);
+                var tokens = sample.Length + task.TokensToGenerate;
+                longSamples.Add(new
+                {
+                    task = task.Name, length, tokens, percent_of_length = Math.Round(100.0 * tokens / length, 2),
+                    within_2_percent = tokens >= length * 0.98 && tokens <= length, seconds = Math.Round(watch.Elapsed.TotalSeconds, 2),
+                });
             }
-        }
-        // qa samples cost about what niah essay samples cost (documents instead of sentences).
-        var qaStandIn = secondsAt128k.Count(s => s.Value is null) * projectedSerial / Math.Max(1, secondsAt128k.Count(s => s.Value is not null));
-
-        var million = Stopwatch.StartNew();
-        var sample = generator.Generate(RulerTask.Find("niah_single_1"), 1_048_576, 0);
-        million.Stop();
 
         return new
         {
@@ -51,13 +61,29 @@ public static class EvaluationBench
             tokenizer = generator.Resources.Tokenizer.Name,
             cores,
             prepare_seconds = Math.Round(prepare.Elapsed.TotalSeconds, 3),
-            seconds_per_sample_128k = secondsAt128k,
-            niah_single_1_1m_seconds = Math.Round(million.Elapsed.TotalSeconds, 3),
-            niah_single_1_1m_tokens = sample.Length,
+            samples_per_task_and_length = samples,
+            samples_generated = items.Count - refused.Count,
+            samples_refused = refused.Count,
+            first_refusal = refused.FirstOrDefault(),
+            full_set_measured_minutes = Math.Round(full.Elapsed.TotalMinutes, 2),
+            full_set_target_minutes = samples == RulerTask.DefaultSamples ? 10 : (double?)null,
+            long_samples = longSamples,
             peak_memory_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024),
-            full_set_projected_minutes = Math.Round((projectedSerial + qaStandIn) / cores / 60, 2),
-            full_set_target_minutes = 10,
-            note = "qa_1/qa_2 need the uploaded SQuAD/HotpotQA files; their share of the projection is estimated from the other tasks' mean.",
+            note = "qa_1/qa_2 use small made-up SQuAD v2 and HotpotQA files of 400 articles and questions, parsed as uploads are.",
         };
     }
+
+    private static MemoryStream Utf8(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>SQuAD v2 shape: articles of three paragraphs with one answerable question each.</summary>
+    private static string SquadJson(int articles) => "{\"version\": \"v2.0\", \"data\": [" + string.Join(",", Enumerable.Range(0, articles).Select(a =>
+        $$"""{"title": "Article {{a}}", "paragraphs": [{{string.Join(",", Enumerable.Range(0, 3).Select(p =>
+            $$"""{"context": "Article {{a}}, part {{p}}: the ship Pequod{{a}}x{{p}} sailed from Nantucket in the winter of year {{1800 + a}}, and its crew of {{20 + p}} sailors hunted whales for {{a % 7 + 2}} years before they came home with oil and stories.", "qas": [{"question": "Which ship sailed in article {{a}}, part {{p}}?", "id": "q{{a}}-{{p}}", "answers": [{"text": "Pequod{{a}}x{{p}}", "answer_start": 0}], "is_impossible": false}]}"""))}}]}""")) + "]}";
+
+    /// <summary>HotpotQA distractor shape: each question with two paragraphs as [title, sentences].</summary>
+    private static string HotpotJson(int questions) => "[" + string.Join(",", Enumerable.Range(0, questions).Select(i => $$"""
+        {"_id": "h{{i}}", "question": "Which ship did captain {{i}} command?", "answer": "Vessel{{i}}",
+         "context": [["Captain {{i}}", ["Captain {{i}} commanded the Vessel{{i}} for many years. ", "He sailed often and far."]],
+                     ["Harbour {{i}}", ["Harbour {{i}} was quiet in the evenings. ", "Gulls flew over it."]]]}
+        """)) + "]";
 }

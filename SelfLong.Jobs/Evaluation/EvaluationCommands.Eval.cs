@@ -23,7 +23,7 @@ public static partial class EvaluationCommands
     }
 
     private sealed record TargetOptions(Option<string> Url, Option<string> Model, Option<bool> Chat, Option<string> Template,
-        Option<int> MaxLength, Option<int?> TrainingLength, Option<string?> Name, Option<bool> Wait, Option<string?> Lengths);
+        Option<int> MaxLength, Option<int?> TrainingLength, Option<string?> Name, Option<bool> Wait, Option<string?> Lengths, Option<string> Tokenizer);
 
     private static TargetOptions Common(Command command)
     {
@@ -36,8 +36,13 @@ public static partial class EvaluationCommands
             NumberList.OptionalLengthOption("--training-length", "Training length, drawn as a dashed line on the heatmap"),
             new("--name") { Description = "Run name (default: the model and the date)." },
             new("--wait") { Description = "Work the run in this process and print the result (otherwise a worker or the web app runs it)." },
-            new("--lengths") { Description = "Comma-separated lengths in tokens (k and M suffixes allowed)." });
-        foreach (var option in new Option[] { options.Url, options.Model, options.Chat, options.Template, options.MaxLength, options.TrainingLength, options.Name, options.Wait, options.Lengths })
+            new("--lengths") { Description = "Comma-separated lengths in tokens (k and M suffixes allowed)." },
+            new("--tokenizer")
+            {
+                Description = "What sizes the prompts in the target's tokens: cl100k_base, bytes, a model folder with tokenizer.json or tokenizer.model, or \"server\" for the server's /tokenize route (vLLM).",
+                DefaultValueFactory = _ => "cl100k_base",
+            });
+        foreach (var option in new Option[] { options.Url, options.Model, options.Chat, options.Template, options.MaxLength, options.TrainingLength, options.Name, options.Wait, options.Lengths, options.Tokenizer })
             command.Options.Add(option);
         return options;
     }
@@ -79,10 +84,15 @@ public static partial class EvaluationCommands
         var seed = new Option<int>("--seed") { Description = "Seed; same seed, same samples.", DefaultValueFactory = _ => 42 };
         var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names (default: all)." };
         var haystack = HaystackCorpusOption();
-        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks); command.Options.Add(haystack);
+        var requireAll = new Option<bool>("--require-all-tasks") { Description = "Refuse to start unless all 13 tasks can run (QA files uploaded), so averages compare with published ones." };
+        command.Options.Add(samples); command.Options.Add(seed); command.Options.Add(tasks); command.Options.Add(haystack); command.Options.Add(requireAll);
         command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name, enqueue) =>
         {
-            var settings = new RulerSettings { Samples = parse.GetValue(samples), Seed = parse.GetValue(seed), HaystackCorpusId = parse.GetValue(haystack) };
+            var settings = new RulerSettings
+            {
+                Samples = parse.GetValue(samples), Seed = parse.GetValue(seed), HaystackCorpusId = parse.GetValue(haystack),
+                RequireAllTasks = parse.GetValue(requireAll),
+            };
             if (Numbers(parse.GetValue(o.Lengths)) is { } lengths) settings = settings with { Lengths = lengths };
             if (parse.GetValue(tasks) is { } names) settings = settings with { Tasks = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
             return await service.CreateRulerAsync(name, target, settings, ct, enqueue);
@@ -99,7 +109,7 @@ public static partial class EvaluationCommands
         var service = host.Services.GetRequiredService<EvaluationService>();
         var target = new EvaluationTargetRequest(parse.GetValue(o.Chat) ? EvaluationTargetKind.OpenAiChat : EvaluationTargetKind.OpenAiCompletions,
             parse.GetValue(o.Url)!, parse.GetValue(o.Model)!, Environment.GetEnvironmentVariable("SELFLONG_EVAL_API_KEY"),
-            parse.GetValue(o.Template)!, parse.GetValue(o.MaxLength), parse.GetValue(o.TrainingLength));
+            parse.GetValue(o.Template)!, parse.GetValue(o.MaxLength), parse.GetValue(o.TrainingLength), parse.GetValue(o.Tokenizer)!);
         EvaluationRun run;
         try
         {
@@ -132,8 +142,10 @@ public static partial class EvaluationCommands
         return new
         {
             run = run.Id, status = run.Status.ToString(), lengths = summary.Lengths, average = summary.AverageByLength,
+            average_covers = summary.Covers, tasks_averaged = summary.TasksByLength,
             wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
-            effective_length = summary.EffectiveLength, coverage = summary.Coverage, message = run.Message,
+            effective_length = summary.EffectiveLength, coverage = summary.Coverage, tokenizer = run.Tokenizer, sized_with = run.SizedWith,
+            prompt_layout = run.PromptLayout, message = run.Message,
         };
     }
 

@@ -35,10 +35,12 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         if (run.Imported) throw new InvalidOperationException("An imported run has no target to run.");
         using var target = targets.Create(run);
         concurrency = run.TargetKind == EvaluationTargetKind.LocalCheckpoint ? 1 : Concurrency;
+        await target.PrepareAsync(ct);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            // Record whose tokens the lengths were measured in (a checkpoint's own tokenizer, or cl100k_base).
-            await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Tokenizer, target.TokenizerName), ct);
+            // Record whose tokens the lengths were measured in and where the answer prefix goes.
+            await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.SizedWith, target.TokenizerName).SetProperty(r => r.PromptLayout, target.PromptLayout), ct);
         }
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = WatchCancelAsync(runId, cancel);
@@ -84,9 +86,13 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             var prompt = prompts.Build(cell.Length, cell.Depth, settings, target.TemplateTokens);
             var watch = Stopwatch.StartNew();
             var response = await target.GenerateAsync(prompt.Prompt, prompt.AnswerPrefix, settings.MaxNewTokens, token);
-            var score = judge is null
-                ? NiahScorer.Recall(response, settings.Answer)
-                : NiahScorer.ParseJudge(await judge.GenerateAsync(NiahScorer.JudgePrompt(settings.Question, settings.Answer, response), "", 8, token));
+            var score = settings.Scoring switch
+            {
+                NiahScoring.Judge => NiahScorer.ParseJudge(
+                    await judge!.GenerateAsync(NiahScorer.JudgePrompt(settings.Question, settings.Answer, response), "", NiahScorer.JudgeTokens, token)),
+                NiahScoring.FuScript => NiahScorer.ScriptRecall(response, settings.Answer),
+                _ => NiahScorer.Recall(response, settings.Answer),
+            };
             watch.Stop();
             await SaveAsync(run.Id, new NiahCell
             {
@@ -199,7 +205,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         if (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel))
             throw new InvalidOperationException("LLM-judge scoring needs a judge endpoint and model.");
         var key = targets.Unprotect(settings.ProtectedJudgeApiKey);
-        return (OpenAiTarget)targets.Create(EvaluationTargetKind.OpenAiChat, settings.JudgeBaseUrl, settings.JudgeModel, key, "none", int.MaxValue);
+        return targets.CreateJudge(settings.JudgeBaseUrl, settings.JudgeModel, key);
     }
 
     private async Task SaveAsync<T>(long runId, T row, CancellationToken ct) where T : class

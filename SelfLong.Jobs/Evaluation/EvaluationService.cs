@@ -33,14 +33,33 @@ public sealed class EvaluationService(
             settings.Lengths.Count(l => l <= target.MaxLength) * settings.Depths.Count, enqueue, ct);
     }
 
-    public Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default, bool enqueue = true)
+    public async Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default, bool enqueue = true)
     {
         foreach (var task in settings.Tasks) RulerTask.Find(task);
         if (settings.HaystackCorpusId is { } rulerCorpus) settings = settings with { Haystack = $"corpus #{rulerCorpus}" };
         if (settings.Samples < 1) throw new ArgumentException("Samples per task must be at least 1.");
         if (settings.Lengths.Count == 0 || settings.Lengths.Any(l => l < 1024)) throw new ArgumentException("RULER lengths must be at least 1024 tokens.");
-        return CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),
+        if (settings.RequireAllTasks) await RequireAllTasksAsync(settings, ct);
+        return await CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),
             RulerEvaluationRunnerItems(settings, target.MaxLength), enqueue, ct);
+    }
+
+    /// <summary>Refuses a run whose averages would cover fewer than the 13 tasks (tasks left out, QA data not uploaded).</summary>
+    private async Task RequireAllTasksAsync(RulerSettings settings, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var uploaded = await db.QaDatasetFiles.Select(f => f.Kind).Distinct().ToListAsync(ct);
+        var left = RulerTask.All.Where(t => !settings.Tasks.Contains(t.Name)).Select(t => t.Name).ToList();
+        var noData = RulerTask.All.Where(t => settings.Tasks.Contains(t.Name) && t.Qa is { } kind
+            && !uploaded.Contains(kind == QaDatasetKind.Squad ? QaDatasetKinds.Squad : QaDatasetKinds.HotpotQa)).ToList();
+        if (left.Count == 0 && noData.Count == 0) return;
+        var reasons = new List<string>();
+        if (left.Count > 0) reasons.Add($"{string.Join(", ", left)} {(left.Count == 1 ? "is" : "are")} not selected");
+        if (noData.Count > 0)
+            reasons.Add($"{string.Join(", ", noData.Select(t => t.Name))} need{(noData.Count == 1 ? "s" : "")} the uploaded " +
+                string.Join(" and ", noData.Select(t => t.Qa == QaDatasetKind.Squad ? "SQuAD v2 dev" : "HotpotQA dev (distractor)")) + " file");
+        throw new ArgumentException($"This run requires all {RulerTask.All.Count} RULER tasks, but {string.Join("; ", reasons)}. " +
+            "Select every task and upload the QA files, or allow a run over fewer tasks.");
     }
 
     /// <summary>
@@ -84,6 +103,9 @@ public sealed class EvaluationService(
         if (target.Kind != EvaluationTargetKind.LocalCheckpoint && !Uri.TryCreate(target.Location, UriKind.Absolute, out _))
             throw new ArgumentException($"'{target.Location}' is not an absolute URL such as http://localhost:8000/v1.");
         ChatTemplates.Apply(target.ChatTemplate, "", "");
+        if (target.Kind != EvaluationTargetKind.LocalCheckpoint
+            && targets.TokenizerProblem(target.Tokenizer, target.Location, target.Model, target.ApiKey) is { } problem)
+            throw new ArgumentException($"Tokenizer '{target.Tokenizer}': {problem}");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
         {

@@ -7,13 +7,15 @@ namespace SelfLong.Jobs.Evaluation;
 
 /// <summary>
 /// The bundled text evaluation needs: public-domain prose for haystacks (Moby-Dick from the sample
-/// corpus, embedded in the assembly) and the WordNet adjective and noun lists for word keys.
+/// corpus, embedded in the assembly), the WordNet adjective and noun lists for word keys, and SCOWL's
+/// large English list for long common-words samples.
 /// </summary>
 public static partial class EvaluationText
 {
     private static readonly Lazy<IReadOnlyList<string>> ProseSentences = new(() => SplitSentences(ReadProse()));
     private static readonly Lazy<IReadOnlyList<string>> AdjectiveList = new(() => ReadWords("wordnet-adjectives.txt"));
     private static readonly Lazy<IReadOnlyList<string>> NounList = new(() => ReadWords("wordnet-nouns.txt"));
+    private static readonly Lazy<IReadOnlyList<string>> ScowlList = new(() => ReadWords("scowl-words.txt"));
 
     /// <summary>Name shown with results that used the bundled haystack.</summary>
     public const string BundledProseName = "Moby-Dick (bundled sample, public domain)";
@@ -24,6 +26,9 @@ public static partial class EvaluationText
     public static IReadOnlyList<string> Adjectives => AdjectiveList.Value;
 
     public static IReadOnlyList<string> Nouns => NounList.Value;
+
+    /// <summary>SCOWL's large English list less the WordNet words (Data/README.md): cwe's words past about 190k tokens.</summary>
+    public static IReadOnlyList<string> MoreWords => ScowlList.Value;
 
     /// <summary>
     /// Splits prose at sentence ends (., ! or ? and optional closing quotes, then whitespace), so that

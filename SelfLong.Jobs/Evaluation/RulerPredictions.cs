@@ -37,11 +37,36 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
         foreach (var task in summary.Tasks)
             csv.AppendLine(Csv.Field(task) + "," + string.Join(",", summary.Lengths.Select(l => summary.Scores.TryGetValue((task, l), out var v) ? Csv.Number(v) : "")));
         csv.AppendLine("average," + string.Join(",", summary.AverageByLength.Select(a => a is null ? "" : Csv.Number(a.Value))));
+        // Which tasks each average is over travels with it: a reader comparing with RULER's tables needs it.
+        csv.AppendLine("tasks_averaged," + string.Join(",", summary.TasksByLength));
         csv.AppendLine($"wavg_inc,{(summary.WeightedAverageIncreasing is { } i ? Csv.Number(i) : "")}");
         csv.AppendLine($"wavg_dec,{(summary.WeightedAverageDecreasing is { } d ? Csv.Number(d) : "")}");
         csv.AppendLine($"effective_length,{summary.EffectiveLength?.ToString(CultureInfo.InvariantCulture) ?? ""}");
         csv.AppendLine($"coverage,{Csv.Field(summary.Coverage)}");
+        csv.AppendLine($"average_covers,{Csv.Field(summary.Covers)}");
+        if (await evaluations.FindAsync(runId, ct) is { } run)
+        {
+            csv.AppendLine($"tokenizer,{Csv.Field(run.Tokenizer)}");
+            if (run.SizedWith is { } sizedWith) csv.AppendLine($"sized_with,{Csv.Field(sizedWith)}");
+            if (run.PromptLayout is { } layout) csv.AppendLine($"prompt_layout,{Csv.Field(layout)}");
+        }
         return csv.ToString();
+    }
+
+    /// <summary>The summary as JSON: every average with what it covers, and what sized the prompts.</summary>
+    public async Task<string> SummaryJsonAsync(long runId, CancellationToken ct = default)
+    {
+        var summary = await evaluations.RulerSummaryAsync(runId, ct);
+        var run = await evaluations.FindAsync(runId, ct);
+        return JsonSerializer.Serialize(new
+        {
+            run = runId, tokenizer = run?.Tokenizer, sized_with = run?.SizedWith, prompt_layout = run?.PromptLayout,
+            lengths = summary.Lengths, tasks = summary.Tasks,
+            scores = summary.Tasks.ToDictionary(t => t, t => summary.Lengths.Select(l => summary.Scores.TryGetValue((t, l), out var v) ? v : (double?)null)),
+            average = summary.AverageByLength, tasks_averaged = summary.TasksByLength, average_covers = summary.Covers,
+            wavg_inc = summary.WeightedAverageIncreasing, wavg_dec = summary.WeightedAverageDecreasing,
+            effective_length = summary.EffectiveLength, coverage = summary.Coverage,
+        });
     }
 
     /// <summary>
@@ -78,8 +103,12 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
             }
         }
         if (rows.Count == 0) throw new ArgumentException("The file has no prediction rows.");
-        var duplicate = rows.GroupBy(r => (r.Task, r.Length, r.Index)).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ArgumentException($"Index {duplicate.Key.Index} of {duplicate.Key.Task} at {duplicate.Key.Length} appears twice.");
+        // RULER's niah files overwrite "index" with the answer's character offset, so indices repeat;
+        // its evaluate.py scores every line regardless. Such files are numbered by line instead.
+        var renumbered = rows.GroupBy(r => (r.Task, r.Length, r.Index)).Any(g => g.Count() > 1);
+        if (renumbered)
+            foreach (var group in rows.GroupBy(r => (r.Task, r.Length)))
+                foreach (var (row, position) in group.Select((r, i) => (r, i))) row.Index = position;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
@@ -92,7 +121,8 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
                 Samples = rows.GroupBy(r => (r.Task, r.Length)).Max(g => g.Count()), Haystack = "imported",
             }),
             TotalItems = rows.Count, DoneItems = rows.Count, StartedAt = DateTimeOffset.UtcNow, CompletedAt = DateTimeOffset.UtcNow,
-            Message = "Imported predictions, scored by SelfLong with RULER's metrics.",
+            Message = "Imported predictions, scored by SelfLong with RULER's metrics" +
+                (renumbered ? "; the file's \"index\" values repeat (RULER's niah files hold a character offset there), so rows are numbered by line." : "."),
             RulerSamples = rows,
         };
         db.EvaluationRuns.Add(run);
@@ -107,14 +137,17 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
             ?? (rowTask.StartsWith("qa", StringComparison.Ordinal) ? RulerMetric.StringMatchPart : RulerMetric.StringMatchAll);
         var rowLength = row["max_length"]?.GetValue<int>() ?? length
             ?? throw new ArgumentException($"Line {lineNumber} has no \"max_length\"; give the length this file was generated at.");
+        // evaluate.py: line.get('outputs', [line.get('output', '')]).
         var outputs = row["outputs"] is JsonArray array ? array.Select(o => o?.ToString() ?? "").ToList()
+            : row["output"] is JsonValue single ? [single.ToString()]
             : throw new ArgumentException($"Line {lineNumber} has no \"outputs\" list.");
         var prediction = (row["prediction"] ?? row["pred"])?.GetValue<string>()
             ?? throw new ArgumentException($"Line {lineNumber} has no \"pred\" or \"prediction\".");
         var input = row["input"]?.GetValue<string>();
         return new RulerSampleResult
         {
-            Task = rowTask, Length = rowLength, Index = row["index"]?.GetValue<int>() ?? lineNumber - 1,
+            // evaluate.py: line['others'].get('id', line['index']).
+            Task = rowTask, Length = rowLength, Index = (row["others"]?["id"] ?? row["index"])?.GetValue<int>() ?? lineNumber - 1,
             Outputs = outputs, Prediction = prediction, Score = RulerMetrics.Score(metric, prediction, outputs),
             PromptHash = input is null ? "" : EvaluationJson.Hash(input), PromptTokens = row["length"]?.GetValue<int>() ?? 0,
             AnswerPrefix = row["answer_prefix"]?.GetValue<string>() ?? "",

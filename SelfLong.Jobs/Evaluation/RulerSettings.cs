@@ -12,6 +12,8 @@ public sealed record RulerSettings
     public string Haystack { get; init; } = EvaluationText.BundledProseName;
     /// <summary>A corpus whose prose is the essay haystack; null for the bundled prose.</summary>
     public long? HaystackCorpusId { get; init; }
+    /// <summary>Refuse to start unless all 13 tasks can run, so the averages are comparable with published ones.</summary>
+    public bool RequireAllTasks { get; init; }
 }
 
 /// <summary>How a run reaches its target; the API key is given in plain text here and stored protected.</summary>

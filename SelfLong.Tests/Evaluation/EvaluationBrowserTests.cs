@@ -28,6 +28,7 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         Assert.Equal(9, await heatmap.Locator("rect[data-cell]").CountAsync());
         Assert.Equal(3, await heatmap.Locator("rect[data-beyond=true]").CountAsync());
         Assert.Contains("mean score 1.000", await heatmap.Locator("[data-testid=heatmap-title]").TextContentAsync());
+        Assert.Contains("Fu et al. 2024 (recall of the answer's words)", await heatmap.Locator("[data-testid=heatmap-title]").TextContentAsync());
         Assert.Equal("#0CD79F", await heatmap.Locator("rect[data-cell='1000-0']").GetAttributeAsync("fill"));
         Assert.Contains("<script>", await heatmap.Locator("rect[data-cell='1000-0'] title").TextContentAsync());
         Assert.Equal(0, await page.Locator("svg script").CountAsync());
@@ -41,6 +42,34 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         Assert.Contains("max length", await page.Locator("[data-testid=config-diff]").InnerTextAsync());
         Assert.DoesNotContain("sk-test-secret", await page.ContentAsync());
         Assert.True(await page.Locator("[data-testid=disagreements] tbody tr").CountAsync() >= 1);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task RulerRuns_EveryAverageSaysWhatItCovers_InTableChartAndCompareView()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var predictions = app.Services.GetRequiredService<RulerPredictions>();
+        static MemoryStream Rows(params string[] tasks) => new(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", tasks.Select((t, i) =>
+            $$"""{"index": {{i}}, "task": "{{t}}", "max_length": 4096, "pred": "7777777", "outputs": ["7777777"]}"""))));
+        var one = await predictions.ImportAsync($"one-{Guid.NewGuid():N}", Rows("niah_single_1"), null, null, ct);
+        var two = await predictions.ImportAsync($"two-{Guid.NewGuid():N}", Rows("niah_single_1", "vt"), null, null, ct);
+
+        var page = await browser.OpenSignedInAsync(app, $"/evaluation/{one.Id}");
+        await page.Locator("[data-testid=ruler-table]").WaitForAsync();
+        Assert.Equal("Average (1 of 13 tasks)", (await page.Locator("[data-testid=ruler-average-label]").InnerTextAsync()).Trim());
+        Assert.Contains("Averages over 1 of 13 tasks", await page.Locator("[data-testid=ruler-averages]").InnerTextAsync());
+        Assert.Contains("average of 1 of 13 tasks", await page.Locator("[data-testid=ruler-chart] [data-legend='0']").TextContentAsync());
+
+        await page.GotoAsync($"/evaluation/compare?ids={one.Id},{two.Id}");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.Locator("[data-testid=ruler-coverage-differs]").WaitForAsync();
+        var warning = await page.Locator("[data-testid=ruler-coverage-differs]").InnerTextAsync();
+        Assert.Contains($"{one.Name}: 1 of 13 tasks", warning);
+        Assert.Contains($"{two.Name}: 2 of 13 tasks", warning);
+        var labels = await page.Locator("[data-testid=ruler-average-label]").AllInnerTextsAsync();
+        Assert.Equal(["Average (1 of 13 tasks)", "Average (2 of 13 tasks)"], labels.Select(l => l.Trim()));
+        Assert.Contains("average of 2 of 13 tasks", await page.Locator("[data-testid=ruler-chart] [data-legend='1']").TextContentAsync());
         await page.Context.CloseAsync();
     }
 

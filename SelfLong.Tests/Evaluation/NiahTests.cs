@@ -20,8 +20,17 @@ public sealed class NiahTests(AppFixture app)
         Assert.Equal(expected, NiahScorer.Recall(response, NiahSettings.FuAnswer), 6);
 
     [Theory]
+    [InlineData("Eat a sandwich and sit in Dolores Park on a sunny day", 1.0)]
+    [InlineData("Eat a sandwich and sit in Dolores Park on a sunny day.", 10 / 11.0)]
+    [InlineData("Eat a sandwich.", 2 / 11.0)]
+    [InlineData("   ", 0.0)]
+    public void ScriptRecall_FuAnswer_WhitespaceWordsAsTheirScript(string response, double expected) =>
+        Assert.Equal(expected, NiahScorer.ScriptRecall(response, NiahSettings.FuAnswer), 6);
+
+    [Theory]
     [InlineData("8", 0.8)]
     [InlineData("Score: 10", 1.0)]
+    [InlineData("It names the park but not the sandwich, 2 of 3 parts. Rating: [[7]]", 0.7)]
     public void ParseJudge_Number_ScaledToOne(string judged, double expected) => Assert.Equal(expected, NiahScorer.ParseJudge(judged));
 
     [Fact]
@@ -111,7 +120,13 @@ public sealed class NiahTests(AppFixture app)
         await using var judge = await OpenAiTestServer.StartAsync();
         server.CompletionResponder = _ => "Probably a sandwich in the park.";
         judge.RequiredApiKey = "judge-secret";
-        judge.ChatResponder = messages => messages[^1].Content.Contains("Probably a sandwich in the park.") ? "7" : "1";
+        // Kamradt's layout: his system message, then LangChain's scoring template with his rubric and the reference.
+        judge.ChatResponder = messages =>
+            messages.Count == 2 && messages[0] == ("system", "You are a helpful assistant.")
+            && messages[1].Content.Contains("Score 7: The answer aligns with the reference but has minor omissions.")
+            && messages[1].Content.Contains($"[Ground truth]\n{NiahSettings.FuAnswer}\n")
+            && messages[1].Content.Contains("[The Start of Assistant's Answer]\nProbably a sandwich in the park.\n[The End of Assistant's Answer]")
+                ? "The answer is close but vague. Rating: [[7]]" : "Rating: [[1]]";
         var evaluations = app.Services.GetRequiredService<EvaluationService>();
         var run = await evaluations.CreateNiahAsync($"judge-{Guid.NewGuid():N}", Target(server, 4000), new NiahSettings
         {
@@ -124,6 +139,8 @@ public sealed class NiahTests(AppFixture app)
         Assert.Equal(2, cells.Count);
         Assert.All(cells, c => Assert.Equal(0.7, c.Score, 6));
         Assert.Equal(2, judge.RequestCount);
+        Assert.Equal(NiahScorer.JudgeTokens, judge.Requests[0]["max_tokens"]!.GetValue<int>());
+        Assert.Equal("Kamradt (LLM judge with his 1-10 rubric)", SelfLong.Web.Features.Evaluation.EvaluationViews.NiahSettingsOf(run).Convention);
         Assert.DoesNotContain("judge-secret", run.SettingsJson);
     }
 

@@ -8,21 +8,56 @@ namespace SelfLong.Tests.Evaluation;
 public sealed class OpenAiTargetTests
 {
     [Fact]
-    public async Task GenerateAsync_Chat_SendsPromptAndAnswerPrefixAsUserTurnGreedily()
+    public async Task GenerateAsync_Chat_PrefillsAnswerPrefixAsAssistantMessageGreedily()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
-        server.ChatResponder = messages => $"echo:{messages[^1].Content}";
+        server.ChatResponder = messages => string.Join("|", messages.Select(m => $"{m.Role}:{m.Content}"));
         using var http = new HttpClient();
         using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
 
-        var answer = await target.GenerateAsync("What is it?", "Answer:", 12, ct);
+        await target.PrepareAsync(ct);
+        var answer = await target.GenerateAsync("What is it?", " Answer:", 12, ct);
 
-        Assert.Equal("echo:What is it? Answer:", answer);
-        var request = server.Requests.Single();
+        Assert.Equal("user:What is it?|assistant: Answer:", answer);
+        var request = server.Requests[^1];
+        Assert.True(request["continue_final_message"]!.GetValue<bool>());
+        Assert.False(request["add_generation_prompt"]!.GetValue<bool>());
         Assert.Equal(0, request["temperature"]!.GetValue<int>());
         Assert.Equal(12, request["max_tokens"]!.GetValue<int>());
+        Assert.Equal("answer prefix prefilled as the assistant message (continue_final_message)", target.PromptLayout);
         Assert.StartsWith("chat completions at", target.Describe());
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ChatServerRefusesPrefill_FallsBackToUserTurnWithLabel()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.AcceptsContinueFinalMessage = false;
+        server.ChatResponder = messages => string.Join("|", messages.Select(m => $"{m.Role}:{m.Content}"));
+        using var http = new HttpClient();
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+
+        await target.PrepareAsync(ct);
+        var answer = await target.GenerateAsync("What is it?", " Answer:", 12, ct);
+
+        Assert.Equal("user:What is it? Answer:", answer);
+        Assert.Null(server.Requests[^1]["continue_final_message"]);
+        Assert.Equal("answer prefix at the end of the user turn: the server refused continue_final_message (400)", target.PromptLayout);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ChatWithoutAnswerPrefix_PlainUserTurn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.ChatResponder = messages => string.Join("|", messages.Select(m => $"{m.Role}:{m.Content}"));
+        using var http = new HttpClient();
+        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+
+        Assert.Equal("user:Judge this.", await target.GenerateAsync("Judge this.", "", 4, ct));
+        Assert.Null(server.Requests.Single()["continue_final_message"]);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public enum OpenAiFault { ServerError, Hang, MalformedJson, RateLimited, DropCon
 
 /// <summary>
 /// A small OpenAI-compatible server on 127.0.0.1 for tests: real HTTP, deterministic answers.
-/// Serves /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models; can add latency,
+/// Serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models and vLLM's /tokenize; can add latency,
 /// inject faults, require an API key, and records every request and the peak concurrency.
 /// </summary>
 public sealed class OpenAiTestServer : IAsyncDisposable
@@ -49,6 +49,24 @@ public sealed class OpenAiTestServer : IAsyncDisposable
     /// <summary>Sent as Retry-After with every injected 429.</summary>
     public int? RetryAfterSeconds { get; set; }
 
+    /// <summary>
+    /// Whether chat requests may carry vLLM's continue_final_message; when false they are refused with
+    /// 400 as a server without it refuses unknown arguments.
+    /// </summary>
+    public bool AcceptsContinueFinalMessage { get; set; } = true;
+
+    /// <summary>Whether the server has vLLM's /tokenize route (beside /v1); when false it answers 404 there.</summary>
+    public bool ServesTokenize { get; set; } = true;
+
+    /// <summary>
+    /// The test server's own tokenizer: each run of letters or digits and each other visible character
+    /// is a token. Unlike cl100k_base, so a prompt sized with it shows which tokenizer sized it.
+    /// </summary>
+    public static int ServerTokens(string text) => ServerTokenPattern.Count(text);
+
+    private static readonly System.Text.RegularExpressions.Regex ServerTokenPattern =
+        new(@"[\p{L}\p{N}]+|[^\s\p{L}\p{N}]", System.Text.RegularExpressions.RegexOptions.Compiled);
+
     public int PeakConcurrency => Volatile.Read(ref peakInFlight);
     public IReadOnlyList<JsonObject> Requests => [.. requests];
     public int RequestCount => requests.Count;
@@ -69,11 +87,31 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         app.MapPost("/v1/chat/completions", server.HandleAsync);
         app.MapPost("/v1/completions", server.HandleAsync);
         app.MapPost("/v1/embeddings", server.HandleAsync);
+        app.MapPost("/tokenize", server.TokenizeAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
         return server;
     }
+
+    private async Task TokenizeAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var body = (JsonObject?)await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? [];
+        Interlocked.Increment(ref tokenizeCalls);
+        if (!ServesTokenize)
+        {
+            context.Response.StatusCode = 404;
+            await context.Response.WriteAsJsonAsync(new { detail = "Not Found" }, ct);
+            return;
+        }
+        var count = ServerTokens(body["prompt"]?.GetValue<string>() ?? "");
+        await context.Response.WriteAsJsonAsync(new { count, max_model_len = 1_048_576, tokens = Enumerable.Range(0, count) }, ct);
+    }
+
+    private int tokenizeCalls;
+
+    public int TokenizeCalls => Volatile.Read(ref tokenizeCalls);
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -130,6 +168,12 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         }
 
         var path = context.Request.Path.Value ?? "";
+        if (path == "/v1/chat/completions" && body["continue_final_message"] is not null && RefusesPrefill(body) is { } refusal)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error = new { message = refusal } }, ct);
+            return;
+        }
         var model = body["model"]?.GetValue<string>() ?? "test-model";
         object response = path switch
         {
@@ -138,6 +182,17 @@ public sealed class OpenAiTestServer : IAsyncDisposable
             _ => Embeddings(body, model),
         };
         await context.Response.WriteAsJsonAsync(response, ct);
+    }
+
+    /// <summary>vLLM's own checks on a prefill request, or a plain refusal when prefill is switched off.</summary>
+    private string? RefusesPrefill(JsonObject body)
+    {
+        if (!AcceptsContinueFinalMessage) return "Unrecognized request argument supplied: continue_final_message";
+        if (body["continue_final_message"]!.GetValue<bool>() && body["add_generation_prompt"]?.GetValue<bool>() != false)
+            return "Cannot set both `continue_final_message` and `add_generation_prompt` to True.";
+        if (body["messages"]?.AsArray().LastOrDefault()?["role"]?.GetValue<string>() != "assistant")
+            return "continue_final_message needs a final assistant message.";
+        return null;
     }
 
     private object Chat(JsonObject body, string model)

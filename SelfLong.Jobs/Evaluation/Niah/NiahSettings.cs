@@ -4,8 +4,10 @@ public enum NiahScoring
 {
     /// <summary>Fu et al. 2024: the fraction of the answer's words found in the response.</summary>
     Recall,
-    /// <summary>Kamradt's original: an LLM judge scores 1-10 (stored divided by 10).</summary>
+    /// <summary>Kamradt's original: an LLM judge scores 1-10 with his rubric (stored divided by 10).</summary>
     Judge,
+    /// <summary>Fu et al.'s published script exactly: lower-cased whitespace-split words, so "day." does not match "day".</summary>
+    FuScript,
 }
 
 /// <summary>A needle-in-a-haystack grid and how it is scored; stored as the run's settings.</summary>
@@ -43,7 +45,10 @@ public sealed record NiahSettings
     }
 
     /// <summary>Which convention this grid follows, for labels.</summary>
-    public string Convention => Scoring == NiahScoring.Recall
-        ? "Fu et al. 2024 (recall of the answer's words)"
-        : "Kamradt (LLM judge, 1-10)";
+    public string Convention => Scoring switch
+    {
+        NiahScoring.Recall => "Fu et al. 2024 (recall of the answer's words)",
+        NiahScoring.FuScript => "Fu et al. script (recall over whitespace-split words)",
+        _ => "Kamradt (LLM judge with his 1-10 rubric)",
+    };
 }

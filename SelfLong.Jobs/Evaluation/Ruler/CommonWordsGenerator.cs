@@ -11,7 +11,7 @@ internal sealed class CommonWordsGenerator(RulerResources resources)
         "Below is a numbered list of words. In these words, some appear more often than others. " +
         "Memorize the ones that appear most often.\n{context}\nQuestion: What are the 10 most common words in the above list?";
 
-    public const string AnswerPrefix = "Answer: The top 10 words that appear most often in the list are:";
+    public const string AnswerPrefix = " Answer: The top 10 words that appear most often in the list are:";
 
     public const int CommonWords = 10;
 
@@ -23,31 +23,44 @@ internal sealed class CommonWordsGenerator(RulerResources resources)
         SampleRandom.Shuffle(random, words);
         var (common, uncommon) = Frequencies(length);
         var (exampleWords, exampleCommon, exampleUncommon) = length < 4096 ? (20, 3, 1) : (40, 10, 3);
-        // The example takes its words from the end of the permutation, the question from the start.
         var exampleList = words[^exampleWords..];
         var example = Template.Replace("{context}", Numbered(List(exampleList, exampleCommon, exampleUncommon, new Random(random.Next())))) +
-            " " + AnswerPrefix + " " + string.Join(" ", exampleList.Take(CommonWords).Select((w, i) => $"{i + 1}. {w}"));
+            AnswerPrefix + " " + string.Join(" ", exampleList.Take(CommonWords).Select((w, i) => $"{i + 1}. {w}"));
         var shuffleSeed = random.Next();
-        // The word list (about 11.9k words) caps the list: beyond roughly 200k tokens a cwe sample stays
-        // shorter than its length (RULER's own generator fails there, asking for more words than it has).
-        var available = words.Length - exampleWords;
+        var prefixTokens = resources.Tokenizer.CountTokens(AnswerPrefix);
+        var room = budget - prefixTokens;
+        // The example takes its words from the end of the permutation, the question from the start.
+        var pool = words[..^exampleWords];
+        var fit = Fit(example, pool, common, uncommon, shuffleSeed, room);
+        if (fit.Units == pool.Length - CommonWords)
+        {
+            // WordNet ran out (about 190k tokens) with room left: continue with SCOWL's larger list, as
+            // RULER moves to its large English list when its first one is too short.
+            var more = resources.MoreWords.ToArray();
+            SampleRandom.Shuffle(random, more);
+            pool = [.. pool, .. more];
+            fit = Fit(example, pool, common, uncommon, shuffleSeed, room);
+        }
+        var (input, tokens) = TokenFit.Exact(fit.Units, room, fit.PerWord, fit.Build, resources.Tokenizer, task.Name, length);
+        return new RulerSample(index, input, words[..CommonWords], tokens + prefixTokens, AnswerPrefix);
+    }
 
+    /// <summary>The most uncommon words from the pool whose list fits the room (by the summed estimate), and how to build it.</summary>
+    private (int Units, double PerWord, Func<int, string> Build) Fit(string example, string[] pool, int common, int uncommon, int shuffleSeed, int room)
+    {
         Func<int, string> build = n =>
-            example + "\n" + Template.Replace("{context}", Numbered(List(words[..(CommonWords + n)], common, uncommon, new Random(shuffleSeed))));
-        var wordCost = words.Select(w => resources.WordCost(w)).ToArray();
-        var uncommonPrefix = new long[available - CommonWords + 1];
+            example + "\n" + Template.Replace("{context}", Numbered(List(pool[..(CommonWords + n)], common, uncommon, new Random(shuffleSeed))));
+        var wordCost = pool.Select(w => resources.WordCost(w)).ToArray();
+        var uncommonPrefix = new long[pool.Length - CommonWords + 1];
         for (var i = 0; i < uncommonPrefix.Length - 1; i++) uncommonPrefix[i + 1] = uncommonPrefix[i] + wordCost[CommonWords + i];
         var commonCost = wordCost.Take(CommonWords).Sum();
-        var room = budget - resources.Tokenizer.CountTokens(AnswerPrefix);
         var baseEntries = CommonWords * common;
         var overhead = resources.Tokenizer.CountTokens(build(0)) - resources.NumberCosts(baseEntries) - commonCost * common;
         long Estimate(int n) =>
             overhead + resources.NumberCosts(baseEntries + n * uncommon) + commonCost * common + uncommonPrefix[n] * uncommon;
-
-        var units = TokenFit.Largest(available - CommonWords, room, Estimate);
+        var units = TokenFit.Largest(pool.Length - CommonWords, room, Estimate);
         var perWord = uncommon * (uncommonPrefix[^1] / (double)Math.Max(1, uncommonPrefix.Length - 1) + 3);
-        var (input, tokens) = TokenFit.Exact(units, room, perWord, build, resources.Tokenizer, task.Name, length);
-        return new RulerSample(index, input, words[..CommonWords], tokens + resources.Tokenizer.CountTokens(AnswerPrefix), AnswerPrefix);
+        return (units, perWord, build);
     }
 
     private static List<string> List(IReadOnlyList<string> words, int common, int uncommon, Random shuffle)

@@ -11,7 +11,7 @@ internal sealed class FrequentWordsGenerator(RulerResources resources)
         "Read the following coded text and track the frequency of each coded word. Find the three most frequently appeared coded words. " +
         "{context}\nQuestion: Do not provide any explanation. Please ignore the dots '....'. What are the three most frequently appeared words in the above coded text?";
 
-    public const string AnswerPrefix = "Answer: According to the coded text above, the three most frequently appeared words are:";
+    public const string AnswerPrefix = " Answer: According to the coded text above, the three most frequently appeared words are:";
 
     public const double Alpha = 2.0;
 

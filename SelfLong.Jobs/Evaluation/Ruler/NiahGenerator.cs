@@ -10,7 +10,7 @@ internal sealed class NiahGenerator(RulerResources resources)
         "I will quiz you about the {type_needle_v} afterwards.\n{context}\n" +
         "What are all the special magic {type_needle_v} for {query} mentioned in the provided text?";
 
-    public const string AnswerPrefixTemplate = "The special magic {type_needle_v} for {query} mentioned in the provided text are";
+    public const string AnswerPrefixTemplate = " The special magic {type_needle_v} for {query} mentioned in the provided text are";
 
     public const string Needle = "One of the special magic {type_needle_v} for {key} is: {value}.";
 
@@ -108,12 +108,16 @@ internal sealed class NiahGenerator(RulerResources resources)
         var list = new List<string>();
         costs = [];
         long total = 0;
+        int? separator = null;
         while (total <= room)
         {
             var key = Item(spec.KeyType, random);
             if (keys.Contains(key)) continue;
             var needle = NeedleText(plural, key, Item(spec.ValueType, random));
-            total += resources.Tokenizer.CountTokens("\n" + needle);
+            // What a line break adds between two needles, measured once: a tokenizer may merge it with
+            // the full stop before it, so counting "\n" + needle alone over-counts every line.
+            separator ??= resources.Tokenizer.CountTokens(needle + "\n" + needle) - 2 * resources.Tokenizer.CountTokens(needle);
+            total += resources.Tokenizer.CountTokens(needle) + separator.Value;
             list.Add(needle);
             costs.Add(total);
         }

@@ -11,10 +11,13 @@ internal sealed class QaGenerator(RulerResources resources)
         "The following are given documents.\n\n{context}\n\n" +
         "Answer the question based on the given documents. Only give me the answer and do not output any other words.\n\nQuestion: {query}";
 
-    public const string AnswerPrefix = "Answer:";
+    public const string AnswerPrefix = " Answer:";
 
     /// <summary>About what "Document {i}:\n" and the blank line between documents cost.</summary>
     private const int DocumentFrame = 6;
+
+    /// <summary>Documents passed over for being too long before the haystack counts as full.</summary>
+    private const int MaxSkipped = 200;
 
     public RulerSample Generate(RulerTask task, int length, int budget, int index, Random random)
     {
@@ -29,27 +32,48 @@ internal sealed class QaGenerator(RulerResources resources)
         SampleRandom.Shuffle(random, rest);
         var candidates = question.Gold.Concat(more).Concat(rest).ToArray();
         var shuffleSeed = random.Next();
-
         var template = Template.Replace("{query}", question.Query);
-        Func<int, string> build = n =>
-        {
-            var docs = candidates[..(question.Gold.Count + n)];
-            SampleRandom.Shuffle(new Random(shuffleSeed), docs);
-            return template.Replace("{context}", string.Join("\n\n", docs.Select((d, i) => $"Document {i + 1}:\n{dataset.Documents[d]}")));
-        };
         var room = budget - resources.Tokenizer.CountTokens(AnswerPrefix);
-        var overhead = resources.Tokenizer.CountTokens(build(0));
-        // Documents are added one by one (a binary search would count far more of them than fit).
         var gold = question.Gold.Count;
-        var (units, total) = (0, (long)overhead);
-        while (units < candidates.Length - gold)
+        var overhead = resources.Tokenizer.CountTokens(Build(template, dataset, candidates[..gold], shuffleSeed));
+        // Documents are taken one by one in candidate order, skipping one that would overflow, so the
+        // prompt ends close to its length whatever the documents' sizes. Once every document is in,
+        // the candidates repeat, as RULER repeats its documents to fill long lengths.
+        var chosen = new List<int>(question.Gold);
+        double total = overhead, frame = DocumentFrame;
+        var k = gold;
+        for (var pass = 0; pass < 3; pass++)
         {
-            var next = total + DocumentFrame + dataset.Cost(candidates[gold + units], resources.Tokenizer.CountTokens);
-            if (next > room) break;
-            (units, total) = (units + 1, next);
+            for (var skipped = 0; room - total > frame && skipped < MaxSkipped; k++)
+            {
+                var document = candidates[k % candidates.Length];
+                var next = total + frame + dataset.Cost(document, resources.Tokenizer.CountTokens);
+                if (next > room)
+                {
+                    skipped++;
+                    continue;
+                }
+                chosen.Add(document);
+                total = next;
+            }
+            // The summed estimate drifts from the real count by a little per document; correct the
+            // frame by the measured drift and go on filling.
+            var actual = resources.Tokenizer.CountTokens(Build(template, dataset, chosen, shuffleSeed));
+            if (room - actual <= frame || chosen.Count == gold) break;
+            frame = Math.Max(1, frame + (actual - total) / (chosen.Count - gold));
+            total = actual;
         }
+        var units = chosen.Count - gold;
         var perDocument = units == 0 ? 100 : (total - overhead) / (double)units;
-        var (input, tokens) = TokenFit.Exact(units, room, perDocument, build, resources.Tokenizer, task.Name, length);
+        var (input, tokens) = TokenFit.Exact(units, room, perDocument, n => Build(template, dataset, chosen[..(gold + n)], shuffleSeed),
+            resources.Tokenizer, task.Name, length);
         return new RulerSample(index, input, question.Outputs, tokens + resources.Tokenizer.CountTokens(AnswerPrefix), AnswerPrefix);
+    }
+
+    private static string Build(string template, QaDataset dataset, IReadOnlyList<int> documents, int shuffleSeed)
+    {
+        var docs = documents.ToArray();
+        SampleRandom.Shuffle(new Random(shuffleSeed), docs);
+        return template.Replace("{context}", string.Join("\n\n", docs.Select((d, i) => $"Document {i + 1}:\n{dataset.Documents[d]}")));
     }
 }

@@ -21,7 +21,7 @@ public sealed class RulerGenerator(RulerResources resources)
         var random = SampleRandom.For(seed, task.Name, index);
         var budget = length - task.TokensToGenerate - reservedTokens;
         if (budget <= 0) throw new ArgumentException($"{task.Name}: length {length} leaves no room for a prompt.");
-        return task.Family switch
+        var sample = task.Family switch
         {
             RulerFamily.Niah => niah.Generate(task, length, budget, index, random),
             RulerFamily.VariableTracking => variableTracking.Generate(task, length, budget, index, random),
@@ -29,7 +29,22 @@ public sealed class RulerGenerator(RulerResources resources)
             RulerFamily.FrequentWords => frequentWords.Generate(task, length, budget, index, random),
             _ => qa.Generate(task, length, budget, index, random),
         };
+        var reached = sample.Length + task.TokensToGenerate + reservedTokens;
+        // A short sample would be scored as if it were at its length; refuse it instead. Short lengths
+        // in a byte-level tokenizer allow one haystack unit (a noise line is ~90 bytes, over 2 % of 4096).
+        if (reached < length - Math.Max(length * LengthTolerance, UnitAllowance))
+            throw new RulerLengthException(
+                $"{task.Name} at {length:N0} tokens: sample {index} reaches only {reached:N0} tokens ({reached * 100.0 / length:0.#} %), " +
+                $"short of the {100 * (1 - LengthTolerance):0} % a RULER length needs. Its haystack ran out" +
+                (task.Family == RulerFamily.Qa ? "; upload a larger QA data set or choose a shorter length." : "; choose a shorter length."));
+        return sample;
     }
+
+    /// <summary>How far below its nominal length a sample may end: the last haystack unit rarely fits exactly.</summary>
+    public const double LengthTolerance = 0.02;
+
+    /// <summary>The shortfall always allowed, in tokens: about one haystack unit in the coarsest (byte-level) tokenizer.</summary>
+    public const int UnitAllowance = 128;
 
     /// <summary>Whether the task can be generated with these resources (qa needs its uploaded data set).</summary>
     public bool CanGenerate(RulerTask task) => task.Qa is not { } kind || resources.Dataset(kind) is { Questions.Count: > 0 };
@@ -37,3 +52,6 @@ public sealed class RulerGenerator(RulerResources resources)
     /// <summary>Counts a string with the resources' tokenizer.</summary>
     internal int Count(string text) => resources.Tokenizer.CountTokens(text);
 }
+
+/// <summary>A sample that cannot reach its nominal length; thrown rather than shortening it silently.</summary>
+public sealed class RulerLengthException(string message) : InvalidOperationException(message);

@@ -25,7 +25,10 @@ public sealed class RulerResources
         // Sentences are joined with one space, so each costs the tokens of " sentence".
         essayPrefix = new long[essay.Count + 1];
         var costs = new int[essay.Count];
-        Parallel.For(0, essay.Count, i => costs[i] = tokenizer.CountTokens(" " + essay[i]));
+        // One worker per core: a counter may block on a server's /tokenize route, and more blocked
+        // workers than cores would starve the thread pool that the answers come back on.
+        Parallel.For(0, essay.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => costs[i] = tokenizer.CountTokens(" " + essay[i]));
         for (var i = 0; i < essay.Count; i++) essayPrefix[i + 1] = essayPrefix[i] + costs[i];
         noiseLineCost = new(() => (tokenizer.CountTokens(string.Join("\n", Enumerable.Repeat(NiahGenerator.Noise, 101)))
             - tokenizer.CountTokens(NiahGenerator.Noise)) / 100.0);
@@ -40,6 +43,9 @@ public sealed class RulerResources
 
     /// <summary>English words for the common-words task (WordNet adjectives and nouns).</summary>
     public IReadOnlyList<string> Words { get; }
+
+    /// <summary>More English words (SCOWL's large list, none of them in <see cref="Words"/>), for cwe samples past what WordNet reaches.</summary>
+    public IReadOnlyList<string> MoreWords => EvaluationText.MoreWords;
 
     public static RulerResources Create(ITokenCounter tokenizer, IReadOnlyList<string>? essaySentences = null,
         string? essayName = null, QaDataset? squad = null, QaDataset? hotpotQa = null) =>

@@ -59,6 +59,18 @@ public sealed record RulerSummary(
         return effective;
     }
 
+    /// <summary>How many tasks each length's average is over (a partial run may have fewer at some lengths).</summary>
+    public IReadOnlyList<int> TasksByLength =>
+        Lengths.Select(l => Tasks.Count(t => Scores.ContainsKey((t, l)))).ToList();
+
+    /// <summary>RULER tasks with any score.</summary>
+    public int CoveredTasks => RulerTask.All.Count(t => Tasks.Contains(t.Name));
+
+    /// <summary>What every average covers, short enough to travel with it: "11 of 13 tasks".</summary>
+    public string Covers => $"{CoveredTasks} of {RulerTask.All.Count} tasks";
+
+    public bool CoversAll => CoveredTasks == RulerTask.All.Count;
+
     /// <summary>Plain words about coverage, e.g. "covers 11 of 13 tasks (qa_1, qa_2 need uploaded data sets)".</summary>
     public string Coverage
     {

@@ -12,8 +12,9 @@ internal sealed class VariableTrackingGenerator(RulerResources resources)
         "Memorize and track the chain(s) of variable assignment hidden in the following text.\n\n{context}\n" +
         "Question: Find all variables that are assigned the value {query} in the text above.";
 
+    /// <summary>RULER's prefix, with its leading and trailing space.</summary>
     public const string AnswerPrefixTemplate =
-        "Answer: According to the chain(s) of variable assignment in the text above, {num_v} variables are assigned the value {query}, they are:";
+        " Answer: According to the chain(s) of variable assignment in the text above, {num_v} variables are assigned the value {query}, they are: ";
 
     public const int Hops = 4;
 
@@ -24,17 +25,20 @@ internal sealed class VariableTrackingGenerator(RulerResources resources)
 
     public RulerSample Generate(RulerTask task, int length, int budget, int index, Random random)
     {
-        // The worked example: 3-letter variables and the value 12345, as RULER's is_icl chains.
-        var (exampleVars, exampleChain) = Chain(random, 3, "12345");
+        // The worked example: 3-letter variables, as RULER's is_icl chains, whose names and value RULER
+        // then randomizes per sample (randomize_icl) in place of its fixed 12345.
+        var exampleValue = Value(random);
+        var (exampleVars, exampleChain) = Chain(random, 3, exampleValue);
         var examplePositions = random.Next();
-        var exampleQuestion = Fill(Template, "12345");
-        var exampleAnswer = " " + Fill(AnswerPrefixTemplate, "12345") + " " + string.Join(" ", exampleVars);
+        var exampleQuestion = Fill(Template, exampleValue);
+        // The prefix ends in a space and RULER joins the answer with one more (input + " " + outputs).
+        var exampleAnswer = Fill(AnswerPrefixTemplate, exampleValue) + " " + string.Join(" ", exampleVars);
         Func<int, string> exampleBuild = n => exampleQuestion.Replace("{context}", Context(n, exampleChain, examplePositions)) + exampleAnswer;
         var noiseCost = resources.NoiseLineCost;
         var exampleOverhead = resources.Tokenizer.CountTokens(exampleBuild(0));
         var example = exampleBuild(Math.Max(0, (int)((ExampleTokens - exampleOverhead) / noiseCost)));
 
-        var value = random.Next(10000, 100000).ToString();
+        var value = Value(random);
         var (vars, chain) = Chain(random, 5, value);
         var positions = random.Next();
         var question = Fill(Template, value);
@@ -47,6 +51,9 @@ internal sealed class VariableTrackingGenerator(RulerResources resources)
         var (input, tokens) = TokenFit.Exact(units, room, noiseCost, build, resources.Tokenizer, task.Name, length);
         return new RulerSample(index, input, vars, tokens + resources.Tokenizer.CountTokens(answerPrefix), answerPrefix);
     }
+
+    /// <summary>np.random.randint(10000, 99999): five digits, the upper bound excluded.</summary>
+    private static string Value(Random random) => random.Next(10000, 99999).ToString();
 
     private static string Fill(string template, string value) =>
         template.Replace("{num_v}", (Hops + 1).ToString()).Replace("{query}", value);
@@ -61,7 +68,8 @@ internal sealed class VariableTrackingGenerator(RulerResources resources)
             if (!vars.Contains(name)) vars.Add(name);
         }
         var lines = new List<string> { $"VAR {vars[0]} = {value}" };
-        for (var j = 0; j < Hops; j++) lines.Add($"VAR {vars[j + 1]} = VAR {vars[j]}");
+        // RULER's hop lines end in a space ("VAR B = VAR A ").
+        for (var j = 0; j < Hops; j++) lines.Add($"VAR {vars[j + 1]} = VAR {vars[j]} ");
         return (vars, lines);
     }
 

@@ -17,6 +17,12 @@ public interface IEvaluationTarget : IDisposable
     /// <summary>Tokens the target adds around a prompt (its chat template); prompts are sized to leave room for them.</summary>
     int TemplateTokens => 0;
 
+    /// <summary>Where the answer prefix goes in the prompt, in plain words; shown with the run.</summary>
+    string PromptLayout { get; }
+
+    /// <summary>Anything to learn from the target before the first prompt (a chat server's support for prefill).</summary>
+    Task PrepareAsync(CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>
     /// Greedy generation. <paramref name="prompt"/> is the user turn; <paramref name="answerPrefix"/>
     /// starts the answer (RULER puts it after the chat template).

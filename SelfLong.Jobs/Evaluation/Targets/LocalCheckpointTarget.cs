@@ -13,9 +13,11 @@ public sealed class LocalCheckpointTarget(LocalCheckpoint checkpoint, int maxLen
     /// <summary>The loaded model, for what only a local checkpoint gives: token log-likelihoods (perplexity).</summary>
     public LocalCheckpoint Checkpoint => checkpoint;
 
-    public string TokenizerName => checkpoint.Tokenizer.GetType().Name;
+    public string TokenizerName => checkpoint.Tokenizer.Name;
 
     public int TemplateTokens => checkpoint.ChatOverheadTokens;
+
+    public string PromptLayout => "answer prefix after the Llama-3 assistant header";
 
     public string Describe() =>
         $"local checkpoint {Path.GetFileName(checkpoint.Directory.TrimEnd('/'))} (rope_theta {checkpoint.RopeTheta:g}, " +

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -30,22 +31,7 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
 
     public async Task<string> GenerateAsync(string prompt, string answerPrefix, int maxTokens, CancellationToken ct)
     {
-        var body = options.Chat
-            ? new JsonObject
-            {
-                ["model"] = options.Model,
-                // A chat API cannot start the assistant turn, so the answer prefix ends the user turn.
-                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = $"{prompt} {answerPrefix}".TrimEnd() }),
-                ["max_tokens"] = maxTokens,
-                ["temperature"] = 0,
-            }
-            : new JsonObject
-            {
-                ["model"] = options.Model,
-                ["prompt"] = ChatTemplates.Apply(options.ChatTemplate, prompt, answerPrefix),
-                ["max_tokens"] = maxTokens,
-                ["temperature"] = 0,
-            };
+        var body = BuildBody(prompt, answerPrefix, maxTokens);
         var path = options.Chat ? "chat/completions" : "completions";
         return await policy.ExecuteAsync(Target, async attempt =>
         {
@@ -68,7 +54,62 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
     private ModelCallTarget Target => new($"target:{options.BaseUrl.TrimEnd('/')}:{options.Model}", $"Endpoint {options.Model} at {options.BaseUrl}",
         policy.EvaluationAttemptTimeout);
 
+    /// <summary>
+    /// The request body. Completions: SelfLong's chat template with the answer prefix after it. Chat:
+    /// RULER's chat path, the answer prefix as a final assistant message the server continues
+    /// (vLLM's continue_final_message, which needs add_generation_prompt off); where the server
+    /// refused that, the prefix ends the user turn instead.
+    /// </summary>
+    internal JsonObject BuildBody(string prompt, string answerPrefix, int maxTokens)
+    {
+        var body = new JsonObject { ["model"] = options.Model };
+        if (!options.Chat)
+            body["prompt"] = ChatTemplates.Apply(options.ChatTemplate, prompt, answerPrefix);
+        else if (answerPrefix.Length > 0 && prefill != false)
+        {
+            body["messages"] = new JsonArray(
+                new JsonObject { ["role"] = "user", ["content"] = prompt },
+                new JsonObject { ["role"] = "assistant", ["content"] = answerPrefix });
+            body["continue_final_message"] = true;
+            body["add_generation_prompt"] = false;
+        }
+        else
+            body["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = (prompt + answerPrefix).TrimEnd() });
+        if (options.Chat && options.System is { } system)
+            body["messages"]!.AsArray().Insert(0, new JsonObject { ["role"] = "system", ["content"] = system });
+        body["max_tokens"] = maxTokens;
+        body["temperature"] = 0;
+        return body;
+    }
+
+    /// <summary>Null until <see cref="PrepareAsync"/> asked the server; false once it refused the prefill.</summary>
+    private bool? prefill;
+    private string? prefillRefusal;
+
+    /// <summary>A chat target asks once, with a two-token request, whether the server continues a final assistant message.</summary>
+    public async Task PrepareAsync(CancellationToken ct)
+    {
+        if (!options.Chat || prefill is not null) return;
+        prefill = true;
+        try
+        {
+            await GenerateAsync("Reply with one word: ready.", " Ready", 2, ct);
+        }
+        catch (ModelCallFailedException e) when (e.InnerException is HttpRequestException { StatusCode: HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity } refused)
+        {
+            prefill = false;
+            prefillRefusal = $"{(int)refused.StatusCode!}";
+        }
+    }
+
+    public string PromptLayout => !options.Chat
+        ? $"answer prefix after the {options.ChatTemplate} chat template (completions)"
+        : prefill == false
+            ? $"answer prefix at the end of the user turn: the server refused continue_final_message ({prefillRefusal})"
+            : "answer prefix prefilled as the assistant message (continue_final_message)";
+
     public void Dispose() { }
 }
 
-public sealed record OpenAiTargetOptions(string BaseUrl, string Model, string? ApiKey, bool Chat, string ChatTemplate, int MaxLength);
+/// <param name="System">A system message put before each chat prompt (a judge's); none for targets under evaluation.</param>
+public sealed record OpenAiTargetOptions(string BaseUrl, string Model, string? ApiKey, bool Chat, string ChatTemplate, int MaxLength, string? System = null);

@@ -54,6 +54,11 @@ public static class EvaluationEndpoints
                 ? TypedResults.File(Encoding.UTF8.GetBytes(await predictions.SummaryCsvAsync(id, ct)), "text/csv", $"ruler-{id}-summary.csv")
                 : TypedResults.NotFound());
 
+        group.MapGet("/{id:long}/ruler/summary.json", async Task<Results<FileContentHttpResult, NotFound>> (long id, EvaluationService evaluations, RulerPredictions predictions, CancellationToken ct) =>
+            await evaluations.FindAsync(id, ct) is { Kind: EvaluationKind.Ruler }
+                ? TypedResults.File(Encoding.UTF8.GetBytes(await predictions.SummaryJsonAsync(id, ct)), "application/json", $"ruler-{id}-summary.json")
+                : TypedResults.NotFound());
+
         // Perplexity figures of one run or of the compared runs (?ids=1,2): by length, and by position at the longest length.
         group.MapGet("/perplexity.csv", async Task<Results<FileContentHttpResult, NotFound>> (string? ids, EvaluationService evaluations, CancellationToken ct) =>
             await PerplexityRunsAsync(ids, evaluations, ct) is { Count: > 0 } runs

@@ -4,6 +4,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Perplexity;
+using SelfLong.Jobs.Evaluation.Ruler;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -33,7 +34,8 @@ public sealed class EvaluationViews(EvaluationService evaluations)
     {
         var settings = NiahSettingsOf(run);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
-        return HeatmapSvg.Render(run.Name, settings.Lengths, settings.Depths,
+        // The scoring convention is part of the heading, so a heatmap shown or saved alone still says it.
+        return HeatmapSvg.Render($"{run.Name} · {settings.Convention}", settings.Lengths, settings.Depths,
             cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}")).ToList(),
             run.MaxLength, run.TrainingLength);
     }
@@ -51,9 +53,13 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             return new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score - other.Score,
                 $"{b.Name}: {c.Score:0.00} — {c.Response}\n{a.Name}: {other.Score:0.00} — {other.Response}");
         }).ToList();
-        return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
+        var convention = sa.Convention == sb.Convention ? sa.Convention : $"{sb.Convention} − {sa.Convention}: conventions differ";
+        return HeatmapSvg.Render($"{b.Name} − {a.Name} · {convention}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
             cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true);
     }
+
+    /// <summary>A chart series name that says what the average covers; the legend shows "11 of 13 tasks" under the run's name.</summary>
+    public static string AverageSeries(EvaluationRun run, RulerSummary summary) => $"{run.Name}\naverage of {summary.Covers}";
 
     /// <summary>Configuration side by side; the API key is never part of it.</summary>
     public static IReadOnlyList<(string Setting, IReadOnlyList<string> Values)> ConfigDiff(IReadOnlyList<EvaluationRun> runs)
@@ -66,6 +72,8 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             ("model", r => r.Model ?? ""),
             ("chat template", r => r.ChatTemplate),
             ("tokenizer", r => r.Tokenizer),
+            ("sized with", r => r.SizedWith ?? ""),
+            ("prompt layout", r => r.PromptLayout ?? ""),
             ("max length", r => r.MaxLength.ToString()),
             ("training length", r => r.TrainingLength?.ToString() ?? ""),
         };

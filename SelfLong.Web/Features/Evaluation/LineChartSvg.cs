@@ -47,14 +47,20 @@ public static class LineChartSvg
             if (MarkerX(lengths, length, X) is not { } x) continue;
             svg.Append(Invariant($"<line x1=\"{x:0.#}\" x2=\"{x:0.#}\" y1=\"{top}\" y2=\"{top + plotH}\" stroke=\"{Palette[index % Palette.Length]}\" stroke-dasharray=\"5,4\" data-testid=\"training-length-line\" data-length=\"{length}\"><title>{HeatmapSvg.Escape(label)}</title></line>"));
         }
+        // A name's second line (after '\n') is shown under it in the legend: what a RULER average covers.
+        var legendRow = 14 * series.Select(s => s.Name.Split('\n').Length).DefaultIfEmpty(1).Max();
         for (var i = 0; i < series.Count; i++)
         {
             var color = Palette[i % Palette.Length];
             var points = series[i].Points.OrderBy(p => p.Length).ToList();
             svg.Append(Invariant($"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" data-series=\"{i}\" points=\"{string.Join(" ", points.Select(p => Invariant($"{X(p.Length):0.#},{Y(p.Score):0.#}")))}\"/>"));
             foreach (var p in points)
-                svg.Append(Invariant($"<circle cx=\"{X(p.Length):0.#}\" cy=\"{Y(p.Score):0.#}\" r=\"3\" fill=\"{color}\" data-length=\"{p.Length}\"><title>{HeatmapSvg.Escape($"{series[i].Name}: {p.Score:0.0##} at {p.Length}")}</title></circle>"));
-            svg.Append(Invariant($"<text x=\"{width - right + 10}\" y=\"{top + 14 * (i + 1)}\" fill=\"{color}\">{HeatmapSvg.Escape(series[i].Name.Length > 24 ? series[i].Name[..24] + "…" : series[i].Name)}</text>"));
+                svg.Append(Invariant($"<circle cx=\"{X(p.Length):0.#}\" cy=\"{Y(p.Score):0.#}\" r=\"3\" fill=\"{color}\" data-length=\"{p.Length}\"><title>{HeatmapSvg.Escape($"{series[i].Name.Replace('\n', ' ')}: {p.Score:0.0##} at {p.Length}")}</title></circle>"));
+            var lines = series[i].Name.Split('\n').Select(l => l.Length > 24 ? l[..24] + "…" : l).ToList();
+            var x = width - right + 10;
+            svg.Append(Invariant($"<text x=\"{x}\" y=\"{top + 14 + legendRow * i}\" fill=\"{color}\" data-legend=\"{i}\">{HeatmapSvg.Escape(lines[0])}"));
+            foreach (var line in lines.Skip(1)) svg.Append(Invariant($"<tspan x=\"{x}\" dy=\"14\">{HeatmapSvg.Escape(line)}</tspan>"));
+            svg.Append("</text>");
         }
         return svg.Append("</svg>").ToString();
     }

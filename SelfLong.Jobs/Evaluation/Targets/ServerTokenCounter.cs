@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using SelfLong.Jobs.Text;
+
+namespace SelfLong.Jobs.Evaluation.Targets;
+
+/// <summary>
+/// Counts tokens with the serving engine's own tokenizer through its /tokenize route (vLLM serves it
+/// beside /v1: POST {"model", "prompt"} answers {"count", ...}), so prompts are sized in the target's
+/// tokens without a copy of its tokenizer here. Short texts (the many sentence and word costs that
+/// sizing sums) are cached.
+/// </summary>
+public sealed class ServerTokenCounter(HttpClient http, string baseUrl, string model, string? apiKey) : ITokenCounter
+{
+    /// <summary>The tokenizer choice that means "ask the server".</summary>
+    public const string Choice = "server";
+
+    private const int CachedLength = 400;
+
+    private readonly ConcurrentDictionary<string, int> cache = new();
+
+    /// <summary>The route: the server root of a ".../v1" base URL, then /tokenize.</summary>
+    public string Route { get; } = TokenizeUrl(baseUrl);
+
+    public string Name => $"the server's own tokenizer ({Route}, model {model})";
+
+    public int CountTokens(string text)
+    {
+        if (text.Length == 0) return 0;
+        if (text.Length > CachedLength) return Ask(text);
+        return cache.GetOrAdd(text, Ask);
+    }
+
+    public string Truncate(string text, int maxTokens)
+    {
+        if (maxTokens <= 0) return "";
+        int lo = 0, hi = text.Length;
+        while (lo < hi)
+        {
+            var mid = lo + (hi - lo + 1) / 2;
+            if (CountTokens(text[..mid]) <= maxTokens) lo = mid;
+            else hi = mid - 1;
+        }
+        return text[..lo];
+    }
+
+    public static string TokenizeUrl(string baseUrl)
+    {
+        var root = baseUrl.TrimEnd('/');
+        if (root.EndsWith("/v1", StringComparison.OrdinalIgnoreCase)) root = root[..^3];
+        return root + "/tokenize";
+    }
+
+    /// <summary>
+    /// Synchronous on purpose: sizing calls the counter from plain (and parallel) code. The answer's
+    /// "count" is the prompt's tokens without special tokens, as the other counters count.
+    /// </summary>
+    private int Ask(string text)
+    {
+        var body = new JsonObject { ["model"] = model, ["prompt"] = text, ["add_special_tokens"] = false };
+        using var request = new HttpRequestMessage(HttpMethod.Post, Route)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        if (!string.IsNullOrEmpty(apiKey)) request.Headers.Authorization = new("Bearer", apiKey);
+        using var response = http.Send(request);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException(
+                $"The server's tokenizer route {Route} answered {(int)response.StatusCode} {response.ReasonPhrase}; choose a tokenizer folder or name instead.",
+                null, response.StatusCode);
+        using var stream = response.Content.ReadAsStream();
+        var json = JsonNode.Parse(stream);
+        return json?["count"]?.GetValue<int>() ?? json?["tokens"]?.AsArray().Count
+            ?? throw new InvalidDataException($"The answer from {Route} has no \"count\" or \"tokens\".");
+    }
+}
