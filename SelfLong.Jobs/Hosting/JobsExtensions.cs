@@ -56,6 +56,8 @@ public static class JobsExtensions
     private static IServiceCollection AddSelfLongPipelines(this IServiceCollection services)
     {
         services.AddSystemChecks();
+        services.AddOptions<Storage.StorageOptions>().BindConfiguration(Storage.StorageOptions.Section);
+        services.AddSingleton<Storage.ServerPaths>();
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         SelfLong.Jobs.Evaluation.EvaluationExtensions.AddEvaluation(services);
         services.AddSingleton<SelfLong.Jobs.Text.ITokenCounter>(SelfLong.Jobs.Text.TiktokenTokenCounter.Default);

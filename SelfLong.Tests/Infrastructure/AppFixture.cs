@@ -46,6 +46,9 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:Admin:Password"] = AdminPassword;
             builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
             builder.Configuration["SelfLong:Training:RunsDirectory"] = runsDirectory;
+            // Tests keep their checkpoints and data files in temporary folders.
+            builder.Configuration["SelfLong:Storage:AllowedRoots:0"] = runsDirectory;
+            builder.Configuration["SelfLong:Storage:AllowedRoots:1"] = Path.GetTempPath();
             // The suite's training device, whatever the machine: every test run fits in it, and a
             // test that asks for more is refused the same way on every machine.
             builder.Configuration["SelfLong:Training:DeviceMemoryBytes"] = DeviceMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
