@@ -7,6 +7,7 @@ using SelfLong.Data.Identity;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Web.Components;
 using SelfLong.Web.Features.Account;
+using SelfLong.Web.Features.Api;
 using SelfLong.Web.Features.Corpora;
 using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Endpoints;
@@ -28,6 +29,7 @@ public static class WebExtensions
         services.AddMudServices();
         services.AddOpenApi();
         services.AddProblemDetails();
+        services.AddSelfLongApiRequests();
 
         services.AddCascadingAuthenticationState();
         services.AddIdentity<SelfLongUser, IdentityRole>(AccountExtensions.ConfigureSelfLongIdentity)
