@@ -30,9 +30,11 @@ public static class WebExtensions
         services.AddOpenApi();
         services.AddProblemDetails();
         services.AddSelfLongApiRequests();
+        services.AddSelfLongRateLimits();
 
         services.AddCascadingAuthenticationState();
         services.AddIdentity<SelfLongUser, IdentityRole>(AccountExtensions.ConfigureSelfLongIdentity)
+            .AddPasswordValidator<CommonPasswordValidator>()
             .AddEntityFrameworkStores<SelfLongDbContext>()
             .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
@@ -50,6 +52,7 @@ public static class WebExtensions
         services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
         services.AddSingleton<UploadReceiver>();
         SelfLong.Web.Features.Progress.ProgressExtensions.AddLiveProgress(services);
+        services.AddSingleton<AdministratorSetup>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }
@@ -68,6 +71,7 @@ public static class WebExtensions
         });
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();

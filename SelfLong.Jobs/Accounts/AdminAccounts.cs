@@ -29,18 +29,29 @@ public sealed class AdminAccounts(UserManager<SelfLongUser> users)
 public static class AccountExtensions
 {
     /// <summary>Password rules shared by the web app and the command line.</summary>
+    /// <summary>The one password rule the README states: at least this many characters.</summary>
+    public const int MinPasswordLength = 10;
+
+    /// <summary>
+    /// Password rules shared by the web app and the command line: a length, and no common password
+    /// (<see cref="CommonPasswordValidator"/>); no composition rules, as NIST SP 800-63B advises.
+    /// </summary>
     public static void ConfigureSelfLongIdentity(IdentityOptions options)
     {
-        options.Password.RequiredLength = 10;
+        options.Password.RequiredLength = MinPasswordLength;
         options.Password.RequireNonAlphanumeric = false;
+        options.Password.RequireDigit = false;
+        options.Password.RequireUppercase = false;
+        options.Password.RequireLowercase = false;
+        options.Password.RequiredUniqueChars = 1;
         options.User.RequireUniqueEmail = true;
-        options.Lockout.MaxFailedAccessAttempts = 10;
     }
 
     /// <summary>Identity stores for processes without cookies (the worker and CLI).</summary>
     public static IServiceCollection AddSelfLongIdentityCore(this IServiceCollection services)
     {
         services.AddIdentityCore<SelfLongUser>(ConfigureSelfLongIdentity)
+            .AddPasswordValidator<CommonPasswordValidator>()
             .AddEntityFrameworkStores<SelfLongDbContext>();
         services.AddScoped<AdminAccounts>();
         return services;

@@ -49,6 +49,10 @@ public sealed class AppFixture : IAsyncLifetime
             // Tests keep their checkpoints and data files in temporary folders.
             builder.Configuration["SelfLong:Storage:AllowedRoots:0"] = runsDirectory;
             builder.Configuration["SelfLong:Storage:AllowedRoots:1"] = Path.GetTempPath();
+            // Every test signs in from 127.0.0.1; the rate-limit tests use loopback addresses of their own.
+            builder.Configuration["SelfLong:RateLimits:SignInPermits"] = "300";
+            // All suite uploads are the administrator's.
+            builder.Configuration["SelfLong:RateLimits:UploadPermits"] = "100000";
             // The suite's training device, whatever the machine: every test run fits in it, and a
             // test that asks for more is refused the same way on every machine.
             builder.Configuration["SelfLong:Training:DeviceMemoryBytes"] = DeviceMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);

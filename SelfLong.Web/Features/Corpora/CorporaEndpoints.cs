@@ -22,7 +22,7 @@ public static class CorporaEndpoints
             string? title, CorpusService service, CancellationToken ct) =>
             await service.GetAsync(id, ct) is null ? TypedResults.NotFound() : TypedResults.Ok(await service.DocumentsAsync(id, page ?? 0, pageSize ?? 50, title, ct)));
         corpora.MapGet("/{id:long}/search", SearchAsync);
-        corpora.MapPost("/{id:long}/uploads", UploadAsync).DisableAntiforgery()
+        corpora.MapPost("/{id:long}/uploads", UploadAsync).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload)
             .Accepts<IFormFileCollection>("multipart/form-data");
         corpora.MapPost("/{id:long}/reembed", async Task<Results<Accepted, NotFound, ValidationProblem>> (long id, EmbedderChange change,
             CorpusService service, CorpusReembedder reembedder, CancellationToken ct) =>

@@ -78,7 +78,7 @@ public static class EvaluationEndpoints
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [e.Message] });
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload);
 
         group.MapPost("/qa-datasets/{kind}", async Task<Results<Ok<int>, ValidationProblem>> (string kind, IFormFile file, EvaluationService evaluations, CancellationToken ct) =>
         {
@@ -93,7 +93,7 @@ public static class EvaluationEndpoints
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [e.Message] });
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload);
         return app;
     }
 
