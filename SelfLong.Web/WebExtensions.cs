@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
@@ -38,11 +39,16 @@ public static class WebExtensions
             .AddEntityFrameworkStores<SelfLongDbContext>()
             .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
+        services.AddScoped<UserAdministration>();
+        // A changed role or a disabled account reaches open sessions within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.ConfigureApplicationCookie(SignInCookie.Configure);
 
-        // Everything needs a signed-in user unless it says otherwise ([AllowAnonymous]).
+        // Everything needs a signed-in user with a role unless it says otherwise ([AllowAnonymous]);
+        // every route names its policy (Policies), this covers the framework's own (static files).
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(SelfLong.Jobs.Accounts.Roles.All).Build())
+            .AddSelfLongPolicies();
 
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
@@ -76,7 +82,7 @@ public static class WebExtensions
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapSelfLongHealth();
-        app.MapOpenApi("/api/openapi/{documentName}.json");
+        app.MapOpenApi("/api/openapi/{documentName}.json").RequireAuthorization(Policies.Viewer);
         app.MapAccountEndpoints();
         app.MapJobEndpoints();
         app.MapModelEndpointApi();
@@ -87,11 +93,14 @@ public static class WebExtensions
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],
+            // Retry, delete and trigger buttons are an admin's; everyone else sees the queues.
+            IsReadOnlyFunc = context => !context.GetHttpContext().User.IsInRole(SelfLong.Jobs.Accounts.Roles.Admin),
             DashboardTitle = "SelfLong jobs",
             AppPath = "/job-queue",
-        }).RequireAuthorization();
+        }).RequireAuthorization(Policies.Viewer);
 
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Every page needs Viewer at least; a page that needs more says so ([Authorize(Policy = ...)]).
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.Viewer);
         return app;
     }
 }

@@ -6,8 +6,8 @@ using SelfLong.Data.Identity;
 
 namespace SelfLong.Jobs.Accounts;
 
-/// <summary>Creates administrators; there is no built-in account or password.</summary>
-public sealed class AdminAccounts(UserManager<SelfLongUser> users)
+/// <summary>Creates administrators (role Admin); there is no built-in account or password.</summary>
+public sealed class AdminAccounts(UserManager<SelfLongUser> users, UserAdministration administration)
 {
     public sealed record Outcome(bool Created, IReadOnlyList<string> Errors);
 
@@ -18,9 +18,8 @@ public sealed class AdminAccounts(UserManager<SelfLongUser> users)
         if (await users.FindByEmailAsync(email) is not null)
             return new Outcome(false, [$"A user {email} already exists."]);
 
-        var user = new SelfLongUser { UserName = email, Email = email, EmailConfirmed = true };
-        var result = await users.CreateAsync(user, password);
-        return new Outcome(result.Succeeded, result.Errors.Select(e => e.Description).ToList());
+        var errors = await administration.CreateAsync(email, password, Roles.Admin);
+        return new Outcome(errors.Count == 0, errors);
     }
 
     public Task<bool> AnyAsync() => users.Users.AnyAsync();
@@ -51,9 +50,12 @@ public static class AccountExtensions
     public static IServiceCollection AddSelfLongIdentityCore(this IServiceCollection services)
     {
         services.AddIdentityCore<SelfLongUser>(ConfigureSelfLongIdentity)
+            .AddRoles<IdentityRole>()
             .AddPasswordValidator<CommonPasswordValidator>()
-            .AddEntityFrameworkStores<SelfLongDbContext>();
+            .AddEntityFrameworkStores<SelfLongDbContext>()
+            .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
+        services.AddScoped<UserAdministration>();
         return services;
     }
 }

@@ -19,6 +19,8 @@ namespace SelfLong.Tests.Infrastructure;
 public sealed class AppFixture : IAsyncLifetime
 {
     public const string AdminEmail = "admin@selflong.test";
+    public const string EditorEmail = "editor@selflong.test";
+    public const string ViewerEmail = "viewer@selflong.test";
     public string AdminPassword { get; } = $"Pw-{Guid.NewGuid():N}";
 
     private WebApplication? app;
@@ -61,6 +63,12 @@ public sealed class AppFixture : IAsyncLifetime
         });
         await app.Services.MigrateSelfLongDatabaseAsync();
         await app.StartAsync();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<SelfLong.Jobs.Accounts.UserAdministration>();
+            foreach (var (email, role) in new[] { (EditorEmail, SelfLong.Jobs.Accounts.Roles.Editor), (ViewerEmail, SelfLong.Jobs.Accounts.Roles.Viewer) })
+                Assert.Empty(await users.CreateAsync(email, AdminPassword, role));
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         BaseAddress = new Uri(address);
     }
@@ -68,11 +76,11 @@ public sealed class AppFixture : IAsyncLifetime
     public HttpClient CreateClient() =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
 
-    /// <summary>A client holding the administrator's sign-in cookie.</summary>
-    public async Task<HttpClient> CreateSignedInClientAsync()
+    /// <summary>A client holding the sign-in cookie of the administrator, or of the suite's editor or viewer.</summary>
+    public async Task<HttpClient> CreateSignedInClientAsync(string email = AdminEmail)
     {
         var client = CreateClient();
-        var response = await client.PostAsJsonAsync("/api/auth/signin", new { email = AdminEmail, password = AdminPassword });
+        var response = await client.PostAsJsonAsync("/api/auth/signin", new { email, password = AdminPassword });
         response.EnsureSuccessStatusCode();
         return client;
     }

@@ -12,8 +12,9 @@ public static class AccountEndpoints
     {
         // For scripts and API clients: sets the same cookie as the sign-in page.
         app.MapPost("/api/auth/signin", SignInAsync).AllowAnonymous().DisableAntiforgery().RequireRateLimiting(RateLimits.SignIn);
-        app.MapPost("/account/signout", SignOutAsync);
-        app.MapGet("/api/auth/me", (HttpContext http) => TypedResults.Ok(new { email = http.User.Identity?.Name }));
+        app.MapPost("/account/signout", SignOutAsync).RequireAuthorization(Policies.Viewer);
+        app.MapGet("/api/auth/me", (HttpContext http) => TypedResults.Ok(new { email = http.User.Identity?.Name, roles = SelfLong.Jobs.Accounts.Roles.All.Where(http.User.IsInRole) }))
+            .RequireAuthorization(Policies.Viewer);
         return app;
     }
 

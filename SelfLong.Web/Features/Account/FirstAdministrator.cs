@@ -13,6 +13,7 @@ public sealed class FirstAdministrator(IServiceProvider services, IConfiguration
     {
         await using var scope = services.CreateAsyncScope();
         var accounts = scope.ServiceProvider.GetRequiredService<AdminAccounts>();
+        await scope.ServiceProvider.GetRequiredService<UserAdministration>().EnsureRolesAsync();
         if (await accounts.AnyAsync()) return;
 
         var email = configuration["SelfLong:Admin:Email"];

@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Embeddings;
@@ -11,7 +12,7 @@ public static class CorporaEndpoints
 {
     public static IEndpointRouteBuilder MapCorporaEndpoints(this IEndpointRouteBuilder app)
     {
-        var corpora = app.MapGroup("/api/corpora").WithTags("Corpora");
+        var corpora = app.MapGroup("/api/corpora").WithTags("Corpora").ReadsForViewersChangesForEditors();
         corpora.MapGet("/", (CorpusService service, int? page, int? pageSize, string? search, CancellationToken ct) =>
             service.ListAsync(page ?? 0, pageSize ?? 20, search, ct));
         corpora.MapPost("/", CreateAsync);
@@ -39,9 +40,9 @@ public static class CorporaEndpoints
         app.MapGet("/api/documents/{id:long}", async Task<Results<Ok<DocumentDto>, NotFound>> (long id, CorpusService service, CancellationToken ct) =>
             await service.DocumentAsync(id, ct) is { } d
                 ? TypedResults.Ok(new DocumentDto(d.Id, d.CorpusId, d.Title, d.Text, d.TokenCount, d.Source, d.HadInvalidUtf8))
-                : TypedResults.NotFound()).WithTags("Corpora");
+                : TypedResults.NotFound()).WithTags("Corpora").ReadsForViewersChangesForEditors();
 
-        var ingestions = app.MapGroup("/api/ingestions").WithTags("Corpora");
+        var ingestions = app.MapGroup("/api/ingestions").WithTags("Corpora").ReadsForViewersChangesForEditors();
         ingestions.MapGet("/{id:long}", async Task<Results<Ok<IngestionRunDto>, NotFound>> (long id, IngestionService ingestion, CancellationToken ct) =>
             await ingestion.FindAsync(id, ct) is { } run ? TypedResults.Ok(IngestionRunDto.From(run)) : TypedResults.NotFound());
         ingestions.MapPost("/{id:long}/cancel", async Task<Results<Accepted, NotFound>> (long id, IngestionService ingestion, CancellationToken ct) =>

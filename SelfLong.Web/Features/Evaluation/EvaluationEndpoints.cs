@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,7 +17,7 @@ public static class EvaluationEndpoints
 
     public static IEndpointRouteBuilder MapEvaluationEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/evaluations").WithTags("Evaluation");
+        var group = app.MapGroup("/api/evaluations").WithTags("Evaluation").ReadsForViewersChangesForEditors();
         group.MapGet("/{id:long}", async Task<Results<Ok<RunDto>, NotFound>> (long id, EvaluationService evaluations, CancellationToken ct) =>
             await evaluations.FindAsync(id, ct) is { } r
                 ? TypedResults.Ok(new RunDto(r.Id, r.Name, r.Kind.ToString(), r.Status.ToString(), r.DoneItems, r.TotalItems, r.Message))

@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints;
@@ -24,7 +25,7 @@ public static class SynthesisApi
 
     public static IEndpointRouteBuilder MapSynthesisApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/synthesis").WithTags("Synthesis");
+        var group = app.MapGroup("/api/synthesis").WithTags("Synthesis").ReadsForViewersChangesForEditors();
 
         group.MapGet("/runs", async (SynthesisRunService runs, CancellationToken ct) =>
         {

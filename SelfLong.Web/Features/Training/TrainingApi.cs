@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Training;
@@ -125,7 +126,7 @@ public static class TrainingApi
 
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/training").WithTags("Training");
+        var group = app.MapGroup("/api/training").WithTags("Training").ReadsForViewersChangesForEditors();
 
         group.MapGet("/runs", async (TrainingRunService runs, int? skip, int? take, CancellationToken ct) =>
         {
