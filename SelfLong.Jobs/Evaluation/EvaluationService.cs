@@ -10,7 +10,6 @@ using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Storage;
-using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -78,17 +77,14 @@ public sealed class EvaluationService(
     private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();
 
     /// <summary>
-    /// The target with its checkpoint folder and tokenizer folder replaced by their real paths, or
-    /// the sandbox's one message (an ArgumentException, like every other refusal here).
+    /// The target with its checkpoint folder replaced by its real path, or the sandbox's one
+    /// message (an ArgumentException, like every other refusal here). The target's tokenizer is
+    /// only a label for the run (it is never opened), so it needs no check.
     /// </summary>
-    private EvaluationTargetRequest Sandboxed(EvaluationTargetRequest target)
-    {
-        if (target.Kind == EvaluationTargetKind.LocalCheckpoint)
-            target = target with { Location = paths.Resolve(target.Location, ServerPathKind.Folder) ?? throw new ArgumentException(ServerPaths.Refusal(ServerPathKind.Folder)) };
-        if (TokenCounters.IsFolder(target.Tokenizer))
-            target = target with { Tokenizer = paths.Resolve(target.Tokenizer, ServerPathKind.Folder) ?? throw new ArgumentException(ServerPaths.Refusal(ServerPathKind.Folder)) };
-        return target;
-    }
+    private EvaluationTargetRequest Sandboxed(EvaluationTargetRequest target) =>
+        target.Kind == EvaluationTargetKind.LocalCheckpoint
+            ? target with { Location = paths.Resolve(target.Location, ServerPathKind.Folder) ?? throw new ArgumentException(ServerPaths.Refusal(ServerPathKind.Folder)) }
+            : target;
 
     /// <summary>The judge's API key protected like the target's, for <see cref="NiahSettings.ProtectedJudgeApiKey"/>.</summary>
     public string? ProtectApiKey(string? apiKey) => targets.Protect(apiKey);

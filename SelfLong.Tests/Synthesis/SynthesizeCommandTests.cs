@@ -149,7 +149,7 @@ public sealed class SynthesizeCommandTests
             Assert.Contains("between 1 and", bad.Error);
         }
         Assert.NotEqual(0, noTokenizer.ExitCode);
-        Assert.Contains("--tokenizer: '/no/such/model' is not cl100k_base, bytes, or a model folder", noTokenizer.Error);
+        Assert.Contains("--tokenizer: " + SelfLong.Jobs.Storage.ServerPaths.Refusal(SelfLong.Jobs.Storage.ServerPathKind.Folder), noTokenizer.Error);
         await using var db = harness.Database.CreateDbContext();
         Assert.False(await db.SynthesisRuns.AnyAsync(Ct));
     }
