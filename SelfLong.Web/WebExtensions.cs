@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
@@ -7,6 +8,7 @@ using SelfLong.Data.Identity;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Web.Components;
 using SelfLong.Web.Features.Account;
+using SelfLong.Web.Features.Api;
 using SelfLong.Web.Features.Corpora;
 using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Endpoints;
@@ -28,17 +30,25 @@ public static class WebExtensions
         services.AddMudServices();
         services.AddOpenApi();
         services.AddProblemDetails();
+        services.AddSelfLongApiRequests();
+        services.AddSelfLongRateLimits();
 
         services.AddCascadingAuthenticationState();
         services.AddIdentity<SelfLongUser, IdentityRole>(AccountExtensions.ConfigureSelfLongIdentity)
+            .AddPasswordValidator<CommonPasswordValidator>()
             .AddEntityFrameworkStores<SelfLongDbContext>()
             .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
+        services.AddScoped<UserAdministration>();
+        // A changed role or a disabled account reaches open sessions within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.ConfigureApplicationCookie(SignInCookie.Configure);
 
-        // Everything needs a signed-in user unless it says otherwise ([AllowAnonymous]).
+        // Everything needs a signed-in user with a role unless it says otherwise ([AllowAnonymous]);
+        // every route names its policy (Policies), this covers the framework's own (static files).
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(SelfLong.Jobs.Accounts.Roles.All).Build())
+            .AddSelfLongPolicies();
 
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
@@ -48,6 +58,7 @@ public static class WebExtensions
         services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
         services.AddSingleton<UploadReceiver>();
         SelfLong.Web.Features.Progress.ProgressExtensions.AddLiveProgress(services);
+        services.AddSingleton<AdministratorSetup>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
     }
@@ -66,11 +77,12 @@ public static class WebExtensions
         });
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapSelfLongHealth();
-        app.MapOpenApi("/api/openapi/{documentName}.json");
+        app.MapOpenApi("/api/openapi/{documentName}.json").RequireAuthorization(Policies.Viewer);
         app.MapAccountEndpoints();
         app.MapJobEndpoints();
         app.MapModelEndpointApi();
@@ -81,11 +93,14 @@ public static class WebExtensions
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new SignedInDashboardAuthorization()],
+            // Retry, delete and trigger buttons are an admin's; everyone else sees the queues.
+            IsReadOnlyFunc = context => !context.GetHttpContext().User.IsInRole(SelfLong.Jobs.Accounts.Roles.Admin),
             DashboardTitle = "SelfLong jobs",
             AppPath = "/job-queue",
-        }).RequireAuthorization();
+        }).RequireAuthorization(Policies.Viewer);
 
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Every page needs Viewer at least; a page that needs more says so ([Authorize(Policy = ...)]).
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.Viewer);
         return app;
     }
 }

@@ -6,8 +6,8 @@ using SelfLong.Data.Identity;
 
 namespace SelfLong.Jobs.Accounts;
 
-/// <summary>Creates administrators; there is no built-in account or password.</summary>
-public sealed class AdminAccounts(UserManager<SelfLongUser> users)
+/// <summary>Creates administrators (role Admin); there is no built-in account or password.</summary>
+public sealed class AdminAccounts(UserManager<SelfLongUser> users, UserAdministration administration)
 {
     public sealed record Outcome(bool Created, IReadOnlyList<string> Errors);
 
@@ -18,9 +18,8 @@ public sealed class AdminAccounts(UserManager<SelfLongUser> users)
         if (await users.FindByEmailAsync(email) is not null)
             return new Outcome(false, [$"A user {email} already exists."]);
 
-        var user = new SelfLongUser { UserName = email, Email = email, EmailConfirmed = true };
-        var result = await users.CreateAsync(user, password);
-        return new Outcome(result.Succeeded, result.Errors.Select(e => e.Description).ToList());
+        var errors = await administration.CreateAsync(email, password, Roles.Admin);
+        return new Outcome(errors.Count == 0, errors);
     }
 
     public Task<bool> AnyAsync() => users.Users.AnyAsync();
@@ -29,20 +28,34 @@ public sealed class AdminAccounts(UserManager<SelfLongUser> users)
 public static class AccountExtensions
 {
     /// <summary>Password rules shared by the web app and the command line.</summary>
+    /// <summary>The one password rule the README states: at least this many characters.</summary>
+    public const int MinPasswordLength = 10;
+
+    /// <summary>
+    /// Password rules shared by the web app and the command line: a length, and no common password
+    /// (<see cref="CommonPasswordValidator"/>); no composition rules, as NIST SP 800-63B advises.
+    /// </summary>
     public static void ConfigureSelfLongIdentity(IdentityOptions options)
     {
-        options.Password.RequiredLength = 10;
+        options.Password.RequiredLength = MinPasswordLength;
         options.Password.RequireNonAlphanumeric = false;
+        options.Password.RequireDigit = false;
+        options.Password.RequireUppercase = false;
+        options.Password.RequireLowercase = false;
+        options.Password.RequiredUniqueChars = 1;
         options.User.RequireUniqueEmail = true;
-        options.Lockout.MaxFailedAccessAttempts = 10;
     }
 
     /// <summary>Identity stores for processes without cookies (the worker and CLI).</summary>
     public static IServiceCollection AddSelfLongIdentityCore(this IServiceCollection services)
     {
         services.AddIdentityCore<SelfLongUser>(ConfigureSelfLongIdentity)
-            .AddEntityFrameworkStores<SelfLongDbContext>();
+            .AddRoles<IdentityRole>()
+            .AddPasswordValidator<CommonPasswordValidator>()
+            .AddEntityFrameworkStores<SelfLongDbContext>()
+            .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
+        services.AddScoped<UserAdministration>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,11 @@ public static class CliHost
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         // As configuration, not SetMinimumLevel: appsettings.json's Logging section would override that.
         if (!Verbose && !serviceLogs) builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+        // The sandbox guards the dashboard and the API from their users; a verb runs as the
+        // server's own user at its shell, who reads these files anyway, so every folder is allowed
+        // unless configured otherwise (/proc, /sys, /dev and non-regular files stay refused).
+        if (!builder.Configuration.GetSection("SelfLong:Storage:AllowedRoots").GetChildren().Any())
+            builder.Configuration["SelfLong:Storage:AllowedRoots:0"] = "/";
         configure?.Invoke(builder);
         builder.Configuration["SelfLong:Jobs:RunServer"] = runServer ? "true" : "false";
         builder.AddSelfLongData();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using SelfLong.Data;
 using SelfLong.Data.Endpoints;
 using SelfLong.Jobs.Endpoints.Local;
+using SelfLong.Jobs.Storage;
 
 namespace SelfLong.Jobs.Endpoints;
 
@@ -16,7 +17,7 @@ public sealed record EndpointTestResult(bool Ok, string Message, int LatencyMs);
 
 public sealed class ModelEndpointService(
     IDbContextFactory<SelfLongDbContext> dbFactory, EndpointSecrets secrets, ChatClientFactory chatClients,
-    IOptions<List<ConfiguredEndpoint>> configured, ILogger<ModelEndpointService> logger)
+    IOptions<List<ConfiguredEndpoint>> configured, ILogger<ModelEndpointService> logger, ServerPaths paths)
 {
     /// <summary>The name of the built-in endpoint every installation has.</summary>
     public const string ExtractiveName = "extractive";
@@ -29,6 +30,13 @@ public sealed class ModelEndpointService(
             var path = await db.TrainingCheckpoints.Where(c => c.Id == checkpointId).Select(c => c.Path).SingleOrDefaultAsync(ct);
             if (path is null) return (null, new() { ["trainingCheckpointId"] = [$"There is no training checkpoint #{checkpointId}; pick one from the list."] });
             input = input with { CheckpointPath = path };
+        }
+        if (input.Kind == ModelEndpointKind.LocalCheckpoint && !string.IsNullOrWhiteSpace(input.CheckpointPath))
+        {
+            // The folder as resolved by the sandbox is what is checked, stored and later loaded.
+            var (real, refused) = paths.Check(input.CheckpointPath, ServerPathKind.Folder);
+            if (refused is not null) return (null, new() { ["checkpointPath"] = [refused] });
+            input = input with { CheckpointPath = real };
         }
         var errors = input.Validate(out var checkpointConfig);
         if (errors.Count > 0) return (null, errors);

@@ -9,6 +9,7 @@ using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Storage;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -17,10 +18,12 @@ namespace SelfLong.Jobs.Evaluation;
 /// stores uploaded QA data sets. Callable from code (the demo chains it after training).
 /// </summary>
 public sealed class EvaluationService(
-    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets, ProgressPublisher progress)
+    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets, ProgressPublisher progress,
+    ServerPaths paths)
 {
     public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default, bool enqueue = true)
     {
+        target = Sandboxed(target);
         if (settings.Lengths.Count == 0) settings = settings with { Lengths = NiahSettings.EvenLengths(target.MaxLength) };
         if (settings.HaystackCorpusId is { } niahCorpus) settings = settings with { Haystack = $"corpus #{niahCorpus}" };
         if (settings.Lengths.Any(l => l < 200)) throw new ArgumentException("Context lengths must be at least 200 tokens.");
@@ -35,6 +38,7 @@ public sealed class EvaluationService(
 
     public async Task<EvaluationRun> CreateRulerAsync(string name, EvaluationTargetRequest target, RulerSettings settings, CancellationToken ct = default, bool enqueue = true)
     {
+        target = Sandboxed(target);
         foreach (var task in settings.Tasks) RulerTask.Find(task);
         if (settings.HaystackCorpusId is { } rulerCorpus) settings = settings with { Haystack = $"corpus #{rulerCorpus}" };
         if (settings.Samples < 1) throw new ArgumentException("Samples per task must be at least 1.");
@@ -70,8 +74,7 @@ public sealed class EvaluationService(
     {
         if (target.Kind != EvaluationTargetKind.LocalCheckpoint)
             throw new ArgumentException("Perplexity is measured on a local checkpoint folder only: an endpoint returns no token log-likelihoods. Choose a local checkpoint target.");
-        if (string.IsNullOrWhiteSpace(target.Location) || !Directory.Exists(target.Location))
-            throw new ArgumentException($"Checkpoint folder '{target.Location}' does not exist.");
+        target = Sandboxed(target);
         LlamaConfig config;
         try
         {
@@ -91,6 +94,16 @@ public sealed class EvaluationService(
     }
 
     private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();
+
+    /// <summary>
+    /// The target with its checkpoint folder replaced by its real path, or the sandbox's one
+    /// message (an ArgumentException, like every other refusal here). The target's tokenizer is
+    /// only a label for the run (it is never opened), so it needs no check.
+    /// </summary>
+    private EvaluationTargetRequest Sandboxed(EvaluationTargetRequest target) =>
+        target.Kind == EvaluationTargetKind.LocalCheckpoint
+            ? target with { Location = paths.Resolve(target.Location, ServerPathKind.Folder) ?? throw new ArgumentException(ServerPaths.Refusal(ServerPathKind.Folder)) }
+            : target;
 
     /// <summary>The judge's API key protected like the target's, for <see cref="NiahSettings.ProtectedJudgeApiKey"/>.</summary>
     public string? ProtectApiKey(string? apiKey) => targets.Protect(apiKey);

@@ -64,6 +64,8 @@ public static class JobsExtensions
     {
         services.AddModelCalls();
         services.AddSystemChecks();
+        services.AddOptions<Storage.StorageOptions>().BindConfiguration(Storage.StorageOptions.Section);
+        services.AddSingleton<Storage.ServerPaths>();
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         services.AddEvaluation();
         services.AddSingleton<ITokenCounter>(TiktokenTokenCounter.Default);

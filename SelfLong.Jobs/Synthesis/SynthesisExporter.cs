@@ -23,15 +23,17 @@ public sealed class ExportedSample
 
 /// <summary>
 /// A run's accepted samples as JSONL in chat format, as Parquet, and a dataset card. Rejected and
-/// failed samples are left out; nothing secret (endpoint keys) is part of any of them.
+/// failed samples are left out; nothing secret (endpoint keys) is part of any of them. The
+/// generator is named by its endpoint's name and model; <c>withLocations</c> adds the endpoint's
+/// URL or folder and the tokenizer folder, for exports that stay inside the team.
 /// </summary>
 public sealed class SynthesisExporter(IDbContextFactory<SelfLongDbContext> dbFactory, SynthesisSampleReader reader)
 {
     private static readonly JsonSerializerOptions JsonLines = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public async Task WriteJsonlAsync(long runId, Stream destination, CancellationToken ct = default)
+    public async Task WriteJsonlAsync(long runId, Stream destination, CancellationToken ct = default, bool withLocations = false)
     {
-        var run = await RunAsync(runId, ct);
+        var run = await RunAsync(runId, withLocations, ct);
         var settings = SynthesisSettings.FromJson(run.SettingsJson);
         await using var writer = new StreamWriter(destination, new UTF8Encoding(false), leaveOpen: true);
         await foreach (var sample in ExportedAsync(run, settings, ct))
@@ -53,9 +55,9 @@ public sealed class SynthesisExporter(IDbContextFactory<SelfLongDbContext> dbFac
     }
 
     /// <summary>Writes row groups of a few hundred samples; <paramref name="destination"/> must be seekable.</summary>
-    public async Task WriteParquetAsync(long runId, Stream destination, CancellationToken ct = default)
+    public async Task WriteParquetAsync(long runId, Stream destination, CancellationToken ct = default, bool withLocations = false)
     {
-        var run = await RunAsync(runId, ct);
+        var run = await RunAsync(runId, withLocations, ct);
         var settings = SynthesisSettings.FromJson(run.SettingsJson);
         var batch = new List<ExportedSample>();
         var first = true;
@@ -74,9 +76,9 @@ public sealed class SynthesisExporter(IDbContextFactory<SelfLongDbContext> dbFac
         }
     }
 
-    public async Task<string> DatasetCardAsync(long runId, CancellationToken ct = default)
+    public async Task<string> DatasetCardAsync(long runId, CancellationToken ct = default, bool withLocations = false)
     {
-        var run = await RunAsync(runId, ct);
+        var run = await RunAsync(runId, withLocations, ct);
         var settings = SynthesisSettings.FromJson(run.SettingsJson);
         var lengths = new List<int>();
         var targets = new List<int>();
@@ -148,10 +150,21 @@ public sealed class SynthesisExporter(IDbContextFactory<SelfLongDbContext> dbFac
         }
     }
 
-    private async Task<SynthesisRun> RunAsync(long runId, CancellationToken ct)
+    /// <summary>
+    /// The run as exported (not saved): its generator named from its endpoint, and a tokenizer
+    /// folder in its settings replaced by the tokenizer's name, unless <paramref name="withLocations"/>.
+    /// </summary>
+    private async Task<SynthesisRun> RunAsync(long runId, bool withLocations, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.SynthesisRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct)
+        var run = await db.SynthesisRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct)
             ?? throw new KeyNotFoundException($"Synthesis run {runId} does not exist.");
+        var endpoint = await db.ModelEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.Id == run.EndpointId, ct);
+        run.GeneratorLabel = endpoint is not null ? SynthesisModelFactory.LabelFor(endpoint, withLocations)
+            : withLocations ? run.GeneratorLabel : SynthesisModelFactory.WithoutLocation(run.GeneratorLabel);
+        var settings = SynthesisSettings.FromJson(run.SettingsJson);
+        if (!withLocations && Text.TokenCounters.IsFolder(settings.TargetTokenizer))
+            run.SettingsJson = (settings with { TargetTokenizer = run.Tokenizer }).ToJson();
+        return run;
     }
 }

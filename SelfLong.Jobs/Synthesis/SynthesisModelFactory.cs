@@ -20,10 +20,20 @@ public sealed class SynthesisModelFactory(LlmClient llm, ITokenCounter tokens)
                 settings, stats, SampleSynthesizer.RandomFor(run.Seed, index).NextInt64()),
         };
 
-    public static string LabelFor(ModelEndpoint endpoint) => endpoint.Kind switch
+    /// <summary>
+    /// The generator as runs and exports name it: the endpoint's SelfLong name and model. Its URL or
+    /// folder only with <paramref name="withLocation"/>: they say where the server's models live,
+    /// which a shared dataset should not.
+    /// </summary>
+    public static string LabelFor(ModelEndpoint endpoint, bool withLocation = false) => endpoint.Kind switch
     {
         ModelEndpointKind.Extractive => ExtractiveSynthesisModel.GeneratorLabel,
-        ModelEndpointKind.OpenAiCompatible => $"{endpoint.Model} at {endpoint.BaseUrl}",
-        _ => $"local checkpoint {endpoint.Model} at {endpoint.CheckpointPath} ({endpoint.Device}, temperature {endpoint.Temperature:g})",
+        ModelEndpointKind.OpenAiCompatible => $"{endpoint.Name}: {endpoint.Model}" + (withLocation ? $" at {endpoint.BaseUrl}" : ""),
+        _ => $"{endpoint.Name}: local checkpoint {endpoint.Model}" + (withLocation ? $" at {endpoint.CheckpointPath}" : "")
+            + $" ({endpoint.Device}, temperature {endpoint.Temperature:g})",
     };
+
+    /// <summary>A stored label without the URL or folder that labels made before names-only carried (" at http://…", " at /…").</summary>
+    public static string WithoutLocation(string label) =>
+        System.Text.RegularExpressions.Regex.Replace(label, @" at (https?://|/)\S*", "");
 }

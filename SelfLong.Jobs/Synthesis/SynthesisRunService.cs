@@ -4,6 +4,7 @@ using SelfLong.Data.Endpoints;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints.Local;
 using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Storage;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Synthesis;
@@ -17,7 +18,7 @@ public sealed record SynthesisProgress(int Completed, int Failed, int Rejected, 
 
 /// <summary>Creates runs and moves them through their states; the work itself is per-sample jobs.</summary>
 public sealed class SynthesisRunService(
-    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ProgressPublisher progress)
+    IDbContextFactory<SelfLongDbContext> dbFactory, ISampleJobQueue queue, ProgressPublisher progress, ServerPaths paths)
 {
     public const int MaxSamples = 1_000_000;
 
@@ -25,7 +26,16 @@ public sealed class SynthesisRunService(
     {
         var settings = request.Settings ?? new SynthesisSettings();
         var templates = request.Templates ?? PromptTemplates.Default;
+        // A tokenizer named by folder goes through the sandbox first; the run keeps the real path.
+        string? refusedTokenizer = null;
+        if (TokenCounters.IsFolder(settings.TargetTokenizer))
+        {
+            var (real, refused) = paths.Check(settings.TargetTokenizer, ServerPathKind.Folder);
+            refusedTokenizer = refused;
+            settings = settings with { TargetTokenizer = real ?? TokenCounters.Default };
+        }
         var errors = settings.Validate();
+        if (refusedTokenizer is not null) errors["targetTokenizer"] = [refusedTokenizer];
         foreach (var (key, value) in templates.Validate()) errors[key] = value;
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200) errors["name"] = ["Give the run a name of 1 to 200 characters."];
         if (request.SampleCount is < 1 or > MaxSamples) errors["sampleCount"] = [$"The sample count must be between 1 and {MaxSamples:N0}."];

@@ -17,6 +17,9 @@ public static class TokenCounters
 
     public const string Bytes = "bytes";
 
+    /// <summary>True when <paramref name="name"/> names a model folder rather than a built-in tokenizer.</summary>
+    public static bool IsFolder(string? name) => !string.IsNullOrWhiteSpace(name) && name.Trim() is not (Default or Bytes);
+
     public static ITokenCounter Resolve(string? name)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Trim() == Default) return TiktokenTokenCounter.Default;

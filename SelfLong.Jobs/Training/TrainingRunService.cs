@@ -4,18 +4,22 @@ using Microsoft.Extensions.Configuration;
 using SelfLong.Data;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Storage;
 
 namespace SelfLong.Jobs.Training;
 
 /// <summary>Creates, lists, cancels and resumes training runs; the work itself is <see cref="TrainingJob"/>.</summary>
 public sealed class TrainingRunService(
     IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration, TrainingDataReferences references,
-    ProgressPublisher progress)
+    ProgressPublisher progress, ServerPaths paths)
 {
     /// <summary>Where run folders go unless SelfLong:Training:RunsDirectory says otherwise.</summary>
-    public string RunsDirectory => configuration["SelfLong:Training:RunsDirectory"] is { Length: > 0 } configured
-        ? configured
-        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "selflong", "runs");
+    public string RunsDirectory => RunsDirectoryFrom(configuration);
+
+    public static string RunsDirectoryFrom(IConfiguration configuration) =>
+        configuration["SelfLong:Training:RunsDirectory"] is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "selflong", "runs");
 
     /// <summary>Validates the spec (ArgumentException with a message to show), stores the run and queues it.</summary>
     public async Task<TrainingRun> CreateAsync(string name, TrainingRunSpec spec, CancellationToken ct = default)
@@ -34,7 +38,9 @@ public sealed class TrainingRunService(
         List<(string Field, string Message)> errors = [];
         if (string.IsNullOrWhiteSpace(name)) errors.Add(("name", "Give the run a name."));
         else if (name.Trim().Length > MaxNameLength) errors.Add(("name", $"The name is longer than {MaxNameLength} characters."));
-        errors.AddRange(spec.Errors());
+        (spec, var refused) = Sandboxed(spec);
+        errors.AddRange(refused);
+        errors.AddRange(spec.Errors().Where(e => !refused.Any(r => r.Field == e.Field)));
         errors.AddRange(await references.ErrorsAsync(spec, ct));
         if (errors.Count == 0)
         {
@@ -61,11 +67,46 @@ public sealed class TrainingRunService(
     /// </summary>
     public (TrainingPreview? Preview, IReadOnlyList<(string Field, string Message)> Errors) Preview(TrainingRunSpec spec)
     {
-        List<(string Field, string Message)> errors = [.. spec.Errors().Where(e => e.Field is "base" or "stages" or "options")];
+        (spec, var refused) = Sandboxed(spec);
+        // A refused base is "tiny" now, so Errors() reports nothing more about it.
+        List<(string Field, string Message)> errors = [.. refused.Where(e => e.Field == "base"), .. spec.Errors().Where(e => e.Field is "base" or "stages" or "options")];
         if (errors.Count > 0) return (null, errors);
         var (config, error) = TrainingPreview.ReadBaseConfig(spec);
         if (config is null) return (null, [("base", error!)]);
         return (TrainingPreview.For(spec, config, Device), errors);
+    }
+
+    /// <summary>The base's config (for a preset's stages), read only when the sandbox allows the base folder.</summary>
+    public (Models.LlamaConfig? Config, string? Error) ReadBaseConfig(TrainingRunSpec spec)
+    {
+        var (sandboxed, refused) = Sandboxed(spec);
+        return refused.FirstOrDefault(r => r.Field == "base").Message is { } refusal
+            ? (null, refusal)
+            : TrainingPreview.ReadBaseConfig(sandboxed);
+    }
+
+    /// <summary>
+    /// The spec with its base folder and data files replaced by their real paths, and the sandbox's
+    /// refusals (a refused base falls back to "tiny" and a refused file is dropped, so the remaining
+    /// checks do not report the same path again with a message that would tell whether it exists).
+    /// </summary>
+    private (TrainingRunSpec Spec, List<(string Field, string Message)> Refused) Sandboxed(TrainingRunSpec spec)
+    {
+        List<(string Field, string Message)> refused = [];
+        if (spec.Base != TrainingRunSpec.TinyBase)
+        {
+            var (real, error) = paths.Check(spec.Base, ServerPathKind.Folder);
+            if (error is not null) refused.Add(("base", error));
+            spec = spec with { Base = real ?? TrainingRunSpec.TinyBase };
+        }
+        List<DataFileSpec> data = [];
+        foreach (var file in spec.Data)
+        {
+            var (real, error) = paths.Check(file.Path, ServerPathKind.File);
+            if (error is not null) refused.Add(("data", error));
+            else data.Add(file with { Path = real! });
+        }
+        return (spec with { Data = data }, [.. refused.Distinct()]);
     }
 
     /// <summary>The column's length (TrainingRunConfiguration).</summary>

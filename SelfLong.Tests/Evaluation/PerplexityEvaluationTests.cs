@@ -119,7 +119,7 @@ public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
         Assert.Contains("local checkpoint", error.Message);
         var missing = Path.Combine(folder, "nope");
         error = await Assert.ThrowsAsync<ArgumentException>(() => evaluations.CreatePerplexityAsync("missing", Local(missing), new(), ct));
-        Assert.Contains(missing, error.Message);
+        Assert.Equal(SelfLong.Jobs.Storage.ServerPaths.Refusal(SelfLong.Jobs.Storage.ServerPathKind.Folder), error.Message);
         error = await Assert.ThrowsAsync<ArgumentException>(() => evaluations.CreatePerplexityAsync("no config", Local(folder), new(), ct));
         Assert.Contains("config.json", error.Message);
     }

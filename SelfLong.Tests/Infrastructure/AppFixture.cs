@@ -19,6 +19,8 @@ namespace SelfLong.Tests.Infrastructure;
 public sealed class AppFixture : IAsyncLifetime
 {
     public const string AdminEmail = "admin@selflong.test";
+    public const string EditorEmail = "editor@selflong.test";
+    public const string ViewerEmail = "viewer@selflong.test";
     public string AdminPassword { get; } = $"Pw-{Guid.NewGuid():N}";
 
     private WebApplication? app;
@@ -46,6 +48,13 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:Admin:Password"] = AdminPassword;
             builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
             builder.Configuration["SelfLong:Training:RunsDirectory"] = runsDirectory;
+            // Tests keep their checkpoints and data files in temporary folders.
+            builder.Configuration["SelfLong:Storage:AllowedRoots:0"] = runsDirectory;
+            builder.Configuration["SelfLong:Storage:AllowedRoots:1"] = Path.GetTempPath();
+            // Every test signs in from 127.0.0.1; the rate-limit tests use loopback addresses of their own.
+            builder.Configuration["SelfLong:RateLimits:SignInPermits"] = "300";
+            // All suite uploads are the administrator's.
+            builder.Configuration["SelfLong:RateLimits:UploadPermits"] = "100000";
             // The suite's training device, whatever the machine: every test run fits in it, and a
             // test that asks for more is refused the same way on every machine.
             builder.Configuration["SelfLong:Training:DeviceMemoryBytes"] = DeviceMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -58,6 +67,12 @@ public sealed class AppFixture : IAsyncLifetime
         });
         await app.Services.MigrateSelfLongDatabaseAsync();
         await app.StartAsync();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<SelfLong.Jobs.Accounts.UserAdministration>();
+            foreach (var (email, role) in new[] { (EditorEmail, SelfLong.Jobs.Accounts.Roles.Editor), (ViewerEmail, SelfLong.Jobs.Accounts.Roles.Viewer) })
+                Assert.Empty(await users.CreateAsync(email, AdminPassword, role));
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         BaseAddress = new Uri(address);
     }
@@ -65,11 +80,11 @@ public sealed class AppFixture : IAsyncLifetime
     public HttpClient CreateClient() =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
 
-    /// <summary>A client holding the administrator's sign-in cookie.</summary>
-    public async Task<HttpClient> CreateSignedInClientAsync()
+    /// <summary>A client holding the sign-in cookie of the administrator, or of the suite's editor or viewer.</summary>
+    public async Task<HttpClient> CreateSignedInClientAsync(string email = AdminEmail)
     {
         var client = CreateClient();
-        var response = await client.PostAsJsonAsync("/api/auth/signin", new { email = AdminEmail, password = AdminPassword });
+        var response = await client.PostAsJsonAsync("/api/auth/signin", new { email, password = AdminPassword });
         response.EnsureSuccessStatusCode();
         return client;
     }

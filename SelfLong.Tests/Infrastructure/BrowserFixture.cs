@@ -25,11 +25,11 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A new page whose context is signed in through the real sign-in form.</summary>
-    public async Task<IPage> SignedInPageAsync(AppFixture app)
+    public async Task<IPage> SignedInPageAsync(AppFixture app, string email = AppFixture.AdminEmail)
     {
         var page = await NewPageAsync(app);
         await page.GotoAsync("/account/signin");
-        await page.FillAsync("#email", AppFixture.AdminEmail);
+        await page.FillAsync("#email", email);
         await page.FillAsync("#password", app.AdminPassword);
         await page.ClickAsync("#signin-submit");
         await page.WaitForURLAsync(url => !url.Contains("/account/signin"));
@@ -38,9 +38,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A signed-in page opened at <paramref name="path"/>, its circuit up.</summary>
-    public async Task<IPage> OpenSignedInAsync(AppFixture app, string path)
+    public async Task<IPage> OpenSignedInAsync(AppFixture app, string path, string email = AppFixture.AdminEmail)
     {
-        var page = await SignedInPageAsync(app);
+        var page = await SignedInPageAsync(app, email);
         await page.GotoAsync(path);
         await WaitForInteractiveAsync(page);
         return page;

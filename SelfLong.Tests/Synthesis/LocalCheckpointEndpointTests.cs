@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Storage;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -123,7 +124,7 @@ public sealed class LocalCheckpointEndpointTests : IDisposable
         var local = new ModelEndpointInput("bad", ModelEndpointKind.LocalCheckpoint);
 
         Assert.Contains("Enter the checkpoint folder", (await ErrorsFor(local))["checkpointPath"][0]);
-        Assert.Equal($"The folder {missing} does not exist.", (await ErrorsFor(local with { CheckpointPath = missing }))["checkpointPath"][0]);
+        Assert.Equal(ServerPaths.Refusal(ServerPathKind.Folder), (await ErrorsFor(local with { CheckpointPath = missing }))["checkpointPath"][0]);
         Assert.Contains("is not a checkpoint: it has no config.json", (await ErrorsFor(local with { CheckpointPath = empty }))["checkpointPath"][0]);
         Assert.Contains("it has no model.safetensors", (await ErrorsFor(local with { CheckpointPath = configOnly }))["checkpointPath"][0]);
         Assert.Contains("has no tokenizer", (await ErrorsFor(local with { CheckpointPath = noTokenizer }))["checkpointPath"][0]);
@@ -266,7 +267,7 @@ public sealed class LocalCheckpointEndpointTests : IDisposable
             new() { Name = "configured-broken", Kind = ModelEndpointKind.LocalCheckpoint, CheckpointPath = Path.Combine(checkpoint.Folder, "nope") },
         ];
         var service = new ModelEndpointService(host.Database, host.Get<EndpointSecrets>(), host.Get<ChatClientFactory>(),
-            Options.Create(configured), NullLogger<ModelEndpointService>.Instance);
+            Options.Create(configured), NullLogger<ModelEndpointService>.Instance, SelfLong.Jobs.Storage.ServerPaths.Under(Path.GetTempPath()));
 
         var first = await service.ListAsync(Ct);
         var second = await service.ListAsync(Ct);

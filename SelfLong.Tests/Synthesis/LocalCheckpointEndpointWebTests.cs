@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Storage;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -25,7 +26,7 @@ public sealed class LocalCheckpointEndpointWebTests(AppFixture app, BrowserFixtu
         var created = await client.PostAsJsonAsync("/api/endpoints", new { name, kind = 2, checkpointPath = checkpoint.Folder, maxNewTokens = 4 }, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
-        Assert.Contains($"The folder {missing} does not exist.", await invalid.Content.ReadAsStringAsync(Ct));
+        Assert.Contains(ServerPaths.Refusal(ServerPathKind.Folder), await invalid.Content.ReadAsStringAsync(Ct));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var endpoint = await created.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(2048, endpoint.GetProperty("contextWindow").GetInt32());
@@ -51,7 +52,7 @@ public sealed class LocalCheckpointEndpointWebTests(AppFixture app, BrowserFixtu
         await Field(page, "endpoint-max-new-tokens").FillAsync("4");
         await Field(page, "endpoint-max-new-tokens").PressAsync("Tab");
         await page.ClickAsync("[data-testid='endpoint-create']");
-        await page.GetByText($"The folder {missing} does not exist.").WaitForAsync();
+        await page.GetByText(ServerPaths.Refusal(ServerPathKind.Folder)).WaitForAsync();
 
         await Field(page, "endpoint-folder").FillAsync(checkpoint.Folder);
         await Field(page, "endpoint-folder").PressAsync("Tab");

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Storage;
 using Microsoft.Playwright;
 using SelfLong.Tests.Infrastructure;
 
@@ -29,7 +30,7 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
         await Field(page, "run-target-tokenizer").PressAsync("Tab");
         await page.ClickAsync("[data-testid='start-run']");
         await Assertions.Expect(page.Locator("[data-testid='run-error']")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator(".mud-dialog")).ToContainTextAsync("'/no/such/model' is not cl100k_base, bytes, or a model folder");
+        await Assertions.Expect(page.Locator(".mud-dialog")).ToContainTextAsync(ServerPaths.Refusal(ServerPathKind.Folder));
         await Field(page, "run-target-tokenizer").FillAsync("bytes");
         await Field(page, "run-target-tokenizer").PressAsync("Tab");
         await page.ClickAsync("[data-testid='start-run']");

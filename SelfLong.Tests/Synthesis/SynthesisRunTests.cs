@@ -203,7 +203,7 @@ public sealed class SynthesisRunTests
             Settings: new SynthesisSettings { TargetTokenizer = "/models/missing-llama" }), Ct);
 
         Assert.Null(run);
-        Assert.Contains("/models/missing-llama", Assert.Single(errors["targetTokenizer"]));
+        Assert.Equal(SelfLong.Jobs.Storage.ServerPaths.Refusal(SelfLong.Jobs.Storage.ServerPathKind.Folder), Assert.Single(errors["targetTokenizer"]));
     }
 
     [Fact]

@@ -65,6 +65,7 @@ public sealed class SynthesisTestHost : IAsyncDisposable
         services.AddSingleton<ISampleJobQueue>(queue);
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         services.AddSynthesis();
+        services.AddSingleton(SelfLong.Jobs.Storage.ServerPaths.Under(Path.GetTempPath()));
         services.AddModelCalls();
         services.Configure<ModelCallOptions>(o =>
         {

@@ -42,7 +42,8 @@ public sealed class SynthesizeCommandTests
     {
         var secrets = new EndpointSecrets(harness.Protection);
         var endpoints = new ModelEndpointService(harness.Database, secrets, new ChatClientFactory(secrets, new LocalCheckpointPool()),
-            Microsoft.Extensions.Options.Options.Create(new List<ConfiguredEndpoint>()), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelEndpointService>.Instance);
+            Microsoft.Extensions.Options.Options.Create(new List<ConfiguredEndpoint>()), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelEndpointService>.Instance,
+            SelfLong.Jobs.Storage.ServerPaths.Under(Path.GetTempPath()));
         var (endpoint, errors) = await endpoints.CreateAsync(new ModelEndpointInput(
             $"chat-{Guid.NewGuid():N}"[..20], ModelEndpointKind.OpenAiCompatible, server.V1, "test-model", null, 8192, 3, 30), Ct);
         Assert.Empty(errors);
@@ -148,7 +149,7 @@ public sealed class SynthesizeCommandTests
             Assert.Contains("between 1 and", bad.Error);
         }
         Assert.NotEqual(0, noTokenizer.ExitCode);
-        Assert.Contains("--tokenizer: '/no/such/model' is not cl100k_base, bytes, or a model folder", noTokenizer.Error);
+        Assert.Contains("--tokenizer: " + SelfLong.Jobs.Storage.ServerPaths.Refusal(SelfLong.Jobs.Storage.ServerPathKind.Folder), noTokenizer.Error);
         await using var db = harness.Database.CreateDbContext();
         Assert.False(await db.SynthesisRuns.AnyAsync(Ct));
     }

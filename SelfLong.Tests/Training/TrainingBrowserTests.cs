@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Storage;
 using Microsoft.Playwright;
 using SelfLong.Tests.Infrastructure;
 
@@ -90,7 +91,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         await page.Locator("[data-testid=run-data] textarea, textarea[data-testid=run-data]").First.FillAsync(Path.Combine(dataDir, "nope.jsonl"));
         await page.ClickAsync("[data-testid=start-run]");
         await page.Locator("[data-testid=run-error]").WaitForAsync();
-        Assert.Contains("does not exist", await page.Locator("[data-testid=run-error]").InnerTextAsync());
+        Assert.Contains(ServerPaths.Refusal(ServerPathKind.File), await page.Locator("[data-testid=run-error]").InnerTextAsync());
         await page.Context.CloseAsync();
     }
 

@@ -11,16 +11,17 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
         // For scripts and API clients: sets the same cookie as the sign-in page.
-        app.MapPost("/api/auth/signin", SignInAsync).AllowAnonymous().DisableAntiforgery();
-        app.MapPost("/account/signout", SignOutAsync);
-        app.MapGet("/api/auth/me", (HttpContext http) => TypedResults.Ok(new { email = http.User.Identity?.Name }));
+        app.MapPost("/api/auth/signin", SignInAsync).AllowAnonymous().DisableAntiforgery().RequireRateLimiting(RateLimits.SignIn);
+        app.MapPost("/account/signout", SignOutAsync).RequireAuthorization(Policies.Viewer);
+        app.MapGet("/api/auth/me", (HttpContext http) => TypedResults.Ok(new { email = http.User.Identity?.Name, roles = SelfLong.Jobs.Accounts.Roles.All.Where(http.User.IsInRole) }))
+            .RequireAuthorization(Policies.Viewer);
         return app;
     }
 
     private static async Task<Results<NoContent, UnauthorizedHttpResult>> SignInAsync(
         SignInRequest request, SignInManager<SelfLongUser> signIn)
     {
-        var result = await signIn.PasswordSignInAsync(request.Email, request.Password, isPersistent: false, lockoutOnFailure: true);
+        var result = await signIn.PasswordSignInAsync(request.Email, request.Password, isPersistent: false, lockoutOnFailure: false);
         return result.Succeeded ? TypedResults.NoContent() : TypedResults.Unauthorized();
     }
 

@@ -6,13 +6,14 @@ namespace SelfLong.Web.Features.Account;
 /// On start: creates the administrator named in configuration (SelfLong:Admin) when there is no
 /// user yet, or says how to create one. There is never a built-in password.
 /// </summary>
-public sealed class FirstAdministrator(IServiceProvider services, IConfiguration configuration, ILogger<FirstAdministrator> logger)
+public sealed class FirstAdministrator(IServiceProvider services, IConfiguration configuration, AdministratorSetup setup, ILogger<FirstAdministrator> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var accounts = scope.ServiceProvider.GetRequiredService<AdminAccounts>();
+        await scope.ServiceProvider.GetRequiredService<UserAdministration>().EnsureRolesAsync();
         if (await accounts.AnyAsync()) return;
 
         var email = configuration["SelfLong:Admin:Email"];
@@ -23,7 +24,11 @@ public sealed class FirstAdministrator(IServiceProvider services, IConfiguration
             if (outcome.Created)
                 logger.LogWarning("Created administrator {Email} from configuration (SelfLong:Admin).", email);
             else
-                logger.LogError("SelfLong:Admin could not be created: {Errors}", string.Join(" ", outcome.Errors));
+            {
+                setup.Problem = $"The administrator {email} set in SelfLong:Admin could not be created: {string.Join(" ", outcome.Errors)} " +
+                    "Change SelfLong__Admin__Password and restart, or run `./selflong admin create --email you@example.com`.";
+                logger.LogError("{Problem}", setup.Problem);
+            }
             return;
         }
         logger.LogWarning(

@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
@@ -12,7 +13,7 @@ public static class CorporaEndpoints
 {
     public static IEndpointRouteBuilder MapCorporaEndpoints(this IEndpointRouteBuilder app)
     {
-        var corpora = app.MapGroup("/api/corpora").WithTags("Corpora");
+        var corpora = app.MapGroup("/api/corpora").WithTags("Corpora").ReadsForViewersChangesForEditors();
         corpora.MapGet("/", (CorpusService service, int? page, int? pageSize, string? search, CancellationToken ct) =>
             service.ListAsync(page ?? 0, pageSize ?? 20, search, ct));
         corpora.MapPost("/", CreateAsync);
@@ -23,7 +24,7 @@ public static class CorporaEndpoints
             string? title, CorpusService service, CancellationToken ct) =>
             await service.GetAsync(id, ct) is null ? TypedResults.NotFound() : TypedResults.Ok(await service.DocumentsAsync(id, page ?? 0, pageSize ?? 50, title, ct)));
         corpora.MapGet("/{id:long}/search", SearchAsync);
-        corpora.MapPost("/{id:long}/uploads", UploadAsync).DisableAntiforgery()
+        corpora.MapPost("/{id:long}/uploads", UploadAsync).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload)
             .Accepts<IFormFileCollection>("multipart/form-data");
         corpora.MapPost("/{id:long}/reembed", async Task<Results<Accepted, NotFound, ValidationProblem>> (long id, EmbedderChange change,
             CorpusService service, CorpusReembedder reembedder, CancellationToken ct) =>
@@ -40,9 +41,9 @@ public static class CorporaEndpoints
         app.MapGet("/api/documents/{id:long}", async Task<Results<Ok<DocumentDto>, NotFound>> (long id, CorpusService service, CancellationToken ct) =>
             await service.DocumentAsync(id, ct) is { } d
                 ? TypedResults.Ok(new DocumentDto(d.Id, d.CorpusId, d.Title, d.Text, d.TokenCount, d.Source, d.HadInvalidUtf8))
-                : TypedResults.NotFound()).WithTags("Corpora");
+                : TypedResults.NotFound()).WithTags("Corpora").ReadsForViewersChangesForEditors();
 
-        var ingestions = app.MapGroup("/api/ingestions").WithTags("Corpora");
+        var ingestions = app.MapGroup("/api/ingestions").WithTags("Corpora").ReadsForViewersChangesForEditors();
         ingestions.MapGet("/{id:long}", async Task<Results<Ok<IngestionRunDto>, NotFound>> (long id, IngestionService ingestion, CancellationToken ct) =>
             await ingestion.FindAsync(id, ct) is { } run ? TypedResults.Ok(IngestionRunDto.From(run)) : TypedResults.NotFound());
         ingestions.MapPost("/{id:long}/cancel", async Task<Results<Accepted, NotFound>> (long id, IngestionService ingestion, CancellationToken ct) =>

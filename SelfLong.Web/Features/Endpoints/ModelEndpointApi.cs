@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Endpoints;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Web.Features.Account;
 
 namespace SelfLong.Web.Features.Endpoints;
 
@@ -16,7 +17,8 @@ public static class ModelEndpointApi
 
     public static IEndpointRouteBuilder MapModelEndpointApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/endpoints").WithTags("Model endpoints");
+        // Viewers see the endpoints (never their keys); only admins add or call them.
+        var group = app.MapGroup("/api/endpoints").WithTags("Model endpoints").ReadsForViewersChangesForEditors();
         group.MapGet("/", async (ModelEndpointService endpoints, CancellationToken ct) =>
         {
             await endpoints.EnsureExtractiveAsync(ct);
@@ -26,10 +28,10 @@ public static class ModelEndpointApi
         {
             var (endpoint, errors) = await endpoints.CreateAsync(input, ct);
             return endpoint is null ? TypedResults.ValidationProblem(errors) : TypedResults.Created($"/api/endpoints/{endpoint.Id}", ToDto(endpoint));
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireAuthorization(Policies.Admin);
         group.MapPost("/{id:long}/test", async Task<Results<Ok<EndpointTestResult>, NotFound>> (long id, ModelEndpointService endpoints, CancellationToken ct) =>
             await endpoints.FindAsync(id, ct) is { } endpoint ? TypedResults.Ok(await endpoints.TestAsync(endpoint, ct)) : TypedResults.NotFound())
-            .DisableAntiforgery();
+            .DisableAntiforgery().RequireAuthorization(Policies.Admin);
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,7 +17,7 @@ public static class EvaluationEndpoints
 
     public static IEndpointRouteBuilder MapEvaluationEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/evaluations").WithTags("Evaluation");
+        var group = app.MapGroup("/api/evaluations").WithTags("Evaluation").ReadsForViewersChangesForEditors();
         group.MapGet("/{id:long}", async Task<Results<Ok<RunDto>, NotFound>> (long id, EvaluationService evaluations, CancellationToken ct) =>
             await evaluations.FindAsync(id, ct) is { } r
                 ? TypedResults.Ok(new RunDto(r.Id, r.Name, r.Kind.ToString(), r.Status.ToString(), r.DoneItems, r.TotalItems, r.Message))
@@ -83,7 +84,7 @@ public static class EvaluationEndpoints
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [e.Message] });
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload);
 
         group.MapPost("/qa-datasets/{kind}", async Task<Results<Ok<int>, ValidationProblem>> (string kind, IFormFile file, EvaluationService evaluations, CancellationToken ct) =>
         {
@@ -98,7 +99,7 @@ public static class EvaluationEndpoints
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [e.Message] });
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload);
         return app;
     }
 

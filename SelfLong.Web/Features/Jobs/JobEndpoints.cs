@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.SystemChecks;
 using SelfLong.Jobs.SystemChecks;
@@ -11,7 +12,7 @@ public static class JobEndpoints
 
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/system/checks").WithTags("System");
+        var group = app.MapGroup("/api/system/checks").WithTags("System").ReadsForViewersChangesForEditors();
         group.MapPost("/", async (SystemCheckService checks, CancellationToken ct) =>
         {
             var check = await checks.EnqueueAsync(ct);

@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints;
@@ -24,7 +25,7 @@ public static class SynthesisApi
 
     public static IEndpointRouteBuilder MapSynthesisApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/synthesis").WithTags("Synthesis");
+        var group = app.MapGroup("/api/synthesis").WithTags("Synthesis").ReadsForViewersChangesForEditors();
 
         group.MapGet("/runs", async (SynthesisRunService runs, CancellationToken ct) =>
         {
@@ -69,13 +70,14 @@ public static class SynthesisApi
         group.MapPost("/samples/{id:long}/reject", async Task<Results<NoContent, NotFound>> (long id, bool? rejected, SynthesisRunService runs, CancellationToken ct) =>
             await runs.SetRejectedAsync(id, rejected ?? true, ct) ? TypedResults.NoContent() : TypedResults.NotFound()).DisableAntiforgery();
 
-        group.MapGet("/runs/{id:long}/export.jsonl", (long id, SynthesisExporter exporter, SynthesisRunService runs, CancellationToken ct) =>
-            ExportAsync(id, runs, "application/jsonl", "jsonl", (stream, token) => exporter.WriteJsonlAsync(id, stream, token), ct));
-        group.MapGet("/runs/{id:long}/export.parquet", (long id, SynthesisExporter exporter, SynthesisRunService runs, CancellationToken ct) =>
-            ExportAsync(id, runs, "application/vnd.apache.parquet", "parquet", (stream, token) => exporter.WriteParquetAsync(id, stream, token), ct));
-        group.MapGet("/runs/{id:long}/card.md", async Task<Results<FileContentHttpResult, NotFound>> (long id, SynthesisExporter exporter, SynthesisRunService runs, CancellationToken ct) =>
+        // Exports name the generator by endpoint name and model; ?locations=true adds its URL or folder.
+        group.MapGet("/runs/{id:long}/export.jsonl", (long id, bool? locations, SynthesisExporter exporter, SynthesisRunService runs, CancellationToken ct) =>
+            ExportAsync(id, runs, "application/jsonl", "jsonl", (stream, token) => exporter.WriteJsonlAsync(id, stream, token, locations ?? false), ct));
+        group.MapGet("/runs/{id:long}/export.parquet", (long id, bool? locations, SynthesisExporter exporter, SynthesisRunService runs, CancellationToken ct) =>
+            ExportAsync(id, runs, "application/vnd.apache.parquet", "parquet", (stream, token) => exporter.WriteParquetAsync(id, stream, token, locations ?? false), ct));
+        group.MapGet("/runs/{id:long}/card.md", async Task<Results<FileContentHttpResult, NotFound>> (long id, bool? locations, SynthesisExporter exporter, SynthesisRunService runs, CancellationToken ct) =>
             await runs.FindAsync(id, ct) is { } run
-                ? TypedResults.File(System.Text.Encoding.UTF8.GetBytes(await exporter.DatasetCardAsync(id, ct)), "text/markdown; charset=utf-8", $"{FileName(run)}-card.md")
+                ? TypedResults.File(System.Text.Encoding.UTF8.GetBytes(await exporter.DatasetCardAsync(id, ct, locations ?? false)), "text/markdown; charset=utf-8", $"{FileName(run)}-card.md")
                 : TypedResults.NotFound());
 
         group.MapGet("/templates/default", () => TypedResults.Ok(PromptTemplates.Default.ToDictionary()));

@@ -1,3 +1,4 @@
+using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Training;
@@ -39,15 +40,19 @@ public static class TrainingApi
             return errors;
         }
 
-        /// <summary>The spec, its stages filled from <see cref="Preset"/> when one is named; or the errors by field.</summary>
-        public (TrainingRunSpec? Spec, Dictionary<string, string[]> Errors) Resolve()
+        /// <summary>
+        /// The spec, its stages filled from <see cref="Preset"/> when one is named (the base's config
+        /// read through the sandbox); or the errors by field.
+        /// </summary>
+        public (TrainingRunSpec? Spec, Dictionary<string, string[]> Errors) Resolve(
+            Func<TrainingRunSpec, (SelfLong.Jobs.Models.LlamaConfig? Config, string? Error)> readBaseConfig)
         {
             if (EmptyEntries() is { Count: > 0 } empty) return (null, empty);
             var spec = ToSpec();
             if (Preset is null) return (spec, []);
             if (Stages is { Count: > 0 })
                 return (null, new() { ["preset"] = ["Give stages or a preset, not both."] });
-            var (config, error) = TrainingPreview.ReadBaseConfig(spec);
+            var (config, error) = readBaseConfig(spec);
             if (config is null) return (null, new() { ["base"] = [error!] });
             try
             {
@@ -121,7 +126,7 @@ public static class TrainingApi
 
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/training").WithTags("Training");
+        var group = app.MapGroup("/api/training").WithTags("Training").ReadsForViewersChangesForEditors();
 
         group.MapGet("/runs", async (TrainingRunService runs, int? skip, int? take, CancellationToken ct) =>
         {
@@ -157,7 +162,7 @@ public static class TrainingApi
     private static async Task<Results<Created<CreatedRunDto>, ValidationProblem>> CreateRunAsync(
         NewRunRequest request, TrainingRunService runs, CancellationToken ct)
     {
-        var (spec, invalid) = request.Resolve();
+        var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
         var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", spec, ct);
         if (run is null) return TypedResults.ValidationProblem(ByField(errors));
@@ -171,7 +176,7 @@ public static class TrainingApi
     /// </summary>
     private static Results<Ok<TrainingPreview>, ValidationProblem> Estimate(NewRunRequest request, TrainingRunService runs)
     {
-        var (spec, invalid) = request.Resolve();
+        var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
         var (preview, errors) = runs.Preview(spec);
         return preview is null ? TypedResults.ValidationProblem(ByField(errors)) : TypedResults.Ok(preview);

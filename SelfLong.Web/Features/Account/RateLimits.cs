@@ -1,0 +1,70 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace SelfLong.Web.Features.Account;
+
+/// <summary>How often one client may try to sign in, and one user upload. Bound from <c>SelfLong:RateLimits</c>.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "SelfLong:RateLimits";
+
+    /// <summary>Sign-in attempts per client address per <see cref="SignInWindow"/>.</summary>
+    public int SignInPermits { get; set; } = 10;
+    public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Upload requests per user per <see cref="UploadWindow"/>.</summary>
+    public int UploadPermits { get; set; } = 30;
+    public TimeSpan UploadWindow { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// ASP.NET Core's rate limiter on sign-in (per client address) and uploads (per user). Failed
+/// sign-ins are slowed per client instead of locking the account, so nobody can lock another
+/// user out by guessing wrong on purpose. Behind a reverse proxy the client address is the
+/// proxy's unless forwarded headers are configured (README, "Deployment").
+/// </summary>
+public static class RateLimits
+{
+    public const string SignIn = "sign-in";
+    public const string Upload = "upload";
+
+    public static IServiceCollection AddSelfLongRateLimits(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = async (context, ct) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                await context.HttpContext.Response.WriteAsync("Too many attempts from this client; wait a minute and try again.", ct);
+            };
+            limiter.AddPolicy(SignIn, context =>
+            {
+                // Showing the sign-in page is free; posting it (or the API's sign-in) counts.
+                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                    return RateLimitPartition.GetNoLimiter("page");
+                var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                // A fixed window, because its refusals carry Retry-After.
+                return RateLimitPartition.GetFixedWindowLimiter(ClientAddress(context), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = options.SignInPermits, Window = options.SignInWindow, QueueLimit = 0,
+                });
+            });
+            limiter.AddPolicy(Upload, context =>
+            {
+                var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(context.User.Identity?.Name ?? ClientAddress(context), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = options.UploadPermits, Window = options.UploadWindow, QueueLimit = 0,
+                });
+            });
+        });
+        return services;
+    }
+
+    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
