@@ -21,7 +21,7 @@ namespace SelfLong.Jobs.Faults;
 public static class ModelFaultScenarios
 {
     public static readonly FaultMix Mix = new(Drop: 0.10, ServerError: 0.10, RateLimited: 0.05, Hang: 0.01);
-    private const int Samples = 24;
+    private const int Samples = 12;
 
     public sealed record Report(FaultMix Mix, Dictionary<string, int> Injected, FaultOutcome Synthesis, FaultOutcome Ruler);
 
