@@ -1,6 +1,6 @@
-namespace SelfLong.Data.Corpora;
+using SelfLong.Data.Runs;
 
-public enum IngestionStatus { Queued, Running, Succeeded, Failed, Cancelled }
+namespace SelfLong.Data.Corpora;
 
 /// <summary>One upload into a corpus, processed by a Hangfire job on the ingest queue; counters are live.</summary>
 public sealed class IngestionRun
@@ -8,7 +8,7 @@ public sealed class IngestionRun
     public long Id { get; set; }
     public long CorpusId { get; set; }
     public Corpus? Corpus { get; set; }
-    public IngestionStatus Status { get; set; } = IngestionStatus.Queued;
+    public RunStatus Status { get; set; } = RunStatus.Queued;
     public string? HangfireJobId { get; set; }
     /// <summary>Set by the user; the job stops after the batch in hand (other processes see it through the row).</summary>
     public bool CancelRequested { get; set; }

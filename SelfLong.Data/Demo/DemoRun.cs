@@ -1,6 +1,6 @@
-namespace SelfLong.Data.Demo;
+using SelfLong.Data.Runs;
 
-public enum DemoStatus { Queued, Running, Succeeded, Failed }
+namespace SelfLong.Data.Demo;
 
 /// <summary>
 /// One run of the built-in demo: ingest, extractive synthesis, SelfLong-Tiny trained stage by
@@ -10,7 +10,7 @@ public enum DemoStatus { Queued, Running, Succeeded, Failed }
 public sealed class DemoRun
 {
     public long Id { get; set; }
-    public DemoStatus Status { get; set; }
+    public RunStatus Status { get; set; }
     public string Step { get; set; } = "queued";
     public string? Message { get; set; }
     public long? CorpusId { get; set; }

@@ -1,8 +1,8 @@
+using SelfLong.Data.Runs;
+
 namespace SelfLong.Data.Evaluation;
 
 public enum EvaluationKind { Niah, Ruler, Perplexity }
-
-public enum EvaluationStatus { Queued, Running, Succeeded, Failed, Cancelled }
 
 /// <summary>What is evaluated: an OpenAI-compatible endpoint or a local checkpoint.</summary>
 public enum EvaluationTargetKind
@@ -25,7 +25,7 @@ public sealed class EvaluationRun
     public long Id { get; set; }
     public string Name { get; set; } = "";
     public EvaluationKind Kind { get; set; }
-    public EvaluationStatus Status { get; set; }
+    public RunStatus Status { get; set; }
 
     public EvaluationTargetKind TargetKind { get; set; }
     /// <summary>Base URL of an endpoint, or the folder of a local checkpoint.</summary>

@@ -1,6 +1,6 @@
-namespace SelfLong.Data.Synthesis;
+using SelfLong.Data.Runs;
 
-public enum SynthesisRunStatus { Queued, Running, Paused, Cancelled, Completed }
+namespace SelfLong.Data.Synthesis;
 
 /// <summary>
 /// One synthesis run over a corpus with one model endpoint (PAPER.md, "Data synthesis"). It keeps
@@ -32,7 +32,7 @@ public sealed class SynthesisRun
     /// <summary>Tokenizer the token counts were made with.</summary>
     public required string Tokenizer { get; set; }
 
-    public SynthesisRunStatus Status { get; set; }
+    public RunStatus Status { get; set; }
     public string? Error { get; set; }
 
     // Counters added atomically by the sample jobs (several workers at once).

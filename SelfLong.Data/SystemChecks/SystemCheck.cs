@@ -1,6 +1,6 @@
-namespace SelfLong.Data.SystemChecks;
+using SelfLong.Data.Runs;
 
-public enum SystemCheckStatus { Queued, Running, Succeeded, Failed }
+namespace SelfLong.Data.SystemChecks;
 
 /// <summary>
 /// One run of the worker self-test: proves a Hangfire server picked the job up and that TorchSharp
@@ -9,7 +9,7 @@ public enum SystemCheckStatus { Queued, Running, Succeeded, Failed }
 public sealed class SystemCheck
 {
     public long Id { get; set; }
-    public SystemCheckStatus Status { get; set; }
+    public RunStatus Status { get; set; }
     public DateTimeOffset RequestedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? CompletedAt { get; set; }
     public string? HangfireJobId { get; set; }

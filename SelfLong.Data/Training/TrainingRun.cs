@@ -1,6 +1,6 @@
-namespace SelfLong.Data.Training;
+using SelfLong.Data.Runs;
 
-public enum TrainingRunStatus { Queued, Running, Succeeded, Failed, Cancelled }
+namespace SelfLong.Data.Training;
 
 /// <summary>
 /// One progressive training run: its stored specification (base, data, stages, options as JSON),
@@ -10,7 +10,7 @@ public sealed class TrainingRun
 {
     public long Id { get; set; }
     public required string Name { get; set; }
-    public TrainingRunStatus Status { get; set; }
+    public RunStatus Status { get; set; }
     /// <summary>SelfLong.Jobs.Training.TrainingRunSpec as JSON.</summary>
     public required string SpecJson { get; set; }
     public required string OutputDirectory { get; set; }

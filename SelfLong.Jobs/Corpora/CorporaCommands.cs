@@ -7,6 +7,7 @@ using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Cli;
 using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Corpora.Retrieval;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Corpora;
 
@@ -88,7 +89,7 @@ public static class CorporaCommands
                 });
             }
             Console.WriteLine(JsonSerializer.Serialize(results, Json));
-            return runs.All(r => r.Status != IngestionStatus.Failed) ? 0 : 1;
+            return runs.All(r => r.Status != RunStatus.Failed) ? 0 : 1;
         });
         return command;
     }

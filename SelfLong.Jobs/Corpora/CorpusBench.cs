@@ -9,6 +9,7 @@ using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Corpora;
 
@@ -112,7 +113,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         var run = await ingestion.StartAsync(corpus.Id, inputs, enqueue: false, ct);
         var watch = Stopwatch.StartNew();
         var status = await pipeline.RunAsync(run.Id, ct);
-        if (status != IngestionStatus.Succeeded) throw new InvalidOperationException($"Bench ingestion ended {status}.");
+        if (status != RunStatus.Succeeded) throw new InvalidOperationException($"Bench ingestion ended {status}.");
         return watch.Elapsed.TotalSeconds;
     }
 

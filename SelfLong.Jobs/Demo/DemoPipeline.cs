@@ -19,6 +19,7 @@ using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Text;
 using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Training.Drills;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Demo;
 
@@ -53,12 +54,12 @@ public sealed class DemoPipeline(
             string? unfinished = null;
             if (Options.TrainBaseTo is not null) await SaveBaseAsync(demoId, stages[0], report, ct);
             else unfinished = await EvaluateAsync(demoId, stages, runFolder, report, ct);
-            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; d.Message = unfinished; }, ct);
+            await UpdateAsync(demoId, d => { d.Status = RunStatus.Succeeded; d.Step = "done"; d.CompletedAt = DateTimeOffset.UtcNow; d.Message = unfinished; }, ct);
             report?.Invoke("done");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await UpdateAsync(demoId, d => { d.Status = DemoStatus.Failed; d.Message = e.Message; d.CompletedAt = DateTimeOffset.UtcNow; }, CancellationToken.None);
+            await UpdateAsync(demoId, d => { d.Status = RunStatus.Failed; d.Message = e.Message; d.CompletedAt = DateTimeOffset.UtcNow; }, CancellationToken.None);
             throw;
         }
     }
@@ -72,8 +73,8 @@ public sealed class DemoPipeline(
         await UpdateAsync(demoId, d => d.CorpusId = corpusId, ct);
         if (run is not null)
         {
-            var done = await WaitAsync(() => ingestion.FindAsync(run.Id, ct), r => r!.Status is not (IngestionStatus.Queued or IngestionStatus.Running), ct);
-            if (done!.Status != IngestionStatus.Succeeded) throw new InvalidOperationException($"Ingesting {sample.Name} ended {done.Status}.");
+            var done = await WaitAsync(() => ingestion.FindAsync(run.Id, ct), r => r!.Status is not (RunStatus.Queued or RunStatus.Running), ct);
+            if (done!.Status != RunStatus.Succeeded) throw new InvalidOperationException($"Ingesting {sample.Name} ended {done.Status}.");
         }
         return corpusId;
     }
@@ -97,8 +98,8 @@ public sealed class DemoPipeline(
         if (run is null) throw new InvalidOperationException(string.Join(" ", errors.SelectMany(e => e.Value)));
         await UpdateAsync(demoId, d => d.SynthesisRunId = run.Id, ct);
         await synthesis.StartAsync(run.Id, ct);
-        var done = await WaitAsync(() => synthesis.FindAsync(run.Id, ct), r => r!.Status is SynthesisRunStatus.Completed or SynthesisRunStatus.Cancelled, ct);
-        if (done!.Status != SynthesisRunStatus.Completed) throw new InvalidOperationException($"Synthesis ended {done.Status}: {done.Error}");
+        var done = await WaitAsync(() => synthesis.FindAsync(run.Id, ct), r => r!.Status is RunStatus.Succeeded or RunStatus.Cancelled, ct);
+        if (done!.Status != RunStatus.Succeeded) throw new InvalidOperationException($"Synthesis ended {done.Status}: {done.Error}");
         return run.Id;
     }
 
@@ -131,8 +132,8 @@ public sealed class DemoPipeline(
         };
         var run = await training.CreateAsync($"Demo {demoId}: SelfLong-Tiny, {(trainBase ? "stage 1 (base)" : $"{stages.Count} stages {from}")}", spec, ct);
         await UpdateAsync(demoId, d => d.TrainingRunId = run.Id, ct);
-        var done = await WaitAsync(() => training.FindAsync(run.Id, ct), r => r!.Status is not (TrainingRunStatus.Queued or TrainingRunStatus.Running), ct);
-        if (done!.Status != TrainingRunStatus.Succeeded) throw new InvalidOperationException($"Training ended {done.Status}: {done.Message}");
+        var done = await WaitAsync(() => training.FindAsync(run.Id, ct), r => r!.Status is not (RunStatus.Queued or RunStatus.Running), ct);
+        if (done!.Status != RunStatus.Succeeded) throw new InvalidOperationException($"Training ended {done.Status}: {done.Message}");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var ends = await db.TrainingCheckpoints.AsNoTracking().Where(c => c.RunId == run.Id && c.StageEnd).OrderBy(c => c.Stage).ToListAsync(ct);
         if (ends.Count == 0) throw new InvalidOperationException("Training registered no stage checkpoints.");
@@ -196,8 +197,8 @@ public sealed class DemoPipeline(
         var failed = new List<string>();
         foreach (var id in niah.Concat(ruler))
         {
-            var done = await WaitAsync(() => evaluation.FindAsync(id, ct), r => r!.Status is not (EvaluationStatus.Queued or EvaluationStatus.Running), ct);
-            if (done!.Status != EvaluationStatus.Succeeded) failed.Add($"{done.Name} ended {done.Status}: {done.Message}");
+            var done = await WaitAsync(() => evaluation.FindAsync(id, ct), r => r!.Status is not (RunStatus.Queued or RunStatus.Running), ct);
+            if (done!.Status != RunStatus.Succeeded) failed.Add($"{done.Name} ended {done.Status}: {done.Message}");
             else if (niah.Contains(id)) report?.Invoke($"  {done.Name}: {await NiahSummaryAsync(id, ct)}");
         }
         if (failed.Count == niah.Count + ruler.Count) throw new InvalidOperationException(string.Join(" ", failed));
@@ -235,7 +236,7 @@ public sealed class DemoPipeline(
     private async Task StepAsync(long demoId, string step, string message, Action<string>? report, CancellationToken ct)
     {
         report?.Invoke(message);
-        await UpdateAsync(demoId, d => { d.Status = DemoStatus.Running; d.Step = step; d.Message = message; }, ct);
+        await UpdateAsync(demoId, d => { d.Status = RunStatus.Running; d.Step = step; d.Message = message; }, ct);
     }
 
     private async Task UpdateAsync(long demoId, Action<DemoRun> change, CancellationToken ct)

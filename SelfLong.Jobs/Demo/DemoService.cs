@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SelfLong.Data;
 using SelfLong.Data.Demo;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Demo;
 
@@ -13,7 +14,7 @@ public sealed class DemoService(IDbContextFactory<SelfLongDbContext> dbFactory, 
     public async Task<DemoRun> CreateAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var demo = new DemoRun { Status = DemoStatus.Queued };
+        var demo = new DemoRun { Status = RunStatus.Queued };
         db.DemoRuns.Add(demo);
         await db.SaveChangesAsync(ct);
         return demo;

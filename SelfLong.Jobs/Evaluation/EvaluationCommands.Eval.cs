@@ -7,6 +7,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Cli;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -133,7 +134,7 @@ public static partial class EvaluationCommands
             ? new { run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(), message = run.Message }
             : await RulerResultAsync(service, run, ct);
         Console.WriteLine(JsonSerializer.Serialize(result));
-        return run.Status == EvaluationStatus.Succeeded ? 0 : 1;
+        return run.Status == RunStatus.Succeeded ? 0 : 1;
     }
 
     private static async Task<object> RulerResultAsync(EvaluationService service, EvaluationRun run, CancellationToken ct)

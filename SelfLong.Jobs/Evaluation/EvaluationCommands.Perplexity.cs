@@ -8,6 +8,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Cli;
 using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -54,7 +55,7 @@ public static partial class EvaluationCommands
             Console.Error.WriteLine($"Evaluation #{run.Id}: perplexity at {run.TotalItems} lengths.");
             run = await WorkHereAsync(host, service, run, ct);
             Console.WriteLine(JsonSerializer.Serialize(PerplexityExport.Json(run, await service.PerplexityLengthsAsync(run.Id, ct))));
-            return run.Status == EvaluationStatus.Succeeded ? 0 : 1;
+            return run.Status == RunStatus.Succeeded ? 0 : 1;
         });
         return command;
     }

@@ -4,6 +4,7 @@ using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Progress;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -14,7 +15,7 @@ public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(long runId, CancellationToken ct)
     {
-        await SetAsync(runId, r => r.SetProperty(x => x.Status, EvaluationStatus.Running)
+        await SetAsync(runId, r => r.SetProperty(x => x.Status, RunStatus.Running)
             .SetProperty(x => x.StartedAt, DateTimeOffset.UtcNow).SetProperty(x => x.Message, (string?)null), ct);
         try
         {
@@ -26,13 +27,13 @@ public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory
             var message = ex is OperationCanceledException && ct.IsCancellationRequested
                 ? "The worker stopped before the run finished; resume to continue."
                 : ex.Message;
-            await SetAsync(runId, r => r.SetProperty(x => x.Status, EvaluationStatus.Failed)
+            await SetAsync(runId, r => r.SetProperty(x => x.Status, RunStatus.Failed)
                 .SetProperty(x => x.Message, message[..Math.Min(message.Length, 2000)]).SetProperty(x => x.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
             throw;
         }
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var cancelled = await db.EvaluationRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(CancellationToken.None);
-        await SetAsync(runId, r => r.SetProperty(x => x.Status, cancelled ? EvaluationStatus.Cancelled : EvaluationStatus.Succeeded)
+        await SetAsync(runId, r => r.SetProperty(x => x.Status, cancelled ? RunStatus.Cancelled : RunStatus.Succeeded)
             .SetProperty(x => x.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
     }
 

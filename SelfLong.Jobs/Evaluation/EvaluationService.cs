@@ -10,6 +10,7 @@ using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Storage;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -122,7 +123,7 @@ public sealed class EvaluationService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
         {
-            Name = name.Trim(), Kind = kind, Status = EvaluationStatus.Queued,
+            Name = name.Trim(), Kind = kind, Status = RunStatus.Queued,
             TargetKind = target.Kind, TargetLocation = target.Location, Model = target.Model,
             ProtectedApiKey = targets.Protect(target.ApiKey), ChatTemplate = target.ChatTemplate,
             Tokenizer = target.Tokenizer, MaxLength = target.MaxLength, TrainingLength = target.TrainingLength,
@@ -141,12 +142,12 @@ public sealed class EvaluationService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.EvaluationRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is null || run.Status is not (EvaluationStatus.Queued or EvaluationStatus.Running)) return false;
+        if (run is null || run.Status is not (RunStatus.Queued or RunStatus.Running)) return false;
         run.CancelRequested = true;
-        if (run.Status == EvaluationStatus.Queued)
+        if (run.Status == RunStatus.Queued)
         {
             if (run.HangfireJobId is not null) jobs.Delete(run.HangfireJobId);
-            run.Status = EvaluationStatus.Cancelled;
+            run.Status = RunStatus.Cancelled;
             run.CompletedAt = DateTimeOffset.UtcNow;
         }
         await db.SaveChangesAsync(ct);
@@ -160,9 +161,9 @@ public sealed class EvaluationService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.EvaluationRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is null || run.Imported || run.Status is not (EvaluationStatus.Cancelled or EvaluationStatus.Failed or EvaluationStatus.Succeeded)) return false;
+        if (run is null || run.Imported || run.Status is not (RunStatus.Cancelled or RunStatus.Failed or RunStatus.Succeeded)) return false;
         run.CancelRequested = false;
-        run.Status = EvaluationStatus.Queued;
+        run.Status = RunStatus.Queued;
         run.Message = null;
         run.CompletedAt = null;
         await db.SaveChangesAsync(ct);

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Evaluation;
 
@@ -113,7 +114,7 @@ public sealed class RulerPredictions(IDbContextFactory<SelfLongDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
         {
-            Name = name.Trim(), Kind = EvaluationKind.Ruler, Status = EvaluationStatus.Succeeded, Imported = true,
+            Name = name.Trim(), Kind = EvaluationKind.Ruler, Status = RunStatus.Succeeded, Imported = true,
             TargetKind = EvaluationTargetKind.OpenAiCompletions, Model = "imported predictions", MaxLength = rows.Max(r => r.Length),
             SettingsJson = EvaluationJson.Write(new RulerSettings
             {

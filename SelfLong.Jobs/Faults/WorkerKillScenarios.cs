@@ -12,6 +12,7 @@ using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Faults;
 
@@ -41,7 +42,7 @@ public sealed class WorkerKillScenarios(IServiceProvider services, string connec
         var killedAt = await KillMidwayAsync(JobQueues.Training,
             async token => (await runs.FindAsync(run.Id, token))!.CurrentStep, step => step >= 8, ct);
         run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
-            r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed or TrainingRunStatus.Cancelled, Limit, ct);
+            r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
         var metrics = (await runs.MetricsAsync(run.Id, ct: ct)).Select(m => m.GlobalStep).ToList();
         return new FaultOutcome(run.Status.ToString(), steps, metrics.Distinct().Count(), steps - metrics.Distinct().Count(),
@@ -60,7 +61,7 @@ public sealed class WorkerKillScenarios(IServiceProvider services, string connec
         var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput("records.jsonl", file, new FileInfo(file).Length, DeleteWhenDone: false)], ct: ct);
         var killedAt = await KillMidwayAsync(JobQueues.Ingest, token => DocumentsAsync(corpus.Id, token), n => n >= 2_000, ct);
         run = await FaultBench.WaitAsync(async token => (await ingestion.FindAsync(run.Id, token))!,
-            r => r.Status is IngestionStatus.Succeeded or IngestionStatus.Failed or IngestionStatus.Cancelled, Limit, ct);
+            r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
         await using var db = await Db.CreateDbContextAsync(ct);
         var hashes = await db.Documents.Where(d => d.CorpusId == corpus.Id).Select(d => d.ContentHash).ToListAsync(ct);
@@ -79,7 +80,7 @@ public sealed class WorkerKillScenarios(IServiceProvider services, string connec
             new RulerSettings { Lengths = [4096], Samples = 6, Seed = 9 }, ct);
         var killedAt = await KillMidwayAsync(JobQueues.Evaluation, async token => (await evaluations.FindAsync(run.Id, token))!.DoneItems, n => n >= 12, ct);
         run = await FaultBench.WaitAsync(async token => (await evaluations.FindAsync(run.Id, token))!,
-            r => r.Status is EvaluationStatus.Succeeded or EvaluationStatus.Failed or EvaluationStatus.Cancelled, Limit, ct);
+            r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
         var keys = (await evaluations.RulerSamplesAsync(run.Id, ct)).Select(r => (r.Task, r.Length, r.Index)).ToList();
         return new FaultOutcome(run.Status.ToString(), run.TotalItems, keys.Distinct().Count(), run.TotalItems - keys.Distinct().Count(),

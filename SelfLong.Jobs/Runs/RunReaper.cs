@@ -10,6 +10,7 @@ using SelfLong.Data.Training;
 using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Training;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Runs;
 
@@ -50,7 +51,7 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var redone = 0;
-        foreach (var r in await db.IngestionRuns.Where(r => (r.Status == IngestionStatus.Queued || r.Status == IngestionStatus.Running) && r.CreatedAt < createdBefore)
+        foreach (var r in await db.IngestionRuns.Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && r.CreatedAt < createdBefore)
                      .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
         {
             if (!IsLost(r.HangfireJobId)) continue;
@@ -61,7 +62,7 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
             await db.IngestionRuns.Where(x => x.Id == r.Id && x.HangfireJobId == claim).ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, job), ct);
             redone++;
         }
-        foreach (var r in await db.TrainingRuns.Where(r => (r.Status == TrainingRunStatus.Queued || r.Status == TrainingRunStatus.Running) && r.CreatedAt < createdBefore)
+        foreach (var r in await db.TrainingRuns.Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && r.CreatedAt < createdBefore)
                      .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
         {
             if (!IsLost(r.HangfireJobId)) continue;
@@ -72,7 +73,7 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
             await db.TrainingRuns.Where(x => x.Id == r.Id && x.HangfireJobId == claim).ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, job), ct);
             redone++;
         }
-        foreach (var r in await db.EvaluationRuns.Where(r => (r.Status == EvaluationStatus.Queued || r.Status == EvaluationStatus.Running) && !r.Imported && r.CreatedAt < createdBefore)
+        foreach (var r in await db.EvaluationRuns.Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && !r.Imported && r.CreatedAt < createdBefore)
                      .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
         {
             if (!IsLost(r.HangfireJobId)) continue;

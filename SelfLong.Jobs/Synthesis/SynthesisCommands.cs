@@ -5,6 +5,7 @@ using SelfLong.Data;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Cli;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -80,33 +81,36 @@ public static class SynthesisCommands
                 }
                 return 2;
             }
-            Console.WriteLine($"Run {run.Id} \"{run.Name}\": {run.SampleCount} samples by {run.GeneratorLabel}.");
+            Console.Error.WriteLine($"Run {run.Id} \"{run.Name}\": {run.SampleCount} samples by {run.GeneratorLabel}.");
 
             if (parse.GetValue(inProcess))
             {
                 var local = new InProcessSampleJobQueue();
                 await runs.StartAsync(run.Id, local, ct);
                 await local.RunAllAsync(services.GetRequiredService<SynthesisExecutor>(), Math.Max(2, chosen.MaxConcurrency),
-                    done => Console.Write($"\r{done} of {run.SampleCount} samples"), ct);
-                Console.WriteLine();
+                    done => Console.Error.Write($"\r{done} of {run.SampleCount} samples"), ct);
+                Console.Error.WriteLine();
             }
             else
             {
                 await runs.StartAsync(run.Id, ct);
-                Console.WriteLine($"Enqueued on the synthesis queue. Follow it on the dashboard, or with --wait.");
+                Console.Error.WriteLine("Enqueued on the synthesis queue. Follow it on the dashboard, or with --wait.");
                 if (!parse.GetValue(wait)) return 0;
-                while (await runs.FindAsync(run.Id, ct) is { Status: SynthesisRunStatus.Running or SynthesisRunStatus.Queued })
+                while (await runs.FindAsync(run.Id, ct) is { Status: RunStatus.Running or RunStatus.Queued })
                 {
                     var p = (await runs.ProgressAsync([run.Id], ct))[run.Id];
-                    Console.Write($"\r{p.Completed} of {run.SampleCount} samples, {p.Failed} failed");
+                    Console.Error.Write($"\r{p.Completed} of {run.SampleCount} samples, {p.Failed} failed");
                     await Task.Delay(1000, ct);
                 }
-                Console.WriteLine();
+                Console.Error.WriteLine();
             }
             var final = (await runs.ProgressAsync([run.Id], ct))[run.Id];
             var state = await runs.FindAsync(run.Id, ct);
-            Console.WriteLine($"Run {run.Id}: {state?.Status}; {final.Completed} completed, {final.Failed} failed, {final.InputTokens:N0} input tokens, " +
-                              $"{state?.LlmCalls:N0} LLM calls, {state?.CacheHits:N0} cache hits.");
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                run = run.Id, status = state?.Status.ToString(), samples = run.SampleCount, completed = final.Completed, failed = final.Failed,
+                input_tokens = final.InputTokens, llm_calls = state?.LlmCalls, cache_hits = state?.CacheHits,
+            }));
             return final.Failed == 0 ? 0 : 1;
         });
         return command;

@@ -5,6 +5,7 @@ using SelfLong.Data;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -21,7 +22,7 @@ public sealed class SynthesisExecutor(
         {
             run = await db.SynthesisRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
             // Paused and cancelled runs leave their queued samples alone; resume enqueues them again.
-            if (run is not { Status: SynthesisRunStatus.Running }) return;
+            if (run is not { Status: RunStatus.Running }) return;
             if (await db.SynthesisSamples.AnyAsync(s => s.RunId == runId && s.Index == index && s.Status == SampleStatus.Completed, ct)) return;
             endpoint = await db.ModelEndpoints.AsNoTracking().SingleAsync(e => e.Id == run.EndpointId, ct);
         }
@@ -89,10 +90,10 @@ public sealed class SynthesisExecutor(
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         await db.SynthesisRuns
-            .Where(r => r.Id == runId && r.Status == SynthesisRunStatus.Running
+            .Where(r => r.Id == runId && r.Status == RunStatus.Running
                 && db.SynthesisSamples.Count(s => s.RunId == runId) >= r.SampleCount)
             .ExecuteUpdateAsync(u => u
-                .SetProperty(r => r.Status, SynthesisRunStatus.Completed)
+                .SetProperty(r => r.Status, RunStatus.Succeeded)
                 .SetProperty(r => r.CompletedAt, DateTimeOffset.UtcNow));
     }
 

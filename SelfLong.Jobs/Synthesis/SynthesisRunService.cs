@@ -6,6 +6,7 @@ using SelfLong.Jobs.Endpoints.Local;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Storage;
 using SelfLong.Jobs.Text;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -57,7 +58,7 @@ public sealed class SynthesisRunService(
             GeneratorLabel = SynthesisModelFactory.LabelFor(endpoint), IsExtractive = endpoint.Kind == ModelEndpointKind.Extractive,
             SampleCount = request.SampleCount, Seed = request.Seed,
             SettingsJson = settings.ToJson(), TemplatesJson = templates.ToJson(), Tokenizer = TokenizerName(settings),
-            Status = SynthesisRunStatus.Queued,
+            Status = RunStatus.Queued,
         };
         db.SynthesisRuns.Add(run);
         await db.SaveChangesAsync(ct);
@@ -78,11 +79,11 @@ public sealed class SynthesisRunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.SynthesisRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
         // A Running run may be resumed too: after a worker was killed its lost jobs are enqueued again.
-        if (run is null || run.Status == SynthesisRunStatus.Cancelled) return false;
+        if (run is null || run.Status == RunStatus.Cancelled) return false;
         var done = await db.SynthesisSamples.Where(s => s.RunId == runId && s.Status == SampleStatus.Completed)
             .Select(s => s.Index).ToListAsync(ct);
         if (done.Count >= run.SampleCount) return false;
-        run.Status = SynthesisRunStatus.Running;
+        run.Status = RunStatus.Running;
         run.StartedAt ??= DateTimeOffset.UtcNow;
         run.CompletedAt = null;
         await db.SaveChangesAsync(ct);
@@ -96,12 +97,12 @@ public sealed class SynthesisRunService(
     }
 
     public Task<bool> PauseAsync(long runId, CancellationToken ct = default) =>
-        MoveAsync(runId, SynthesisRunStatus.Paused, [SynthesisRunStatus.Running, SynthesisRunStatus.Queued], ct);
+        MoveAsync(runId, RunStatus.Paused, [RunStatus.Running, RunStatus.Queued], ct);
 
     public Task<bool> CancelAsync(long runId, CancellationToken ct = default) =>
-        MoveAsync(runId, SynthesisRunStatus.Cancelled, [SynthesisRunStatus.Running, SynthesisRunStatus.Queued, SynthesisRunStatus.Paused], ct);
+        MoveAsync(runId, RunStatus.Cancelled, [RunStatus.Running, RunStatus.Queued, RunStatus.Paused], ct);
 
-    private async Task<bool> MoveAsync(long runId, SynthesisRunStatus to, SynthesisRunStatus[] from, CancellationToken ct)
+    private async Task<bool> MoveAsync(long runId, RunStatus to, RunStatus[] from, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var moved = await db.SynthesisRuns.Where(r => r.Id == runId && from.Contains(r.Status))

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.SystemChecks;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.SystemChecks;
 
@@ -19,7 +20,7 @@ public sealed class SystemCheckJob(IDbContextFactory<SelfLongDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var check = await db.SystemChecks.SingleAsync(c => c.Id == checkId, ct);
-        check.Status = SystemCheckStatus.Running;
+        check.Status = RunStatus.Running;
         check.ServerName = context?.ServerId;
         await db.SaveChangesAsync(ct);
 
@@ -28,14 +29,14 @@ public sealed class SystemCheckJob(IDbContextFactory<SelfLongDbContext> dbFactor
             var result = TorchSelfTest.Run();
             check.Device = result.Device;
             check.MaxAbsError = result.MaxAbsError;
-            check.Status = result.MaxAbsError < Tolerance ? SystemCheckStatus.Succeeded : SystemCheckStatus.Failed;
-            check.Message = check.Status == SystemCheckStatus.Succeeded
+            check.Status = result.MaxAbsError < Tolerance ? RunStatus.Succeeded : RunStatus.Failed;
+            check.Message = check.Status == RunStatus.Succeeded
                 ? $"TorchSharp matmul on {result.Device} matches the reference."
                 : $"TorchSharp matmul on {result.Device} is off by {result.MaxAbsError:g3}.";
         }
         catch (Exception ex)
         {
-            check.Status = SystemCheckStatus.Failed;
+            check.Status = RunStatus.Failed;
             check.Message = ex.Message;
             check.CompletedAt = DateTimeOffset.UtcNow;
             await db.SaveChangesAsync(CancellationToken.None);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SelfLong.Data;
 using SelfLong.Data.SystemChecks;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.SystemChecks;
 
@@ -12,7 +13,7 @@ public sealed class SystemCheckService(IDbContextFactory<SelfLongDbContext> dbFa
     public async Task<SystemCheck> EnqueueAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var check = new SystemCheck { Status = SystemCheckStatus.Queued };
+        var check = new SystemCheck { Status = RunStatus.Queued };
         db.SystemChecks.Add(check);
         await db.SaveChangesAsync(ct);
 

@@ -9,6 +9,7 @@ using SelfLong.Data.Training;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Progress;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Training;
 
@@ -50,13 +51,13 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             run = await db.TrainingRuns.SingleAsync(r => r.Id == runId, ct);
             if (run.CancelRequested)
             {
-                run.Status = TrainingRunStatus.Cancelled;
+                run.Status = RunStatus.Cancelled;
                 run.CompletedAt = DateTimeOffset.UtcNow;
                 await db.SaveChangesAsync(ct);
                 progress.Publish(ProgressFeatures.Training, runId);
                 return;
             }
-            run.Status = TrainingRunStatus.Running;
+            run.Status = RunStatus.Running;
             run.StartedAt ??= DateTimeOffset.UtcNow;
             run.Device = TorchDevices.Preferred().type.ToString().ToLowerInvariant();
             run.Message = null;
@@ -77,16 +78,16 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         {
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
                 DatabaseSampleSources.For(spec, synthesisSamples, dbFactory));
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Succeeded, null);
+            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Succeeded, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Cancelled,
+            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Cancelled,
                 "Cancelled after saving a checkpoint; Resume continues from it.");
         }
         catch (Exception e)
         {
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, TrainingRunStatus.Failed, e.Message);
+            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Failed, e.Message);
             throw;
         }
     }
@@ -96,7 +97,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var jobId = jobs.Schedule<TrainingJob>(job => job.RunAsync(runId, resume, CancellationToken.None), GateRetry);
-        await db.TrainingRuns.Where(r => r.Id == runId && r.Status == TrainingRunStatus.Queued).ExecuteUpdateAsync(r => r
+        await db.TrainingRuns.Where(r => r.Id == runId && r.Status == RunStatus.Queued).ExecuteUpdateAsync(r => r
             .SetProperty(x => x.HangfireJobId, jobId)
             .SetProperty(x => x.Message, "Waiting for the training run in progress to finish."), ct);
         progress.Publish(ProgressFeatures.Training, runId);
@@ -133,7 +134,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
     }
 
     private async Task FinishAsync(long runId, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints,
-        CancellationTokenSource flushing, Task flusher, TrainingRunStatus status, string? message)
+        CancellationTokenSource flushing, Task flusher, RunStatus status, string? message)
     {
         await flushing.CancelAsync();
         await flusher;
@@ -154,7 +155,7 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
     }
 
     /// <summary>Writes what the trainer reported; returns whether a cancel was requested.</summary>
-    private async Task<bool> FlushAsync(long runId, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints, TrainingRunStatus? status, string? message)
+    private async Task<bool> FlushAsync(long runId, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints, RunStatus? status, string? message)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var run = await db.TrainingRuns.SingleAsync(r => r.Id == runId);

@@ -5,6 +5,7 @@ using SelfLong.Data;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Storage;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Training;
 
@@ -120,7 +121,7 @@ public sealed class TrainingRunService(
             Name = name.Trim(),
             SpecJson = spec.ToJson(),
             OutputDirectory = "",
-            Status = TrainingRunStatus.Queued,
+            Status = RunStatus.Queued,
             TotalSteps = spec.Stages.Sum(s => s.StepCount(spec.Options.BatchSize * spec.Options.GradientAccumulation)),
         };
         db.TrainingRuns.Add(run);
@@ -139,7 +140,7 @@ public sealed class TrainingRunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is not { Status: TrainingRunStatus.Queued or TrainingRunStatus.Running }) return false;
+        if (run is not { Status: RunStatus.Queued or RunStatus.Running }) return false;
         run.CancelRequested = true;
         await db.SaveChangesAsync(ct);
         // Other open pages show "cancelling" now, not at their next safety refresh.
@@ -152,8 +153,8 @@ public sealed class TrainingRunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is not { Status: TrainingRunStatus.Cancelled or TrainingRunStatus.Failed }) return false;
-        run.Status = TrainingRunStatus.Queued;
+        if (run is not { Status: RunStatus.Cancelled or RunStatus.Failed }) return false;
+        run.Status = RunStatus.Queued;
         run.CancelRequested = false;
         run.Message = null;
         await db.SaveChangesAsync(ct);

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using SelfLong.Data.Corpora;
 using static SelfLong.Tests.Corpora.TestFiles;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Corpora;
 
@@ -32,7 +33,7 @@ public sealed class IngestionBadInputTests
         IngestionFileStatus Status(string file) => run.FileList.Single(f => f.FileName == file).Status;
         List<IngestionIssue> Issues(string file) => run.FileList.Single(f => f.FileName == file).Issues;
 
-        Assert.Equal(IngestionStatus.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal(IngestionFileStatus.Succeeded, Status("good.txt"));
         Assert.Equal(IngestionFileStatus.Failed, Status("empty.txt"));
         Assert.Contains("empty", Message("empty.txt"));
@@ -101,9 +102,9 @@ public sealed class IngestionBadInputTests
         while ((await harness.Ingestion.FindAsync(run.Id, ct))!.Documents == 0) await Task.Delay(20, ct);
         await harness.Ingestion.CancelAsync(run.Id, ct);
 
-        Assert.Equal(IngestionStatus.Cancelled, await pipeline);
+        Assert.Equal(RunStatus.Cancelled, await pipeline);
         var finished = (await harness.Ingestion.FindAsync(run.Id, ct))!;
-        Assert.Equal(IngestionStatus.Cancelled, finished.Status);
+        Assert.Equal(RunStatus.Cancelled, finished.Status);
         Assert.InRange(finished.Documents, 1, 399);
         Assert.Equal(finished.Documents, (await harness.DocumentsAsync(corpus)).Count);
         File.Delete(path);

@@ -1,5 +1,6 @@
 using SelfLong.Data.Corpora;
 using static SelfLong.Tests.Corpora.TestFiles;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Corpora;
 
@@ -25,7 +26,7 @@ public sealed class IngestionFormatTests
             ("bundle.tar.gz", TarGz(("x/c.md", Utf8("Tarred note about currents.")), ("x/d.csv", Utf8("text\nTarred row about estuaries.\n")))),
             ("single.txt.gz", Gzip(Utf8("Gzipped text about fjords."))));
 
-        Assert.Equal(IngestionStatus.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.All(run.FileList, f => Assert.True(f.Status == IngestionFileStatus.Succeeded, $"{f.FileName}: {f.Status} {f.Message}"));
         var documents = await harness.DocumentsAsync(corpus);
         Assert.Equal(19, documents.Count);

@@ -2,6 +2,7 @@ using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Extraction;
 using static SelfLong.Tests.Corpora.TestFiles;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Corpora;
 
@@ -127,7 +128,7 @@ public sealed class IngestionLimitTests
 
         // The one document is still being chunked when the request comes: before, it was stored
         // anyway and the cancel only stopped the next file.
-        Assert.Equal(IngestionStatus.Cancelled, await pipeline);
+        Assert.Equal(RunStatus.Cancelled, await pipeline);
         var finished = (await harness.Ingestion.FindAsync(run.Id, ct))!;
         Assert.Equal(IngestionFileStatus.Skipped, finished.FileList.Single().Status);
         Assert.Equal(0, finished.Documents);

@@ -4,6 +4,7 @@ using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Tests.Infrastructure;
 using static SelfLong.Tests.Corpora.TestFiles;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Corpora;
 
@@ -30,7 +31,7 @@ public sealed class OpenAiEmbeddingTests
         var text = string.Join(" ", Enumerable.Range(1, 40).Select(i => $"Sentence {i} describes harbour number {i} in detail."));
         var run = await harness.IngestAsync(corpus.Id, ("harbours.txt", Utf8(text)));
 
-        Assert.Equal(IngestionStatus.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         var batches = (int)Math.Ceiling(run.Chunks / 4.0);
         Assert.True(run.Chunks > 4);
         Assert.Equal(probes + batches + 3, server.RequestCount);

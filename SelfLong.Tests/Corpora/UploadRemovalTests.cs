@@ -1,6 +1,7 @@
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Ingestion;
 using static SelfLong.Tests.Corpora.TestFiles;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Corpora;
 
@@ -20,7 +21,7 @@ public sealed class UploadRemovalTests : IDisposable
         var sample = Upload("sample.txt", "A sample the server ships.", deleteWhenDone: false);
 
         var run = await harness.Ingestion.StartAsync(corpus, [good, bad, sample], enqueue: false, ct);
-        Assert.Equal(IngestionStatus.Succeeded, await harness.Pipeline.RunAsync(run.Id, ct));
+        Assert.Equal(RunStatus.Succeeded, await harness.Pipeline.RunAsync(run.Id, ct));
 
         Assert.False(File.Exists(good.StoredPath));
         Assert.False(File.Exists(bad.StoredPath));
@@ -39,7 +40,7 @@ public sealed class UploadRemovalTests : IDisposable
 
         Assert.True(await harness.Ingestion.CancelAsync(run.Id, ct));
 
-        Assert.Equal(IngestionStatus.Cancelled, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
+        Assert.Equal(RunStatus.Cancelled, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
         Assert.False(File.Exists(first.StoredPath));
         Assert.True(File.Exists(sample.StoredPath));
     }
@@ -55,7 +56,7 @@ public sealed class UploadRemovalTests : IDisposable
 
         await harness.Pipeline.FailAsync(run.Id, new InvalidOperationException("The embeddings endpoint refused the key."));
 
-        Assert.Equal(IngestionStatus.Failed, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
+        Assert.Equal(RunStatus.Failed, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
         Assert.False(File.Exists(waiting.StoredPath));
     }
 

@@ -3,6 +3,7 @@ using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Tests.Infrastructure;
 using SelfLong.Tests.Synthesis;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -33,7 +34,7 @@ public sealed class CorpusHaystackTests(AppFixture app)
 
         var run = await evaluations.CreateNiahAsync($"corpus-haystack-{Guid.NewGuid():N}", NiahTests.Target(server, maxLength: 1500),
             new NiahSettings { Lengths = [1000], Depths = [50], HaystackCorpusId = corpusId }, ct);
-        await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
 
         var prompt = Assert.Single(server.Requests)["prompt"]!.GetValue<string>();
         Assert.Contains("Lewis Temple", prompt);

@@ -2,6 +2,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -17,10 +18,10 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
 
         server.CompletionResponder = _ => "<script>window.hacked = 1</script> Eat a sandwich and sit in Dolores Park on a sunny day.";
         var a = await evaluations.CreateNiahAsync($"good-{Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
-        await NiahTests.WaitAsync(evaluations, a.Id, EvaluationStatus.Succeeded, ct);
+        await NiahTests.WaitAsync(evaluations, a.Id, RunStatus.Succeeded, ct);
         server.CompletionResponder = prompt => prompt.Length < 6000 ? "Eat a sandwich and sit in Dolores Park on a sunny day." : "No idea.";
         var b = await evaluations.CreateNiahAsync($"worse-{Guid.NewGuid():N}", NiahTests.Target(server, 3000), settings, ct);
-        await NiahTests.WaitAsync(evaluations, b.Id, EvaluationStatus.Succeeded, ct);
+        await NiahTests.WaitAsync(evaluations, b.Id, RunStatus.Succeeded, ct);
 
         var page = await browser.OpenSignedInAsync(app, $"/evaluation/{a.Id}");
         var heatmap = page.Locator("[data-testid=niah-heatmap]");

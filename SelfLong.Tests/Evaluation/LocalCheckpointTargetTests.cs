@@ -4,6 +4,7 @@ using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Models;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -48,7 +49,7 @@ public sealed class LocalCheckpointTargetTests(AppFixture app) : IDisposable
         var run = await evaluations.CreateNiahAsync($"local-{Guid.NewGuid():N}", target,
             new NiahSettings { Lengths = [400, 700, 1000], Depths = [0, 100] }, ct);
 
-        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
         Assert.Equal(4, cells.Count);
         Assert.DoesNotContain(cells, c => c.ContextLength == 1000);

@@ -4,6 +4,7 @@ using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Text;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -68,7 +69,7 @@ public sealed class NiahTests(AppFixture app)
         var run = await evaluations.CreateNiahAsync($"niah-{Guid.NewGuid():N}", Target(server, maxLength: 3000),
             new NiahSettings { Lengths = [1000, 2000, 3000, 4000], Depths = [0, 33, 67, 100] }, ct);
 
-        run = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
 
         Assert.Equal(12, run.TotalItems);
@@ -99,12 +100,12 @@ public sealed class NiahTests(AppFixture app)
 
         while ((await evaluations.FindAsync(run.Id, ct))!.DoneItems < 3) await Task.Delay(100, ct);
         Assert.True(await evaluations.CancelAsync(run.Id, ct));
-        var cancelled = await WaitAsync(evaluations, run.Id, EvaluationStatus.Cancelled, ct);
+        var cancelled = await WaitAsync(evaluations, run.Id, RunStatus.Cancelled, ct);
         Assert.InRange(cancelled.DoneItems, 3, 24);
 
         server.Latency = TimeSpan.Zero;
         Assert.True(await evaluations.ResumeAsync(run.Id, ct));
-        var finished = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        var finished = await WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
         Assert.Equal(25, cells.Count);
         Assert.Equal(25, finished.DoneItems);
@@ -134,7 +135,7 @@ public sealed class NiahTests(AppFixture app)
             JudgeBaseUrl = judge.V1, JudgeModel = "judge-model", ProtectedJudgeApiKey = evaluations.ProtectApiKey("judge-secret"),
         }, ct);
 
-        run = await WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
         Assert.Equal(2, cells.Count);
         Assert.All(cells, c => Assert.Equal(0.7, c.Score, 6));
@@ -155,14 +156,14 @@ public sealed class NiahTests(AppFixture app)
     internal static EvaluationTargetRequest Target(OpenAiTestServer server, int maxLength) =>
         new(EvaluationTargetKind.OpenAiCompletions, server.V1, "test-model", "sk-test-secret", "none", maxLength, TrainingLength: 2000);
 
-    internal static async Task<EvaluationRun> WaitAsync(EvaluationService evaluations, long id, EvaluationStatus status, CancellationToken ct)
+    internal static async Task<EvaluationRun> WaitAsync(EvaluationService evaluations, long id, RunStatus status, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             var run = (await evaluations.FindAsync(id, ct))!;
             if (run.Status == status) return run;
-            if (run.Status == EvaluationStatus.Failed && status != EvaluationStatus.Failed) Assert.Fail($"Run failed: {run.Message}");
+            if (run.Status == RunStatus.Failed && status != RunStatus.Failed) Assert.Fail($"Run failed: {run.Message}");
             if (DateTime.UtcNow > deadline) Assert.Fail($"Run is {run.Status}, expected {status}.");
             await Task.Delay(150, ct);
         }

@@ -2,6 +2,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -63,8 +64,8 @@ public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browse
         var settings = new PerplexitySettings { Lengths = [32, 64, 128], Windows = 1 };
         var a = await evaluations.CreatePerplexityAsync($"ppl-a-{Guid.NewGuid():N}", PerplexityEvaluationTests.Local(first), settings, ct);
         var b = await evaluations.CreatePerplexityAsync($"ppl-b-{Guid.NewGuid():N}", PerplexityEvaluationTests.Local(second), settings, ct);
-        await NiahTests.WaitAsync(evaluations, a.Id, EvaluationStatus.Succeeded, ct);
-        await NiahTests.WaitAsync(evaluations, b.Id, EvaluationStatus.Succeeded, ct);
+        await NiahTests.WaitAsync(evaluations, a.Id, RunStatus.Succeeded, ct);
+        await NiahTests.WaitAsync(evaluations, b.Id, RunStatus.Succeeded, ct);
 
         var page = await browser.OpenSignedInAsync(app, $"/evaluation/compare?ids={a.Id},{b.Id}");
         var chart = page.Locator("[data-testid=compare-perplexity] [data-testid=perplexity-chart]");

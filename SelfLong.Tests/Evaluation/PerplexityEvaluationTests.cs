@@ -8,6 +8,7 @@ using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Models;
 using SelfLong.Tests.Infrastructure;
 using static TorchSharp.torch;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -77,7 +78,7 @@ public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
         Assert.Equal(32, run.TrainingLength);
         Assert.Equal([32, 64, 128], EvaluationJsonOf(run).Lengths);
 
-        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var rows = await evaluations.PerplexityLengthsAsync(run.Id, ct);
         Assert.Equal([32, 64, 128], rows.Select(r => r.ContextLength));
         Assert.Equal((3, 3), (run.DoneItems, run.TotalItems));
@@ -101,7 +102,7 @@ public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
             await db.PerplexityLengths.Where(p => p.RunId == run.Id && p.ContextLength == 128).ExecuteDeleteAsync(ct);
         }
         Assert.True(await evaluations.ResumeAsync(run.Id, ct));
-        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var resumed = await evaluations.PerplexityLengthsAsync(run.Id, ct);
         Assert.Equal([32, 64, 128], resumed.Select(r => r.ContextLength));
         Assert.Equal(42.0, resumed.Single(r => r.ContextLength == 64).MeanNll);

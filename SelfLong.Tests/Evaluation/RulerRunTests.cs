@@ -5,6 +5,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -22,7 +23,7 @@ public sealed partial class RulerRunTests(AppFixture app)
         var run = await evaluations.CreateRulerAsync($"ruler-{Guid.NewGuid():N}", NiahTests.Target(server, 8192) with { ChatTemplate = "llama-3" },
             new RulerSettings { Tasks = ["niah_single_1", "vt"], Lengths = [4096, 16384], Samples = 3 }, ct);
 
-        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var summary = await evaluations.RulerSummaryAsync(run.Id, ct);
 
         Assert.Equal(6, run.TotalItems);
@@ -56,7 +57,7 @@ public sealed partial class RulerRunTests(AppFixture app)
             NiahTests.Target(server, 8192) with { Kind = EvaluationTargetKind.OpenAiChat },
             new RulerSettings { Tasks = ["niah_single_1"], Lengths = [4096], Samples = 2 }, ct);
 
-        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
 
         Assert.Equal(100.0, (await evaluations.RulerSummaryAsync(run.Id, ct)).Scores[("niah_single_1", 4096)]);
         Assert.Equal("answer prefix prefilled as the assistant message (continue_final_message)", run.PromptLayout);
@@ -91,7 +92,7 @@ public sealed partial class RulerRunTests(AppFixture app)
         var run = await evaluations.CreateRulerAsync($"ruler-server-tok-{Guid.NewGuid():N}", NiahTests.Target(server, 8192) with { Tokenizer = "server" },
             new RulerSettings { Tasks = ["niah_single_1", "fwe"], Lengths = [4096], Samples = 2 }, ct);
 
-        run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+        run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
 
         Assert.Contains("/tokenize", run.SizedWith);
         Assert.Equal("server", run.Tokenizer);
@@ -138,7 +139,7 @@ public sealed partial class RulerRunTests(AppFixture app)
             var run = await evaluations.CreateRulerAsync($"ruler-folder-tok-{Guid.NewGuid():N}", NiahTests.Target(server, 8192) with { Tokenizer = dir },
                 new RulerSettings { Tasks = ["vt"], Lengths = [8192], Samples = 1 }, ct);
 
-            run = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, ct);
+            run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
 
             Assert.Equal(tokenizer.Name, run.SizedWith);
             var prompt = Assert.Single(sent);

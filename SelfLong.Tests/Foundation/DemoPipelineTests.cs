@@ -13,6 +13,7 @@ using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Training.Drills;
 using SelfLong.Jobs.Models;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Foundation;
 
@@ -46,7 +47,7 @@ public sealed class DemoPipelineTests(AppFixture app)
         var (demo, steps) = await RunAsync(Toy(), ct);
 
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
-        Assert.Equal(DemoStatus.Succeeded, demo.Status);
+        Assert.Equal(RunStatus.Succeeded, demo.Status);
         Assert.Null(demo.Message);
         Assert.Equal(["Ingesting", "Synthesizing", "Training", "Measuring", "Evaluating", "done"], steps.Where(l => !l.StartsWith(' ')).Select(l => l.Split(' ')[0]));
         var curves = PerplexityCurve.FromJson(demo.PerplexityJson);
@@ -66,7 +67,7 @@ public sealed class DemoPipelineTests(AppFixture app)
         var niah = demo.NiahRunIds.Split(',').Select(long.Parse).ToList();
         Assert.Equal(3, niah.Count);
         var runs = await db.EvaluationRuns.Where(r => niah.Contains(r.Id)).ToListAsync(ct);
-        Assert.All(runs, r => Assert.Equal(EvaluationStatus.Succeeded, r.Status));
+        Assert.All(runs, r => Assert.Equal(RunStatus.Succeeded, r.Status));
         Assert.All(runs, r => Assert.Contains($"#{PassKeyNeedle.EvaluationKey}", r.SettingsJson));
         Assert.Equal(6, await db.NiahCells.CountAsync(c => niah.Contains(c.RunId), ct));
         Assert.Contains(runs, r => r.Name.Contains("no training") && r.TargetLocation!.EndsWith("-theta-only"));
@@ -82,7 +83,7 @@ public sealed class DemoPipelineTests(AppFixture app)
         try
         {
             var (based, baseSteps) = await RunAsync(Toy().WithBase(trainTo: folder), ct);
-            Assert.Equal(DemoStatus.Succeeded, based.Status);
+            Assert.Equal(RunStatus.Succeeded, based.Status);
             Assert.Equal("", based.NiahRunIds); // no evaluation when only the base is trained
             Assert.StartsWith("Saved the stage-1 base", baseSteps[^2]);
             // Model files only: the shipped base carries no optimizer or trainer state.
@@ -90,7 +91,7 @@ public sealed class DemoPipelineTests(AppFixture app)
                 Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
             var (demo, _) = await RunAsync(Toy().WithBase(from: folder), ct);
-            Assert.Equal(DemoStatus.Succeeded, demo.Status);
+            Assert.Equal(RunStatus.Succeeded, demo.Status);
             await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct);
             var spec = TrainingRunSpec.FromJson((await db.TrainingRuns.SingleAsync(r => r.Id == demo.TrainingRunId, ct)).SpecJson);
             Assert.Equal(folder, spec.Base);

@@ -8,6 +8,7 @@ using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Training;
 using SelfLong.Tests.Infrastructure;
 using SelfLong.Web.Features.Progress;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Progress;
 
@@ -23,7 +24,7 @@ public sealed class LiveProgressBrowserTests(AppFixture app, BrowserFixture brow
         {
             var run = new TrainingRun
             {
-                Name = name, Status = TrainingRunStatus.Running, TotalSteps = 40, OutputDirectory = Path.Combine(Path.GetTempPath(), name),
+                Name = name, Status = RunStatus.Running, TotalSteps = 40, OutputDirectory = Path.Combine(Path.GetTempPath(), name),
                 SpecJson = new TrainingRunSpec { Stages = [new TrainingStage(64, 10_000, 40, 1e-3)] }.ToJson(),
             };
             db.TrainingRuns.Add(run);

@@ -8,6 +8,7 @@ using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Training;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Progress;
 
@@ -30,10 +31,10 @@ public sealed class StateChangeNotifyTests(AppFixture app)
             // Running rows with no job behind them: cancelling only marks them, nothing starts.
             var training = new TrainingRun
             {
-                Name = "cancel me", Status = TrainingRunStatus.Running, TotalSteps = 10, OutputDirectory = Path.GetTempPath(),
+                Name = "cancel me", Status = RunStatus.Running, TotalSteps = 10, OutputDirectory = Path.GetTempPath(),
                 SpecJson = new TrainingRunSpec { Stages = [new TrainingStage(64, 10_000, 10, 1e-3)] }.ToJson(),
             };
-            var evaluation = new EvaluationRun { Name = "cancel me", Kind = EvaluationKind.Niah, Status = EvaluationStatus.Running, MaxLength = 1024 };
+            var evaluation = new EvaluationRun { Name = "cancel me", Kind = EvaluationKind.Niah, Status = RunStatus.Running, MaxLength = 1024 };
             db.AddRange(training, evaluation);
             await db.SaveChangesAsync(ct);
             (trainingId, evaluationId) = (training.Id, evaluation.Id);

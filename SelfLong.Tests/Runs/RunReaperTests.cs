@@ -7,6 +7,7 @@ using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Runs;
 using SelfLong.Tests.Evaluation;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Runs;
 
@@ -43,13 +44,13 @@ public sealed class RunReaperTests(AppFixture app)
         var evaluations = app.Services.GetRequiredService<EvaluationService>();
         foreach (var run in new[] { noJob, deadOwner })
         {
-            var done = await NiahTests.WaitAsync(evaluations, run.Id, EvaluationStatus.Succeeded, Ct);
+            var done = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, Ct);
             Assert.Equal(2, done.DoneItems);
             Assert.True(long.TryParse(done.HangfireJobId, out _), done.HangfireJobId);
         }
         Assert.Equal(4, server.RequestCount);
         var untouched = (await evaluations.FindAsync(liveOwner.Id, Ct))!;
-        Assert.Equal(EvaluationStatus.Queued, untouched.Status);
+        Assert.Equal(RunStatus.Queued, untouched.Status);
         Assert.Equal(RunHere.Marker, untouched.HangfireJobId);
     }
 }

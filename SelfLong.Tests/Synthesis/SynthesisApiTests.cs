@@ -53,9 +53,9 @@ public sealed class SynthesisApiTests(AppFixture app)
         {
             await Task.Delay(250, Ct);
             run = await client.GetFromJsonAsync<JsonElement>($"/api/synthesis/runs/{id}", Ct);
-        } while (run.GetProperty("status").GetString() != "Completed" && DateTime.UtcNow < deadline);
+        } while (run.GetProperty("status").GetString() != "Succeeded" && DateTime.UtcNow < deadline);
 
-        Assert.Equal("Completed", run.GetProperty("status").GetString());
+        Assert.Equal("Succeeded", run.GetProperty("status").GetString());
         Assert.Equal(5, run.GetProperty("completed").GetInt32());
         Assert.True(run.GetProperty("isExtractive").GetBoolean());
         Assert.Equal("cl100k_base", run.GetProperty("tokenizer").GetString());

@@ -37,7 +37,7 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
 
         var row = page.Locator("[data-testid='run-row']", new() { HasTextString = name });
         await row.Locator("[data-testid='extractive-label']").WaitForAsync();
-        await Assertions.Expect(row.Locator("[data-testid='run-status']")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        await Assertions.Expect(row.Locator("[data-testid='run-status']")).ToHaveTextAsync("Succeeded", new() { Timeout = 60_000 });
         await Assertions.Expect(row.Locator("[data-testid='run-done']")).ToHaveTextAsync("3");
 
         await row.Locator("[data-testid='run-link']").ClickAsync();

@@ -6,6 +6,7 @@ using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Synthesis;
 
@@ -74,7 +75,7 @@ public sealed class SynthesisRunTests
         Assert.Equal(Enumerable.Range(0, 8), samples.Select(s => s.Index));
         Assert.All(samples, s => Assert.Equal(SampleStatus.Completed, s.Status));
         var finished = (await runs.FindAsync(run.Id, Ct))!;
-        Assert.Equal(SynthesisRunStatus.Completed, finished.Status);
+        Assert.Equal(RunStatus.Succeeded, finished.Status);
         Assert.True(finished.CacheHits > 0, "calls answered before the kill come from the cache");
         // Every distinct call was answered and stored once; only calls cut off by the kill went out twice.
         var distinct = server.Requests.Select(r => r.ToJsonString()).Distinct().Count();
@@ -126,7 +127,7 @@ public sealed class SynthesisRunTests
         foreach (var job in jobs.Skip(1)) await executor.RunSampleAsync(job.RunId, job.Index, Ct);
 
         Assert.Single(await SamplesAsync(host, run.Id));
-        Assert.Equal(SynthesisRunStatus.Cancelled, (await runs.FindAsync(run.Id, Ct))!.Status);
+        Assert.Equal(RunStatus.Cancelled, (await runs.FindAsync(run.Id, Ct))!.Status);
         Assert.False(await runs.StartAsync(run.Id, Ct));
     }
 
@@ -145,7 +146,7 @@ public sealed class SynthesisRunTests
         var failed = Assert.Single(await SamplesAsync(host, run.Id));
         Assert.Equal(SampleStatus.Failed, failed.Status);
         Assert.Contains("failed after 2 attempt", failed.Error);
-        Assert.Equal(SynthesisRunStatus.Completed, (await runs.FindAsync(run.Id, Ct))!.Status);
+        Assert.Equal(RunStatus.Succeeded, (await runs.FindAsync(run.Id, Ct))!.Status);
 
         Assert.True(await runs.StartAsync(run.Id, Ct));
         await host.RunQueuedAsync(Ct);

@@ -7,6 +7,7 @@ using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Endpoints.Local;
 using SelfLong.Tests.Corpora;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Synthesis;
 
@@ -70,8 +71,12 @@ public sealed class SynthesizeCommandTests
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Error}");
         var (run, samples) = await OnlyRunAsync(harness);
-        Assert.Contains($"Run {run.Id}:", result.Output);
-        Assert.Equal(SynthesisRunStatus.Completed, run.Status);
+        using (var printed = System.Text.Json.JsonDocument.Parse(result.Output))
+        {
+            Assert.Equal(run.Id, printed.RootElement.GetProperty("run").GetInt64());
+            Assert.Equal("Succeeded", printed.RootElement.GetProperty("status").GetString());
+        }
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal(corpus.Id, run.CorpusId);
         Assert.Equal(endpoint.Id, run.EndpointId);
         Assert.False(run.IsExtractive);
@@ -108,7 +113,7 @@ public sealed class SynthesizeCommandTests
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Error}");
         var (run, samples) = await OnlyRunAsync(harness);
-        Assert.Equal(SynthesisRunStatus.Completed, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.True(run.IsExtractive);
         Assert.Equal("bytes", run.Tokenizer);
         Assert.Equal(0, run.LlmCalls);
@@ -123,7 +128,11 @@ public sealed class SynthesizeCommandTests
             var retrieved = JsonDocument.Parse(s.RetrievedJson).RootElement.EnumerateArray().ToList();
             Assert.All(retrieved, r => Assert.Contains(r.GetProperty("DocumentId").GetInt64(), corpus.DocumentIds));
         });
-        Assert.Contains("4 completed, 0 failed", result.Output);
+        using (var printed = System.Text.Json.JsonDocument.Parse(result.Output))
+        {
+            Assert.Equal(4, printed.RootElement.GetProperty("completed").GetInt32());
+            Assert.Equal(0, printed.RootElement.GetProperty("failed").GetInt32());
+        }
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using SelfLong.Data.Training;
 using SelfLong.Jobs.Training;
 using SelfLong.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Training;
 
@@ -47,9 +48,9 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         var run = await runs.CreateAsync($"two-stage-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
         outputs.Add(run.OutputDirectory);
 
-        run = await WaitAsync(runs, run.Id, r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed);
+        run = await WaitAsync(runs, run.Id, r => r.Status is RunStatus.Succeeded or RunStatus.Failed);
 
-        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
         var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
         Assert.Equal([1, 2, 3, 4], metrics.Select(m => m.GlobalStep));
         Assert.Equal([0, 0, 1, 1], metrics.Select(m => m.Stage));
@@ -72,18 +73,18 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         };
         var run = await runs.CreateAsync($"cancel-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
         outputs.Add(run.OutputDirectory);
-        await WaitAsync(runs, run.Id, r => r.CurrentStep >= 2 || r.Status != TrainingRunStatus.Queued && r.Status != TrainingRunStatus.Running);
+        await WaitAsync(runs, run.Id, r => r.CurrentStep >= 2 || r.Status != RunStatus.Queued && r.Status != RunStatus.Running);
 
         Assert.True(await runs.CancelAsync(run.Id, TestContext.Current.CancellationToken));
-        run = await WaitAsync(runs, run.Id, r => r.Status is not (TrainingRunStatus.Queued or TrainingRunStatus.Running));
-        Assert.Equal(TrainingRunStatus.Cancelled, run.Status);
+        run = await WaitAsync(runs, run.Id, r => r.Status is not (RunStatus.Queued or RunStatus.Running));
+        Assert.Equal(RunStatus.Cancelled, run.Status);
         var stoppedAt = run.CurrentStep;
         Assert.InRange(stoppedAt, 2, 149);
         Assert.NotNull(ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory));
 
         Assert.True(await runs.ResumeAsync(run.Id, TestContext.Current.CancellationToken));
-        run = await WaitAsync(runs, run.Id, r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed);
-        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        run = await WaitAsync(runs, run.Id, r => r.Status is RunStatus.Succeeded or RunStatus.Failed);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
         var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
         Assert.Equal(Enumerable.Range(1, 150), metrics.Select(m => m.GlobalStep));
     }
@@ -100,8 +101,8 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         };
         var run = await runs.CreateAsync($"again-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
         outputs.Add(run.OutputDirectory);
-        run = await WaitAsync(runs, run.Id, r => r.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed);
-        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        run = await WaitAsync(runs, run.Id, r => r.Status is RunStatus.Succeeded or RunStatus.Failed);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
         var checkpointsBefore = run.Checkpoints.Select(c => c.Path).Order().ToList();
 
         // The job as first enqueued (resume off), dispatched a second time.
@@ -111,7 +112,7 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         }
 
         run = (await runs.FindAsync(run.Id, TestContext.Current.CancellationToken))!;
-        Assert.True(run.Status == TrainingRunStatus.Succeeded, run.Message);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
         var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
         Assert.Equal(Enumerable.Range(1, 6), metrics.Select(m => m.GlobalStep));
         Assert.Equal(string.Join(",", checkpointsBefore.Select(Path.GetFileName)), string.Join(",", run.Checkpoints.Select(c => Path.GetFileName(c.Path)).Order()));

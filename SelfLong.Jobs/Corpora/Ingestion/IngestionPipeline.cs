@@ -10,6 +10,7 @@ using SelfLong.Jobs.Corpora.Extraction;
 using SelfLong.Jobs.Corpora.Storage;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Corpora.Ingestion;
 
@@ -28,15 +29,15 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
     // Small enough that several batches overlap (prepare one while the previous is copied).
     private const long BatchChars = 1 << 20;
 
-    public async Task<IngestionStatus> RunAsync(long runId, CancellationToken ct)
+    public async Task<RunStatus> RunAsync(long runId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.IngestionRuns.Include(r => r.Corpus).Include(r => r.FileList.OrderBy(f => f.Id)).SingleAsync(r => r.Id == runId, ct);
         var corpus = run.Corpus!;
         // Every save of this context is progress of the run (counters per batch, file states, the end).
         db.SavedChanges += (_, _) => progress.Publish(ProgressFeatures.Corpus, corpus.Id);
-        if (run.CancelRequested) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled before it started.");
-        run.Status = IngestionStatus.Running;
+        if (run.CancelRequested) return await FinishAsync(db, run, RunStatus.Cancelled, "Cancelled before it started.");
+        run.Status = RunStatus.Running;
         run.Message = null;
         run.StartedAt ??= DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);
@@ -46,16 +47,16 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         await using var cancel = new CancelWatch(token => CancelRequestedAsync(runId, token), ct);
         foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
         {
-            if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
+            if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, RunStatus.Cancelled, "Cancelled by the user.");
             var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct);
-            if (cancelled) return await FinishAsync(db, run, IngestionStatus.Cancelled, "Cancelled by the user.");
+            if (cancelled) return await FinishAsync(db, run, RunStatus.Cancelled, "Cancelled by the user.");
         }
 
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, ct);
         logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
         var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
-        return await FinishAsync(db, run, IngestionStatus.Succeeded,
+        return await FinishAsync(db, run, RunStatus.Succeeded,
             failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
     }
 
@@ -64,7 +65,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         var run = await db.IngestionRuns.SingleAsync(r => r.Id == runId);
-        run.Status = IngestionStatus.Queued;
+        run.Status = RunStatus.Queued;
         run.Message = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
         await db.SaveChangesAsync();
         progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
@@ -80,7 +81,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             file.Status = IngestionFileStatus.Failed;
             file.Message = error.Message;
         }
-        await FinishAsync(db, run, IngestionStatus.Failed, error.Message);
+        await FinishAsync(db, run, RunStatus.Failed, error.Message);
         progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
     }
 
@@ -197,7 +198,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         return await db.IngestionRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(ct);
     }
 
-    private static async Task<IngestionStatus> FinishAsync(SelfLongDbContext db, IngestionRun run, IngestionStatus status, string? message)
+    private static async Task<RunStatus> FinishAsync(SelfLongDbContext db, IngestionRun run, RunStatus status, string? message)
     {
         run.Status = status;
         run.Message = message;

@@ -2,6 +2,7 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Data.Corpora;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Corpora.Ingestion;
 
@@ -61,13 +62,13 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.IngestionRuns.Include(r => r.FileList).SingleOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null) return false;
-        if (run.Status is IngestionStatus.Queued or IngestionStatus.Running) run.CancelRequested = true;
-        var endsNow = run.Status == IngestionStatus.Queued;
+        if (run.Status is RunStatus.Queued or RunStatus.Running) run.CancelRequested = true;
+        var endsNow = run.Status == RunStatus.Queued;
         if (endsNow)
         {
             // A job that starts anyway sees the request first thing and stops.
             if (run.HangfireJobId is { } jobId) jobs.Delete(jobId);
-            run.Status = IngestionStatus.Cancelled;
+            run.Status = RunStatus.Cancelled;
             run.Message = "Cancelled before it started.";
             run.CompletedAt = DateTimeOffset.UtcNow;
         }

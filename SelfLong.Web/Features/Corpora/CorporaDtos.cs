@@ -1,6 +1,7 @@
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Retrieval;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Web.Features.Corpora;
 
@@ -20,7 +21,7 @@ public sealed record IngestionRunDto(long Id, long CorpusId, string Status, bool
     long Documents, long Duplicates, long Chunks, long Tokens, long Errors, string? Message, DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt, IReadOnlyList<IngestionFileDto> FileList)
 {
-    public bool Finished => Status is nameof(IngestionStatus.Succeeded) or nameof(IngestionStatus.Failed) or nameof(IngestionStatus.Cancelled);
+    public bool Finished => Status is nameof(RunStatus.Succeeded) or nameof(RunStatus.Failed) or nameof(RunStatus.Cancelled);
 
     public static IngestionRunDto From(IngestionRun r) => new(r.Id, r.CorpusId, r.Status.ToString(), r.CancelRequested, r.Files,
         r.FilesDone, r.Documents, r.Duplicates, r.Chunks, r.Tokens, r.Errors, r.Message, r.CreatedAt, r.CompletedAt,
