@@ -4,6 +4,7 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Perplexity;
+using SelfLong.Web.Components.Charts;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -34,8 +35,8 @@ public sealed class EvaluationViews(EvaluationService evaluations)
         var settings = NiahSettingsOf(run);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
         return HeatmapSvg.Render(run.Name, settings.Lengths, settings.Depths,
-            cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}")).ToList(),
-            run.MaxLength, run.TrainingLength);
+            cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}\nExpected: {settings.Answer}")).ToList(),
+            run.MaxLength, run.TrainingLength, unit: TokenLengths.Unit(run.Tokenizer), convention: settings.Convention);
     }
 
     /// <summary>B - A per cell both scored, on the union grid.</summary>
@@ -52,7 +53,7 @@ public sealed class EvaluationViews(EvaluationService evaluations)
                 $"{b.Name}: {c.Score:0.00} — {c.Response}\n{a.Name}: {other.Score:0.00} — {other.Response}");
         }).ToList();
         return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
-            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true);
+            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true, unit: TokenLengths.Unit(b.Tokenizer), convention: sb.Convention);
     }
 
     /// <summary>Configuration side by side; the API key is never part of it.</summary>
