@@ -45,6 +45,23 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         Assert.True(chart.Width > card.Width * 0.9, $"chart {chart.Width} px in a {card.Width} px card");
         await page.ClickAsync("[data-testid=loss-log]");
         await page.Locator("text:has-text('Loss (log scale)')").WaitForAsync();
+
+        // One click from a checkpoint to its evaluation: the form opens with the folder, tokenizer and training length.
+        var stageEnd = page.Locator("[data-testid=checkpoints] tr", new() { HasTextString = "stage end" }).First;
+        var folder = (await stageEnd.Locator("code").TextContentAsync())!.Trim();
+        await stageEnd.Locator("[data-testid=evaluate-checkpoint] a", new() { HasTextString = "Perplexity" }).ClickAsync();
+        await page.WaitForURLAsync("**/evaluation?kind=Perplexity*");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var form = page.Locator("[data-testid=new-evaluation-form]");
+        await Assertions.Expect(form.GetByLabel("Checkpoint folder")).ToHaveValueAsync(folder);
+        await Assertions.Expect(form.GetByLabel("Training length", new() { Exact = true })).ToHaveValueAsync("16");
+        await Assertions.Expect(form.GetByLabel("Max length (tokens)")).ToHaveValueAsync("32");
+        await Assertions.Expect(form.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync(new System.Text.RegularExpressions.Regex($"^{name} stage 1 step \\d+ Perplexity$"));
+        await Assertions.Expect(page.Locator("[data-testid=prefill-note]")).ToContainTextAsync("(bytes)");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
+        await page.Locator("[data-testid=run-status]", new() { HasTextString = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
+        Assert.Contains(folder, await page.Locator("[data-testid=run-target]").InnerTextAsync());
         await page.Context.CloseAsync();
     }
 
