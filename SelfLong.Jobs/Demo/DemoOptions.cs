@@ -1,3 +1,6 @@
+using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Jobs.Models;
+
 namespace SelfLong.Jobs.Demo;
 
 /// <summary>
@@ -45,12 +48,16 @@ public sealed class DemoOptions
     /// <summary>NIAH lengths reach past the last stage, so the heatmaps show where each checkpoint stops.</summary>
     public int[] NiahLengths { get; set; } = [256, 512, 1024, 2048];
     public int[] NiahDepths { get; set; } = [0, 25, 50, 75, 100];
-    public int[] RulerLengths { get; set; } = [4096];
+    /// <summary>
+    /// RULER lengths at and past the last stage's 1024 bytes (RULER's shortest is 1024), so its table
+    /// changes stage by stage as the NIAH grid does.
+    /// </summary>
+    public int[] RulerLengths { get; set; } = [1024, 2048];
     public int RulerSamples { get; set; } = 1;
 
     /// <summary>
-    /// RULER tasks to run; empty means all but qa_1 and qa_2 (they need uploaded data sets) and cwe,
-    /// whose few-shot template alone is longer than these byte lengths.
+    /// RULER tasks to run; empty means every task but qa_1 and qa_2 (they need uploaded data sets)
+    /// whose prompt fits the shortest RULER length in bytes.
     /// </summary>
     public string[] RulerTasks { get; set; } = [];
 }
@@ -63,5 +70,31 @@ public static class DemoOptionsExtensions
         if (string.IsNullOrWhiteSpace(options.BaseCheckpoint)) return null;
         var folder = Path.IsPathRooted(options.BaseCheckpoint) ? options.BaseCheckpoint : Path.Combine(AppContext.BaseDirectory, options.BaseCheckpoint);
         return File.Exists(Path.Combine(folder, Models.CheckpointFolder.ConfigFile)) ? folder : null;
+    }
+
+    /// <summary>
+    /// The configured tasks, or else every task whose prompt fits the shortest RULER length in bytes
+    /// beside the chat template and the answer (cwe's few-shot example alone does not, and qa_1 and
+    /// qa_2 need uploaded data sets): a task that cannot fit would fail every sample.
+    /// </summary>
+    public static IReadOnlyList<string> RulerTaskNames(this DemoOptions options, int chatOverhead)
+    {
+        if (options.RulerTasks.Length > 0) return options.RulerTasks;
+        var generator = new RulerGenerator(RulerResources.Create(ByteTokenizer.Instance));
+        var shortest = options.RulerLengths.Min();
+        return [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa && Fits(t)).Select(t => t.Name)];
+
+        bool Fits(RulerTask task)
+        {
+            try
+            {
+                generator.Generate(task, shortest, 0, reservedTokens: chatOverhead);
+                return true;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
     }
 }

@@ -163,14 +163,18 @@ public sealed class DemoPipeline(
     private async Task<string?> EvaluateAsync(long demoId, IReadOnlyList<DemoTarget> stages, string runFolder, Action<string>? report, CancellationToken ct)
     {
         var maxLength = Options.NiahLengths.Max();
+        // Both grids lie within what every checkpoint is asked to take, so no evaluation is empty.
+        var reach = Math.Max(maxLength, Options.RulerLengths.Max());
         List<DemoTarget> targets = [ThetaOnlyControl(stages[0], stages[^1], runFolder), .. stages];
 
         await StepAsync(demoId, "perplexity", "Measuring perplexity by position on held-out text for every checkpoint", report, ct);
         var heldOut = HeldOutText.Bundled();
         var curves = new List<PerplexityCurve>();
+        var chatOverhead = 0;
         foreach (var target in targets)
         {
             using var checkpoint = LocalCheckpoint.Load(target.Folder);
+            chatOverhead = Math.Max(chatOverhead, checkpoint.ChatOverheadTokens);
             // One window at the longest NIAH length, bucketed from half the first stage's length.
             var point = await Task.Run(() => PerplexityByLength.Measure(checkpoint, checkpoint.Encode(heldOut), maxLength, 1, Options.FirstLength / 2, ct), ct);
             curves.Add(new PerplexityCurve(target.Name, checkpoint.MaxPositionEmbeddings, checkpoint.RopeTheta, point.Buckets));
@@ -180,16 +184,17 @@ public sealed class DemoPipeline(
             report?.Invoke($"  {curve.Name}: perplexity by position " + string.Join(", ", curve.Buckets.Select(b => $"[{b.From},{b.To}) {b.Perplexity:F2}")));
 
         await StepAsync(demoId, "evaluate", $"Evaluating {stages.Count} stage checkpoints and the theta-only control (NIAH with the demo's pass key, and RULER)", report, ct);
+        var rulerTasks = Options.RulerTaskNames(chatOverhead);
         var niah = new List<long>();
         var ruler = new List<long>();
         foreach (var target in targets)
         {
             var request = new EvaluationTargetRequest(EvaluationTargetKind.LocalCheckpoint, target.Folder, "selflong-tiny", null, "llama-3",
-                maxLength, TrainingLength: target.TrainedLength, Tokenizer: "byte");
+                reach, TrainingLength: target.TrainedLength, Tokenizer: TokenCounters.Bytes);
             niah.Add((await evaluation.CreateNiahAsync($"Demo {demoId} NIAH: {target.Name}", request,
                 PassKeyNeedle.Settings(Options.NiahLengths, Options.NiahDepths), ct)).Id);
             ruler.Add((await evaluation.CreateRulerAsync($"Demo {demoId} RULER: {target.Name}", request,
-                new RulerSettings { Lengths = Options.RulerLengths, Samples = Options.RulerSamples, Tasks = RulerTasks() }, ct)).Id);
+                new RulerSettings { Lengths = Options.RulerLengths, Samples = Options.RulerSamples, Tasks = rulerTasks }, ct)).Id);
         }
         await UpdateAsync(demoId, d => { d.NiahRunIds = string.Join(",", niah); d.RulerRunIds = string.Join(",", ruler); }, ct);
         // An evaluation that fails (say a RULER task whose template alone exceeds a length) is
@@ -213,10 +218,6 @@ public sealed class DemoPipeline(
         return string.Join(", ", cells.GroupBy(c => c.ContextLength).OrderBy(g => g.Key)
             .Select(g => $"{g.Key} bytes {g.Average(c => c.Score):P0}"));
     }
-
-    private IReadOnlyList<string> RulerTasks() => Options.RulerTasks.Length > 0
-        ? Options.RulerTasks
-        : [.. RulerTask.All.Where(t => t.Family is not (RulerFamily.Qa or RulerFamily.CommonWords)).Select(t => t.Name)];
 
     /// <summary>
     /// The paper's "RoPE theta raised, no training" ablation: the first stage's weights with the last

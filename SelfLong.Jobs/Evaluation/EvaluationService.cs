@@ -33,6 +33,7 @@ public sealed class EvaluationService(
             throw new ArgumentException("The needle, question and answer must not be empty.");
         if (settings.Scoring == NiahScoring.Judge && (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel)))
             throw new ArgumentException("LLM-judge scoring needs the judge endpoint's base URL and model.");
+        EvaluationReach.Niah(settings, target);
         return CreateAsync(name, EvaluationKind.Niah, target, EvaluationJson.Write(settings),
             settings.Lengths.Count(l => l <= target.MaxLength) * settings.Depths.Count, enqueue, ct);
     }
@@ -45,6 +46,7 @@ public sealed class EvaluationService(
         if (settings.Samples < 1) throw new ArgumentException("Samples per task must be at least 1.");
         if (settings.Lengths.Count == 0 || settings.Lengths.Any(l => l < 1024)) throw new ArgumentException("RULER lengths must be at least 1024 tokens.");
         if (settings.RequireAllTasks) await RequireAllTasksAsync(settings, ct);
+        EvaluationReach.Ruler(settings, target, await UploadedQaKindsAsync(ct));
         return await CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),
             RulerEvaluationRunnerItems(settings, target.MaxLength), enqueue, ct);
     }
@@ -91,7 +93,15 @@ public sealed class EvaluationService(
         if (settings.Windows is < 1 or > 64) throw new ArgumentException("Windows per length must be between 1 and 64.");
         settings = settings with { Lengths = [.. settings.Lengths.Distinct().Order()] };
         target = target with { TrainingLength = target.TrainingLength ?? config.MaxPositionEmbeddings };
+        EvaluationReach.Perplexity(settings.Lengths, target);
         return CreateAsync(name, EvaluationKind.Perplexity, target, EvaluationJson.Write(settings), settings.Lengths.Count(l => l <= target.MaxLength), enqueue, ct);
+    }
+
+    private async Task<IReadOnlySet<QaDatasetKind>> UploadedQaKindsAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var kinds = await db.QaDatasetFiles.Select(f => f.Kind).Distinct().ToListAsync(ct);
+        return kinds.Select(k => k == QaDatasetKinds.Squad ? QaDatasetKind.Squad : QaDatasetKind.HotpotQa).ToHashSet();
     }
 
     private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();

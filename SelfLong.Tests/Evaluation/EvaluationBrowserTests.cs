@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
@@ -17,15 +18,24 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         var settings = new NiahSettings { Lengths = [1000, 2000, 3000], Depths = [0, 50, 100] };
 
         server.CompletionResponder = _ => "<script>window.hacked = 1</script> Eat a sandwich and sit in Dolores Park on a sunny day.";
-        var a = await evaluations.CreateNiahAsync($"good-{Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
+        // Names as long as the demo's, which used to be cut mid-word.
+        var a = await evaluations.CreateNiahAsync($"Demo NIAH: stage 3 (1024 bytes, theta 160000) good {Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
         await NiahTests.WaitAsync(evaluations, a.Id, RunStatus.Succeeded, ct);
         server.CompletionResponder = prompt => prompt.Length < 6000 ? "Eat a sandwich and sit in Dolores Park on a sunny day." : "No idea.";
-        var b = await evaluations.CreateNiahAsync($"worse-{Guid.NewGuid():N}", NiahTests.Target(server, 3000), settings, ct);
+        var b = await evaluations.CreateNiahAsync($"Demo NIAH: theta 160000 on stage 1, no training, worse {Guid.NewGuid():N}", NiahTests.Target(server, 3000), settings, ct);
         await NiahTests.WaitAsync(evaluations, b.Id, RunStatus.Succeeded, ct);
 
         var page = await browser.OpenSignedInAsync(app, $"/evaluation/{a.Id}");
+        await page.SetViewportSizeAsync(1440, 900);
         var heatmap = page.Locator("[data-testid=niah-heatmap]");
         await heatmap.WaitForAsync();
+        // Sized to the page: the heatmap fills its column; the whole name is in the title, inside the chart.
+        var box = (await heatmap.BoundingBoxAsync())!;
+        Assert.True(box.Width > 0.95 * (await page.Locator(".heatmap").BoundingBoxAsync())!.Width && box.Width > 800, $"heatmap {box.Width} px wide");
+        await AssertTitlesWholeAsync(page, [a.Name]);
+        Assert.Contains("Context length (tokens)", await heatmap.TextContentAsync());
+        Assert.Contains("Scoring: Fu et al. 2024", await heatmap.Locator("[data-testid=heatmap-legend]").TextContentAsync());
+        Assert.Contains("Expected: eat a sandwich", await heatmap.Locator("rect[data-cell='1000-0'] title").TextContentAsync());
         Assert.Equal(9, await heatmap.Locator("rect[data-cell]").CountAsync());
         Assert.Equal(3, await heatmap.Locator("rect[data-beyond=true]").CountAsync());
         Assert.Contains("mean score 1.000", await heatmap.Locator("[data-testid=heatmap-title]").TextContentAsync());
@@ -40,6 +50,17 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         await page.Locator("[data-testid=compare-heatmaps] [data-testid=niah-heatmap]").Nth(1).WaitForAsync();
         Assert.Equal(2, await page.Locator("[data-testid=compare-heatmaps] [data-testid=niah-heatmap]").CountAsync());
         Assert.Equal(1, await page.Locator("[data-testid=difference-heatmaps] [data-testid=niah-heatmap]").CountAsync());
+        await AssertTitlesWholeAsync(page, [a.Name, b.Name]);
+        // Side by side on a 1440-pixel page, each still wider than the old fixed 170 pixels by far.
+        var first = (await page.Locator("[data-testid=compare-heatmaps] [data-testid=niah-heatmap]").Nth(0).BoundingBoxAsync())!;
+        var second = (await page.Locator("[data-testid=compare-heatmaps] [data-testid=niah-heatmap]").Nth(1).BoundingBoxAsync())!;
+        Assert.Equal(first.Y, second.Y, 1.0);
+        Assert.True(first.Width > 450, $"compare heatmap {first.Width} px wide");
+        // The baseline picker puts the chosen run first.
+        await page.Locator("[data-testid=baseline-picker]").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = b.Name }).ClickAsync();
+        await page.WaitForURLAsync($"**baseline={b.Id}**");
+        await Assertions.Expect(page.Locator("[data-testid=compare-heatmaps] [data-testid=heatmap-title]").First).ToContainTextAsync(b.Name);
         Assert.Contains("max length", await page.Locator("[data-testid=config-diff]").InnerTextAsync());
         Assert.DoesNotContain("sk-test-secret", await page.ContentAsync());
         Assert.True(await page.Locator("[data-testid=disagreements] tbody tr").CountAsync() >= 1);
@@ -92,6 +113,10 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
 
         await form.GetByLabel("Base URL (…/v1)").FillAsync(server.V1);
         await form.GetByLabel("Max length (tokens)").FillAsync("2000");
+        // A grid past the target's maximum would run nothing: refused here, with the reason.
+        await form.GetByLabel("Context lengths (empty: 10 evenly spaced from 1k)").FillAsync("3000, 4000");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await Assertions.Expect(page.Locator("[data-testid=form-error]")).ToContainTextAsync("longer than the target's maximum length of 2000 tokens");
         await form.GetByLabel("Context lengths (empty: 10 evenly spaced from 1k)").FillAsync("1000, 2000");
         await form.GetByLabel("Depths %").FillAsync("0, 100");
         await page.ClickAsync("[data-testid=start-evaluation]");
@@ -100,5 +125,22 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         await page.Locator("[data-testid=heatmap-title]:has-text('mean score 1.000')").WaitForAsync();
         Assert.Equal(4, await page.Locator("[data-testid=niah-heatmap] rect[data-cell]").CountAsync());
         await page.Context.CloseAsync();
+    }
+
+    /// <summary>Each name is whole in some heatmap title, and every title line lies inside its chart.</summary>
+    internal static async Task AssertTitlesWholeAsync(IPage page, IReadOnlyList<string> names)
+    {
+        var titles = page.Locator("[data-testid=heatmap-title]");
+        var texts = await titles.AllTextContentsAsync();
+        foreach (var name in names) Assert.Contains(texts, t => t.Contains(name, StringComparison.Ordinal));
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var chart = (await titles.Nth(i).Locator("xpath=ancestor::*[local-name()='svg'][1]").BoundingBoxAsync())!;
+            foreach (var line in await titles.Nth(i).Locator("tspan").AllAsync())
+            {
+                var box = (await line.BoundingBoxAsync())!;
+                Assert.True(box.X >= chart.X - 0.5 && box.X + box.Width <= chart.X + chart.Width + 0.5, $"title line '{await line.TextContentAsync()}' overflows its chart");
+            }
+        }
     }
 }

@@ -36,4 +36,27 @@ public sealed class HeatmapSvgTests
         Assert.Contains("mean score 0.500", doc.Descendants(ns + "text").First().Value);
         Assert.Single(doc.Descendants(ns + "line"), l => l.Attribute("stroke-dasharray") is not null);
     }
+
+    [Fact]
+    public void Render_PaperSizedGridAndLongName_FitsTheLayoutWidthAndWrapsTheTitleWhole()
+    {
+        var lengths = Enumerable.Range(1, 40).Select(i => i * 25_600).ToList();
+        var depths = Enumerable.Range(0, 20).Select(i => i * 5).ToList();
+        var name = "Demo 12 NIAH: stage 3 (1024 bytes, theta 160000) against the theta-only control, with a long tail of words";
+
+        var doc = XDocument.Parse(HeatmapSvg.Render(name, lengths, depths, [], 1_024_000, 512_000, unit: "bytes", convention: "Kamradt (LLM judge, 1-10)"));
+
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var width = int.Parse(doc.Root!.Attribute("width")!.Value);
+        Assert.InRange(width, 360, HeatmapSvg.LayoutWidth);
+        var cells = doc.Descendants(ns + "rect").Where(r => r.Attribute("data-cell") is not null).ToList();
+        Assert.Equal(800, cells.Count);
+        Assert.All(cells, c => Assert.True(int.Parse(c.Attribute("width")!.Value) >= 16 && int.Parse(c.Attribute("height")!.Value) >= 14));
+        var title = doc.Descendants(ns + "text").Single(t => (string?)t.Attribute("data-testid") == "heatmap-title");
+        Assert.True(title.Elements(ns + "tspan").Count() > 1);
+        Assert.Contains(name, title.Value);
+        Assert.All(title.Elements(ns + "tspan"), t => Assert.True(t.Value.Length * 7.5 <= width - 8, t.Value));
+        Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "Context length (bytes)");
+        Assert.Contains("Scoring: Kamradt (LLM judge, 1-10).", doc.Descendants(ns + "text").Single(t => (string?)t.Attribute("data-testid") == "heatmap-legend").Value);
+    }
 }

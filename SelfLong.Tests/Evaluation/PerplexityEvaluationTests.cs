@@ -166,7 +166,10 @@ public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
         JsonSerializer.Deserialize<PerplexitySettings>(run.SettingsJson, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
     /// <summary>Runs the real command-line host (SelfLong.Jobs.dll, built beside the tests) against the app's database.</summary>
-    private async Task<(int Code, string Stdout, string Stderr)> SelfLongAsync(string[] args, CancellationToken ct)
+    private Task<(int Code, string Stdout, string Stderr)> SelfLongAsync(string[] args, CancellationToken ct) => SelfLongAsync(app, args, ct);
+
+    /// <summary>Runs the real command-line host (SelfLong.Jobs.dll, built beside the tests) against the app's database.</summary>
+    internal static async Task<(int Code, string Stdout, string Stderr)> SelfLongAsync(AppFixture app, string[] args, CancellationToken ct)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SelfLong.Jobs.dll"));

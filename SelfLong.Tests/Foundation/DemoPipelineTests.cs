@@ -8,6 +8,7 @@ using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Demo;
 using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Training.Drills;
@@ -23,7 +24,7 @@ public sealed class DemoPipelineTests(AppFixture app)
     private static DemoOptions Toy() => new()
     {
         Samples = 3, Stages = 2, StepsPerStage = 2, FirstLength = 256, BatchSize = 2, DrillsPerLength = 20, BaseCheckpoint = "",
-        NiahLengths = [512, 1024], NiahDepths = [50], RulerLengths = [2048], RulerTasks = ["niah_single_1", "vt"],
+        NiahLengths = [512, 1024], NiahDepths = [50], RulerLengths = [1024], RulerTasks = ["niah_single_1", "vt"],
     };
 
     private async Task<(DemoRun Demo, List<string> Steps)> RunAsync(DemoOptions options, CancellationToken ct)
@@ -71,8 +72,45 @@ public sealed class DemoPipelineTests(AppFixture app)
         Assert.All(runs, r => Assert.Contains($"#{PassKeyNeedle.EvaluationKey}", r.SettingsJson));
         Assert.Equal(6, await db.NiahCells.CountAsync(c => niah.Contains(c.RunId), ct));
         Assert.Contains(runs, r => r.Name.Contains("no training") && r.TargetLocation!.EndsWith("-theta-only"));
+        // RULER runs at a length every checkpoint is asked to take: each scores its two tasks.
+        var ruler = demo.RulerRunIds.Split(',').Select(long.Parse).ToList();
+        var rulerRuns = await db.EvaluationRuns.Where(r => ruler.Contains(r.Id)).ToListAsync(ct);
+        Assert.Equal(3, rulerRuns.Count);
+        Assert.All(rulerRuns, r => Assert.Equal((RunStatus.Succeeded, 2, 2), (r.Status, r.DoneItems, r.TotalItems)));
+        Assert.Equal(6, await db.RulerSamples.CountAsync(x => ruler.Contains(x.RunId) && x.Length == 1024, ct));
         Assert.Equal(3, steps.Count(l => l.StartsWith("  Demo ") && l.Contains("NIAH") && l.Contains("1024 bytes")));
         Assert.StartsWith("/evaluation/compare?ids=", DemoService.CompareUrl(demo));
+    }
+
+    [Fact]
+    public void RulerTaskNames_DefaultOptions_TasksWhosePromptFitsTheShortestLengthInBytes()
+    {
+        var folder = Directory.CreateTempSubdirectory("selflong-demo-tasks-").FullName;
+        try
+        {
+            Synthesis.TinyCheckpoint.Save(folder, 64, seed: 5, layers: 1);
+            using var checkpoint = LocalCheckpoint.Load(folder);
+            var options = new DemoOptions();
+
+            var tasks = options.RulerTaskNames(checkpoint.ChatOverheadTokens);
+
+            // Within reach of every checkpoint the demo evaluates (the NIAH grid's longest length).
+            Assert.True(options.RulerLengths.Max() <= options.NiahLengths.Max());
+            Assert.Contains("niah_single_1", tasks);
+            Assert.DoesNotContain(tasks, t => t.StartsWith("qa_"));
+            var generator = new RulerGenerator(RulerResources.Create(ByteTokenizer.Instance));
+            foreach (var task in RulerTask.All.Where(t => t.Family != RulerFamily.Qa))
+            {
+                var fits = true;
+                try { generator.Generate(task, options.RulerLengths.Min(), 0, reservedTokens: checkpoint.ChatOverheadTokens); }
+                catch (ArgumentException) { fits = false; }
+                Assert.True(fits == tasks.Contains(task.Name), $"{task.Name}: fits {fits}; chosen {string.Join(",", tasks)}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

@@ -39,6 +39,8 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
         await row.Locator("[data-testid='extractive-label']").WaitForAsync();
         await Assertions.Expect(row.Locator("[data-testid='run-status']")).ToHaveTextAsync("Succeeded", new() { Timeout = 60_000 });
         await Assertions.Expect(row.Locator("[data-testid='run-done']")).ToHaveTextAsync("3");
+        // Every sample is done: nothing to resume or retry, nothing to pause or cancel.
+        Assert.Equal(0, await row.Locator("[data-testid='resume-run'], [data-testid='pause-run'], [data-testid='cancel-run']").CountAsync());
 
         await row.Locator("[data-testid='run-link']").ClickAsync();
         await page.Locator("[data-testid='length-histogram']").WaitForAsync();

@@ -32,8 +32,38 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         await page.Locator("[data-testid=checkpoints] td", new() { HasTextString = "stage end" }).WaitForAsync();
         // Every pattern is longer than the 16-token stage, so plain text was cut at its end.
         Assert.Matches(@"[1-9][\d,]* cut \([1-9][\d,]* tokens", await page.Locator("[data-testid=run-truncation]").InnerTextAsync());
-        Assert.True(await page.Locator("[data-testid=loss-chart] svg, svg[data-testid=loss-chart]").CountAsync() > 0
-                    || await page.Locator(".mud-chart").CountAsync() > 0);
+        // The loss axis spans the plotted (smoothed, so never wider than the raw) losses padded 5 %, not 0
+        // to a round number far above them;
+        // the chart takes the card's width.
+        var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var losses = (await app.Services.GetRequiredService<SelfLong.Jobs.Training.TrainingRunService>().MetricsAsync(runId, ct: TestContext.Current.CancellationToken)).Select(m => m.Loss).ToList();
+        var ticks = (await page.Locator("[data-testid=loss-y-tick]").AllTextContentsAsync()).Select(t => double.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var spread = losses.Max() - losses.Min();
+        Assert.True(ticks.Min() >= losses.Min() - 0.06 * spread - 0.01 && ticks.Max() <= losses.Max() + 0.06 * spread + 0.01,
+            $"ticks {string.Join(", ", ticks)} for losses {string.Join(", ", losses)}");
+        var chart = (await page.Locator("svg[data-testid=loss-chart]").BoundingBoxAsync())!;
+        var card = (await page.Locator("[data-testid=loss-card]").BoundingBoxAsync())!;
+        Assert.True(chart.Width > card.Width * 0.9, $"chart {chart.Width} px in a {card.Width} px card");
+        await page.ClickAsync("[data-testid=loss-log]");
+        await page.Locator("text:has-text('Loss (log scale)')").WaitForAsync();
+
+        // One click from a checkpoint to its evaluation: the form opens with the folder, tokenizer and training length.
+        var stageEnd = page.Locator("[data-testid=checkpoints] tr", new() { HasTextString = "stage end" }).First;
+        var folder = (await stageEnd.Locator("code").TextContentAsync())!.Trim();
+        await stageEnd.Locator("[data-testid=evaluate-checkpoint] a", new() { HasTextString = "Perplexity" }).ClickAsync();
+        await page.WaitForURLAsync("**/evaluation?kind=Perplexity*");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var form = page.Locator("[data-testid=new-evaluation-form]");
+        await Assertions.Expect(form.GetByLabel("Checkpoint folder")).ToHaveValueAsync(folder);
+        await Assertions.Expect(form.GetByLabel("Training length", new() { Exact = true })).ToHaveValueAsync("16");
+        await Assertions.Expect(form.GetByLabel("Max length (tokens)")).ToHaveValueAsync("32");
+        await Assertions.Expect(form.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync(new System.Text.RegularExpressions.Regex($"^{name} stage 1 step \\d+ Perplexity$"));
+        await Assertions.Expect(page.Locator("[data-testid=prefill-note]")).ToContainTextAsync("(bytes)");
+        await page.ClickAsync("[data-testid=start-evaluation]");
+        await page.WaitForURLAsync(url => System.Text.RegularExpressions.Regex.IsMatch(url, @"/evaluation/\d+$"));
+        // The run page has replaced the list (whose rows carry status chips too) once its target line shows.
+        await Assertions.Expect(page.Locator("[data-testid=run-target]")).ToContainTextAsync(folder);
+        await page.Locator("[data-testid=run-status]", new() { HasTextString = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
         await page.Context.CloseAsync();
     }
 

@@ -5,6 +5,7 @@ using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Evaluation.Perplexity;
 using SelfLong.Jobs.Evaluation.Ruler;
+using SelfLong.Web.Components.Charts;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -34,10 +35,9 @@ public sealed class EvaluationViews(EvaluationService evaluations)
     {
         var settings = NiahSettingsOf(run);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
-        // The scoring convention is part of the heading, so a heatmap shown or saved alone still says it.
-        return HeatmapSvg.Render($"{run.Name} · {settings.Convention}", settings.Lengths, settings.Depths,
-            cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}")).ToList(),
-            run.MaxLength, run.TrainingLength);
+        return HeatmapSvg.Render(run.Name, settings.Lengths, settings.Depths,
+            cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}\nExpected: {settings.Answer}")).ToList(),
+            run.MaxLength, run.TrainingLength, unit: TokenLengths.Unit(run.Tokenizer), convention: settings.Convention);
     }
 
     /// <summary>B - A per cell both scored, on the union grid.</summary>
@@ -53,9 +53,8 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             return new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score - other.Score,
                 $"{b.Name}: {c.Score:0.00} — {c.Response}\n{a.Name}: {other.Score:0.00} — {other.Response}");
         }).ToList();
-        var convention = sa.Convention == sb.Convention ? sa.Convention : $"{sb.Convention} − {sa.Convention}: conventions differ";
-        return HeatmapSvg.Render($"{b.Name} − {a.Name} · {convention}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
-            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true);
+        return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
+            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true, unit: TokenLengths.Unit(b.Tokenizer), convention: sa.Convention == sb.Convention ? sa.Convention : $"{sb.Convention} − {sa.Convention}: conventions differ");
     }
 
     /// <summary>A chart series name that says what the average covers; the legend shows "11 of 13 tasks" under the run's name.</summary>

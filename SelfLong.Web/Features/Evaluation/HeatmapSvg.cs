@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using SelfLong.Web.Components.Charts;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -8,73 +9,120 @@ namespace SelfLong.Web.Features.Evaluation;
 public sealed record HeatmapCell(int Length, int Depth, double Score, string Tooltip);
 
 /// <summary>
-/// NIAH heatmaps as standalone SVG (EVALUATION.md): x = context length, y = depth, red #F0496E
-/// through amber #EBB839 to green #0CD79F on a fixed 0..1 scale, grey cells beyond the target's
-/// length, a dashed line at the training length, the mean printed with the chart. Every text is
-/// XML-escaped, so model responses in tooltips are shown as text.
+/// NIAH heatmaps as standalone SVG (EVALUATION.md): x = context length in the target's unit, y = depth,
+/// red #F0496E through amber #EBB839 to green #0CD79F on a fixed 0..1 scale, grey cells beyond the
+/// target's length, a dashed line at the training length, the mean in the title. The title and the
+/// scoring note wrap instead of being cut, and the grid is laid out for <see cref="LayoutWidth"/> so a
+/// 40 x 20 grid stays readable when the page scales it to its width. Every text is XML-escaped, so model
+/// responses in tooltips are shown as text.
 /// </summary>
 public static class HeatmapSvg
 {
-    private const int CellWidth = 44, CellHeight = 26, Left = 70, Top = 40, Bottom = 56, Right = 90;
+    private const int Left = 70, Right = 110, TitleLine = 17, LineHeight = 15;
 
+    /// <summary>The width the grid is laid out for; the page scales the SVG to its container (CSS width 100%).</summary>
+    public const int LayoutWidth = 900;
+
+    /// <param name="unit">What the lengths count: "tokens", or "bytes" for a byte-level model.</param>
+    /// <param name="convention">The scoring convention, printed under the chart with the colour scale's meaning.</param>
     public static string Render(string title, IReadOnlyList<int> lengths, IReadOnlyList<int> depths, IReadOnlyList<HeatmapCell> cells,
-        int maxLength, int? trainingLength, bool difference = false)
+        int maxLength, int? trainingLength, bool difference = false, string unit = "tokens", string? convention = null)
     {
-        var width = Left + lengths.Count * CellWidth + Right;
-        var height = Top + depths.Count * CellHeight + Bottom;
-        var lookup = cells.ToDictionary(c => (c.Length, c.Depth));
-        var svg = new StringBuilder();
-        svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"11\" data-testid=\"niah-heatmap\">"));
-        svg.Append(Invariant($"<rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"));
+        // Cells share the layout width (40 lengths x 20 depths still fit), within readable bounds.
+        var cellWidth = Math.Clamp((LayoutWidth - Left - Right) / Math.Max(1, lengths.Count), 16, 72);
+        var cellHeight = Math.Clamp(360 / Math.Max(1, depths.Count), 14, 28);
+        var gridWidth = lengths.Count * cellWidth;
+        var width = Math.Max(Left + gridWidth + Right, 360);
+        // Narrow columns get their length labels at a slant so they never overlap.
+        var slanted = lengths.Select(l => TokenLengths.Short(l).Length).DefaultIfEmpty(0).Max() * 7 > cellWidth;
         var mean = cells.Count == 0 ? (double?)null : cells.Average(c => c.Score);
         var heading = difference ? $"{title} (mean difference {Format(mean)})" : $"{title} (mean score {Format(mean)})";
-        svg.Append(Invariant($"<text x=\"{Left}\" y=\"18\" font-size=\"13\" font-weight=\"bold\" data-testid=\"heatmap-title\">{Escape(heading)}</text>"));
+        var titleLines = Wrap(heading, (width - 16) / 7.5);
+        var top = 12 + titleLines.Count * TitleLine + 8;
+        var gridBottom = top + depths.Count * cellHeight;
+        var axisTitleY = gridBottom + (slanted ? 52 : 32);
+        var notes = Wrap(Legend(difference, convention), (width - 16) / 6.2);
+        var height = axisTitleY + 10 + notes.Count * LineHeight + 6;
+        var lookup = cells.ToDictionary(c => (c.Length, c.Depth));
+        var svg = new StringBuilder();
+        svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{Escape(heading)}\" data-testid=\"niah-heatmap\">"));
+        svg.Append(Invariant($"<title>{Escape(heading)}</title><rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"));
+        svg.Append("<text font-size=\"13\" font-weight=\"bold\" data-testid=\"heatmap-title\">");
+        for (var i = 0; i < titleLines.Count; i++)
+            svg.Append(Invariant($"<tspan x=\"8\" y=\"{12 + TitleLine * (i + 1) - 4}\">{Escape(titleLines[i])}{(i < titleLines.Count - 1 ? " " : "")}</tspan>"));
+        svg.Append("</text>");
 
         for (var yi = 0; yi < depths.Count; yi++)
         {
-            var y = Top + yi * CellHeight;
-            svg.Append(Invariant($"<text x=\"{Left - 6}\" y=\"{y + CellHeight / 2 + 4}\" text-anchor=\"end\">{depths[yi]}%</text>"));
+            var y = top + yi * cellHeight;
+            svg.Append(Invariant($"<text x=\"{Left - 6}\" y=\"{y + cellHeight / 2 + 4}\" text-anchor=\"end\">{depths[yi]}%</text>"));
             for (var xi = 0; xi < lengths.Count; xi++)
             {
-                var x = Left + xi * CellWidth;
+                var x = Left + xi * cellWidth;
                 var beyond = lengths[xi] > maxLength;
+                var at = $"{lengths[xi]:N0} {unit} at {depths[yi]}% depth";
                 string fill, tip;
-                if (beyond) (fill, tip) = ("#bdbdbd", $"{lengths[xi]} tokens at {depths[yi]}%: beyond the target's {maxLength} tokens, not run");
+                if (beyond) (fill, tip) = ("#bdbdbd", $"{at}: beyond the target's {maxLength:N0} {unit}, not run");
                 else if (lookup.TryGetValue((lengths[xi], depths[yi]), out var cell))
-                    (fill, tip) = (difference ? Diverging(cell.Score) : Color(cell.Score), $"{lengths[xi]} tokens at {depths[yi]}%: score {Format(cell.Score)}\n{cell.Tooltip}");
-                else (fill, tip) = ("#f5f5f5", $"{lengths[xi]} tokens at {depths[yi]}%: not scored yet");
-                svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"{CellWidth}\" height=\"{CellHeight}\" fill=\"{fill}\" stroke=\"#e0e0e0\" stroke-width=\"0.5\" data-cell=\"{lengths[xi]}-{depths[yi]}\"{(beyond ? " data-beyond=\"true\"" : "")}><title>{Escape(tip)}</title></rect>"));
+                    (fill, tip) = (difference ? Diverging(cell.Score) : Color(cell.Score), $"{at}: score {Format(cell.Score)}\n{cell.Tooltip}");
+                else (fill, tip) = ("#f5f5f5", $"{at}: not scored yet");
+                svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"{cellWidth}\" height=\"{cellHeight}\" fill=\"{fill}\" stroke=\"#e0e0e0\" stroke-width=\"0.5\" data-cell=\"{lengths[xi]}-{depths[yi]}\"{(beyond ? " data-beyond=\"true\"" : "")}><title>{Escape(tip)}</title></rect>"));
             }
         }
-        var gridBottom = Top + depths.Count * CellHeight;
         for (var xi = 0; xi < lengths.Count; xi++)
         {
-            var x = Left + xi * CellWidth + CellWidth / 2;
-            svg.Append(Invariant($"<text x=\"{x}\" y=\"{gridBottom + 14}\" text-anchor=\"middle\">{Short(lengths[xi])}</text>"));
+            var x = Left + xi * cellWidth + cellWidth / 2;
+            svg.Append(slanted
+                ? Invariant($"<text x=\"{x}\" y=\"{gridBottom + 12}\" text-anchor=\"end\" transform=\"rotate(-45 {x} {gridBottom + 12})\">{TokenLengths.Short(lengths[xi])}</text>")
+                : Invariant($"<text x=\"{x}\" y=\"{gridBottom + 15}\" text-anchor=\"middle\">{TokenLengths.Short(lengths[xi])}</text>"));
         }
-        svg.Append(Invariant($"<text x=\"{Left + lengths.Count * CellWidth / 2}\" y=\"{gridBottom + 34}\" text-anchor=\"middle\">Token Limit</text>"));
-        svg.Append(Invariant($"<text x=\"14\" y=\"{Top + depths.Count * CellHeight / 2}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {Top + depths.Count * CellHeight / 2})\">Depth Percent</text>"));
+        svg.Append(Invariant($"<text x=\"{Left + gridWidth / 2}\" y=\"{axisTitleY}\" text-anchor=\"middle\">Context length ({Escape(unit)})</text>"));
+        svg.Append(Invariant($"<text x=\"14\" y=\"{top + depths.Count * cellHeight / 2}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {top + depths.Count * cellHeight / 2})\">Needle depth (%)</text>"));
 
         if (trainingLength is { } training && lengths.Count > 0)
         {
             // Between the last length within training and the next one.
             var inside = lengths.Count(l => l <= training);
-            var x = Left + inside * CellWidth;
-            svg.Append(Invariant($"<line x1=\"{x}\" y1=\"{Top - 6}\" x2=\"{x}\" y2=\"{gridBottom + 4}\" stroke=\"#212121\" stroke-width=\"2\" stroke-dasharray=\"5,4\" data-testid=\"training-length\"><title>{Escape($"training length {training} tokens")}</title></line>"));
+            var x = Left + inside * cellWidth;
+            svg.Append(Invariant($"<line x1=\"{x}\" y1=\"{top - 6}\" x2=\"{x}\" y2=\"{gridBottom + 4}\" stroke=\"#212121\" stroke-width=\"2\" stroke-dasharray=\"5,4\" data-testid=\"training-length\"><title>{Escape($"training length {training:N0} {unit}")}</title></line>"));
         }
 
-        // Colour bar on the fixed scale.
-        var barX = Left + lengths.Count * CellWidth + 24;
+        // Colour bar on the fixed scale, beside the grid.
+        var barX = Left + gridWidth + 20;
+        var barHeight = depths.Count * cellHeight;
         for (var i = 0; i < 20; i++)
         {
             var v = 1 - i / 19.0;
             var score = difference ? v * 2 - 1 : v;
-            svg.Append(Invariant($"<rect x=\"{barX}\" y=\"{Top + i * depths.Count * CellHeight / 20.0:0.##}\" width=\"14\" height=\"{depths.Count * CellHeight / 20.0 + 0.5:0.##}\" fill=\"{(difference ? Diverging(score) : Color(score))}\"/>"));
+            svg.Append(Invariant($"<rect x=\"{barX}\" y=\"{top + i * barHeight / 20.0:0.##}\" width=\"14\" height=\"{barHeight / 20.0 + 0.5:0.##}\" fill=\"{(difference ? Diverging(score) : Color(score))}\"/>"));
         }
-        svg.Append(Invariant($"<text x=\"{barX + 18}\" y=\"{Top + 8}\">{(difference ? "+1" : "1")}</text>"));
-        svg.Append(Invariant($"<text x=\"{barX + 18}\" y=\"{gridBottom}\">{(difference ? "-1" : "0")}</text>"));
-        svg.Append("</svg>");
+        svg.Append(Invariant($"<text x=\"{barX + 18}\" y=\"{top + 9}\">{(difference ? "+1 better" : "1 found")}</text>"));
+        svg.Append(Invariant($"<text x=\"{barX + 18}\" y=\"{top + barHeight / 2 + 4}\">{(difference ? "0 same" : "0.5")}</text>"));
+        svg.Append(Invariant($"<text x=\"{barX + 18}\" y=\"{gridBottom}\">{(difference ? "-1 worse" : "0 missed")}</text>"));
+        svg.Append("<text font-size=\"11\" fill=\"#424242\" data-testid=\"heatmap-legend\">");
+        for (var i = 0; i < notes.Count; i++)
+            svg.Append(Invariant($"<tspan x=\"8\" y=\"{axisTitleY + 10 + LineHeight * (i + 1) - 3}\">{Escape(notes[i])}{(i < notes.Count - 1 ? " " : "")}</tspan>"));
+        svg.Append("</text></svg>");
         return svg.ToString();
+    }
+
+    private static string Legend(bool difference, string? convention) =>
+        (difference ? "Each cell: this run's score minus the baseline's, blue better, red worse." : "Score per cell, 0 (red) to 1 (green) on a fixed scale.")
+        + (convention is null ? "" : $" Scoring: {convention}.") + " Grey: beyond the target's length. Dashed: training length.";
+
+    /// <summary>Words into lines of at most about <paramref name="perLine"/> characters; a longer word gets a line of its own.</summary>
+    internal static List<string> Wrap(string text, double perLine)
+    {
+        var lines = new List<string>();
+        var line = new StringBuilder();
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > perLine) { lines.Add(line.ToString()); line.Clear(); }
+            if (line.Length > 0) line.Append(' ');
+            line.Append(word);
+        }
+        if (line.Length > 0) lines.Add(line.ToString());
+        return lines;
     }
 
     /// <summary>Red #F0496E (0) through amber #EBB839 (0.5) to green #0CD79F (1); clamped to 0..1.</summary>
@@ -95,8 +143,6 @@ public static class HeatmapSvg
 
     private static string Mix((int R, int G, int B) a, (int R, int G, int B) b, double t) =>
         $"#{(int)Math.Round(a.R + (b.R - a.R) * t):X2}{(int)Math.Round(a.G + (b.G - a.G) * t):X2}{(int)Math.Round(a.B + (b.B - a.B) * t):X2}";
-
-    private static string Short(int tokens) => tokens >= 1000 ? $"{tokens / 1000.0:0.#}k" : tokens.ToString(CultureInfo.InvariantCulture);
 
     private static string Format(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "n/a";
 

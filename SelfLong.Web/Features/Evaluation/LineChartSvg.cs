@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SelfLong.Web.Components.Charts;
 
 namespace SelfLong.Web.Features.Evaluation;
 
@@ -39,7 +40,7 @@ public static class LineChartSvg
         if (axes.Threshold is { } threshold)
             svg.Append(Invariant($"<line x1=\"{left}\" x2=\"{left + plotW}\" y1=\"{Y(threshold):0.#}\" y2=\"{Y(threshold):0.#}\" stroke=\"#9e9e9e\" stroke-dasharray=\"4,3\"><title>{HeatmapSvg.Escape(axes.ThresholdLabel)}</title></line>"));
         foreach (var length in lengths)
-            svg.Append(Invariant($"<text x=\"{X(length):0.#}\" y=\"{height - bottom + 16}\" text-anchor=\"middle\">{LengthLabel(length)}</text>"));
+            svg.Append(Invariant($"<text x=\"{X(length):0.#}\" y=\"{height - bottom + 16}\" text-anchor=\"middle\">{TokenLengths.Short(length)}</text>"));
         svg.Append(Invariant($"<text x=\"{left + plotW / 2:0.#}\" y=\"{height - 6}\" text-anchor=\"middle\">Length (tokens)</text>"));
         svg.Append(Invariant($"<text x=\"12\" y=\"{top + plotH / 2:0.#}\" text-anchor=\"middle\" transform=\"rotate(-90 12 {top + plotH / 2:0.#})\">{HeatmapSvg.Escape(axes.YLabel)}</text>"));
         foreach (var (index, length, label) in markers ?? [])
@@ -64,8 +65,6 @@ public static class LineChartSvg
         }
         return svg.Append("</svg>").ToString();
     }
-
-    private static string LengthLabel(int length) => length >= 1024 && length % 1024 == 0 ? $"{length / 1024}k" : length.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Where a length falls between the plotted ones, interpolated on the log scale; null outside them.</summary>
     private static double? MarkerX(List<int> lengths, int length, Func<int, double> x)
