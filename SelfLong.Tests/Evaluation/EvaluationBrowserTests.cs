@@ -39,7 +39,8 @@ public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browse
         Assert.Equal(9, await heatmap.Locator("rect[data-cell]").CountAsync());
         Assert.Equal(3, await heatmap.Locator("rect[data-beyond=true]").CountAsync());
         Assert.Contains("mean score 1.000", await heatmap.Locator("[data-testid=heatmap-title]").TextContentAsync());
-        Assert.Contains("Fu et al. 2024 (recall of the answer's words)", await heatmap.Locator("[data-testid=heatmap-title]").TextContentAsync());
+        // The convention stands beside the heatmap, in its legend (wrapped over lines), so a heatmap saved alone still says it.
+        Assert.Contains("recall", await heatmap.Locator("[data-testid=heatmap-legend]").TextContentAsync());
         Assert.Equal("#0CD79F", await heatmap.Locator("rect[data-cell='1000-0']").GetAttributeAsync("fill"));
         Assert.Contains("<script>", await heatmap.Locator("rect[data-cell='1000-0'] title").TextContentAsync());
         Assert.Equal(0, await page.Locator("svg script").CountAsync());
