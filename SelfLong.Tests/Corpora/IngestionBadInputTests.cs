@@ -99,7 +99,12 @@ public sealed class IngestionBadInputTests
         var run = await harness.Ingestion.StartAsync(corpus, [new("many.jsonl", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
 
         var pipeline = harness.Pipeline.RunAsync(run.Id, ct);
-        while ((await harness.Ingestion.FindAsync(run.Id, ct))!.Documents == 0) await Task.Delay(20, ct);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await harness.Ingestion.FindAsync(run.Id, ct))!.Documents == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !pipeline.IsCompleted, "no document was stored while the file was read");
+            await Task.Delay(20, ct);
+        }
         await harness.Ingestion.CancelAsync(run.Id, ct);
 
         Assert.Equal(RunStatus.Cancelled, await pipeline);

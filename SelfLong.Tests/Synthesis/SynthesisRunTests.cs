@@ -54,7 +54,12 @@ public sealed class SynthesisRunTests
         var executor = host.Get<SynthesisExecutor>();
         var watcher = Task.Run(async () =>
         {
-            while (server.RequestCount < 12) await Task.Delay(5, Ct);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (server.RequestCount < 12)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the server never saw 12 requests");
+                await Task.Delay(5, Ct);
+            }
             await kill.CancelAsync();
         }, Ct);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Parallel.ForEachAsync(firstJobs,
