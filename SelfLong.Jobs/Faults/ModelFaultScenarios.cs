@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using SelfLong.Data;
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Evaluation;
@@ -9,7 +8,6 @@ using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Synthesis;
-using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Faults;
 
@@ -56,11 +54,7 @@ public static class ModelFaultScenarios
             db.Corpora.Add(corpus);
             await db.SaveChangesAsync(ct);
         }
-        var tokens = services.GetRequiredService<ITokenCounter>();
-        var retriever = new SyntheticCorpusRetriever(tokens);
-        var synthesizer = new SampleSynthesizer(retriever, new InstructionGenerator(retriever), new RelevantDocumentRetriever(retriever), new ResponseGenerator());
-        var executor = new SynthesisExecutor(dbFactory, synthesizer, services.GetRequiredService<SynthesisModelFactory>(),
-            services.GetRequiredService<Progress.ProgressPublisher>(), services.GetRequiredService<ILogger<SynthesisExecutor>>());
+        var executor = SyntheticSynthesis.Executor(services);
         var runs = services.GetRequiredService<SynthesisRunService>();
         var settings = new SynthesisSettings { MinTargetTokens = 8192, MaxTargetTokens = 8192, LongOutputFraction = 0 };
         var (run, runErrors) = await runs.CreateAsync(new NewSynthesisRun("faults", corpus.Id, endpoint.Id, Samples, Seed: 3, settings), ct);

@@ -84,11 +84,7 @@ public static class SynthesisBench
             var callsCpuMs = (CpuTime() - cpu).TotalMilliseconds / callCount;
 
             // Phase 2: whole samples, per target length, run in this process.
-            var tokens = services.GetRequiredService<ITokenCounter>();
-            var corpus = new SyntheticCorpusRetriever(tokens);
-            var synthesizer = new SampleSynthesizer(corpus, new InstructionGenerator(corpus), new RelevantDocumentRetriever(corpus), new ResponseGenerator());
-            var executor = new SynthesisExecutor(dbFactory, synthesizer, services.GetRequiredService<SynthesisModelFactory>(),
-                services.GetRequiredService<Progress.ProgressPublisher>(), services.GetRequiredService<ILogger<SynthesisExecutor>>());
+            var executor = SyntheticSynthesis.Executor(services);
             var runs = services.GetRequiredService<SynthesisRunService>();
             var byLength = new List<object>();
             var samplesAtOnce = concurrency * 4;

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Security.Cryptography;
 using System.Text;
 using SelfLong.Jobs.Corpora.Retrieval;
@@ -51,4 +54,17 @@ public sealed class SyntheticCorpusRetriever : ICorpusRetriever
 
     public Task<CorpusDocument?> GetDocumentAsync(long documentId, CancellationToken ct = default) =>
         Task.FromResult(documents.FirstOrDefault(d => d.DocumentId == documentId));
+}
+
+public static class SyntheticSynthesis
+{
+    /// <summary>The real synthesis executor over a <see cref="SyntheticCorpusRetriever"/>: samples run in this process, no corpus ingested.</summary>
+    public static SynthesisExecutor Executor(IServiceProvider services)
+    {
+        var corpus = new SyntheticCorpusRetriever(services.GetRequiredService<ITokenCounter>());
+        var synthesizer = new SampleSynthesizer(corpus, new InstructionGenerator(corpus), new RelevantDocumentRetriever(corpus), new ResponseGenerator());
+        return new SynthesisExecutor(services.GetRequiredService<IDbContextFactory<SelfLong.Data.SelfLongDbContext>>(), synthesizer,
+            services.GetRequiredService<SynthesisModelFactory>(), services.GetRequiredService<Progress.ProgressPublisher>(),
+            services.GetRequiredService<ILogger<SynthesisExecutor>>());
+    }
 }
