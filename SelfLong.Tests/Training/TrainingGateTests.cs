@@ -35,9 +35,19 @@ public sealed class TrainingGateTests
         {
             await admin.OpenAsync(Ct);
             await using var kill = new NpgsqlCommand(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() " +
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", admin);
-            await kill.ExecuteNonQueryAsync(Ct);
+                "SELECT array_agg(pid) FROM (SELECT pid, pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted " +
+                "AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) killed", admin);
+            var killed = (int[])(await kill.ExecuteScalarAsync(Ct))!;
+            Assert.NotEmpty(killed);
+            // pg_terminate_backend only signals: the lock goes when the backend has exited.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            await using var gone = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(@pids)", admin);
+            gone.Parameters.AddWithValue("pids", killed);
+            while ((long)(await gone.ExecuteScalarAsync(Ct))! > 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the killed session did not exit within 30 s");
+                await Task.Delay(50, Ct);
+            }
         }
         await using var entered = await TrainingGate.TryEnterAsync(database, Ct);
         Assert.NotNull(entered);
