@@ -12,7 +12,10 @@ using SelfLong.Web.Features.Api;
 using SelfLong.Web.Features.Corpora;
 using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Endpoints;
+using SelfLong.Web.Features.Evaluation;
+using SelfLong.Web.Features.Progress;
 using SelfLong.Web.Features.Jobs;
+using SelfLong.Web.Features.SystemChecks;
 using SelfLong.Web.Features.Synthesis;
 using SelfLong.Web.Features.Training;
 using SelfLong.Web.Features.Overview;
@@ -55,9 +58,9 @@ public static class WebExtensions
             .AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
 
         services.AddScoped<OverviewStatistics>();
-        services.AddScoped<SelfLong.Web.Features.Evaluation.EvaluationViews>();
+        services.AddScoped<EvaluationViews>();
         services.AddSingleton<UploadReceiver>();
-        SelfLong.Web.Features.Progress.ProgressExtensions.AddLiveProgress(services);
+        services.AddLiveProgress();
         services.AddSingleton<AdministratorSetup>();
         services.AddHostedService<FirstAdministrator>();
         return builder;
@@ -84,11 +87,11 @@ public static class WebExtensions
         app.MapSelfLongHealth();
         app.MapOpenApi("/api/openapi/{documentName}.json").RequireAuthorization(Policies.Viewer);
         app.MapAccountEndpoints();
-        app.MapJobEndpoints();
-        app.MapModelEndpointApi();
-        app.MapSynthesisApi();
-        app.MapTrainingApi();
-        SelfLong.Web.Features.Evaluation.EvaluationEndpoints.MapEvaluationEndpoints(app);
+        app.MapSystemCheckEndpoints();
+        app.MapModelEndpointEndpoints();
+        app.MapSynthesisEndpoints();
+        app.MapTrainingEndpoints();
+        app.MapEvaluationEndpoints();
         app.MapCorporaEndpoints();
         app.MapHangfireDashboard("/jobs", new DashboardOptions
         {

@@ -24,7 +24,9 @@ public static class EvaluationBench
             hotpotQa: QaDataset.Parse(QaDatasetKind.HotpotQa, Utf8(HotpotJson(400)))));
         prepare.Stop();
 
-        var items = (from task in RulerTask.All from length in RulerTask.DefaultLengths from index in Enumerable.Range(0, samples)
+        var items = (from task in RulerTask.All
+                     from length in RulerTask.DefaultLengths
+                     from index in Enumerable.Range(0, samples)
                      select (task, length, index)).ToList();
         var refused = new ConcurrentBag<string>();
         var full = Stopwatch.StartNew();

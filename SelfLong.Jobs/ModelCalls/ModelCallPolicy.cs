@@ -58,22 +58,22 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
         // Outermost: the whole call, every retry and wait included, ends at the down limit.
         builder.AddTimeout(o.DownLimit);
         if (o.Attempts > 1) builder.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = args => Transient<RetryPredicateArguments<object>>(args.Outcome, args.Context),
+            MaxRetryAttempts = o.Attempts - 1,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = o.InitialBackoff,
+            MaxDelay = o.MaxBackoff,
+            DelayGenerator = args => ValueTask.FromResult(TransientModelErrors.RetryAfter(args.Outcome.Exception, o.MaxBackoff)),
+            OnRetry = args =>
             {
-                ShouldHandle = args => Transient<RetryPredicateArguments<object>>(args.Outcome, args.Context),
-                MaxRetryAttempts = o.Attempts - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = o.InitialBackoff,
-                MaxDelay = o.MaxBackoff,
-                DelayGenerator = args => ValueTask.FromResult(TransientModelErrors.RetryAfter(args.Outcome.Exception, o.MaxBackoff)),
-                OnRetry = args =>
-                {
-                    // Messages carry status and body only, never the API key.
-                    logger.LogWarning("{Target} failed (attempt {Attempt} of {Attempts}): {Error}; retrying in {Delay} ms.",
-                        target.Name, args.AttemptNumber + 1, o.Attempts, TransientModelErrors.Describe(args.Outcome.Exception), (int)args.RetryDelay.TotalMilliseconds);
-                    return ValueTask.CompletedTask;
-                },
-            });
+                // Messages carry status and body only, never the API key.
+                logger.LogWarning("{Target} failed (attempt {Attempt} of {Attempts}): {Error}; retrying in {Delay} ms.",
+                    target.Name, args.AttemptNumber + 1, o.Attempts, TransientModelErrors.Describe(args.Outcome.Exception), (int)args.RetryDelay.TotalMilliseconds);
+                return ValueTask.CompletedTask;
+            },
+        });
         builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {

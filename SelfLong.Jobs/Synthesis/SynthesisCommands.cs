@@ -66,8 +66,11 @@ public static class SynthesisCommands
 
             var settings = defaults with
             {
-                MinTargetTokens = parse.GetValue(minTokens), MaxTargetTokens = parse.GetValue(maxTokens), TopK = parse.GetValue(topK),
-                ChunkTokens = parse.GetValue(chunkTokens), LongOutputFraction = parse.GetValue(longOutput),
+                MinTargetTokens = parse.GetValue(minTokens),
+                MaxTargetTokens = parse.GetValue(maxTokens),
+                TopK = parse.GetValue(topK),
+                ChunkTokens = parse.GetValue(chunkTokens),
+                LongOutputFraction = parse.GetValue(longOutput),
                 TargetTokenizer = parse.GetValue(tokenizer)!,
             };
             var runs = services.GetRequiredService<SynthesisRunService>();

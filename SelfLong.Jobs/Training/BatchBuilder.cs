@@ -118,7 +118,8 @@ public sealed class BatchBuilder(ITextTokenizer tokenizer, LossRule rule)
             tensor(labels, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             tensor(positions, [batchSize, length], device: device).MoveToOuterDisposeScope(),
             packed ? Segments(segments, batchSize, length) : null,
-            learned) { Truncation = truncation };
+            learned)
+        { Truncation = truncation };
     }
 
     /// <summary>Whether a fitted sample (at most length + 1 ids) has a label that counts.</summary>

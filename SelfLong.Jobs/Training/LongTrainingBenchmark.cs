@@ -114,7 +114,7 @@ public static class LongTrainingBenchmark
         // The extra layers' cost compares slopes over the same lengths, so only the layers differ.
         var slope4 = four.Length >= 2 ? Slope(four) : (double?)null;
         var extraLayer = slope4 is { } s4 ? (s4 - Slope([.. single.Where(s => four.Any(f => f.Length == s.Length))])) / 2 : (double?)null;
-        double? Peak(int length) => single.FirstOrDefault(s => s.Length == length)is { } step ? Memory(step) : null;
+        double? Peak(int length) => single.FirstOrDefault(s => s.Length == length) is { } step ? Memory(step) : null;
         double? linearity = Peak(32768) is { } p32 && Peak(16384) is { } p16 && Peak(8192) is { } p8 && p16 > p8
             ? Math.Round((p32 - p16) / (2 * (p16 - p8)), 3) : null;
         var packedRatios = packedRuns.Join(single, p => p.Length, s => s.Length, (p, s) => new

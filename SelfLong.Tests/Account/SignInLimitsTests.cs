@@ -21,7 +21,8 @@ public sealed class SignInLimitsTests(AppFixture app)
             await socket.ConnectAsync(IPAddress.Parse(context.DnsEndPoint.Host), context.DnsEndPoint.Port, ct);
             return new NetworkStream(socket, ownsSocket: true);
         },
-    }) { BaseAddress = app.BaseAddress };
+    })
+    { BaseAddress = app.BaseAddress };
 
     private static Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password) =>
         client.PostAsJsonAsync("/api/auth/signin", new { email, password }, Ct);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Hangfire;
 using SelfLong.Tests.Infrastructure;
-using SelfLong.Web.Features.Jobs;
+using SelfLong.Web.Features.SystemChecks;
 
 namespace SelfLong.Tests.Foundation;
 
@@ -16,14 +16,14 @@ public sealed class HangfireJobTests(AppFixture app)
 
         var created = await client.PostAsync("/api/system/checks", null, ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var check = (await created.Content.ReadFromJsonAsync<JobEndpoints.SystemCheckDto>(ct))!;
+        var check = (await created.Content.ReadFromJsonAsync<SystemCheckEndpoints.SystemCheckDto>(ct))!;
         Assert.NotNull(check.HangfireJobId);
 
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (check.Status is "Queued" or "Running" && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200, ct);
-            check = (await client.GetFromJsonAsync<JobEndpoints.SystemCheckDto>($"/api/system/checks/{check.Id}", ct))!;
+            check = (await client.GetFromJsonAsync<SystemCheckEndpoints.SystemCheckDto>($"/api/system/checks/{check.Id}", ct))!;
         }
 
         Assert.Equal("Succeeded", check.Status);

@@ -6,7 +6,7 @@ using SelfLong.Web.Features.Account;
 namespace SelfLong.Web.Features.Endpoints;
 
 /// <summary>REST API for model endpoints. The API key is accepted, never returned.</summary>
-public static class ModelEndpointApi
+public static class ModelEndpointEndpoints
 {
     public sealed record ModelEndpointDto(long Id, string Name, string Kind, string? BaseUrl, string? Model, bool HasApiKey,
         int ContextWindow, int MaxConcurrency, int TimeoutSeconds, string? CheckpointPath, string? Device, int? MaxNewTokens, double? Temperature);
@@ -15,7 +15,7 @@ public static class ModelEndpointApi
         new(e.Id, e.Name, e.Kind.ToString(), e.BaseUrl, e.Model, e.ProtectedApiKey is not null, e.ContextWindow, e.MaxConcurrency, e.TimeoutSeconds,
             e.CheckpointPath, e.Device, e.MaxNewTokens, e.Temperature);
 
-    public static IEndpointRouteBuilder MapModelEndpointApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapModelEndpointEndpoints(this IEndpointRouteBuilder app)
     {
         // Viewers see the endpoints (never their keys); only admins add or call them.
         var group = app.MapGroup("/api/endpoints").WithTags("Model endpoints").ReadsForViewersChangesForEditors();

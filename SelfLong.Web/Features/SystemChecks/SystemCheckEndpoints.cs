@@ -3,14 +3,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.SystemChecks;
 using SelfLong.Jobs.SystemChecks;
 
-namespace SelfLong.Web.Features.Jobs;
+namespace SelfLong.Web.Features.SystemChecks;
 
-public static class JobEndpoints
+public static class SystemCheckEndpoints
 {
     public sealed record SystemCheckDto(long Id, string Status, string? HangfireJobId, string? Device,
         double? MaxAbsError, string? Message, DateTimeOffset RequestedAt, DateTimeOffset? CompletedAt);
 
-    public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapSystemCheckEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/system/checks").WithTags("System").ReadsForViewersChangesForEditors();
         group.MapPost("/", async (SystemCheckService checks, CancellationToken ct) =>

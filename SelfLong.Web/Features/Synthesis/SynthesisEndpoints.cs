@@ -7,7 +7,7 @@ using SelfLong.Jobs.Synthesis;
 namespace SelfLong.Web.Features.Synthesis;
 
 /// <summary>REST API for synthesis runs, samples and exports.</summary>
-public static class SynthesisApi
+public static class SynthesisEndpoints
 {
     /// <summary>A new run; the endpoint by id or by name ("extractive" is the built-in one).</summary>
     public sealed record NewRunRequest(string Name, long CorpusId, int SampleCount, long? EndpointId = null, string? EndpointName = null,
@@ -23,7 +23,7 @@ public static class SynthesisApi
         new(r.Id, r.Name, r.CorpusId, r.EndpointId, r.GeneratorLabel, r.IsExtractive, r.Status.ToString(), r.SampleCount,
             p.Completed, p.Failed, p.Rejected, p.InputTokens, p.TargetTokens, r.LlmCalls, r.CacheHits, r.Seed, r.Tokenizer, r.CreatedAt, r.CompletedAt);
 
-    public static IEndpointRouteBuilder MapSynthesisApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapSynthesisEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/synthesis").WithTags("Synthesis").ReadsForViewersChangesForEditors();
 

@@ -5,7 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
-public sealed class SynthesisApiTests(AppFixture app)
+public sealed class SynthesisEndpointsTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -41,8 +41,11 @@ public sealed class SynthesisApiTests(AppFixture app)
         var response = await client.PostAsJsonAsync("/api/synthesis/runs", new
         {
             name = $"api run {Guid.NewGuid():N}", corpusId, sampleCount = 5, endpointName = "extractive", seed = 3,
-            settings = new { minTargetTokens = 600, maxTargetTokens = 1200, chunkTokens = 256, summaryTokens = 64, responseTokens = 64,
-                longOutputFraction = 0.3, longOutputMinTokens = 100, longOutputMaxTokens = 5000 },
+            settings = new
+            {
+                minTargetTokens = 600, maxTargetTokens = 1200, chunkTokens = 256, summaryTokens = 64, responseTokens = 64,
+                longOutputFraction = 0.3, longOutputMinTokens = 100, longOutputMaxTokens = 5000
+            },
         }, Ct);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetInt64();

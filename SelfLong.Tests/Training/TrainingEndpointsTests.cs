@@ -5,7 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
-public sealed class TrainingApiTests(AppFixture app) : IDisposable
+public sealed class TrainingEndpointsTests(AppFixture app) : IDisposable
 {
     private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-api-data-").FullName;
     private readonly List<string> outputs = [];

@@ -9,7 +9,7 @@ namespace SelfLong.Web.Features.Training;
 /// REST API for training runs: list, read, create, cancel, resume, step metrics and checkpoints.
 /// Stages are numbered from 1 here, as on the run page and in `./selflong train` output.
 /// </summary>
-public static class TrainingApi
+public static class TrainingEndpoints
 {
     /// <summary>
     /// A named schedule (<see cref="SchedulePresets.Names"/>) in place of explicit stages; <c>Stages</c>
@@ -124,7 +124,7 @@ public static class TrainingApi
     public static CheckpointDto ToDto(TrainingCheckpoint c) =>
         new(c.Id, c.Path, c.GlobalStep, c.Stage + 1, c.StageEnd, c.RopeTheta, c.MaxLength, c.CreatedAt);
 
-    public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapTrainingEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/training").WithTags("Training").ReadsForViewersChangesForEditors();
 
