@@ -20,6 +20,8 @@ internal sealed class EvaluationRunConfiguration : IEntityTypeConfiguration<Eval
         builder.Property(r => r.Message).HasMaxLength(2000);
         builder.Property(r => r.HangfireJobId).HasMaxLength(64);
         builder.HasIndex(r => r.CreatedAt);
+        // A run keeps its address and model when its endpoint is deleted; it only loses the link.
+        builder.HasOne<Endpoints.ModelEndpoint>().WithMany().HasForeignKey(r => r.EndpointId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(r => r.NiahCells).WithOne(c => c.Run).HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.RulerSamples).WithOne(s => s.Run).HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.PerplexityLengths).WithOne(p => p.Run).HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Cascade);

@@ -28,10 +28,19 @@ public sealed class EvaluationRun
     public RunStatus Status { get; set; }
 
     public EvaluationTargetKind TargetKind { get; set; }
+    /// <summary>
+    /// The endpoints-table row an endpoint target is called through (its cache, concurrency limit
+    /// and timeouts); null for local checkpoints and imported runs. The address and model below
+    /// are what the run was created with.
+    /// </summary>
+    public long? EndpointId { get; set; }
     /// <summary>Base URL of an endpoint, or the folder of a local checkpoint.</summary>
     public string? TargetLocation { get; set; }
     public string? Model { get; set; }
-    /// <summary>API key protected with ASP.NET Core Data Protection; never shown, logged or exported.</summary>
+    /// <summary>
+    /// API key protected with ASP.NET Core Data Protection; never shown, logged or exported. Runs
+    /// created before targets were endpoints kept it here; newer ones leave it to the endpoint.
+    /// </summary>
     public string? ProtectedApiKey { get; set; }
     /// <summary>Chat template SelfLong applies for completions targets ("llama-3", "chatml", "none").</summary>
     public string ChatTemplate { get; set; } = "none";

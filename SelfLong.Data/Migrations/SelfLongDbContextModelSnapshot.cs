@@ -762,6 +762,9 @@ namespace SelfLong.Data.Migrations
                     b.Property<int>("DoneItems")
                         .HasColumnType("integer");
 
+                    b.Property<long?>("EndpointId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("HangfireJobId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -834,6 +837,8 @@ namespace SelfLong.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("EndpointId");
 
                     b.ToTable("evaluation_runs", (string)null);
                 });
@@ -1580,6 +1585,14 @@ namespace SelfLong.Data.Migrations
                 });
 
             modelBuilder.Entity("SelfLong.Data.Endpoints.LlmCall", b =>
+                {
+                    b.HasOne("SelfLong.Data.Endpoints.ModelEndpoint", null)
+                        .WithMany()
+                        .HasForeignKey("EndpointId")
+                        .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SelfLong.Data.Evaluation.EvaluationRun", b =>
                 {
                     b.HasOne("SelfLong.Data.Endpoints.ModelEndpoint", null)
                         .WithMany()

@@ -14,6 +14,7 @@ public static class EvaluationExtensions
             // One protector for every stored API key, shared with model endpoints.
             .AddSingleton<Endpoints.EndpointSecrets>()
             .AddSingleton<EvaluationTargetFactory>()
+            .AddSingleton<TargetEndpoints>()
             .AddTransient<EvaluationRunner>()
             .AddTransient<EvaluationJob>()
             .AddTransient<EvaluationService>()

@@ -17,7 +17,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// Runs an evaluation: the cells, samples or lengths not yet scored, a few at a time, each stored as it
 /// finishes. Stops early when the run's cancel flag is set; what was stored stays.
 /// </summary>
-public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets,
+public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets, TargetEndpoints judges,
     IEnumerable<IHaystackSource> haystacks, ProgressPublisher progress, ILogger<EvaluationRunner> logger)
 {
     /// <summary>Requests in flight at once against an endpoint; a local checkpoint generates one at a time.</summary>
@@ -33,7 +33,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             run = await db.EvaluationRuns.AsNoTracking().SingleAsync(r => r.Id == runId, ct);
         }
         if (run.Imported) throw new InvalidOperationException("An imported run has no target to run.");
-        using var target = targets.Create(run);
+        using var target = await targets.CreateAsync(run, ct);
         concurrency = run.TargetKind == EvaluationTargetKind.LocalCheckpoint ? 1 : Concurrency;
         await target.PrepareAsync(ct);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -70,7 +70,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         var settings = EvaluationJson.Read<NiahSettings>(run.SettingsJson);
         var (essay, essayName) = await HaystackAsync(settings.HaystackCorpusId, ct);
         var prompts = new NiahPrompt(RulerResources.Create(new TargetTokenCounter(target), essay, essayName));
-        using var judge = settings.Scoring == NiahScoring.Judge ? Judge(settings) : null;
+        using var judge = settings.Scoring == NiahScoring.Judge ? await JudgeAsync(run.Id, settings, ct) : null;
         HashSet<(int, int)> done;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -200,12 +200,14 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         return (sentences, name);
     }
 
-    private OpenAiTarget Judge(NiahSettings settings)
+    private async Task<OpenAiTarget> JudgeAsync(long runId, NiahSettings settings, CancellationToken ct)
     {
+        if (settings.JudgeEndpointId is { } id) return targets.CreateJudge(await judges.FindAsync(id, ct), runId);
         if (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel))
             throw new InvalidOperationException("LLM-judge scoring needs a judge endpoint and model.");
-        var key = targets.Unprotect(settings.ProtectedJudgeApiKey);
-        return targets.CreateJudge(settings.JudgeBaseUrl, settings.JudgeModel, key);
+        // A run from before judges were endpoints: its judge gets its row now.
+        var endpoint = await judges.EnsureAsync(settings.JudgeBaseUrl, settings.JudgeModel, targets.Unprotect(settings.ProtectedJudgeApiKey), 8192, ct);
+        return targets.CreateJudge(endpoint, runId);
     }
 
     private async Task SaveAsync<T>(long runId, T row, CancellationToken ct) where T : class

@@ -20,9 +20,9 @@ namespace SelfLong.Jobs.Evaluation;
 /// </summary>
 public sealed class EvaluationService(
     IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets, ProgressPublisher progress,
-    ServerPaths paths)
+    ServerPaths paths, TargetEndpoints endpoints)
 {
-    public Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default, bool enqueue = true)
+    public async Task<EvaluationRun> CreateNiahAsync(string name, EvaluationTargetRequest target, NiahSettings settings, CancellationToken ct = default, bool enqueue = true)
     {
         target = Sandboxed(target);
         if (settings.Lengths.Count == 0) settings = settings with { Lengths = NiahSettings.EvenLengths(target.MaxLength) };
@@ -31,10 +31,14 @@ public sealed class EvaluationService(
         if (settings.Depths.Any(d => d is < 0 or > 100)) throw new ArgumentException("Depths are percentages from 0 to 100.");
         if (string.IsNullOrWhiteSpace(settings.Needle) || string.IsNullOrWhiteSpace(settings.Question) || string.IsNullOrWhiteSpace(settings.Answer))
             throw new ArgumentException("The needle, question and answer must not be empty.");
-        if (settings.Scoring == NiahScoring.Judge && (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel)))
-            throw new ArgumentException("LLM-judge scoring needs the judge endpoint's base URL and model.");
+        if (settings.Scoring == NiahScoring.Judge && settings.JudgeEndpointId is null
+            && (string.IsNullOrWhiteSpace(settings.JudgeBaseUrl) || string.IsNullOrWhiteSpace(settings.JudgeModel)))
+            throw new ArgumentException("LLM-judge scoring needs a judge: an endpoint from the table, or a base URL and model.");
+        if (settings.Scoring == NiahScoring.Judge && settings.JudgeEndpointId is null && !Uri.TryCreate(settings.JudgeBaseUrl, UriKind.Absolute, out _))
+            throw new ArgumentException($"The judge's '{settings.JudgeBaseUrl}' is not an absolute URL such as http://localhost:8000/v1.");
         EvaluationReach.Niah(settings, target);
-        return CreateAsync(name, EvaluationKind.Niah, target, EvaluationJson.Write(settings),
+        if (settings.Scoring == NiahScoring.Judge) settings = await WithJudgeEndpointAsync(settings, ct);
+        return await CreateAsync(name, EvaluationKind.Niah, target, EvaluationJson.Write(settings),
             settings.Lengths.Count(l => l <= target.MaxLength) * settings.Depths.Count, enqueue, ct);
     }
 
@@ -49,6 +53,15 @@ public sealed class EvaluationService(
         EvaluationReach.Ruler(settings, target, await UploadedQaKindsAsync(ct));
         return await CreateAsync(name, EvaluationKind.Ruler, target, EvaluationJson.Write(settings),
             RulerEvaluationRunnerItems(settings, target.MaxLength), enqueue, ct);
+    }
+
+    /// <summary>The judge as a row of the endpoints table; its key stays with the row, not in the run's settings.</summary>
+    private async Task<NiahSettings> WithJudgeEndpointAsync(NiahSettings settings, CancellationToken ct)
+    {
+        var judge = settings.JudgeEndpointId is { } id
+            ? await endpoints.FindAsync(id, ct)
+            : await endpoints.EnsureAsync(settings.JudgeBaseUrl!, settings.JudgeModel!, targets.Unprotect(settings.ProtectedJudgeApiKey), 8192, ct);
+        return settings with { JudgeEndpointId = judge.Id, JudgeBaseUrl = judge.BaseUrl, JudgeModel = judge.Model, ProtectedJudgeApiKey = null };
     }
 
     /// <summary>Refuses a run whose averages would cover fewer than the 13 tasks (tasks left out, QA data not uploaded).</summary>
@@ -123,6 +136,10 @@ public sealed class EvaluationService(
     private async Task<EvaluationRun> CreateAsync(string name, EvaluationKind kind, EvaluationTargetRequest target, string settings, int total, bool enqueue, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the evaluation a name.");
+        var local = target.Kind == EvaluationTargetKind.LocalCheckpoint;
+        var endpoint = !local && target.EndpointId is { } id ? await endpoints.FindAsync(id, ct) : null;
+        if (endpoint is not null)
+            target = target with { Location = endpoint.BaseUrl!, Model = endpoint.Model!, ApiKey = targets.Unprotect(endpoint.ProtectedApiKey) };
         if (target.MaxLength < 1) throw new ArgumentException("The target's maximum length must be positive.");
         if (target.Kind != EvaluationTargetKind.LocalCheckpoint && !Uri.TryCreate(target.Location, UriKind.Absolute, out _))
             throw new ArgumentException($"'{target.Location}' is not an absolute URL such as http://localhost:8000/v1.");
@@ -130,12 +147,13 @@ public sealed class EvaluationService(
         if (target.Kind != EvaluationTargetKind.LocalCheckpoint
             && targets.TokenizerProblem(target.Tokenizer, target.Location, target.Model, target.ApiKey) is { } problem)
             throw new ArgumentException($"Tokenizer '{target.Tokenizer}': {problem}");
+        if (!local) endpoint ??= await endpoints.EnsureAsync(target.Location, target.Model, target.ApiKey, target.MaxLength, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new EvaluationRun
         {
             Name = name.Trim(), Kind = kind, Status = RunStatus.Queued,
-            TargetKind = target.Kind, TargetLocation = target.Location, Model = target.Model,
-            ProtectedApiKey = targets.Protect(target.ApiKey), ChatTemplate = target.ChatTemplate,
+            TargetKind = target.Kind, EndpointId = endpoint?.Id, TargetLocation = target.Location, Model = target.Model,
+            ChatTemplate = target.ChatTemplate,
             Tokenizer = target.Tokenizer, MaxLength = target.MaxLength, TrainingLength = target.TrainingLength,
             SettingsJson = settings, TotalItems = total,
         };

@@ -16,7 +16,10 @@ public sealed record RulerSettings
     public bool RequireAllTasks { get; init; }
 }
 
-/// <summary>How a run reaches its target; the API key is given in plain text here and stored protected.</summary>
+/// <summary>
+/// How a run reaches its target: a row of the endpoints table (<see cref="EndpointId"/>), or an
+/// address, model and plain API key, which the run finds or adds as a row (the key stored protected).
+/// </summary>
 public sealed record EvaluationTargetRequest(
     SelfLong.Data.Evaluation.EvaluationTargetKind Kind,
     string Location,
@@ -25,4 +28,5 @@ public sealed record EvaluationTargetRequest(
     string ChatTemplate,
     int MaxLength,
     int? TrainingLength = null,
-    string Tokenizer = "cl100k_base");
+    string Tokenizer = "cl100k_base",
+    long? EndpointId = null);

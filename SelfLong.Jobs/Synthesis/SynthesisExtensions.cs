@@ -17,6 +17,8 @@ public static class SynthesisExtensions
         services.AddSingleton<ChatClientFactory>();
         services.AddSingleton<LlmCallCache>();
         services.AddSingleton<LlmClient>();
+        services.AddSingleton<CompletionsClient>();
+        services.AddHttpClient(nameof(CompletionsClient), client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddTransient<ModelEndpointService>();
 
         services.AddTransient<InstructionGenerator>();

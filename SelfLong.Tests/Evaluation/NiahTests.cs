@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Evaluation.Niah;
@@ -140,7 +142,16 @@ public sealed class NiahTests(AppFixture app)
         Assert.Equal(2, cells.Count);
         Assert.All(cells, c => Assert.Equal(0.7, c.Score, 6));
         Assert.Equal(2, judge.RequestCount);
-        Assert.Equal(NiahScorer.JudgeTokens, judge.Requests[0]["max_tokens"]!.GetValue<int>());
+        Assert.Equal(NiahScorer.JudgeTokens, judge.Requests[0]["max_completion_tokens"]!.GetValue<int>());
+        // The judge is a row of the endpoints table like any model; its key lives there, protected.
+        var judgeId = System.Text.Json.JsonDocument.Parse(run.SettingsJson).RootElement.GetProperty("judgeEndpointId").GetInt64();
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct))
+        {
+            var row = await db.ModelEndpoints.SingleAsync(e => e.Id == judgeId, ct);
+            Assert.Equal((judge.V1, "judge-model"), (row.BaseUrl, row.Model));
+            Assert.Equal("judge-secret", app.Services.GetRequiredService<SelfLong.Jobs.Endpoints.EndpointSecrets>().Unprotect(row.ProtectedApiKey));
+            Assert.NotNull((await db.EvaluationRuns.SingleAsync(r => r.Id == run.Id, ct)).EndpointId);
+        }
         Assert.Equal("Kamradt (LLM judge with his 1-10 rubric)", SelfLong.Web.Features.Evaluation.EvaluationViews.NiahSettingsOf(run).Convention);
         Assert.DoesNotContain("judge-secret", run.SettingsJson);
     }

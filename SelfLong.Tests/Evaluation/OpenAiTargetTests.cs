@@ -1,4 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data.Endpoints;
+using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.ModelCalls;
+using SelfLong.Tests.Synthesis;
 using SelfLong.Jobs.Evaluation.Targets;
 using SelfLong.Jobs.Text;
 using SelfLong.Tests.Infrastructure;
@@ -12,9 +16,9 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5);
         server.ChatResponder = messages => string.Join("|", messages.Select(m => $"{m.Role}:{m.Content}"));
-        using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+        using var target = await TargetAsync(host, server, chat: true, "none");
 
         await target.PrepareAsync(ct);
         var answer = await target.GenerateAsync("What is it?", " Answer:", 12, ct);
@@ -24,7 +28,7 @@ public sealed class OpenAiTargetTests
         Assert.True(request["continue_final_message"]!.GetValue<bool>());
         Assert.False(request["add_generation_prompt"]!.GetValue<bool>());
         Assert.Equal(0, request["temperature"]!.GetValue<int>());
-        Assert.Equal(12, request["max_tokens"]!.GetValue<int>());
+        Assert.Equal(12, request["max_completion_tokens"]!.GetValue<int>());
         Assert.Equal("answer prefix prefilled as the assistant message (continue_final_message)", target.PromptLayout);
         Assert.StartsWith("chat completions at", target.Describe());
     }
@@ -34,10 +38,10 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5);
         server.AcceptsContinueFinalMessage = false;
         server.ChatResponder = messages => string.Join("|", messages.Select(m => $"{m.Role}:{m.Content}"));
-        using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+        using var target = await TargetAsync(host, server, chat: true, "none");
 
         await target.PrepareAsync(ct);
         var answer = await target.GenerateAsync("What is it?", " Answer:", 12, ct);
@@ -52,9 +56,9 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5);
         server.ChatResponder = messages => string.Join("|", messages.Select(m => $"{m.Role}:{m.Content}"));
-        using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: true, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+        using var target = await TargetAsync(host, server, chat: true, "none");
 
         Assert.Equal("user:Judge this.", await target.GenerateAsync("Judge this.", "", 4, ct));
         Assert.Null(server.Requests.Single()["continue_final_message"]);
@@ -65,10 +69,10 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5);
         server.CompletionResponder = _ => " 42";
         server.EnqueueFaults(OpenAiFault.ServerError);
-        using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "k", Chat: false, "chatml", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+        using var target = await TargetAsync(host, server, chat: false, "chatml", "k");
 
         Assert.Equal(" 42", await target.GenerateAsync("Q", "A:", 5, ct));
         Assert.Equal(2, server.RequestCount);
@@ -81,9 +85,9 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5);
         server.RequiredApiKey = "right-key";
-        using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", "wrong-key", Chat: false, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+        using var target = await TargetAsync(host, server, chat: false, "none", "wrong-key");
 
         var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => target.GenerateAsync("Q", "A:", 5, ct));
         Assert.Contains("401", error.Message);
@@ -96,10 +100,10 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5);
         server.CompletionResponder = _ => "fine";
         server.EnqueueFaults(OpenAiFault.DropConnection, OpenAiFault.ServerError, OpenAiFault.RateLimited, OpenAiFault.MalformedJson);
-        using var http = new HttpClient();
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: false, "none", 4096), TiktokenTokenCounter.Default, TestModelCalls.Policy());
+        using var target = await TargetAsync(host, server, chat: false, "none");
 
         Assert.Equal("fine", await target.GenerateAsync("Q", "A:", 5, ct));
         Assert.Equal(5, server.RequestCount);
@@ -110,19 +114,46 @@ public sealed class OpenAiTargetTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
+        // Backoff alone would wait 20 ms; the server asks for a second.
+        await using var host = await SynthesisTestHost.CreateAsync(attempts: 5, maxBackoff: TimeSpan.FromSeconds(5));
         server.CompletionResponder = _ => "fine";
         server.RetryAfterSeconds = 1;
         server.EnqueueFaults(OpenAiFault.RateLimited);
-        using var http = new HttpClient();
-        // Backoff alone would wait 20 ms; the server asks for a second.
-        var options = TestModelCalls.Options();
-        options.MaxBackoff = TimeSpan.FromSeconds(5);
-        var policy = new ModelCallPolicy(Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelCallPolicy>.Instance);
-        using var target = new OpenAiTarget(http, new OpenAiTargetOptions(server.V1, "m", null, Chat: false, "none", 4096), TiktokenTokenCounter.Default, policy);
+        using var target = await TargetAsync(host, server, chat: false, "none");
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal("fine", await target.GenerateAsync("Q", "A:", 5, ct));
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.95), $"retried after {watch.Elapsed.TotalMilliseconds} ms");
         Assert.Equal(2, server.RequestCount);
     }
+
+    [Fact]
+    public async Task GenerateAsync_SameCallInOneRunAndInAnother_ReusedOnlyWithinTheRun()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        await using var host = await SynthesisTestHost.CreateAsync();
+        server.CompletionResponder = _ => "";
+        var endpoint = await host.AddChatEndpointAsync(server);
+        using var first = NewTarget(host, endpoint, chat: false, "none", scope: "evaluation:1");
+        using var again = NewTarget(host, endpoint, chat: false, "none", scope: "evaluation:1");
+        using var other = NewTarget(host, endpoint, chat: false, "none", scope: "evaluation:2");
+
+        // An empty answer is an answer under evaluation: stored, not retried.
+        Assert.Equal("", await first.GenerateAsync("Q", "A:", 5, ct));
+        Assert.Equal(1, server.RequestCount);
+        Assert.Equal("", await again.GenerateAsync("Q", "A:", 5, ct));
+        Assert.Equal(1, server.RequestCount);
+        await other.GenerateAsync("Q", "A:", 5, ct);
+        Assert.Equal(2, server.RequestCount);
+        await using var db = host.Database.CreateDbContext();
+        Assert.Equal(2, await db.LlmCalls.CountAsync(c => c.EndpointId == endpoint.Id, ct));
+    }
+
+    /// <summary>A target over an endpoint row, as a run builds it: the one LlmClient, its cache, limiter and policy.</summary>
+    private static async Task<OpenAiTarget> TargetAsync(SynthesisTestHost host, OpenAiTestServer server, bool chat, string template, string? apiKey = null) =>
+        NewTarget(host, await host.AddChatEndpointAsync(server, apiKey: apiKey), chat, template, $"evaluation:{Guid.NewGuid():N}");
+
+    private static OpenAiTarget NewTarget(SynthesisTestHost host, ModelEndpoint endpoint, bool chat, string template, string scope) =>
+        new(host.Get<LlmClient>(), endpoint, new OpenAiTargetOptions(chat, template, 4096, CacheScope: scope), TiktokenTokenCounter.Default);
 }

@@ -44,7 +44,7 @@ public sealed class SynthesisTestHost : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
-    public static async Task<SynthesisTestHost> CreateAsync(ICorpusRetriever? retriever = null, int attempts = 3)
+    public static async Task<SynthesisTestHost> CreateAsync(ICorpusRetriever? retriever = null, int attempts = 3, TimeSpan? maxBackoff = null)
     {
         var database = await TestDatabase.CreateAsync();
         await using (var db = database.CreateDbContext())
@@ -71,7 +71,7 @@ public sealed class SynthesisTestHost : IAsyncDisposable
         {
             o.Attempts = attempts;
             o.InitialBackoff = TimeSpan.FromMilliseconds(20);
-            o.MaxBackoff = TimeSpan.FromMilliseconds(100);
+            o.MaxBackoff = maxBackoff ?? TimeSpan.FromMilliseconds(100);
         });
         return new SynthesisTestHost(database, services.BuildServiceProvider(), queue);
     }

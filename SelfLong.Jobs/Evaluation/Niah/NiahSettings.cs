@@ -28,7 +28,12 @@ public sealed record NiahSettings
     public string Haystack { get; init; } = EvaluationText.BundledProseName;
     /// <summary>A corpus whose prose is the haystack; null for the bundled prose.</summary>
     public long? HaystackCorpusId { get; init; }
-    /// <summary>The judge endpoint when <see cref="Scoring"/> is Judge (its key is stored protected beside it).</summary>
+    /// <summary>The judge's row of the endpoints table when <see cref="Scoring"/> is Judge.</summary>
+    public long? JudgeEndpointId { get; init; }
+    /// <summary>
+    /// The judge by address, as entered (its key protected beside it); the run finds or adds its
+    /// endpoint row from these at creation and keeps them to show what judged.
+    /// </summary>
     public string? JudgeBaseUrl { get; init; }
     public string? JudgeModel { get; init; }
     public string? ProtectedJudgeApiKey { get; init; }

@@ -1,6 +1,6 @@
+using SelfLong.Data.Endpoints;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Endpoints;
-using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
@@ -14,36 +14,37 @@ public interface ILocalCheckpointTargets
     IEvaluationTarget Open(string folder, int maxLength);
 }
 
-/// <summary>Builds the target a run describes, opening its protected API key.</summary>
+/// <summary>Builds the target a run describes: a local checkpoint, or its endpoint from the table.</summary>
 public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSecrets secrets, ITokenCounter tokenizer,
-    ModelCallPolicy policy, IEnumerable<ILocalCheckpointTargets> checkpoints)
+    LlmClient llm, TargetEndpoints endpoints, IEnumerable<ILocalCheckpointTargets> checkpoints)
 {
     public string? Protect(string? apiKey) => secrets.Protect(apiKey);
 
     public string? Unprotect(string? protectedKey) => secrets.Unprotect(protectedKey);
 
-    public IEvaluationTarget Create(EvaluationRun run) => Create(run.TargetKind, run.TargetLocation ?? "", run.Model ?? "",
-        secrets.Unprotect(run.ProtectedApiKey), run.ChatTemplate, run.MaxLength, run.Tokenizer);
-
-    /// <param name="tokenizerChoice">
-    /// What sizes an endpoint's prompts: a name or model folder (<see cref="TokenCounters.Resolve"/>),
-    /// or "server" for the server's own /tokenize route; a local checkpoint always uses its own.
-    /// </param>
-    public IEvaluationTarget Create(EvaluationTargetKind kind, string location, string model, string? apiKey, string chatTemplate, int maxLength,
-        string? tokenizerChoice = null) =>
-        kind switch
-        {
-            EvaluationTargetKind.LocalCheckpoint => checkpoints.FirstOrDefault()?.Open(location, maxLength)
-                ?? throw new NotSupportedException("Local checkpoints cannot be evaluated in this build: no checkpoint loader is registered."),
-            _ => new OpenAiTarget(http.CreateClient(nameof(OpenAiTarget)),
-                new OpenAiTargetOptions(location, model, apiKey, kind == EvaluationTargetKind.OpenAiChat, chatTemplate, maxLength),
-                EndpointTokenizer(tokenizerChoice, location, model, apiKey), policy),
-        };
+    /// <summary>
+    /// The run's target. A run from before targets were endpoints (no row yet) gets its row now,
+    /// from the address, model and key it kept.
+    /// </summary>
+    public async Task<IEvaluationTarget> CreateAsync(EvaluationRun run, CancellationToken ct)
+    {
+        if (run.TargetKind == EvaluationTargetKind.LocalCheckpoint)
+            return checkpoints.FirstOrDefault()?.Open(run.TargetLocation ?? "", run.MaxLength)
+                ?? throw new NotSupportedException("Local checkpoints cannot be evaluated in this build: no checkpoint loader is registered.");
+        var endpoint = run.EndpointId is { } id
+            ? await endpoints.FindAsync(id, ct)
+            : await endpoints.EnsureAsync(run.TargetLocation ?? "", run.Model ?? "", secrets.Unprotect(run.ProtectedApiKey), run.MaxLength, ct);
+        return new OpenAiTarget(llm, endpoint,
+            new OpenAiTargetOptions(run.TargetKind == EvaluationTargetKind.OpenAiChat, run.ChatTemplate, run.MaxLength, CacheScope: Scope(run.Id)),
+            EndpointTokenizer(run.Tokenizer, endpoint.BaseUrl!, endpoint.Model!, secrets.Unprotect(endpoint.ProtectedApiKey)));
+    }
 
     /// <summary>A chat endpoint as Kamradt's judge: his system message before each prompt.</summary>
-    public OpenAiTarget CreateJudge(string baseUrl, string model, string? apiKey) =>
-        new(http.CreateClient(nameof(OpenAiTarget)),
-            new OpenAiTargetOptions(baseUrl, model, apiKey, Chat: true, "none", int.MaxValue, System: Niah.NiahScorer.JudgeSystem), tokenizer, policy);
+    public OpenAiTarget CreateJudge(ModelEndpoint endpoint, long runId) =>
+        new(llm, endpoint, new OpenAiTargetOptions(Chat: true, "none", int.MaxValue, System: Niah.NiahScorer.JudgeSystem, CacheScope: Scope(runId)), tokenizer);
+
+    /// <summary>Answers are reused within one run (a resumed run pays for no call twice), never across runs.</summary>
+    private static string Scope(long runId) => $"evaluation:{runId}";
 
     /// <summary>Why an endpoint's tokenizer choice cannot size prompts (asking the server once when it is "server"), or null.</summary>
     public string? TokenizerProblem(string? tokenizerChoice, string location, string model, string? apiKey)

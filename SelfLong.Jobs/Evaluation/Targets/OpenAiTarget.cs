@@ -1,20 +1,19 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
+using System.ClientModel;
+using SelfLong.Data.Endpoints;
+using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
 
 /// <summary>
-/// An OpenAI-compatible endpoint (vLLM, TGI, llama.cpp, Ollama ...): completions with SelfLong's chat
-/// template, or chat completions. Temperature 0. Each call goes under the one <see cref="ModelCallPolicy"/>;
-/// the API key goes only into the Authorization header.
+/// An OpenAI-compatible endpoint (vLLM, TGI, llama.cpp, Ollama ...) from the endpoints table:
+/// completions with SelfLong's chat template, or chat completions. Temperature 0. Each call goes
+/// through the one <see cref="LlmClient"/> (cache scoped to the run, the endpoint's concurrency
+/// limit, the one model-call policy).
 /// </summary>
-public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, ITokenCounter tokenizer, ModelCallPolicy policy) : IEvaluationTarget
+public sealed class OpenAiTarget(LlmClient llm, ModelEndpoint endpoint, OpenAiTargetOptions options, ITokenCounter tokenizer) : IEvaluationTarget
 {
-
     public int MaxLength => options.MaxLength;
     public string TokenizerName => tokenizer.Name;
     public int CountTokens(string text) => tokenizer.CountTokens(text);
@@ -26,60 +25,32 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
     public const int ChatAllowance = 16;
 
     public string Describe() => options.Chat
-        ? $"chat completions at {options.BaseUrl}, model {options.Model}"
-        : $"completions at {options.BaseUrl}, model {options.Model}, chat template {options.ChatTemplate}";
+        ? $"chat completions at {endpoint.BaseUrl}, model {endpoint.Model}"
+        : $"completions at {endpoint.BaseUrl}, model {endpoint.Model}, chat template {options.ChatTemplate}";
 
-    public async Task<string> GenerateAsync(string prompt, string answerPrefix, int maxTokens, CancellationToken ct)
-    {
-        var body = BuildBody(prompt, answerPrefix, maxTokens);
-        var path = options.Chat ? "chat/completions" : "completions";
-        return await policy.ExecuteAsync(Target, async attempt =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.BaseUrl.TrimEnd('/')}/{path}")
-            {
-                // A sized body rather than chunked: some small inference servers do not read chunked requests.
-                Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-            };
-            if (!string.IsNullOrEmpty(options.ApiKey)) request.Headers.Authorization = new("Bearer", options.ApiKey);
-            using var response = await http.SendAsync(request, attempt);
-            if (!response.IsSuccessStatusCode) throw TransientModelErrors.ForStatus(response, $"The endpoint's {path}");
-            var json = await response.Content.ReadFromJsonAsync<JsonObject>(attempt)
-                ?? throw new InvalidDataException($"The endpoint's {path} answer was empty.");
-            var choice = json["choices"]?[0];
-            return (options.Chat ? choice?["message"]?["content"] : choice?["text"])?.GetValue<string>()
-                ?? throw new InvalidDataException($"The endpoint's {path} answer has no {(options.Chat ? "choices[0].message.content" : "choices[0].text")}.");
-        }, ct);
-    }
-
-    private ModelCallTarget Target => new($"target:{options.BaseUrl.TrimEnd('/')}:{options.Model}", $"Endpoint {options.Model} at {options.BaseUrl}",
-        policy.EvaluationAttemptTimeout);
+    public async Task<string> GenerateAsync(string prompt, string answerPrefix, int maxTokens, CancellationToken ct) =>
+        (await llm.CompleteAsync(endpoint, BuildRequest(prompt, answerPrefix, maxTokens), ct)).Text;
 
     /// <summary>
-    /// The request body. Completions: SelfLong's chat template with the answer prefix after it. Chat:
+    /// The request. Completions: SelfLong's chat template with the answer prefix after it. Chat:
     /// RULER's chat path, the answer prefix as a final assistant message the server continues
     /// (vLLM's continue_final_message, which needs add_generation_prompt off); where the server
     /// refused that, the prefix ends the user turn instead.
     /// </summary>
-    internal JsonObject BuildBody(string prompt, string answerPrefix, int maxTokens)
+    internal LlmRequest BuildRequest(string prompt, string answerPrefix, int maxTokens)
     {
-        var body = new JsonObject { ["model"] = options.Model };
-        if (!options.Chat)
-            body["prompt"] = ChatTemplates.Apply(options.ChatTemplate, prompt, answerPrefix);
-        else if (answerPrefix.Length > 0 && prefill != false)
+        var prefilled = options.Chat && answerPrefix.Length > 0 && prefill != false;
+        List<LlmMessage> messages = !options.Chat ? []
+            : prefilled ? [LlmMessage.User(prompt), LlmMessage.Assistant(answerPrefix)]
+            : [LlmMessage.User((prompt + answerPrefix).TrimEnd())];
+        if (options.Chat && options.System is { } system) messages.Insert(0, LlmMessage.System(system));
+        return new LlmRequest(messages, maxTokens, Temperature: 0)
         {
-            body["messages"] = new JsonArray(
-                new JsonObject { ["role"] = "user", ["content"] = prompt },
-                new JsonObject { ["role"] = "assistant", ["content"] = answerPrefix });
-            body["continue_final_message"] = true;
-            body["add_generation_prompt"] = false;
-        }
-        else
-            body["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = (prompt + answerPrefix).TrimEnd() });
-        if (options.Chat && options.System is { } system)
-            body["messages"]!.AsArray().Insert(0, new JsonObject { ["role"] = "system", ["content"] = system });
-        body["max_tokens"] = maxTokens;
-        body["temperature"] = 0;
-        return body;
+            Prompt = options.Chat ? null : ChatTemplates.Apply(options.ChatTemplate, prompt, answerPrefix),
+            ContinueFinalMessage = prefilled,
+            AllowEmpty = true,
+            CacheScope = options.CacheScope,
+        };
     }
 
     /// <summary>Null until <see cref="PrepareAsync"/> asked the server; false once it refused the prefill.</summary>
@@ -95,10 +66,10 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
         {
             await GenerateAsync("Reply with one word: ready.", " Ready", 2, ct);
         }
-        catch (ModelCallFailedException e) when (e.InnerException is HttpRequestException { StatusCode: HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity } refused)
+        catch (ModelCallFailedException e) when (e.InnerException is ClientResultException { Status: 400 or 422 } refused)
         {
             prefill = false;
-            prefillRefusal = $"{(int)refused.StatusCode!}";
+            prefillRefusal = $"{refused.Status}";
         }
     }
 
@@ -112,4 +83,5 @@ public sealed class OpenAiTarget(HttpClient http, OpenAiTargetOptions options, I
 }
 
 /// <param name="System">A system message put before each chat prompt (a judge's); none for targets under evaluation.</param>
-public sealed record OpenAiTargetOptions(string BaseUrl, string Model, string? ApiKey, bool Chat, string ChatTemplate, int MaxLength, string? System = null);
+/// <param name="CacheScope">Answers are reused only within this scope (the run): see <see cref="LlmRequest.CacheScope"/>.</param>
+public sealed record OpenAiTargetOptions(bool Chat, string ChatTemplate, int MaxLength, string? System = null, string? CacheScope = null);
