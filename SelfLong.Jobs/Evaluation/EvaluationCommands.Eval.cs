@@ -23,14 +23,15 @@ public static partial class EvaluationCommands
         return eval;
     }
 
-    private sealed record TargetOptions(Option<string> Url, Option<string> Model, Option<bool> Chat, Option<string> Template,
+    private sealed record TargetOptions(Option<string?> Endpoint, Option<string?> Url, Option<string?> Model, Option<bool> Chat, Option<string> Template,
         Option<int> MaxLength, Option<int?> TrainingLength, Option<string?> Name, Option<bool> Wait, Option<string?> Lengths, Option<string> Tokenizer);
 
     private static TargetOptions Common(Command command)
     {
         var options = new TargetOptions(
-            new("--url") { Description = "Base URL of the OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.", Required = true },
-            new("--model") { Description = "Model name the endpoint serves.", Required = true },
+            new("--endpoint") { Description = "A model endpoint from the endpoints table, by name (instead of --url and --model)." },
+            new("--url") { Description = "Base URL of the OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (found in or added to the endpoints table)." },
+            new("--model") { Description = "Model name the endpoint serves." },
             new("--chat") { Description = "Use /chat/completions instead of /completions with SelfLong's chat template." },
             new("--template") { Description = "Chat template for completions: none, llama-3, chatml.", DefaultValueFactory = _ => "llama-3" },
             NumberList.LengthOption("--max-length", "The target's maximum length in tokens; longer cells are not run", 131072),
@@ -43,7 +44,7 @@ public static partial class EvaluationCommands
                 Description = "What sizes the prompts in the target's tokens: cl100k_base, bytes, a model folder with tokenizer.json or tokenizer.model, or \"server\" for the server's /tokenize route (vLLM).",
                 DefaultValueFactory = _ => "cl100k_base",
             });
-        foreach (var option in new Option[] { options.Url, options.Model, options.Chat, options.Template, options.MaxLength, options.TrainingLength, options.Name, options.Wait, options.Lengths, options.Tokenizer })
+        foreach (var option in new Option[] { options.Endpoint, options.Url, options.Model, options.Chat, options.Template, options.MaxLength, options.TrainingLength, options.Name, options.Wait, options.Lengths, options.Tokenizer })
             command.Options.Add(option);
         return options;
     }
@@ -101,6 +102,23 @@ public static partial class EvaluationCommands
         return command;
     }
 
+    /// <summary>The endpoint named by --endpoint, or the one at --url serving --model (its key from SELFLONG_EVAL_API_KEY).</summary>
+    private static async Task<EvaluationTargetRequest> TargetAsync(ParseResult parse, TargetOptions o, Targets.TargetEndpoints endpoints, CancellationToken ct)
+    {
+        var kind = parse.GetValue(o.Chat) ? EvaluationTargetKind.OpenAiChat : EvaluationTargetKind.OpenAiCompletions;
+        var (url, model, endpointId) = (parse.GetValue(o.Url), parse.GetValue(o.Model), (long?)null);
+        if (parse.GetValue(o.Endpoint) is { } name)
+        {
+            if (url is not null || model is not null) throw new ArgumentException("Give either --endpoint or --url and --model, not both.");
+            var endpoint = await endpoints.FindAsync(name, ct);
+            (url, model, endpointId) = (endpoint.BaseUrl, endpoint.Model, endpoint.Id);
+        }
+        else if (string.IsNullOrWhiteSpace(url) || string.IsNullOrWhiteSpace(model))
+            throw new ArgumentException("Name the target: --endpoint NAME from the endpoints table, or --url and --model.");
+        return new EvaluationTargetRequest(kind, url!, model!, endpointId is null ? Environment.GetEnvironmentVariable("SELFLONG_EVAL_API_KEY") : null,
+            parse.GetValue(o.Template)!, parse.GetValue(o.MaxLength), parse.GetValue(o.TrainingLength), parse.GetValue(o.Tokenizer)!, endpointId);
+    }
+
     private static async Task<int> RunAsync(ParseResult parse, TargetOptions o,
         Func<EvaluationService, EvaluationTargetRequest, string, bool, Task<EvaluationRun>> create, CancellationToken ct)
     {
@@ -108,12 +126,10 @@ public static partial class EvaluationCommands
         using var host = CliHost.Build();
         await host.Services.MigrateSelfLongDatabaseAsync(ct);
         var service = host.Services.GetRequiredService<EvaluationService>();
-        var target = new EvaluationTargetRequest(parse.GetValue(o.Chat) ? EvaluationTargetKind.OpenAiChat : EvaluationTargetKind.OpenAiCompletions,
-            parse.GetValue(o.Url)!, parse.GetValue(o.Model)!, Environment.GetEnvironmentVariable("SELFLONG_EVAL_API_KEY"),
-            parse.GetValue(o.Template)!, parse.GetValue(o.MaxLength), parse.GetValue(o.TrainingLength), parse.GetValue(o.Tokenizer)!);
         EvaluationRun run;
         try
         {
+            var target = await TargetAsync(parse, o, host.Services.GetRequiredService<Targets.TargetEndpoints>(), ct);
             run = await create(service, target, parse.GetValue(o.Name) ?? $"{target.Model} {DateTime.UtcNow:yyyy-MM-dd HH:mm}", !wait);
         }
         catch (ArgumentException e)

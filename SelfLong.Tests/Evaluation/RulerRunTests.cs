@@ -41,9 +41,12 @@ public sealed partial class RulerRunTests(AppFixture app)
         var options = new DbContextOptionsBuilder<SelfLongDbContext>();
         DataExtensions.Configure(options, app.ConnectionString);
         await using var db = new SelfLongDbContext(options.Options);
+        // The key lives with the run's endpoint row, protected; the run itself holds none.
         var stored = await db.EvaluationRuns.SingleAsync(r => r.Id == run.Id, ct);
-        Assert.NotNull(stored.ProtectedApiKey);
-        Assert.DoesNotContain("sk-test-secret", stored.ProtectedApiKey);
+        Assert.Null(stored.ProtectedApiKey);
+        var endpoint = await db.ModelEndpoints.SingleAsync(e => e.Id == stored.EndpointId, ct);
+        Assert.NotNull(endpoint.ProtectedApiKey);
+        Assert.DoesNotContain("sk-test-secret", endpoint.ProtectedApiKey);
     }
 
     [Fact]

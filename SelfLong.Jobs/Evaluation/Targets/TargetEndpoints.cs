@@ -18,6 +18,15 @@ public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFacto
     /// <summary>Calls in flight per endpoint added here, the evaluation runner's own concurrency.</summary>
     public const int DefaultConcurrency = 4;
 
+    /// <summary>The endpoints a target or judge can be: OpenAI-compatible servers with a model, by name.</summary>
+    public async Task<IReadOnlyList<(long Id, string Name, string Model)>> ListAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.ModelEndpoints.AsNoTracking().Where(e => e.Kind == ModelEndpointKind.OpenAiCompatible && e.BaseUrl != null && e.Model != null)
+            .OrderBy(e => e.Name).Select(e => new { e.Id, e.Name, e.Model }).ToListAsync(ct);
+        return rows.Select(r => (r.Id, r.Name, r.Model!)).ToList();
+    }
+
     public async Task<ModelEndpoint> FindAsync(long id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
