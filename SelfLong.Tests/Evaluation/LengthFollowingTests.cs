@@ -69,6 +69,32 @@ public sealed partial class LengthFollowingTests(AppFixture app)
     }
 
     [Fact]
+    public async Task Run_CancelledThenResumed_AsksEachOutputOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = FourFifths;
+        server.Latency = TimeSpan.FromMilliseconds(500);
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateLengthFollowingAsync($"lf-resume-{Guid.NewGuid():N}", NiahTests.Target(server, maxLength: 4096),
+            new LengthFollowingSettings { RequiredWords = [100, 200, 400, 800], PromptsPerLength = 6 }, ct);
+
+        while ((await evaluations.FindAsync(run.Id, ct))!.DoneItems < 3) await Task.Delay(100, ct);
+        Assert.True(await evaluations.CancelAsync(run.Id, ct));
+        var cancelled = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Cancelled, ct);
+        Assert.InRange(cancelled.DoneItems, 3, 23);
+
+        server.Latency = TimeSpan.Zero;
+        Assert.True(await evaluations.ResumeAsync(run.Id, ct));
+        var finished = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
+        var outputs = await evaluations.LengthFollowingOutputsAsync(run.Id, ct);
+        Assert.Equal((24, 24), (outputs.Count, finished.DoneItems));
+        Assert.Equal(24, outputs.Select(o => (o.RequiredWords, o.PromptIndex)).Distinct().Count());
+        // Requests cut off by the cancel are the only ones sent twice.
+        Assert.InRange(server.RequestCount, 24, 24 + 4);
+    }
+
+    [Fact]
     public async Task Create_NothingWithinReachOrBadSettings_RefusedWithReason()
     {
         var ct = TestContext.Current.CancellationToken;
