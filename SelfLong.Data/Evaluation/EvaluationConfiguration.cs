@@ -25,6 +25,8 @@ internal sealed class EvaluationRunConfiguration : IEntityTypeConfiguration<Eval
         builder.HasMany(r => r.NiahCells).WithOne(c => c.Run).HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.RulerSamples).WithOne(s => s.Run).HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.PerplexityLengths).WithOne(p => p.Run).HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(r => r.LengthFollowingOutputs).WithOne(o => o.Run).HasForeignKey(o => o.RunId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(r => r.LmEvalScores).WithOne(s => s.Run).HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 
@@ -57,6 +59,29 @@ internal sealed class PerplexityLengthResultConfiguration : IEntityTypeConfigura
         builder.ToTable("perplexity_lengths");
         // A length is scored once per run: a resumed run skips it.
         builder.HasIndex(p => new { p.RunId, p.ContextLength }).IsUnique();
+    }
+}
+
+internal sealed class LengthFollowingOutputConfiguration : IEntityTypeConfiguration<LengthFollowingOutput>
+{
+    public void Configure(EntityTypeBuilder<LengthFollowingOutput> builder)
+    {
+        builder.ToTable("length_following_outputs");
+        // One output per required length and prompt: a resumed run skips it.
+        builder.HasIndex(o => new { o.RunId, o.RequiredWords, o.PromptIndex }).IsUnique();
+    }
+}
+
+internal sealed class LmEvalScoreConfiguration : IEntityTypeConfiguration<LmEvalScore>
+{
+    public void Configure(EntityTypeBuilder<LmEvalScore> builder)
+    {
+        builder.ToTable("lm_eval_scores");
+        builder.Property(s => s.Task).HasMaxLength(200);
+        builder.Property(s => s.Metric).HasMaxLength(200);
+        builder.Property(s => s.Filter).HasMaxLength(200);
+        builder.Property(s => s.SourceFile).HasMaxLength(300);
+        builder.HasIndex(s => new { s.RunId, s.Task, s.Metric, s.Filter }).IsUnique();
     }
 }
 

@@ -2,7 +2,16 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Data.Evaluation;
 
-public enum EvaluationKind { Niah, Ruler, Perplexity }
+public enum EvaluationKind
+{
+    Niah,
+    Ruler,
+    Perplexity,
+    /// <summary>Outputs asked for at required word counts (the paper's Figure 3).</summary>
+    LengthFollowing,
+    /// <summary>lm-evaluation-harness scores imported from its results files (the paper's Table 4).</summary>
+    LmEval,
+}
 
 /// <summary>What is evaluated: an OpenAI-compatible endpoint or a local checkpoint.</summary>
 public enum EvaluationTargetKind
@@ -16,8 +25,9 @@ public enum EvaluationTargetKind
 }
 
 /// <summary>
-/// One evaluation of one target: a NIAH grid, a RULER set or perplexity versus context length.
-/// Its cells, samples or lengths are stored as they finish, so a cancelled or failed run resumes
+/// One evaluation of one target: a NIAH grid, a RULER set, perplexity versus context length, or
+/// outputs at required lengths; or short-task scores imported from lm-evaluation-harness.
+/// Its cells, samples, lengths or outputs are stored as they finish, so a cancelled or failed run resumes
 /// where it stopped.
 /// </summary>
 public sealed class EvaluationRun
@@ -76,4 +86,6 @@ public sealed class EvaluationRun
     public List<NiahCell> NiahCells { get; set; } = [];
     public List<RulerSampleResult> RulerSamples { get; set; } = [];
     public List<PerplexityLengthResult> PerplexityLengths { get; set; } = [];
+    public List<LengthFollowingOutput> LengthFollowingOutputs { get; set; } = [];
+    public List<LmEvalScore> LmEvalScores { get; set; } = [];
 }

@@ -9,5 +9,7 @@ public sealed partial class SelfLongDbContext
     public DbSet<NiahCell> NiahCells => Set<NiahCell>();
     public DbSet<RulerSampleResult> RulerSamples => Set<RulerSampleResult>();
     public DbSet<PerplexityLengthResult> PerplexityLengths => Set<PerplexityLengthResult>();
+    public DbSet<LengthFollowingOutput> LengthFollowingOutputs => Set<LengthFollowingOutput>();
+    public DbSet<LmEvalScore> LmEvalScores => Set<LmEvalScore>();
     public DbSet<QaDatasetFile> QaDatasetFiles => Set<QaDatasetFile>();
 }

@@ -16,17 +16,20 @@ public static partial class EvaluationCommands
     /// <summary>`eval niah`, `eval ruler` (and `eval perplexity`): create a run on the evaluation queue; with --wait, work it here and print the result.</summary>
     public static Command Eval()
     {
-        var eval = new Command("eval", "Evaluate an OpenAI-compatible endpoint (needle in a haystack, RULER) or a local checkpoint's perplexity.");
+        var eval = new Command("eval", "Evaluate an OpenAI-compatible endpoint (needle in a haystack, RULER, length following) or a local checkpoint's perplexity; import lm-evaluation-harness results.");
         eval.Subcommands.Add(Niah());
         eval.Subcommands.Add(Ruler());
         eval.Subcommands.Add(PerplexityVerb());
+        eval.Subcommands.Add(LengthFollowingVerb());
+        eval.Subcommands.Add(LmEvalImportVerb());
         return eval;
     }
 
     private sealed record TargetOptions(Option<string?> Endpoint, Option<string?> Url, Option<string?> Model, Option<bool> Chat, Option<string> Template,
         Option<int> MaxLength, Option<int?> TrainingLength, Option<string?> Name, Option<bool> Wait, Option<string?> Lengths, Option<string> Tokenizer);
 
-    private static TargetOptions Common(Command command)
+    /// <param name="lengths">What --lengths means for this verb (tokens, except the word counts of length following).</param>
+    private static TargetOptions Common(Command command, string lengths = "Comma-separated lengths in tokens (k and M suffixes allowed).")
     {
         var options = new TargetOptions(
             new("--endpoint") { Description = "A model endpoint from the endpoints table, by name (instead of --url and --model)." },
@@ -38,7 +41,7 @@ public static partial class EvaluationCommands
             NumberList.OptionalLengthOption("--training-length", "Training length, drawn as a dashed line on the heatmap"),
             new("--name") { Description = "Run name (default: the model and the date)." },
             new("--wait") { Description = "Work the run in this process and print the result (otherwise a worker or the web app runs it)." },
-            new("--lengths") { Description = "Comma-separated lengths in tokens (k and M suffixes allowed)." },
+            new("--lengths") { Description = lengths },
             new("--tokenizer")
             {
                 Description = "What sizes the prompts in the target's tokens: cl100k_base, bytes, a model folder with tokenizer.json or tokenizer.model, or \"server\" for the server's /tokenize route (vLLM).",
@@ -58,7 +61,15 @@ public static partial class EvaluationCommands
         var question = new Option<string?>("--question") { Description = "Question asked after the haystack." };
         var answer = new Option<string?>("--answer") { Description = "Answer whose words recall is scored on." };
         var haystack = HaystackCorpusOption();
+        var scoring = new Option<NiahScoring>("--scoring")
+        {
+            Description = "How a response is scored, as the form offers: Recall (Fu et al.'s recall of the answer's words), FuScript (their script exactly: whitespace-split words), Judge (an LLM judge 1-10 with Kamradt's rubric).",
+            DefaultValueFactory = _ => NiahScoring.Recall,
+        };
+        var judgeUrl = new Option<string?>("--judge-url") { Description = "With --scoring Judge: the judge endpoint's base URL (its API key is read from SELFLONG_JUDGE_API_KEY)." };
+        var judgeModel = new Option<string?>("--judge-model") { Description = "With --scoring Judge: the judge model." };
         command.Options.Add(depths); command.Options.Add(needle); command.Options.Add(question); command.Options.Add(answer); command.Options.Add(haystack);
+        command.Options.Add(scoring); command.Options.Add(judgeUrl); command.Options.Add(judgeModel);
         command.SetAction((parse, ct) => RunAsync(parse, o, async (service, target, name, enqueue) =>
         {
             var settings = new NiahSettings
@@ -69,6 +80,8 @@ public static partial class EvaluationCommands
                 Question = parse.GetValue(question) ?? NiahSettings.FuQuestion,
                 Answer = parse.GetValue(answer) ?? NiahSettings.FuAnswer,
                 HaystackCorpusId = parse.GetValue(haystack),
+                Scoring = parse.GetValue(scoring), JudgeBaseUrl = parse.GetValue(judgeUrl), JudgeModel = parse.GetValue(judgeModel),
+                ProtectedJudgeApiKey = service.ProtectApiKey(Environment.GetEnvironmentVariable("SELFLONG_JUDGE_API_KEY")),
             };
             return await service.CreateNiahAsync(name, target, settings, ct, enqueue);
         }, ct));
@@ -146,9 +159,16 @@ public static partial class EvaluationCommands
         Console.Error.WriteLine($"Evaluation #{run.Id} runs here ({run.TotalItems} items). The API key is read from SELFLONG_EVAL_API_KEY.");
 
         run = await WorkHereAsync(host, service, run, ct);
-        object result = run.Kind == EvaluationKind.Niah
-            ? new { run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(), message = run.Message }
-            : await RulerResultAsync(service, run, ct);
+        object result = run.Kind switch
+        {
+            EvaluationKind.Niah => new
+            {
+                run = run.Id, status = run.Status.ToString(), mean_score = (await service.NiahCellsAsync(run.Id, ct)).Select(c => c.Score).DefaultIfEmpty().Average(),
+                scoring = EvaluationJson.Read<NiahSettings>(run.SettingsJson).Convention, message = run.Message,
+            },
+            EvaluationKind.LengthFollowing => LengthFollowing.LengthFollowingExport.Json(run, await service.LengthFollowingOutputsAsync(run.Id, ct)),
+            _ => await RulerResultAsync(service, run, ct),
+        };
         Console.WriteLine(JsonSerializer.Serialize(result));
         return run.Status == RunStatus.Succeeded ? 0 : 1;
     }

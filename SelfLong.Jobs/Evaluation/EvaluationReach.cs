@@ -30,6 +30,16 @@ internal static class EvaluationReach
 
     public static void Perplexity(IReadOnlyList<int> lengths, EvaluationTargetRequest target) => Lengths(lengths, target, "context length");
 
+    /// <summary>A required length is within reach when its prompt and generation budget fit the target's maximum length.</summary>
+    public static void LengthFollowing(LengthFollowing.LengthFollowingSettings settings, EvaluationTargetRequest target)
+    {
+        if (settings.RequiredWords.Any(w => settings.ContextNeeded(w) <= target.MaxLength)) return;
+        var shortest = settings.RequiredWords.Min();
+        throw new ArgumentException(
+            $"Asking for {shortest} words takes {settings.ContextNeeded(shortest)} tokens of context (the prompt and a budget of {settings.TokensPerWord} tokens a word), " +
+            $"more than the target's maximum length of {target.MaxLength}, so the run would have nothing to score. Ask for fewer words, or raise the maximum length if the target takes more.");
+    }
+
     private static void Lengths(IReadOnlyList<int> lengths, EvaluationTargetRequest target, string what)
     {
         if (lengths.Count == 0) throw new ArgumentException($"Choose at least one {what}.");

@@ -17,7 +17,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// Runs an evaluation: the cells, samples or lengths not yet scored, a few at a time, each stored as it
 /// finishes. Stops early when the run's cancel flag is set; what was stored stays.
 /// </summary>
-public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets, TargetEndpoints judges,
+public sealed partial class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationTargetFactory targets, TargetEndpoints judges,
     IEnumerable<IHaystackSource> haystacks, ProgressPublisher progress, ILogger<EvaluationRunner> logger)
 {
     /// <summary>Requests in flight at once against an endpoint; a local checkpoint generates one at a time.</summary>
@@ -50,6 +50,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
             {
                 EvaluationKind.Niah => RunNiahAsync(run, target, cancel.Token),
                 EvaluationKind.Ruler => RunRulerAsync(run, target, cancel.Token),
+                EvaluationKind.LengthFollowing => RunLengthFollowingAsync(run, target, cancel.Token),
                 _ => RunPerplexityAsync(run, target, cancel.Token),
             };
             await work;
@@ -232,7 +233,7 @@ public sealed class EvaluationRunner(IDbContextFactory<SelfLongDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.EvaluationRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.TotalItems, total), ct);
         await db.Database.ExecuteSqlAsync(
-            $"UPDATE evaluation_runs SET \"DoneItems\" = (SELECT count(*) FROM niah_cells WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM ruler_samples WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM perplexity_lengths WHERE \"RunId\" = {runId}) WHERE \"Id\" = {runId}", ct);
+            $"UPDATE evaluation_runs SET \"DoneItems\" = (SELECT count(*) FROM niah_cells WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM ruler_samples WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM perplexity_lengths WHERE \"RunId\" = {runId}) + (SELECT count(*) FROM length_following_outputs WHERE \"RunId\" = {runId}) WHERE \"Id\" = {runId}", ct);
         progress.Publish(ProgressFeatures.Evaluation, runId);
     }
 

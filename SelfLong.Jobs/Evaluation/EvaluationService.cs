@@ -18,7 +18,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// Creates evaluation runs and puts them on the `evaluation` queue; cancels and resumes them;
 /// stores uploaded QA data sets. Callable from code (the demo chains it after training).
 /// </summary>
-public sealed class EvaluationService(
+public sealed partial class EvaluationService(
     IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, EvaluationTargetFactory targets, ProgressPublisher progress,
     ServerPaths paths, TargetEndpoints endpoints)
 {

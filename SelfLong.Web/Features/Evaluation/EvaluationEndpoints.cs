@@ -11,7 +11,7 @@ using SelfLong.Jobs.Evaluation.Ruler;
 namespace SelfLong.Web.Features.Evaluation;
 
 /// <summary>Exports (SVG heatmap, CSV of NIAH, RULER and perplexity, JSON, JSONL) and uploads (QA data sets, prediction imports).</summary>
-public static class EvaluationEndpoints
+public static partial class EvaluationEndpoints
 {
     public sealed record RunDto(long Id, string Name, string Kind, string Status, int DoneItems, int TotalItems, string? Message);
 
@@ -100,6 +100,8 @@ public static class EvaluationEndpoints
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [e.Message] });
             }
         }).DisableAntiforgery().RequireRateLimiting(SelfLong.Web.Features.Account.RateLimits.Upload);
+        MapLengthFollowing(group);
+        MapLmEval(group);
         return app;
     }
 

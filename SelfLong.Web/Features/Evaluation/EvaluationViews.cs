@@ -66,7 +66,7 @@ public sealed class EvaluationViews(EvaluationService evaluations)
         var rows = new List<(string, Func<EvaluationRun, string>)>
         {
             ("kind", r => r.Kind.ToString()),
-            ("target", r => r.Imported ? "imported predictions" : r.TargetKind.ToString()),
+            ("target", r => r.Kind == EvaluationKind.LmEval ? "imported lm-eval results" : r.Imported ? "imported predictions" : r.TargetKind.ToString()),
             ("location", r => r.TargetLocation ?? ""),
             ("model", r => r.Model ?? ""),
             ("chat template", r => r.ChatTemplate),

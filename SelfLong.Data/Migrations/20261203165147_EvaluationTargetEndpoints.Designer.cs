@@ -15,7 +15,7 @@ using SelfLong.Data;
 namespace SelfLong.Data.Migrations
 {
     [DbContext(typeof(SelfLongDbContext))]
-    [Migration("20261203155555_EvaluationTargetEndpoints")]
+    [Migration("20261203165147_EvaluationTargetEndpoints")]
     partial class EvaluationTargetEndpoints
     {
         /// <inheritdoc />
@@ -846,6 +846,108 @@ namespace SelfLong.Data.Migrations
                     b.ToTable("evaluation_runs", (string)null);
                 });
 
+            modelBuilder.Entity("SelfLong.Data.Evaluation.LengthFollowingOutput", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("DurationSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("MaxNewTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Output")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("OutputTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("OutputWords")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("PromptIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("RequiredWords")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "RequiredWords", "PromptIndex")
+                        .IsUnique();
+
+                    b.ToTable("length_following_outputs", (string)null);
+                });
+
+            modelBuilder.Entity("SelfLong.Data.Evaluation.LmEvalScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int?>("FewShot")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Filter")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool?>("HigherIsBetter")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Metric")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("Samples")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SourceFile")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<double?>("Stderr")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Task")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "Task", "Metric", "Filter")
+                        .IsUnique();
+
+                    b.ToTable("lm_eval_scores", (string)null);
+                });
+
             modelBuilder.Entity("SelfLong.Data.Evaluation.NiahCell", b =>
                 {
                     b.Property<long>("Id")
@@ -1603,6 +1705,28 @@ namespace SelfLong.Data.Migrations
                         .OnDelete(DeleteBehavior.SetNull);
                 });
 
+            modelBuilder.Entity("SelfLong.Data.Evaluation.LengthFollowingOutput", b =>
+                {
+                    b.HasOne("SelfLong.Data.Evaluation.EvaluationRun", "Run")
+                        .WithMany("LengthFollowingOutputs")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Run");
+                });
+
+            modelBuilder.Entity("SelfLong.Data.Evaluation.LmEvalScore", b =>
+                {
+                    b.HasOne("SelfLong.Data.Evaluation.EvaluationRun", "Run")
+                        .WithMany("LmEvalScores")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Run");
+                });
+
             modelBuilder.Entity("SelfLong.Data.Evaluation.NiahCell", b =>
                 {
                     b.HasOne("SelfLong.Data.Evaluation.EvaluationRun", "Run")
@@ -1689,6 +1813,10 @@ namespace SelfLong.Data.Migrations
 
             modelBuilder.Entity("SelfLong.Data.Evaluation.EvaluationRun", b =>
                 {
+                    b.Navigation("LengthFollowingOutputs");
+
+                    b.Navigation("LmEvalScores");
+
                     b.Navigation("NiahCells");
 
                     b.Navigation("PerplexityLengths");
