@@ -17,6 +17,8 @@ public static class SynthesisExtensions
         services.AddSingleton<ChatClientFactory>();
         services.AddSingleton<LlmCallCache>();
         services.AddSingleton<LlmClient>();
+        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.Section);
+        services.AddSingleton<OutboundAddresses>();
         services.AddTransient<ModelEndpointService>();
 
         services.AddTransient<InstructionGenerator>();
