@@ -4,6 +4,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using SelfLong.Data.Audit;
+using SelfLong.Data.DataProtection;
 
 namespace SelfLong.Data;
 
@@ -18,10 +20,15 @@ public static class DataExtensions
         builder.Services.AddSingleton(_ => BuildDataSource(connectionString));
         builder.Services.AddDbContextFactory<SelfLongDbContext>((sp, options) =>
             Configure(options, sp.GetRequiredService<NpgsqlDataSource>()));
-        // One key ring in the database, so a secret protected by the web app opens in a worker.
-        builder.Services.AddDataProtection()
+        // One key ring in the database, so a secret protected by the web app opens in a worker;
+        // encrypted with a certificate kept outside it (KeyRingCertificate).
+        var certificate = KeyRingCertificate.Load(builder.Configuration);
+        builder.Services.AddSingleton(new KeyRingCertificateHolder(certificate));
+        var protection = builder.Services.AddDataProtection()
             .SetApplicationName("SelfLong")
-            .PersistKeysToDbContext<SelfLongDbContext>();
+            .PersistKeysToDbContext<SelfLongDbContext>()
+            .ProtectKeysWithCertificate(certificate);
+        if (KeyRingCertificate.LoadPrevious(builder.Configuration) is { } previous) protection.UnprotectKeysWithAnyCertificate(previous);
         return builder;
     }
 
@@ -39,10 +46,10 @@ public static class DataExtensions
     }
 
     public static void Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
-        options.UseNpgsql(dataSource, npgsql => npgsql.UseVector());
+        options.UseNpgsql(dataSource, npgsql => npgsql.UseVector()).AddInterceptors(AuditInterceptor.Instance);
 
     public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
-        options.UseNpgsql(connectionString, npgsql => npgsql.UseVector());
+        options.UseNpgsql(connectionString, npgsql => npgsql.UseVector()).AddInterceptors(AuditInterceptor.Instance);
 
     /// <summary>Applies pending migrations; never EnsureCreated, so upgrades keep their data.</summary>
     public static async Task MigrateSelfLongDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
@@ -50,6 +57,8 @@ public static class DataExtensions
         var factory = services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
         await using var db = await factory.CreateDbContextAsync(ct);
         await db.Database.MigrateAsync(ct);
+        if (services.GetService<KeyRingCertificateHolder>() is { } holder)
+            await KeyRingEncryption.EncryptStoredKeysAsync(db, holder.Certificate, ct);
         // The vector type was created by the migration; reload so this data source maps it.
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         await using var connection = await dataSource.OpenConnectionAsync(ct);

@@ -9,6 +9,7 @@ using SelfLong.Jobs.Accounts;
 using SelfLong.Web.Components;
 using SelfLong.Web.Features.Account;
 using SelfLong.Web.Features.Api;
+using SelfLong.Web.Features.Audit;
 using SelfLong.Web.Features.Corpora;
 using SelfLong.Web.Features.Health;
 using SelfLong.Web.Features.Endpoints;
@@ -31,7 +32,7 @@ public static class WebExtensions
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApiSecurity.Configure);
         services.AddProblemDetails();
         services.AddSelfLongApiRequests();
         services.AddSelfLongRateLimits();
@@ -46,6 +47,11 @@ public static class WebExtensions
         // A changed role or a disabled account reaches open sessions within a minute.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.ConfigureApplicationCookie(SignInCookie.Configure);
+        services.AddApiTokenAuthentication();
+        services.AddScoped<AuditedSignIn>();
+        services.AddSingleton<SelfLong.Jobs.Accounts.ApiTokens>();
+        services.AddSingleton<AuditQuery>();
+        services.AddSelfLongAuditActors();
 
         // Everything needs a signed-in user with a role unless it says otherwise ([AllowAnonymous]);
         // every route names its policy (Policies), this covers the framework's own (static files).
@@ -79,14 +85,18 @@ public static class WebExtensions
             return Task.CompletedTask;
         });
         app.UseAuthentication();
+        app.UseAuditActors();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseApiAntiforgery();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapSelfLongHealth();
         app.MapOpenApi("/api/openapi/{documentName}.json").RequireAuthorization(Policies.Viewer);
         app.MapAccountEndpoints();
+        app.MapApiAntiforgery();
+        app.MapAuditEndpoints();
         app.MapSystemCheckEndpoints();
         app.MapModelEndpointEndpoints();
         app.MapSynthesisEndpoints();

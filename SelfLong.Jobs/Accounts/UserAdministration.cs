@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Audit;
 using SelfLong.Data.Identity;
 
 namespace SelfLong.Jobs.Accounts;
@@ -12,7 +14,7 @@ public sealed record UserSummary(string Id, string Email, string Role, bool Disa
 /// Disabling is Identity's lockout with no end (wrong passwords never lock an account). The last
 /// enabled admin can be neither demoted nor disabled, so the installation always has one.
 /// </summary>
-public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleManager<IdentityRole> roles)
+public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleManager<IdentityRole> roles, IDbContextFactory<SelfLongDbContext> dbFactory)
 {
     public const string LastAdmin = "This is the last enabled admin; make another user admin first.";
 
@@ -42,7 +44,7 @@ public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleMana
         var user = new SelfLongUser { UserName = email.Trim(), Email = email.Trim(), EmailConfirmed = true };
         var created = await users.CreateAsync(user, password);
         if (!created.Succeeded) return [.. created.Errors.Select(e => e.Description)];
-        return Errors(await users.AddToRoleAsync(user, role));
+        return await AuditedAsync(await users.AddToRoleAsync(user, role), AuditTrail.Created, user, $"{user.Email} as {role}");
     }
 
     public async Task<IReadOnlyList<string>> SetRoleAsync(string userId, string role)
@@ -55,7 +57,8 @@ public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleMana
         if (!removed.Succeeded) return Errors(removed);
         var added = await users.AddToRoleAsync(user, role);
         // A new stamp signs the user's open sessions out, so the old role does not linger in a cookie.
-        return added.Succeeded ? Errors(await users.UpdateSecurityStampAsync(user)) : Errors(added);
+        if (!added.Succeeded) return Errors(added);
+        return await AuditedAsync(await users.UpdateSecurityStampAsync(user), AuditTrail.Changed, user, $"{user.Email}: role {string.Join(", ", current)} → {role}");
     }
 
     public async Task<IReadOnlyList<string>> SetDisabledAsync(string userId, bool disabled)
@@ -64,14 +67,15 @@ public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleMana
         if (disabled && await users.IsInRoleAsync(user, Roles.Admin) && await IsLastEnabledAdminAsync(user)) return [LastAdmin];
         await users.SetLockoutEnabledAsync(user, true);
         var result = await users.SetLockoutEndDateAsync(user, disabled ? DateTimeOffset.MaxValue : null);
-        return result.Succeeded ? Errors(await users.UpdateSecurityStampAsync(user)) : Errors(result);
+        if (!result.Succeeded) return Errors(result);
+        return await AuditedAsync(await users.UpdateSecurityStampAsync(user), AuditTrail.Changed, user, $"{user.Email}: {(disabled ? "disabled" : "enabled")}");
     }
 
     public async Task<IReadOnlyList<string>> ResetPasswordAsync(string userId, string newPassword)
     {
         if (await users.FindByIdAsync(userId) is not { } user) return ["There is no such user."];
         var token = await users.GeneratePasswordResetTokenAsync(user);
-        return Errors(await users.ResetPasswordAsync(user, token, newPassword));
+        return await AuditedAsync(await users.ResetPasswordAsync(user, token, newPassword), AuditTrail.Changed, user, $"{user.Email}: password reset");
     }
 
     private async Task<bool> IsLastEnabledAdminAsync(SelfLongUser user)
@@ -84,6 +88,15 @@ public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleMana
         new(user.Id, user.Email ?? user.UserName ?? "", (await users.GetRolesAsync(user)).FirstOrDefault() ?? "", IsDisabled(user));
 
     private static bool IsDisabled(SelfLongUser user) => user.LockoutEnd is { } end && end > DateTimeOffset.UtcNow;
+
+    /// <summary>The errors of the action's last step, or none and an audit entry for the action.</summary>
+    private async Task<IReadOnlyList<string>> AuditedAsync(IdentityResult result, string action, SelfLongUser user, string detail)
+    {
+        if (!result.Succeeded) return Errors(result);
+        await using var db = await dbFactory.CreateDbContextAsync();
+        await db.RecordAsync(action, "user", user.Id, detail);
+        return [];
+    }
 
     private static IReadOnlyList<string> Errors(IdentityResult result) => [.. result.Errors.Select(e => e.Description)];
 }

@@ -10,6 +10,7 @@ public static class SelfLongCommands
         HostCommands.Worker(),
         HostCommands.Migrate(),
         HostCommands.Admin(),
+        Accounts.TokenCommands.Token(),
         HostCommands.Check(),
         Corpora.CorporaCommands.Ingest(),
         Corpora.CorporaCommands.Search(),

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SelfLong.Data;
+using SelfLong.Data.Audit;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Storage;
@@ -144,6 +145,7 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
         var deleted = await db.Corpora.Where(c => c.Id == id).ExecuteDeleteAsync(ct) > 0;
         if (deleted)
         {
+            await db.RecordAsync(AuditTrail.Deleted, "corpus", id, ct: ct);
             Ingestion.StoredUploads.Remove(uploads);
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await ChunkVectorIndex.DropAsync(connection, id, ct);

@@ -17,7 +17,7 @@ public sealed record EndpointTestResult(bool Ok, string Message, int LatencyMs);
 
 public sealed class ModelEndpointService(
     IDbContextFactory<SelfLongDbContext> dbFactory, EndpointSecrets secrets, ChatClientFactory chatClients,
-    IOptions<List<ConfiguredEndpoint>> configured, ILogger<ModelEndpointService> logger, ServerPaths paths)
+    IOptions<List<ConfiguredEndpoint>> configured, ILogger<ModelEndpointService> logger, ServerPaths paths, OutboundAddresses? outbound = null)
 {
     /// <summary>The name of the built-in endpoint every installation has.</summary>
     public const string ExtractiveName = "extractive";
@@ -39,6 +39,9 @@ public sealed class ModelEndpointService(
             input = input with { CheckpointPath = real };
         }
         var errors = input.Validate(out var checkpointConfig);
+        if (errors.Count == 0 && input.Kind == ModelEndpointKind.OpenAiCompatible
+            && await (outbound ?? OutboundAddresses.Default).ProblemAsync(input.BaseUrl!, ct) is { } denied)
+            errors["baseUrl"] = [denied];
         if (errors.Count > 0) return (null, errors);
         var name = input.Name.Trim();
         if (await db.ModelEndpoints.AnyAsync(e => e.Name == name, ct))

@@ -19,6 +19,8 @@ public static class SynthesisExtensions
         services.AddSingleton<LlmClient>();
         services.AddSingleton<CompletionsClient>();
         services.AddHttpClient(nameof(CompletionsClient), client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.Section);
+        services.AddSingleton<OutboundAddresses>();
         services.AddTransient<ModelEndpointService>();
 
         services.AddTransient<InstructionGenerator>();

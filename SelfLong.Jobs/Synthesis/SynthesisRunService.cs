@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
+using SelfLong.Data.Audit;
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints.Local;
@@ -107,8 +108,11 @@ public sealed class SynthesisRunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var moved = await db.SynthesisRuns.Where(r => r.Id == runId && from.Contains(r.Status))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, to), ct) == 1;
-        if (moved) progress.Publish(ProgressFeatures.Synthesis, runId);
-        return moved;
+        if (!moved) return false;
+        // ExecuteUpdate passes by the audit interceptor; the move is recorded here.
+        await db.RecordAsync(AuditTrail.Changed, "synthesis run", runId, $"Status: {to}", ct);
+        progress.Publish(ProgressFeatures.Synthesis, runId);
+        return true;
     }
 
     public async Task<SynthesisRun?> FindAsync(long runId, CancellationToken ct = default)
@@ -146,8 +150,9 @@ public sealed class SynthesisRunService(
     public async Task<bool> SetRejectedAsync(long sampleId, bool rejected, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.SynthesisSamples.Where(s => s.Id == sampleId)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Rejected, rejected), ct) == 1;
+        if (await db.SynthesisSamples.Where(s => s.Id == sampleId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Rejected, rejected), ct) != 1) return false;
+        await db.RecordAsync(AuditTrail.Changed, "synthesis sample", sampleId, rejected ? "rejected" : "accepted", ct);
+        return true;
     }
 
     /// <summary>The run's tokenizer as shown and exported; a folder's name is cut to the column's 100 characters.</summary>

@@ -18,14 +18,14 @@ public sealed class RoleMatrixTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Routes anyone may reach, besides static files: signing in and health probes.</summary>
-    private static readonly string[] Anonymous = ["/api/auth/signin", "/account/signin", "/health", "/health/live", "/error"];
+    /// <summary>Routes anyone may reach, besides static files: signing in, being told "no access", and health probes.</summary>
+    private static readonly string[] Anonymous = ["/api/auth/signin", "/account/signin", "/account/denied", "/health", "/health/live", "/error"];
 
     /// <summary>Changes a viewer may make: to their own session.</summary>
     private static readonly string[] ViewerChanges = ["/account/signout", "/_blazor"];
 
     /// <summary>Routes only an admin reaches (any method); changes under /api/endpoints are admin-only too.</summary>
-    private static readonly string[] AdminOnly = ["/admin", "/api/users"];
+    private static readonly string[] AdminOnly = ["/admin", "/api/admin", "/api/users"];
 
     private IEnumerable<RouteEndpoint> Routes() =>
         app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
@@ -112,9 +112,16 @@ public sealed class RoleMatrixTests(AppFixture app)
         Assert.Equal(HttpStatusCode.BadRequest, (await editor.PostAsJsonAsync("/api/training/runs", new { name = " " }, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await editor.PostAsJsonAsync("/api/endpoints", endpoint, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/endpoints", endpoint, Ct)).StatusCode);
-        // Pages: a viewer is sent to the sign-in page from an admin page, an admin sees it.
-        Assert.Equal(HttpStatusCode.Redirect, (await viewer.GetAsync("/admin/users", Ct)).StatusCode);
+        // Pages: a viewer is told an admin page is not theirs (not asked to sign in again), an admin sees it.
+        var refused = await viewer.GetAsync("/admin/users", Ct);
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.Contains("/account/denied", refused.Headers.Location!.ToString());
+        var denied = await (await viewer.GetAsync(refused.Headers.Location, Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.Contains("No access", denied);
+        Assert.Contains(AppFixture.ViewerEmail, denied);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/users", Ct)).StatusCode);
+        // Someone not signed in is still sent to sign in.
+        Assert.Contains("/account/signin", (await anonymous.GetAsync("/admin/users", Ct)).Headers.Location!.ToString());
     }
 
     [Fact]

@@ -66,7 +66,14 @@ public sealed class UsersBrowserTests(AppFixture app, BrowserFixture browser)
         Assert.Equal(0, await page.Locator("[data-testid=new-training-run]").CountAsync());
         Assert.Equal(0, await page.Locator("a[href='/admin/users']").CountAsync());
         await page.GotoAsync("/admin/users");
-        Assert.Contains("/account/signin", page.Url);
+        await Assertions.Expect(page.Locator("[data-testid='access-denied']")).ToContainTextAsync(AppFixture.ViewerEmail);
+        Assert.Contains("/account/denied", page.Url);
+        // Reached from within the app (no page load), the router says the same.
+        await page.GotoAsync("/training");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.EvaluateAsync("Blazor.navigateTo('/admin/audit')");
+        await Assertions.Expect(page.Locator("[data-testid='access-denied']")).ToBeVisibleAsync();
+        Assert.DoesNotContain("/account/signin", page.Url);
         await page.Context.CloseAsync();
     }
 }

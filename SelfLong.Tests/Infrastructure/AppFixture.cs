@@ -77,7 +77,11 @@ public sealed class AppFixture : IAsyncLifetime
         BaseAddress = new Uri(address);
     }
 
-    public HttpClient CreateClient() =>
+    /// <summary>A client with a cookie jar; once signed in, its API changes carry the antiforgery token as the dashboard's do.</summary>
+    public HttpClient CreateClient() => new(new AntiforgeryHeader(new CookieContainer())) { BaseAddress = BaseAddress };
+
+    /// <summary>A client with a cookie jar and nothing more: what a forged cross-site request can send.</summary>
+    public HttpClient CreatePlainClient() =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
 
     /// <summary>A client holding the sign-in cookie of the administrator, or of the suite's editor or viewer.</summary>

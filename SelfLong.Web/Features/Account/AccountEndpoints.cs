@@ -19,9 +19,9 @@ public static class AccountEndpoints
     }
 
     private static async Task<Results<NoContent, UnauthorizedHttpResult>> SignInAsync(
-        SignInRequest request, SignInManager<SelfLongUser> signIn)
+        SignInRequest request, AuditedSignIn signIn)
     {
-        var result = await signIn.PasswordSignInAsync(request.Email, request.Password, isPersistent: false, lockoutOnFailure: false);
+        var result = await signIn.PasswordSignInAsync(request.Email, request.Password, SelfLong.Data.Audit.AuditActor.Api);
         return result.Succeeded ? TypedResults.NoContent() : TypedResults.Unauthorized();
     }
 

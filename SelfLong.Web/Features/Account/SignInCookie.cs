@@ -5,6 +5,7 @@ namespace SelfLong.Web.Features.Account;
 public static class SignInCookie
 {
     public const string SignInPath = "/account/signin";
+    public const string AccessDeniedPath = "/account/denied";
 
     /// <summary>Pages redirect to the sign-in page; API calls get a bare 401 or 403.</summary>
     public static void Configure(CookieAuthenticationOptions options)
@@ -14,7 +15,8 @@ public static class SignInCookie
         options.Cookie.SameSite = SameSiteMode.Lax;
         options.LoginPath = SignInPath;
         options.LogoutPath = "/account/signout";
-        options.AccessDeniedPath = SignInPath;
+        // A signed-in user whose role does not reach a page is told so, not asked to sign in again.
+        options.AccessDeniedPath = AccessDeniedPath;
         options.SlidingExpiration = true;
         options.ExpireTimeSpan = TimeSpan.FromHours(12);
         options.Events.OnRedirectToLogin = context => Answer(context, StatusCodes.Status401Unauthorized);
