@@ -17,6 +17,7 @@ public static class EvaluationExtensions
             .AddTransient<EvaluationRunner>()
             .AddTransient<EvaluationJob>()
             .AddTransient<EvaluationService>()
+            .AddTransient<CheckpointEvaluations>()
             .AddTransient<RulerPredictions>();
     }
 }
