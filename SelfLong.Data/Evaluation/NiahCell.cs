@@ -14,6 +14,10 @@ public sealed class NiahCell
     public int PromptTokens { get; set; }
     /// <summary>SHA-256 of the prompt sent, hex.</summary>
     public string PromptHash { get; set; } = "";
+    /// <summary>The prompt's text around the needle (the needle included), as sent; null for cells scored before it was kept.</summary>
+    public string? NeedleExcerpt { get; set; }
+    /// <summary>The prompt's last characters (the end of the haystack and the question), as sent; null for cells scored before it was kept.</summary>
+    public string? PromptEnd { get; set; }
     public string Response { get; set; } = "";
     /// <summary>0..1: recall of the answer's words, or an LLM judge's 1-10 divided by 10.</summary>
     public double Score { get; set; }

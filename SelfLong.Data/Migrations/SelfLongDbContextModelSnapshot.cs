@@ -1011,6 +1011,12 @@ namespace SelfLong.Data.Migrations
                     b.Property<double>("DurationSeconds")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("NeedleExcerpt")
+                        .HasColumnType("text");
+
+                    b.Property<string>("PromptEnd")
+                        .HasColumnType("text");
+
                     b.Property<string>("PromptHash")
                         .IsRequired()
                         .HasMaxLength(64)

@@ -18,6 +18,7 @@ public static class EvaluationExtensions
             .AddTransient<EvaluationRunner>()
             .AddTransient<EvaluationJob>()
             .AddTransient<EvaluationService>()
+            .AddTransient<CheckpointEvaluations>()
             .AddTransient<RulerPredictions>()
             .AddTransient<LmEval.LmEvalImport>();
     }

@@ -98,7 +98,8 @@ public sealed partial class EvaluationRunner(IDbContextFactory<SelfLongDbContext
             await SaveAsync(run.Id, new NiahCell
             {
                 RunId = run.Id, ContextLength = cell.Length, DepthPercent = cell.Depth, PromptTokens = prompt.Tokens,
-                PromptHash = EvaluationJson.Hash(prompt.Prompt), Response = response, Score = score, DurationSeconds = watch.Elapsed.TotalSeconds,
+                PromptHash = EvaluationJson.Hash(prompt.Prompt), NeedleExcerpt = NiahExcerpts.Needle(prompt.Prompt, settings.Needle),
+                PromptEnd = NiahExcerpts.End(prompt.Prompt), Response = response, Score = score, DurationSeconds = watch.Elapsed.TotalSeconds,
             }, token);
         });
     }

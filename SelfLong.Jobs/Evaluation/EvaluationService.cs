@@ -225,6 +225,13 @@ public sealed partial class EvaluationService(
         return await db.NiahCells.AsNoTracking().Where(c => c.RunId == runId).OrderBy(c => c.ContextLength).ThenBy(c => c.DepthPercent).ToListAsync(ct);
     }
 
+    /// <summary>One scored cell of a NIAH run; null when that cell has not been scored.</summary>
+    public async Task<NiahCell?> NiahCellAsync(long runId, int contextLength, int depthPercent, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.NiahCells.AsNoTracking().SingleOrDefaultAsync(c => c.RunId == runId && c.ContextLength == contextLength && c.DepthPercent == depthPercent, ct);
+    }
+
     public async Task<IReadOnlyList<PerplexityLengthResult>> PerplexityLengthsAsync(long runId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -13,7 +13,8 @@ namespace SelfLong.Jobs.Evaluation.Targets;
 /// is chosen from the table, or entered by address in the form or on the command line, where it is
 /// found among the rows (same URL, model and key) or added to them.
 /// </summary>
-public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFactory, EndpointSecrets secrets, IOptions<ModelCallOptions> calls)
+public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFactory, EndpointSecrets secrets, IOptions<ModelCallOptions> calls,
+    OutboundAddresses outbound)
 {
     /// <summary>Calls in flight per endpoint added here, the evaluation runner's own concurrency.</summary>
     public const int DefaultConcurrency = 4;
@@ -50,6 +51,8 @@ public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFacto
     {
         var url = baseUrl.Trim();
         model = model.Trim();
+        // The same refusal as the endpoints form: no link-local or cloud-metadata addresses.
+        if (await outbound.ProblemAsync(url, ct) is { } problem) throw new ArgumentException(problem);
         for (var attempt = 0; ; attempt++)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -31,13 +31,14 @@ public sealed class EvaluationViews(EvaluationService evaluations)
         return LineChartSvg.Render(series, LineChartAxes.Perplexity, markers);
     }
 
-    public async Task<string> HeatmapAsync(EvaluationRun run, CancellationToken ct = default)
+    /// <param name="interactive">Cells are buttons that open their drawer (the run page); exports and the compare view draw a plain image.</param>
+    public async Task<string> HeatmapAsync(EvaluationRun run, CancellationToken ct = default, bool interactive = false)
     {
         var settings = NiahSettingsOf(run);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
         return HeatmapSvg.Render(run.Name, settings.Lengths, settings.Depths,
             cells.Select(c => new HeatmapCell(c.ContextLength, c.DepthPercent, c.Score, $"Response: {c.Response}\nExpected: {settings.Answer}")).ToList(),
-            run.MaxLength, run.TrainingLength, unit: TokenLengths.Unit(run.Tokenizer), convention: settings.Convention);
+            run.MaxLength, run.TrainingLength, unit: TokenLengths.Unit(run.Tokenizer), convention: settings.Convention, interactive: interactive);
     }
 
     /// <summary>B - A per cell both scored, on the union grid.</summary>

@@ -25,8 +25,12 @@ public static class HeatmapSvg
 
     /// <param name="unit">What the lengths count: "tokens", or "bytes" for a byte-level model.</param>
     /// <param name="convention">The scoring convention, printed under the chart with the colour scale's meaning.</param>
+    /// <param name="interactive">
+    /// Scored cells become buttons (one tab stop for the grid, arrow keys between cells: NiahHeatmap.razor.js)
+    /// that open the cell's drawer; the SVG is then a group, as an image may not hold controls.
+    /// </param>
     public static string Render(string title, IReadOnlyList<int> lengths, IReadOnlyList<int> depths, IReadOnlyList<HeatmapCell> cells,
-        int maxLength, int? trainingLength, bool difference = false, string unit = "tokens", string? convention = null)
+        int maxLength, int? trainingLength, bool difference = false, string unit = "tokens", string? convention = null, bool interactive = false)
     {
         // Cells share the layout width (40 lengths x 20 depths still fit), within readable bounds.
         var cellWidth = Math.Clamp((LayoutWidth - Left - Right) / Math.Max(1, lengths.Count), 16, 72);
@@ -45,13 +49,14 @@ public static class HeatmapSvg
         var height = axisTitleY + 10 + notes.Count * LineHeight + 6;
         var lookup = cells.ToDictionary(c => (c.Length, c.Depth));
         var svg = new StringBuilder();
-        svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{Escape(heading)}\" data-testid=\"niah-heatmap\">"));
+        svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\" role=\"{(interactive ? "group" : "img")}\" aria-label=\"{Escape(heading)}\" data-testid=\"niah-heatmap\">"));
         svg.Append(Invariant($"<title>{Escape(heading)}</title><rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"));
         svg.Append("<text font-size=\"13\" font-weight=\"bold\" data-testid=\"heatmap-title\">");
         for (var i = 0; i < titleLines.Count; i++)
             svg.Append(Invariant($"<tspan x=\"8\" y=\"{12 + TitleLine * (i + 1) - 4}\">{Escape(titleLines[i])}{(i < titleLines.Count - 1 ? " " : "")}</tspan>"));
         svg.Append("</text>");
 
+        var firstButton = true;
         for (var yi = 0; yi < depths.Count; yi++)
         {
             var y = top + yi * cellHeight;
@@ -61,12 +66,19 @@ public static class HeatmapSvg
                 var x = Left + xi * cellWidth;
                 var beyond = lengths[xi] > maxLength;
                 var at = $"{lengths[xi]:N0} {unit} at {depths[yi]}% depth";
-                string fill, tip;
+                string fill, tip, button = "";
                 if (beyond) (fill, tip) = ("#bdbdbd", $"{at}: beyond the target's {maxLength:N0} {unit}, not run");
                 else if (lookup.TryGetValue((lengths[xi], depths[yi]), out var cell))
+                {
                     (fill, tip) = (difference ? Diverging(cell.Score) : Color(cell.Score), $"{at}: score {Format(cell.Score)}\n{cell.Tooltip}");
+                    if (interactive)
+                    {
+                        button = Invariant($" role=\"button\" tabindex=\"{(firstButton ? 0 : -1)}\" aria-label=\"{Escape($"{at}: score {Format(cell.Score)}. Open its samples.")}\"");
+                        firstButton = false;
+                    }
+                }
                 else (fill, tip) = ("#f5f5f5", $"{at}: not scored yet");
-                svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"{cellWidth}\" height=\"{cellHeight}\" fill=\"{fill}\" stroke=\"#e0e0e0\" stroke-width=\"0.5\" data-cell=\"{lengths[xi]}-{depths[yi]}\"{(beyond ? " data-beyond=\"true\"" : "")}><title>{Escape(tip)}</title></rect>"));
+                svg.Append(Invariant($"<rect x=\"{x}\" y=\"{y}\" width=\"{cellWidth}\" height=\"{cellHeight}\" fill=\"{fill}\" stroke=\"#e0e0e0\" stroke-width=\"0.5\" data-cell=\"{lengths[xi]}-{depths[yi]}\"{(beyond ? " data-beyond=\"true\"" : "")}{button}><title>{Escape(tip)}</title></rect>"));
             }
         }
         for (var xi = 0; xi < lengths.Count; xi++)

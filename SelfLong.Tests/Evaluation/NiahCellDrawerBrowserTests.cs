@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using SelfLong.Data.Runs;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Evaluation;
+
+public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture browser)
+{
+    [Fact]
+    public async Task HeatmapCell_ClickedOrChosenByKeyboard_OpensDrawerWithWhatWasSentAndAnswered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        // Each prompt gets a numbered answer, so the drawer's response names the prompt it answered.
+        var prompts = new ConcurrentDictionary<int, string>();
+        var replies = 0;
+        server.CompletionResponder = prompt =>
+        {
+            var n = Interlocked.Increment(ref replies);
+            prompts[n] = prompt;
+            return $"Eat a sandwich and sit in Dolores Park, reply {n}.";
+        };
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var settings = new NiahSettings { Lengths = [1000, 2000, 3000], Depths = [0, 100] };
+        var run = await evaluations.CreateNiahAsync($"drawer {Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
+        await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
+
+        var page = await browser.OpenSignedInAsync(app, $"/evaluation/{run.Id}");
+        await page.SetViewportSizeAsync(1440, 900);
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        var drawer = page.Locator("[data-testid=cell-drawer] [role=dialog]");
+        await page.Locator("rect[data-cell='2000-100'][role=button]").ClickAsync();
+        await Assertions.Expect(drawer).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("2,000 tokens at 100% depth");
+        await Assertions.Expect(page.Locator("[data-testid=cell-expected]")).ToHaveTextAsync(NiahSettings.FuAnswer);
+        var response = await page.Locator("[data-testid=cell-response]").InnerTextAsync();
+        var reply = int.Parse(System.Text.RegularExpressions.Regex.Match(response, @"reply (\d+)").Groups[1].Value);
+        var sent = prompts[reply];
+        // The drawer's excerpts are parts of the very prompt this response answered: the needle in its
+        // place, and the end with the question.
+        var needle = page.Locator("[data-testid=cell-needle]");
+        await Assertions.Expect(needle.Locator("mark")).ToHaveTextAsync(NiahSettings.FuNeedle);
+        Assert.Contains((await needle.InnerTextAsync()).Trim('…'), sent);
+        var end = (await page.Locator("[data-testid=cell-prompt-end]").InnerTextAsync()).TrimStart('…');
+        Assert.Contains(NiahSettings.FuQuestion, end);
+        Assert.Contains(end, sent);
+        Assert.Contains("Score 0.", await page.Locator("[data-testid=cell-score]").InnerTextAsync());
+
+        // Axe with the drawer open: a labelled dialog, no serious or critical findings.
+        var axe = await page.RunAxe();
+        var findings = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help}").ToList();
+        Assert.True(findings.Count == 0, string.Join("\n", findings));
+
+        // Keyboard: Escape closes and gives focus back to the cell; arrows move between cells; Enter opens.
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(drawer).ToHaveCountAsync(0);
+        Assert.Equal("2000-100", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
+        await page.Keyboard.PressAsync("ArrowLeft");
+        Assert.Equal("1000-100", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
+        await page.Keyboard.PressAsync("ArrowUp");
+        Assert.Equal("1000-0", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("1,000 tokens at 0% depth");
+        // Focus moved into the drawer, onto its close button.
+        Assert.Equal("cell-drawer-close", await page.EvaluateAsync<string>("() => document.activeElement.closest('[data-testid]')?.dataset.testid"));
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(drawer).ToHaveCountAsync(0);
+
+        // One tab stop for the whole grid, and cells beyond the target's length are not buttons.
+        Assert.Equal(1, await page.Locator("[data-testid=niah-heatmap] rect[tabindex='0']").CountAsync());
+        Assert.Equal(4, await page.Locator("[data-testid=niah-heatmap] rect[role=button]").CountAsync());
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+}
