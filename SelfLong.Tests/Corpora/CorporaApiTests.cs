@@ -8,6 +8,7 @@ using SelfLong.Web.Features.Corpora;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class CorporaApiTests(AppFixture app)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -3,10 +3,12 @@ using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Extraction;
 using static SelfLong.Tests.Corpora.TestFiles;
 using SelfLong.Data.Runs;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
 /// <summary>The document size limit in every record format, and cancellation inside a long file.</summary>
+[NeedsDatabase]
 public sealed class IngestionLimitTests
 {
     private const long Limit = 4 * 1024;

@@ -10,6 +10,7 @@ using SelfLong.Web.Features.Corpora;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class UploadAbortTests(AppFixture app)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -6,6 +6,7 @@ using SelfLong.Web.Features.SystemChecks;
 
 namespace SelfLong.Tests.Foundation;
 
+[NeedsDatabase]
 public sealed class HangfireJobTests(AppFixture app)
 {
     [Fact]

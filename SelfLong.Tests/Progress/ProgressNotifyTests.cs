@@ -8,6 +8,7 @@ using SelfLong.Web.Features.Progress;
 
 namespace SelfLong.Tests.Progress;
 
+[NeedsDatabase]
 public sealed class ProgressNotifyTests
 {
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);

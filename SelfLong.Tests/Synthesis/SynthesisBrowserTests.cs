@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsBrowser]
 public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser)
 {
     private static ILocator Field(IPage page, string testId) =>

@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class SynthesisEndpointsTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

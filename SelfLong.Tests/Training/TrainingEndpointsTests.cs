@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class TrainingEndpointsTests(AppFixture app) : IDisposable
 {
     private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-api-data-").FullName;

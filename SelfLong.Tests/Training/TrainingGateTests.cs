@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class TrainingGateTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

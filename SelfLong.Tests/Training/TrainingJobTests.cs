@@ -6,6 +6,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class TrainingJobTests(AppFixture app) : IDisposable
 {
     private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-data-").FullName;
