@@ -125,7 +125,8 @@ public sealed class IngestionLimitTests
         var run = await harness.Ingestion.StartAsync(corpus, [new("long.txt", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
 
         var pipeline = harness.Pipeline.RunAsync(run.Id, ct);
-        while ((await harness.Ingestion.FindAsync(run.Id, ct))!.FileList.Single().Status != IngestionFileStatus.Running) await Task.Delay(20, ct);
+        await Poll.UntilAsync(async () => (await harness.Ingestion.FindAsync(run.Id, ct))!.FileList.Single().Status == IngestionFileStatus.Running || pipeline.IsCompleted,
+            "the file to be read", interval: TimeSpan.FromMilliseconds(20));
         await harness.Ingestion.CancelAsync(run.Id, ct);
 
         // The one document is still being chunked when the request comes: before, it was stored
