@@ -87,7 +87,9 @@ public sealed class ProgressNotifyTests
             calls++;
             if (calls % 10 == 0) await Task.Delay(1, ct);
         }
-        await Task.Delay(interval * 4, ct);
+        // The trailing notification, sent after the last write once the interval has passed.
+        await Poll.UntilAsync(() => received.Any(r => r.Payload == "synthesis:7" && r.At > lastCall), "the notification after the last write",
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
         await stopListening.CancelAsync();
         await pump;
 
