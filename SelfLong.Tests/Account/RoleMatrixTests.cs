@@ -14,6 +14,7 @@ namespace SelfLong.Tests.Account;
 /// the Blazor hub) names a policy or allows anonymous access on purpose, and each role gets what
 /// the rule for that route says: Viewer reads, Editor changes, Admin manages users and endpoints.
 /// </summary>
+[NeedsDatabase]
 public sealed class RoleMatrixTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>Sign-in is limited per client address, and wrong passwords from one client lock nobody out.</summary>
+[NeedsDatabase]
 public sealed class SignInLimitsTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>The users page for an admin, and what a viewer does not see.</summary>
+[NeedsBrowser]
 public sealed class UsersBrowserTests(AppFixture app, BrowserFixture browser)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

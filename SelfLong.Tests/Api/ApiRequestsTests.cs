@@ -7,6 +7,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Api;
 
 /// <summary>Enums are read by the names responses write, and a request that cannot be read says which field is wrong.</summary>
+[NeedsDatabase]
 public sealed class ApiRequestsTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

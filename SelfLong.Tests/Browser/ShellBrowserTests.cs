@@ -3,6 +3,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Browser;
 
+[NeedsBrowser]
 public sealed class ShellBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]

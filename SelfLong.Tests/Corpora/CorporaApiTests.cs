@@ -8,6 +8,7 @@ using SelfLong.Web.Features.Corpora;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class CorporaApiTests(AppFixture app)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -31,12 +32,9 @@ public sealed class CorporaApiTests(AppFixture app)
         var run = (await upload.Content.ReadFromJsonAsync<IngestionRunDto>(Json, ct))!;
         Assert.Equal(2, run.Files);
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!run.Finished && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200, ct);
-            run = (await client.GetFromJsonAsync<IngestionRunDto>($"/api/ingestions/{run.Id}", Json, ct))!;
-        }
+        var id = run.Id;
+        run = await Poll.UntilAsync(async () => (await client.GetFromJsonAsync<IngestionRunDto>($"/api/ingestions/{id}", Json, ct))!,
+            r => r.Finished, $"ingestion run {id} to finish", describe: r => r.Status);
         Assert.Equal("Succeeded", run.Status);
         Assert.Equal(2, run.Documents);
         Assert.Equal(1, run.Errors);

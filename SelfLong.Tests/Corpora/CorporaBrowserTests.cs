@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsBrowser]
 public sealed class CorporaBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]

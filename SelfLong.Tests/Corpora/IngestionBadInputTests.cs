@@ -1,10 +1,13 @@
 using System.IO.Compression;
 using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Corpora;
 using static SelfLong.Tests.Corpora.TestFiles;
 using SelfLong.Data.Runs;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class IngestionBadInputTests
 {
     [Fact]
@@ -90,28 +93,36 @@ public sealed class IngestionBadInputTests
     [Fact]
     public async Task Ingest_CancelRequestedDuringRun_StopsBetweenBatchesAndKeepsWhatWasStored()
     {
+        var ct = TestContext.Current.CancellationToken;
+        // Embeddings come from the test server, which answers the probe and the first batch and holds the
+        // next: the cancel is always requested while the run is mid-way, however fast the machine.
+        await using var server = await OpenAiTestServer.StartAsync();
         await using var harness = await CorporaHarness.CreateAsync(o => o.BatchDocuments = 1);
-        var corpus = await harness.CreateCorpusAsync();
+        var (created, errors) = await harness.Corpora.CreateAsync(new CorpusSettings
+        {
+            Name = $"c-{Guid.NewGuid():N}", Embedder = EmbedderKind.OpenAi, EmbedderBaseUrl = server.V1, EmbedderModel = "embed-small",
+        }, ct);
+        Assert.Empty(errors);
+        var corpus = created!.Id;
+        server.HoldAfter(1);
         var lines = string.Join("\n", Enumerable.Range(0, 400).Select(i => $"{{\"text\": \"Record number {i} about sailing.\"}}"));
         var path = Path.GetTempFileName();
-        await File.WriteAllTextAsync(path, lines, TestContext.Current.CancellationToken);
-        var ct = TestContext.Current.CancellationToken;
+        await File.WriteAllTextAsync(path, lines, ct);
         var run = await harness.Ingestion.StartAsync(corpus, [new("many.jsonl", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
 
         var pipeline = harness.Pipeline.RunAsync(run.Id, ct);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await harness.Ingestion.FindAsync(run.Id, ct))!.Documents == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline && !pipeline.IsCompleted, "no document was stored while the file was read");
-            await Task.Delay(20, ct);
-        }
+        await Poll.UntilAsync(async () => server.Held > 0 && (await harness.DocumentsAsync(corpus)).Count > 0 || pipeline.IsCompleted,
+            "a document stored and the next batch's embedding held");
+        Assert.False(pipeline.IsCompleted, "the run ended before the cancel");
         await harness.Ingestion.CancelAsync(run.Id, ct);
+        server.Release();
 
         Assert.Equal(RunStatus.Cancelled, await pipeline);
         var finished = (await harness.Ingestion.FindAsync(run.Id, ct))!;
         Assert.Equal(RunStatus.Cancelled, finished.Status);
-        Assert.InRange(finished.Documents, 1, 399);
-        Assert.Equal(finished.Documents, (await harness.DocumentsAsync(corpus)).Count);
+        // The first batch was committed before the cancel; the held one was not.
+        Assert.Equal(1, finished.Documents);
+        Assert.Single(await harness.DocumentsAsync(corpus));
         File.Delete(path);
     }
 }

@@ -1,9 +1,11 @@
 using SelfLong.Data.Corpora;
 using static SelfLong.Tests.Corpora.TestFiles;
 using SelfLong.Data.Runs;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class IngestionFormatTests
 {
     [Fact]

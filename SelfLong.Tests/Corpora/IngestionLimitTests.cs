@@ -3,10 +3,12 @@ using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Extraction;
 using static SelfLong.Tests.Corpora.TestFiles;
 using SelfLong.Data.Runs;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
 /// <summary>The document size limit in every record format, and cancellation inside a long file.</summary>
+[NeedsDatabase]
 public sealed class IngestionLimitTests
 {
     private const long Limit = 4 * 1024;
@@ -123,7 +125,8 @@ public sealed class IngestionLimitTests
         var run = await harness.Ingestion.StartAsync(corpus, [new("long.txt", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
 
         var pipeline = harness.Pipeline.RunAsync(run.Id, ct);
-        while ((await harness.Ingestion.FindAsync(run.Id, ct))!.FileList.Single().Status != IngestionFileStatus.Running) await Task.Delay(20, ct);
+        await Poll.UntilAsync(async () => (await harness.Ingestion.FindAsync(run.Id, ct))!.FileList.Single().Status == IngestionFileStatus.Running || pipeline.IsCompleted,
+            "the file to be read", interval: TimeSpan.FromMilliseconds(20));
         await harness.Ingestion.CancelAsync(run.Id, ct);
 
         // The one document is still being chunked when the request comes: before, it was stored

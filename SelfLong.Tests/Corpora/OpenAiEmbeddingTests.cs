@@ -8,6 +8,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class OpenAiEmbeddingTests
 {
     [Fact]
@@ -63,6 +64,7 @@ public sealed class OpenAiEmbeddingTests
     }
 }
 
+[NeedsDatabase]
 public sealed class ReembeddingTests
 {
     [Fact]

@@ -2,9 +2,11 @@ using Npgsql;
 using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
 using static SelfLong.Tests.Corpora.TestFiles;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class RetrievalTests
 {
     private static readonly (string Title, string Text)[] Handmade =

@@ -10,6 +10,7 @@ using SelfLong.Web.Features.Corpora;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class UploadAbortTests(AppFixture app)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -30,9 +31,7 @@ public sealed class UploadAbortTests(AppFixture app)
 
         // The server had the half-written file on disk before the client went away.
         var written = Assert.IsType<string>(content.SeenOnServer);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (File.Exists(written) && DateTime.UtcNow < deadline) await Task.Delay(100, ct);
-        Assert.False(File.Exists(written));
+        await Poll.UntilAsync(() => !File.Exists(written), "the server to delete the half-written upload", TimeSpan.FromSeconds(30));
         Assert.Empty((await client.GetFromJsonAsync<List<IngestionRunDto>>($"/api/corpora/{corpus.Id}/ingestions", Json, ct))!);
     }
 
@@ -51,8 +50,8 @@ public sealed class UploadAbortTests(AppFixture app)
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("Words that never finish arriving. ", 32 * 1024))));
             await stream.FlushAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while ((SeenOnServer = Written()) is null && DateTime.UtcNow < deadline) await Task.Delay(50);
+            SeenOnServer = await Poll.UntilAsync(() => Task.FromResult(Written()), file => file is not null,
+                "the server to write the upload to its folder", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
             throw new IOException("The client gave up mid-upload.");
         }
 

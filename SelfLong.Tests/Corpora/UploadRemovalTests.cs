@@ -2,10 +2,12 @@ using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Ingestion;
 using static SelfLong.Tests.Corpora.TestFiles;
 using SelfLong.Data.Runs;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
 /// <summary>Uploaded files leave the disk when their run is done with them; files a run only points at stay.</summary>
+[NeedsDatabase]
 public sealed class UploadRemovalTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("selflong-uploads-").FullName;

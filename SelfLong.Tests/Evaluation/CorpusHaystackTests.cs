@@ -7,6 +7,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class CorpusHaystackTests(AppFixture app)
 {
     private const string HandMadeSentence = "The toggling harpoon was invented by Lewis Temple in 1848.";

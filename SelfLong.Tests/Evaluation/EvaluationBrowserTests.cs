@@ -7,6 +7,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsBrowser]
 public sealed class EvaluationBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]

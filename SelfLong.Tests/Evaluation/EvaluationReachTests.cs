@@ -9,6 +9,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Evaluation;
 
 /// <summary>A grid with nothing within the target's maximum is refused when created, not run as "0 / 0".</summary>
+[NeedsDatabase]
 public sealed class EvaluationReachTests(AppFixture app) : IDisposable
 {
     private const string Reason = "is longer than the target's maximum length of 2000 tokens";

@@ -8,6 +8,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class LocalCheckpointTargetTests(AppFixture app) : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("selflong-ckpt-").FullName;

@@ -10,6 +10,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class NiahTests(AppFixture app)
 {
     private const string FullAnswer = "The best thing to do is eat a sandwich and sit in Dolores Park on a sunny day.";
@@ -95,24 +96,27 @@ public sealed class NiahTests(AppFixture app)
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
         server.CompletionResponder = ScriptedByDepth;
-        server.Latency = TimeSpan.FromMilliseconds(400);
+        // Three cells are scored, then the run waits at the server: the cancel always lands mid-run.
+        server.HoldAfter(3);
         var evaluations = app.Services.GetRequiredService<EvaluationService>();
         var run = await evaluations.CreateNiahAsync($"resume-{Guid.NewGuid():N}", Target(server, maxLength: 4000),
             new NiahSettings { Lengths = [1000, 1500, 2000, 2500, 3000], Depths = [0, 25, 50, 75, 100] }, ct);
 
-        while ((await evaluations.FindAsync(run.Id, ct))!.DoneItems < 3) await Task.Delay(100, ct);
+        await Poll.UntilAsync(async () => server.Held > 0 && (await evaluations.FindAsync(run.Id, ct))!.DoneItems == 3,
+            "three cells scored and the next request held");
         Assert.True(await evaluations.CancelAsync(run.Id, ct));
         var cancelled = await WaitAsync(evaluations, run.Id, RunStatus.Cancelled, ct);
-        Assert.InRange(cancelled.DoneItems, 3, 24);
+        Assert.Equal(3, cancelled.DoneItems);
+        var cutOff = server.RequestCount - 3;
 
-        server.Latency = TimeSpan.Zero;
+        server.Release();
         Assert.True(await evaluations.ResumeAsync(run.Id, ct));
         var finished = await WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
         var cells = await evaluations.NiahCellsAsync(run.Id, ct);
         Assert.Equal(25, cells.Count);
         Assert.Equal(25, finished.DoneItems);
-        // Requests cut off by the cancel are the only ones sent twice.
-        Assert.InRange(server.RequestCount, 25, 25 + 4);
+        // The resume asks only for the 22 cells not scored; the requests cut off by the cancel are the only repeats.
+        Assert.Equal(25 + cutOff, server.RequestCount);
     }
 
     [Fact]
@@ -169,14 +173,10 @@ public sealed class NiahTests(AppFixture app)
 
     internal static async Task<EvaluationRun> WaitAsync(EvaluationService evaluations, long id, RunStatus status, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var run = (await evaluations.FindAsync(id, ct))!;
-            if (run.Status == status) return run;
-            if (run.Status == RunStatus.Failed && status != RunStatus.Failed) Assert.Fail($"Run failed: {run.Message}");
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Run is {run.Status}, expected {status}.");
-            await Task.Delay(150, ct);
-        }
+        var run = await Poll.UntilAsync(async () => (await evaluations.FindAsync(id, ct))!,
+            r => r.Status == status || r.Status == RunStatus.Failed && status != RunStatus.Failed, $"evaluation run {id} to be {status}",
+            describe: r => $"{r.Status}, {r.DoneItems} done");
+        Assert.True(run.Status == status, $"Run is {run.Status}, expected {status}: {run.Message}");
+        return run;
     }
 }

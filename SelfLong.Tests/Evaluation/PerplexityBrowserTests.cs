@@ -6,6 +6,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsBrowser]
 public sealed class PerplexityBrowserTests(AppFixture app, BrowserFixture browser) : IDisposable
 {
     private readonly string first = Directory.CreateTempSubdirectory("selflong-ppl-a-").FullName;

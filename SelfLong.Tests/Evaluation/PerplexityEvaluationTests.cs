@@ -12,6 +12,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class PerplexityEvaluationTests(AppFixture app) : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("selflong-ppl-eval-").FullName;

@@ -7,6 +7,7 @@ using SelfLong.Web.Features.Evaluation;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class RulerImportTests(AppFixture app)
 {
     [Fact]

@@ -9,6 +9,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed partial class RulerRunTests(AppFixture app)
 {
     [Fact]

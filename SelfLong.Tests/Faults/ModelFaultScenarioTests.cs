@@ -3,6 +3,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Faults;
 
+[NeedsDatabase]
 public sealed class ModelFaultScenarioTests(AppFixture app)
 {
     [Fact]

@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Foundation;
 
+[NeedsDatabase]
 public sealed class AdminAccountTests
 {
     private static async Task<(TestDatabase Db, IHost Host)> StartAsync()

@@ -18,6 +18,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Foundation;
 
+[NeedsDatabase]
 public sealed class DemoPipelineTests(AppFixture app)
 {
     /// <summary>The real chain at toy sizes: 3 samples, 2 steps per stage, a few cells per checkpoint.</summary>

@@ -6,6 +6,7 @@ using SelfLong.Web.Features.SystemChecks;
 
 namespace SelfLong.Tests.Foundation;
 
+[NeedsDatabase]
 public sealed class HangfireJobTests(AppFixture app)
 {
     [Fact]
@@ -19,24 +20,17 @@ public sealed class HangfireJobTests(AppFixture app)
         var check = (await created.Content.ReadFromJsonAsync<SystemCheckEndpoints.SystemCheckDto>(ct))!;
         Assert.NotNull(check.HangfireJobId);
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (check.Status is "Queued" or "Running" && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200, ct);
-            check = (await client.GetFromJsonAsync<SystemCheckEndpoints.SystemCheckDto>($"/api/system/checks/{check.Id}", ct))!;
-        }
+        var id = check.Id;
+        check = await Poll.UntilAsync(async () => (await client.GetFromJsonAsync<SystemCheckEndpoints.SystemCheckDto>($"/api/system/checks/{id}", ct))!,
+            c => c.Status is not ("Queued" or "Running"), $"system check {id} to finish", describe: c => c.Status);
 
         Assert.Equal("Succeeded", check.Status);
         // The device the worker would train on: the CUDA device where there is one, the CPU otherwise.
         Assert.Equal(SelfLong.Jobs.Models.TorchDevices.Preferred().type.ToString().ToLowerInvariant(), check.Device);
         // Hangfire's own PostgreSQL storage records the job as succeeded once the job method returns.
         var monitor = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
-        string? state = null;
-        while (DateTime.UtcNow < deadline && (state = monitor.JobDetails(check.HangfireJobId).History[0].StateName) != "Succeeded")
-        {
-            await Task.Delay(100, ct);
-        }
-        Assert.Equal("Succeeded", state);
+        await Poll.UntilAsync(() => Task.FromResult(monitor.JobDetails(check.HangfireJobId).History[0].StateName), state => state == "Succeeded",
+            $"Hangfire job {check.HangfireJobId} to be recorded as succeeded");
     }
 
     [Fact]

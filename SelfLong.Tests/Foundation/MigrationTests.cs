@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Foundation;
 
+[NeedsDatabase]
 public sealed class MigrationTests
 {
     [Fact]

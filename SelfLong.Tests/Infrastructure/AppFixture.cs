@@ -32,13 +32,17 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>The memory of the suite app's training device (SelfLong:Training:DeviceMemoryBytes).</summary>
     public const long DeviceMemoryBytes = 4L << 30;
 
-    public WebApplication App => app ?? throw new InvalidOperationException("App not started.");
-    public Uri BaseAddress { get; private set; } = null!;
+    public WebApplication App => Started(app) ?? throw new InvalidOperationException("App not started.");
+    public Uri BaseAddress { get => Started(baseAddress)!; private set => baseAddress = value; }
+    private Uri? baseAddress;
     public IServiceProvider Services => App.Services;
-    public string ConnectionString { get; private set; } = null!;
+    public string ConnectionString { get => Started(connectionString)!; private set => connectionString = value; }
+    private string? connectionString;
 
     public async ValueTask InitializeAsync()
     {
+        // Assembly fixtures start before any test, whichever tests run: the fast run has no database.
+        if (TestNeeds.FastRun) return;
         database = await TestPostgres.CreateEmptyDatabaseAsync("app");
         ConnectionString = TestPostgres.ConnectionStringFor(database);
         app = SelfLongWebApplication.Create([], builder =>
@@ -75,6 +79,12 @@ public sealed class AppFixture : IAsyncLifetime
         }
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         BaseAddress = new Uri(address);
+    }
+
+    private static T? Started<T>(T? part)
+    {
+        TestNeeds.Require(TestNeeds.Database, "The suite app (AppFixture)");
+        return part;
     }
 
     /// <summary>A client with a cookie jar; once signed in, its API changes carry the antiforgery token as the dashboard's do.</summary>

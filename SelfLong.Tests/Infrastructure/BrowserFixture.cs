@@ -10,10 +10,19 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IPlaywright? playwright;
     private IBrowser? browser;
 
-    public IBrowser Browser => browser ?? throw new InvalidOperationException("Browser not started.");
+    public IBrowser Browser
+    {
+        get
+        {
+            TestNeeds.Require(TestNeeds.Browser, "The browser (BrowserFixture)");
+            return browser ?? throw new InvalidOperationException("Browser not started.");
+        }
+    }
 
     public async ValueTask InitializeAsync()
     {
+        // Assembly fixtures start before any test, whichever tests run: the fast run has no Chromium.
+        if (TestNeeds.FastRun) return;
         playwright = await Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -71,6 +71,47 @@ public sealed class OpenAiTestServer : IAsyncDisposable
     public IReadOnlyList<JsonObject> Requests => [.. requests];
     public int RequestCount => requests.Count;
 
+    /// <summary>
+    /// Answers the next <paramref name="answered"/> requests, then holds every later one until
+    /// <see cref="Release"/> (or until its client gives up). A test that cancels a run while requests are
+    /// held knows the run is mid-way: it cannot finish first, however fast the machine.
+    /// </summary>
+    public void HoldAfter(int answered)
+    {
+        gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref admitted, 0);
+        Volatile.Write(ref holdAfter, answered);
+    }
+
+    /// <summary>Lets every held request, and every later one, through.</summary>
+    public void Release()
+    {
+        Volatile.Write(ref holdAfter, int.MaxValue);
+        gate.TrySetResult();
+    }
+
+    /// <summary>Requests waiting at the gate now.</summary>
+    public int Held => Volatile.Read(ref held);
+
+    private TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int holdAfter = int.MaxValue;
+    private int admitted;
+    private int held;
+
+    private async Task PassGateAsync(CancellationToken ct)
+    {
+        if (Interlocked.Increment(ref admitted) <= Volatile.Read(ref holdAfter)) return;
+        Interlocked.Increment(ref held);
+        try
+        {
+            await gate.Task.WaitAsync(ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref held);
+        }
+    }
+
     public void EnqueueFaults(params OpenAiFault[] next)
     {
         foreach (var fault in next) faults.Enqueue(fault);
@@ -140,6 +181,7 @@ public sealed class OpenAiTestServer : IAsyncDisposable
             await context.Response.WriteAsJsonAsync(new { error = new { message = "Incorrect API key provided." } }, ct);
             return;
         }
+        await PassGateAsync(ct);
         if (Latency > TimeSpan.Zero) await Task.Delay(Latency, ct);
         if (faults.TryDequeue(out var fault))
         {

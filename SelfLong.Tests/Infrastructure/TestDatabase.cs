@@ -18,8 +18,11 @@ public sealed class TestDatabase : IAsyncDisposable, IDbContextFactory<SelfLongD
     public string ConnectionString { get; }
     public NpgsqlDataSource DataSource { get; }
 
-    public static async Task<TestDatabase> CreateAsync() =>
-        new(await TestPostgres.CreateMigratedDatabaseAsync());
+    public static async Task<TestDatabase> CreateAsync()
+    {
+        TestNeeds.Require(TestNeeds.Database, nameof(TestDatabase));
+        return new(await TestPostgres.CreateMigratedDatabaseAsync());
+    }
 
     public SelfLongDbContext CreateDbContext()
     {

@@ -14,10 +14,16 @@ public static class TestPostgres
     private static readonly SemaphoreSlim TemplateLock = new(1, 1);
     private static string? templateName;
 
-    public static string AdminConnectionString =>
-        Environment.GetEnvironmentVariable("SELFLONG_TEST_ADMIN_CONNECTION")
-        ?? throw new InvalidOperationException(
-            "SELFLONG_TEST_ADMIN_CONNECTION is not set. Run the suite with `./selflong test`, which starts PostgreSQL and sets it.");
+    public static string AdminConnectionString
+    {
+        get
+        {
+            TestNeeds.Require(TestNeeds.Database, "This test's database");
+            return Environment.GetEnvironmentVariable("SELFLONG_TEST_ADMIN_CONNECTION")
+                ?? throw new InvalidOperationException(
+                    "SELFLONG_TEST_ADMIN_CONNECTION is not set. Run the suite with `./selflong test`, which starts PostgreSQL and sets it.");
+        }
+    }
 
     public static string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database, Pooling = true }.ConnectionString;

@@ -13,6 +13,7 @@ namespace SelfLong.Tests.Layout;
 /// Every main page as a person sees it, on a laptop and on a phone: no console errors, no sideways
 /// scrolling, headings and heatmap titles whole, and no serious or critical accessibility findings (axe).
 /// </summary>
+[NeedsBrowser]
 public sealed class PageLayoutTests(AppFixture app, BrowserFixture browser)
 {
     public static TheoryData<int, int> Viewports => new() { { 1440, 900 }, { 390, 844 } };

@@ -12,6 +12,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Progress;
 
+[NeedsBrowser]
 public sealed class LiveProgressBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]

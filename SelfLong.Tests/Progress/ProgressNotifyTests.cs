@@ -8,6 +8,7 @@ using SelfLong.Web.Features.Progress;
 
 namespace SelfLong.Tests.Progress;
 
+[NeedsDatabase]
 public sealed class ProgressNotifyTests
 {
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);
@@ -27,10 +28,10 @@ public sealed class ProgressNotifyTests
 
         await NotifyAsync(database.DataSource, "training:42", ct);
 
-        await WaitUntilAsync(() => reached.Value == 1, ct);
+        await WaitUntilAsync(() => reached.Value == 1);
         // The matching notification arrived; a later one for this feature shows the others were passed over, not late.
         await NotifyAsync(database.DataSource, "training:42", ct);
-        await WaitUntilAsync(() => reached.Value == 2, ct);
+        await WaitUntilAsync(() => reached.Value == 2);
         Assert.Equal(0, other.Value);
         await listener.StopAsync(ct);
     }
@@ -52,11 +53,11 @@ public sealed class ProgressNotifyTests
             Assert.Equal(1L, await terminate.ExecuteScalarAsync(ct));
         }
 
-        await WaitUntilAsync(() => listener.Sessions == 2, ct);
+        await WaitUntilAsync(() => listener.Sessions == 2);
         // Notifications sent while it was away are lost, so it tells every page to re-read once.
-        await WaitUntilAsync(() => reached.Value == 1, ct);
+        await WaitUntilAsync(() => reached.Value == 1);
         await NotifyAsync(database.DataSource, "synthesis:5", ct);
-        await WaitUntilAsync(() => reached.Value == 2, ct);
+        await WaitUntilAsync(() => reached.Value == 2);
         await listener.StopAsync(ct);
     }
 
@@ -86,7 +87,9 @@ public sealed class ProgressNotifyTests
             calls++;
             if (calls % 10 == 0) await Task.Delay(1, ct);
         }
-        await Task.Delay(interval * 4, ct);
+        // The trailing notification, sent after the last write once the interval has passed.
+        await Poll.UntilAsync(() => received.Any(r => r.Payload == "synthesis:7" && r.At > lastCall), "the notification after the last write",
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
         await stopListening.CancelAsync();
         await pump;
 
@@ -103,7 +106,7 @@ public sealed class ProgressNotifyTests
     {
         var listener = new ProgressListener(database.ConnectionString, subscriptions, NullLogger<ProgressListener>.Instance);
         await listener.StartAsync(ct);
-        await WaitUntilAsync(() => listener.Sessions == 1, ct);
+        await WaitUntilAsync(() => listener.Sessions == 1);
         return listener;
     }
 
@@ -126,15 +129,8 @@ public sealed class ProgressNotifyTests
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > Prompt) Assert.Fail($"Not reached within {Prompt.TotalSeconds} s.");
-            await Task.Delay(20, ct);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) =>
+        Poll.UntilAsync(condition, "the notification to reach its subscriber", Prompt, TimeSpan.FromMilliseconds(20));
 
     private sealed class Counter
     {

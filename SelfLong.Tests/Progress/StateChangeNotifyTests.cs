@@ -13,6 +13,7 @@ using SelfLong.Data.Runs;
 namespace SelfLong.Tests.Progress;
 
 /// <summary>A user's cancel reaches every open page at once, not at its next safety refresh.</summary>
+[NeedsDatabase]
 public sealed class StateChangeNotifyTests(AppFixture app)
 {
     [Fact]

@@ -11,6 +11,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Runs;
 
+[NeedsDatabase]
 public sealed class RunReaperTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Storage;
 
 /// <summary>Paths the API takes go through the sandbox: the suite allows its runs folder and the temp folder only.</summary>
+[NeedsDatabase]
 public sealed class ServerPathsApiTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class LlmClientTests
 {
     private static LlmRequest Ask(string text) => new([LlmMessage.User(text)], MaxOutputTokens: 32, Temperature: 0.7f, Seed: 5);

@@ -11,9 +11,11 @@ using SelfLong.Jobs.Endpoints.Local;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Synthesis;
 using TorchSharp;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class LocalCheckpointEndpointTests : IDisposable
 {
     private const int MaxNewTokens = 12;

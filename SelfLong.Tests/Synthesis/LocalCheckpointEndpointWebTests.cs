@@ -7,6 +7,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsBrowser]
 public sealed class LocalCheckpointEndpointWebTests(AppFixture app, BrowserFixture browser) : IDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

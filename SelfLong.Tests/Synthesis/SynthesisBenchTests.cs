@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Jobs.Synthesis;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class SynthesisBenchTests
 {
     [Fact]

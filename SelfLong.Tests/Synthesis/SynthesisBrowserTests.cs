@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsBrowser]
 public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser)
 {
     private static ILocator Field(IPage page, string testId) =>
@@ -75,7 +76,13 @@ public sealed class SynthesisBrowserTests(AppFixture app, BrowserFixture browser
         Assert.Contains("set (hidden)", await row.InnerTextAsync());
         Assert.DoesNotContain("sk-ui-secret-77", await page.ContentAsync());
         await row.Locator("[data-testid='test-endpoint']").ClickAsync();
-        await row.Locator("[data-testid='test-result']").WaitForAsync(new() { Timeout = 20_000 });
+        // Nothing listens on port 9: the test reports a failure, in the error colour, not "Connected".
+        var result = row.Locator("[data-testid='test-result']");
+        await result.WaitForAsync(new() { Timeout = 20_000 });
+        await Assertions.Expect(result).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-error-text"));
+        var message = await result.InnerTextAsync();
+        Assert.DoesNotContain("Connected", message);
+        Assert.False(string.IsNullOrWhiteSpace(message));
         await page.Context.CloseAsync();
     }
 }

@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class SynthesisEndpointsTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -50,13 +51,9 @@ public sealed class SynthesisEndpointsTests(AppFixture app)
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetInt64();
 
-        JsonElement run;
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        do
-        {
-            await Task.Delay(250, Ct);
-            run = await client.GetFromJsonAsync<JsonElement>($"/api/synthesis/runs/{id}", Ct);
-        } while (run.GetProperty("status").GetString() != "Succeeded" && DateTime.UtcNow < deadline);
+        var run = await Poll.UntilAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/synthesis/runs/{id}", Ct),
+            r => r.GetProperty("status").GetString() is "Succeeded" or "Failed" or "Cancelled", $"synthesis run {id} to finish",
+            describe: r => r.GetProperty("status").GetString()!);
 
         Assert.Equal("Succeeded", run.GetProperty("status").GetString());
         Assert.Equal(5, run.GetProperty("completed").GetInt32());

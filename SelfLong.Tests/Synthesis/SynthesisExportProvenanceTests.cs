@@ -7,6 +7,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Synthesis;
 
 /// <summary>Exports name the generator by endpoint name and model; its URL and folders only when asked for.</summary>
+[NeedsDatabase]
 public sealed class SynthesisExportProvenanceTests : IDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

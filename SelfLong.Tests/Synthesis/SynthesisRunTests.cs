@@ -10,6 +10,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class SynthesisRunTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -38,13 +39,13 @@ public sealed class SynthesisRunTests
     public async Task Run_KilledMidwayAndResumed_EndsWithExactlyNSamplesAndReusesCalls()
     {
         await using var server = await OpenAiTestServer.StartAsync();
-        // Long enough that the kill lands while calls are in flight even on a loaded machine, so
-        // the interrupted samples have answered (cached) calls to reuse.
-        server.Latency = TimeSpan.FromMilliseconds(150);
         await using var host = await SynthesisTestHost.CreateAsync();
         var endpoint = await host.AddChatEndpointAsync(server, maxConcurrency: 4);
         var runs = host.Get<SynthesisRunService>();
         var run = await CreateRunAsync(host, endpoint, 8);
+        // Twelve calls are answered (cached), then the server holds the rest: the kill always lands
+        // while calls are in flight, and the interrupted samples have answered calls to reuse.
+        server.HoldAfter(12);
         Assert.True(await runs.StartAsync(run.Id, Ct));
         var firstJobs = host.Queue.Drain();
         Assert.Equal(8, firstJobs.Count);
@@ -54,12 +55,7 @@ public sealed class SynthesisRunTests
         var executor = host.Get<SynthesisExecutor>();
         var watcher = Task.Run(async () =>
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (server.RequestCount < 12)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the server never saw 12 requests");
-                await Task.Delay(5, Ct);
-            }
+            await Poll.UntilAsync(() => server.Held > 0, "a call held after twelve answers", interval: TimeSpan.FromMilliseconds(5));
             await kill.CancelAsync();
         }, Ct);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Parallel.ForEachAsync(firstJobs,
@@ -69,6 +65,7 @@ public sealed class SynthesisRunTests
         var beforeResume = await SamplesAsync(host, run.Id);
         Assert.True(beforeResume.Count < 8);
         var requestsBeforeResume = server.RequestCount;
+        server.Release();
 
         Assert.True(await runs.StartAsync(run.Id, Ct));
         Assert.Equal(8 - beforeResume.Count, host.Queue.Jobs.Count);

@@ -8,6 +8,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Synthesis;
 
+[NeedsDatabase]
 public sealed class SynthesisStepTests
 {
     private static readonly ITokenCounter Tokens = TiktokenTokenCounter.Default;

@@ -15,6 +15,7 @@ namespace SelfLong.Tests.Synthesis;
 /// `./selflong synthesize` run as the built command line against a test database with a really
 /// ingested corpus: the runs and samples it leaves in the database, and its answers to bad input.
 /// </summary>
+[NeedsDatabase]
 public sealed class SynthesizeCommandTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);

@@ -6,6 +6,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class SynthesisSourceTests
 {
     [Fact]

@@ -9,6 +9,7 @@ using SelfLong.Tests.Synthesis;
 namespace SelfLong.Tests.Training;
 
 /// <summary>`./selflong train` parsed and run in-process against the suite app's database.</summary>
+[NeedsDatabase]
 public sealed class TrainCommandTests(AppFixture app) : IDisposable
 {
     private readonly string output = Directory.CreateTempSubdirectory("selflong-cli-train-").FullName;

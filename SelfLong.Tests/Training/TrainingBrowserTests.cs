@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsBrowser]
 public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser) : IDisposable
 {
     private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-ui-data-").FullName;

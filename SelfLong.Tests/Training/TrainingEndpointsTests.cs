@@ -5,6 +5,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class TrainingEndpointsTests(AppFixture app) : IDisposable
 {
     private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-api-data-").FullName;
@@ -36,16 +37,10 @@ public sealed class TrainingEndpointsTests(AppFixture app) : IDisposable
         return id;
     }
 
-    private static async Task<JsonElement> WaitAsync(HttpClient client, long id, Func<JsonElement, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (true)
-        {
-            var run = await client.GetFromJsonAsync<JsonElement>($"/api/training/runs/{id}", Ct);
-            if (done(run.GetProperty("run")) || DateTime.UtcNow > deadline) return run;
-            await Task.Delay(200, Ct);
-        }
-    }
+    private static Task<JsonElement> WaitAsync(HttpClient client, long id, Func<JsonElement, bool> done) =>
+        Poll.UntilAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/training/runs/{id}", Ct), run => done(run.GetProperty("run")),
+            $"training run {id}", TimeSpan.FromSeconds(180), TimeSpan.FromMilliseconds(200),
+            run => $"{run.GetProperty("run").GetProperty("status")} at step {run.GetProperty("run").GetProperty("currentStep")}");
 
     private static string Status(JsonElement detail) => detail.GetProperty("run").GetProperty("status").GetString()!;
 

@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class TrainingGateTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -40,14 +41,10 @@ public sealed class TrainingGateTests
             var killed = (int[])(await kill.ExecuteScalarAsync(Ct))!;
             Assert.NotEmpty(killed);
             // pg_terminate_backend only signals: the lock goes when the backend has exited.
-            var deadline = DateTime.UtcNow.AddSeconds(30);
             await using var gone = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(@pids)", admin);
             gone.Parameters.AddWithValue("pids", killed);
-            while ((long)(await gone.ExecuteScalarAsync(Ct))! > 0)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the killed session did not exit within 30 s");
-                await Task.Delay(50, Ct);
-            }
+            await Poll.UntilAsync(async () => (long)(await gone.ExecuteScalarAsync(Ct))! == 0, "the killed session to exit",
+                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
         }
         await using var entered = await TrainingGate.TryEnterAsync(database, Ct);
         Assert.NotNull(entered);

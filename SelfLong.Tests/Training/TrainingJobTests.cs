@@ -6,6 +6,7 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsDatabase]
 public sealed class TrainingJobTests(AppFixture app) : IDisposable
 {
     private readonly string dataDir = Directory.CreateTempSubdirectory("selflong-data-").FullName;
@@ -24,16 +25,9 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         return path;
     }
 
-    private async Task<TrainingRun> WaitAsync(TrainingRunService runs, long id, Func<TrainingRun, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (true)
-        {
-            var run = (await runs.FindAsync(id, TestContext.Current.CancellationToken))!;
-            if (done(run) || DateTime.UtcNow > deadline) return run;
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task<TrainingRun> WaitAsync(TrainingRunService runs, long id, Func<TrainingRun, bool> done) =>
+        Poll.UntilAsync(async () => (await runs.FindAsync(id, TestContext.Current.CancellationToken))!, done, $"training run {id}",
+            TimeSpan.FromSeconds(180), TimeSpan.FromMilliseconds(200), run => $"{run.Status} at step {run.CurrentStep}");
 
     [Fact]
     public async Task RunAsync_TwoStageTinyRun_StoresStepMetricsAndStageCheckpoints()
