@@ -8,6 +8,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>The account page's API tokens (shown once, usable, revoked) and the admins' audit log page, in a real browser.</summary>
+[NeedsBrowser]
 public sealed class AccountBrowserTests(AppFixture app, BrowserFixture browser)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>A cookie-signed-in API request that changes data needs the antiforgery token; a forged one (cookie only) is refused.</summary>
+[NeedsDatabase]
 public sealed class ApiAntiforgeryTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

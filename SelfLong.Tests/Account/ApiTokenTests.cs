@@ -11,6 +11,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>Personal API tokens: bearer access with the owner's role (read scope: a Viewer's), stored hashed, revoked and expired.</summary>
+[NeedsDatabase]
 public sealed class ApiTokenTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

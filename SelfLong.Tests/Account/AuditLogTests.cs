@@ -13,6 +13,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>Who did what, when, to which thing: API changes by cookie and token, sign-ins, account changes, and the admins' export.</summary>
+[NeedsDatabase]
 public sealed class AuditLogTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>The Data Protection key ring is stored encrypted with a certificate kept outside the database.</summary>
+[NeedsDatabase]
 public sealed class KeyRingEncryptionTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Account;
 
 /// <summary>Model URLs may not name link-local or cloud metadata addresses (SelfLong:Outbound, on by default).</summary>
+[NeedsBrowser]
 public sealed class OutboundAddressTests(AppFixture app, BrowserFixture browser)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

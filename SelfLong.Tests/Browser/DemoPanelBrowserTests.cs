@@ -8,6 +8,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Browser;
 
+[NeedsBrowser]
 public sealed class DemoPanelBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]

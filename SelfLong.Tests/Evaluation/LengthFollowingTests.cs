@@ -8,6 +8,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed partial class LengthFollowingTests(AppFixture app)
 {
     [Theory]

@@ -10,6 +10,7 @@ using SelfLong.Web.Features.Evaluation;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class LmEvalTests(AppFixture app) : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("selflong-lmeval-").FullName;

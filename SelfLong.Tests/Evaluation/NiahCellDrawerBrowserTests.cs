@@ -8,6 +8,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsBrowser]
 public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]

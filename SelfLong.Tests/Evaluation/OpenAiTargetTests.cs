@@ -9,6 +9,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Evaluation;
 
+[NeedsDatabase]
 public sealed class OpenAiTargetTests
 {
     [Fact]

@@ -11,6 +11,7 @@ using SelfLong.Web.Features.Progress;
 
 namespace SelfLong.Tests.Progress;
 
+[NeedsBrowser]
 public sealed class OverviewCountersBrowserTests(AppFixture app, BrowserFixture browser)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -10,6 +10,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Training;
 
+[NeedsBrowser]
 public sealed class TrainingEvaluationLinksBrowserTests(AppFixture app, BrowserFixture browser)
 {
     [Fact]
