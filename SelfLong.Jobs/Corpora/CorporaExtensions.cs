@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Ingestion;
@@ -9,7 +10,7 @@ public static class CorporaExtensions
 {
     public static IServiceCollection AddCorpora(this IServiceCollection services)
     {
-        services.AddOptions<CorporaOptions>().BindConfiguration(CorporaOptions.Section);
+        services.AddValidatedOptions<CorporaOptions>(CorporaOptions.Section);
         services.AddSingleton<CorpusEmbedders>();
         services.AddTransient<CorpusService>();
         services.AddTransient<IngestionService>();

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using SelfLong.Jobs.Hosting;
 namespace SelfLong.Jobs.Corpora;
 
 /// <summary>Limits and places for corpus ingestion. Bound from <c>SelfLong:Corpora</c>.</summary>
@@ -9,45 +11,57 @@ public sealed class CorporaOptions
     /// Where uploads wait for the ingest job. A worker on another machine needs the same folder
     /// (a shared volume); relative paths are under the process's working directory.
     /// </summary>
+    [Required]
     public string UploadDirectory { get; set; } = Path.Combine(".selflong", "uploads");
 
     /// <summary>Largest single uploaded file.</summary>
+    [ValidatedOptions.Positive]
     public long MaxFileBytes { get; set; } = 2L << 30;
 
     /// <summary>Largest upload request (all its files together).</summary>
+    [ValidatedOptions.Positive]
     public long MaxUploadBytes { get; set; } = 16L << 30;
 
     /// <summary>Largest text of one document (a .txt, .html or .pdf, or one record).</summary>
+    [ValidatedOptions.Positive]
     public long MaxDocumentBytes { get; set; } = 64L << 20;
 
     /// <summary>
     /// Most text one Parquet row group may hold: a row group's column is decoded whole, so this
     /// bounds the memory one group takes (a larger group is skipped with a message).
     /// </summary>
+    [ValidatedOptions.Positive]
     public long MaxRowGroupBytes { get; set; } = 512L << 20;
 
     /// <summary>Most bytes all archives of one file may expand to (zip-bomb guard).</summary>
+    [ValidatedOptions.Positive]
     public long MaxExpandedBytes { get; set; } = 8L << 30;
 
     /// <summary>Highest expansion ratio of an archive entry above 1 MiB (zip-bomb guard).</summary>
+    [Range(1.0, double.MaxValue)]
     public double MaxCompressionRatio { get; set; } = 200;
 
     /// <summary>Archives inside archives are opened this deep.</summary>
+    [Range(0, 16)]
     public int MaxArchiveDepth { get; set; } = 3;
 
     /// <summary>Documents chunked, embedded and written per COPY batch.</summary>
+    [Range(1, 100_000)]
     public int BatchDocuments { get; set; } = 64;
 
     /// <summary>
     /// HNSW candidate list size for vector search (pgvector's hnsw.ef_search, at least 2k is used):
     /// higher is slower and closer to exact; `bench corpus` reports recall for several values.
     /// </summary>
+    [Range(1, 1000)]
     public int HnswEfSearch { get; set; } = 100;
 
     /// <summary>Texts per request to an OpenAI-compatible embeddings endpoint.</summary>
+    [Range(1, 4096)]
     public int EmbeddingBatchSize { get; set; } = 64;
 
     /// <summary>Time for one embeddings request; retries follow SelfLong:ModelCalls.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan EmbeddingRequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 }
 

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace SelfLong.Jobs.Demo;
@@ -6,7 +7,7 @@ public static class DemoExtensions
 {
     public static IServiceCollection AddDemo(this IServiceCollection services)
     {
-        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
+        services.AddValidatedOptions<DemoOptions>(DemoOptions.Section);
         return services.AddTransient<DemoPipeline>().AddTransient<DemoService>().AddTransient<DemoJob>();
     }
 }

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Models;
 
@@ -12,16 +14,25 @@ public sealed class DemoOptions
 {
     public const string Section = "SelfLong:Demo";
 
+    [Required]
+
     public string CorpusName { get; set; } = "Moby-Dick";
+    [Range(1, 100_000)]
     public int Samples { get; set; } = 24;
     public int Seed { get; set; } = 7;
 
     /// <summary>First stage length; each later stage doubles it and multiplies theta by 4 (PAPER.md).</summary>
+    [Range(16, 1 << 24)]
     public int FirstLength { get; set; } = 256;
+    [Range(1.0, double.MaxValue)]
     public double FirstTheta { get; set; } = 10_000;
+    [Range(1, 12)]
     public int Stages { get; set; } = 3;
+    [Range(1, 10_000_000)]
     public int StepsPerStage { get; set; } = 300;
+    [Range(1e-9, 1.0)]
     public double LearningRate { get; set; } = 2e-3;
+    [Range(1, 1024)]
     public int BatchSize { get; set; } = 8;
 
     /// <summary>
@@ -33,6 +44,7 @@ public sealed class DemoOptions
     public string BaseCheckpoint { get; set; } = "Demo/Base";
 
     /// <summary>Stage-1 steps when training the base (<c>--train-base</c>).</summary>
+    [Range(1, 10_000_000)]
     public int BaseSteps { get; set; } = 6000;
 
     /// <summary>When set, train only stage 1 for <see cref="BaseSteps"/> and copy it here (no evaluation).</summary>
@@ -53,6 +65,7 @@ public sealed class DemoOptions
     /// changes stage by stage as the NIAH grid does.
     /// </summary>
     public int[] RulerLengths { get; set; } = [1024, 2048];
+    [Range(1, 10_000)]
     public int RulerSamples { get; set; } = 1;
 
     /// <summary>

@@ -24,7 +24,7 @@ public static class JobsExtensions
     public static IHostApplicationBuilder AddSelfLongJobs(this IHostApplicationBuilder builder, string[]? queues = null)
     {
         var connectionString = builder.Configuration.GetSelfLongConnectionString();
-        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
+        builder.Services.AddValidatedOptions<JobsOptions>(JobsOptions.Section);
         var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
 
         builder.Services.AddHangfire(config => config
@@ -64,7 +64,7 @@ public static class JobsExtensions
     {
         services.AddModelCalls();
         services.AddSystemChecks();
-        services.AddOptions<Storage.StorageOptions>().BindConfiguration(Storage.StorageOptions.Section);
+        services.AddValidatedOptions<Storage.StorageOptions>(Storage.StorageOptions.Section);
         services.AddSingleton<Storage.ServerPaths>();
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
         services.AddEvaluation();

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace SelfLong.Jobs.Hosting;
 
 /// <summary>Where Hangfire work runs. Bound from <c>SelfLong:Jobs</c>.</summary>
@@ -11,11 +13,14 @@ public sealed class JobsOptions
     /// <summary>Queues to serve; empty means all. (An array default would be appended to by binding.)</summary>
     public string[] Queues { get; set; } = [];
 
+    [Range(1, 1024)]
+
     public int WorkerCount { get; set; } = 4;
 
     /// <summary>
     /// How long a job whose worker stopped answering (killed, machine lost) waits before another
     /// worker takes it. A live worker keeps its job however long it runs (sliding timeout).
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "7.00:00:00")]
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,7 @@ public static class ModelCallsExtensions
     /// <summary>The one resilience policy of model calls, its options checked when the host starts.</summary>
     public static IServiceCollection AddModelCalls(this IServiceCollection services)
     {
-        services.AddOptions<ModelCallOptions>().BindConfiguration(ModelCallOptions.Section).ValidateOnStart();
+        services.AddValidatedOptions<ModelCallOptions>(ModelCallOptions.Section);
         services.AddSingleton<IValidateOptions<ModelCallOptions>, ModelCallOptionsValidator>();
         services.AddSingleton<ModelCallPolicy>();
         return services;

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using SelfLong.Jobs.Hosting;
 namespace SelfLong.Jobs.Storage;
 
 /// <summary>Where user-entered server paths may point. Bound from <c>SelfLong:Storage</c>.</summary>
@@ -13,5 +15,6 @@ public sealed class StorageOptions
     public string[] AllowedRoots { get; set; } = [];
 
     /// <summary>Where downloaded or copied model folders go, so they can be named as a base or endpoint.</summary>
+    [Required]
     public string ModelsDirectory { get; set; } = Path.Combine(".selflong", "models");
 }

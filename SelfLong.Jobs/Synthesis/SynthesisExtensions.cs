@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SelfLong.Jobs.Endpoints;
@@ -19,7 +20,7 @@ public static class SynthesisExtensions
         services.AddSingleton<LlmClient>();
         services.AddSingleton<CompletionsClient>();
         services.AddHttpClient(nameof(CompletionsClient), client => client.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.Section);
+        services.AddValidatedOptions<OutboundOptions>(OutboundOptions.Section);
         services.AddSingleton<OutboundAddresses>();
         services.AddTransient<ModelEndpointService>();
 

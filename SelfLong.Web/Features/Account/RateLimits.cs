@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using SelfLong.Jobs.Hosting;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -10,11 +12,15 @@ public sealed class RateLimitOptions
     public const string Section = "SelfLong:RateLimits";
 
     /// <summary>Sign-in attempts per client address per <see cref="SignInWindow"/>.</summary>
+    [Range(1, 1_000_000)]
     public int SignInPermits { get; set; } = 10;
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Upload requests per user per <see cref="UploadWindow"/>.</summary>
+    [Range(1, 1_000_000)]
     public int UploadPermits { get; set; } = 30;
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan UploadWindow { get; set; } = TimeSpan.FromMinutes(1);
 }
 
@@ -31,7 +37,7 @@ public static class RateLimits
 
     public static IServiceCollection AddSelfLongRateLimits(this IServiceCollection services)
     {
-        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+        services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section);
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
