@@ -1098,6 +1098,9 @@ namespace SelfLong.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
                     b.Property<int>("CacheHits")
                         .HasColumnType("integer");
 
@@ -1140,6 +1143,9 @@ namespace SelfLong.Data.Migrations
                     b.Property<string>("Response")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("RetrievedJson")
                         .IsRequired()

@@ -56,6 +56,7 @@ public static class FaultBench
                     var kills = new WorkerKillScenarios(host.Services, connection, settings, runs);
                     result["kill_mid_training"] = await kills.TrainingAsync(ct);
                     result["kill_mid_ingestion"] = await kills.IngestionAsync(ct);
+                    result["kill_mid_synthesis"] = await kills.SynthesisAsync(ct);
                     result["kill_mid_evaluation"] = await kills.EvaluationAsync(ct);
                 }
                 result["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
