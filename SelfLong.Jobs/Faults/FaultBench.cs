@@ -29,7 +29,7 @@ public static class FaultBench
     };
 
     /// <summary>The scenarios, as the JSON names them.</summary>
-    public static readonly string[] Scenarios = ["model_server_faults", "kill_mid_training", "kill_mid_ingestion", "kill_mid_synthesis", "kill_mid_evaluation"];
+    public static readonly string[] Scenarios = ["model_server_faults", "kill_mid_training", "kill_mid_ingestion", "kill_mid_synthesis", "kill_mid_evaluation", "postgres_stopped_10s"];
 
     public static Command Command()
     {
@@ -69,13 +69,14 @@ public static class FaultBench
                 var watch = Stopwatch.StartNew();
                 var chosen = parse.GetValue(only) is { Length: > 0 } names ? names.ToHashSet()
                     : parse.GetValue(skipKills) ? ["model_server_faults"] : Scenarios.ToHashSet();
-                var kills = new WorkerKillScenarios(host.Services, connection, settings, runs);
+                var kills = new MidRunFaults(host.Services, connection, settings, runs);
                 var result = new Dictionary<string, object>();
                 if (chosen.Contains("model_server_faults")) result["model_server_faults"] = await ModelFaultScenarios.RunAsync(host.Services, ct);
                 if (chosen.Contains("kill_mid_training")) result["kill_mid_training"] = await kills.TrainingAsync(ct);
                 if (chosen.Contains("kill_mid_ingestion")) result["kill_mid_ingestion"] = await kills.IngestionAsync(ct);
                 if (chosen.Contains("kill_mid_synthesis")) result["kill_mid_synthesis"] = await kills.SynthesisAsync(ct);
                 if (chosen.Contains("kill_mid_evaluation")) result["kill_mid_evaluation"] = await kills.EvaluationAsync(ct);
+                if (chosen.Contains("postgres_stopped_10s")) result["postgres_stopped_10s"] = await PostgresStopScenario.RunAsync(settings, runs, ct);
                 result["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
                 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
                 return 0;
@@ -106,14 +107,22 @@ public static class FaultBench
         await drop.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Polls until <paramref name="done"/> holds or the scenario's time is up.</summary>
+    /// <summary>Polls until <paramref name="done"/> holds or the scenario's time is up; reads that find the database away are tried again.</summary>
     public static async Task<T> WaitAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, bool> done, TimeSpan limit, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
-            var value = await read(ct);
-            if (done(value) || DateTime.UtcNow > deadline) return value;
+            try
+            {
+                var value = await read(ct);
+                if (done(value) || DateTime.UtcNow > deadline) return value;
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && (e is NpgsqlException || e.InnerException is NpgsqlException))
+            {
+                // PostgreSQL stopped (a scenario's fault): its pooled connections are dead, new ones come when it is back.
+                NpgsqlConnection.ClearAllPools();
+            }
             await Task.Delay(250, ct);
         }
     }

@@ -20,11 +20,13 @@ using SelfLong.Jobs.Endpoints;
 namespace SelfLong.Jobs.Faults;
 
 /// <summary>
-/// A run queued, a worker process killed with SIGKILL once the run is well under way, a new worker
-/// started: the run must end Succeeded with every item done once. Hangfire hands the dead worker's
-/// job to the new one after the invisibility timeout (20 s here).
+/// A run queued and a fault injected once it is well under way: by default its worker process
+/// killed with SIGKILL and a new worker started (Hangfire hands the dead worker's job to the new
+/// one after the invisibility timeout, 20 s here), or <paramref name="fault"/> (PostgreSQL stopped
+/// for a while) with the worker left running. The run must end Succeeded with every item done once.
 /// </summary>
-public sealed class WorkerKillScenarios(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder)
+public sealed class MidRunFaults(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder,
+    Func<CancellationToken, Task>? fault = null)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
     private IDbContextFactory<SelfLongDbContext> Db => services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
@@ -121,10 +123,17 @@ public sealed class WorkerKillScenarios(IServiceProvider services, string connec
 
     private WorkerProcess? second;
 
-    /// <summary>Starts a worker, kills it once <paramref name="far"/> holds, starts another; returns the progress at the kill.</summary>
+    /// <summary>Starts a worker, injects the fault once <paramref name="far"/> holds (by default: kills it, starts another); returns the progress then.</summary>
     private async Task<int> KillMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct)
     {
         int at;
+        if (fault is not null)
+        {
+            second = WorkerProcess.Start(connection, queue, settings);
+            at = await FaultBench.WaitAsync(progress, far, Limit, ct);
+            await fault(ct);
+            return at;
+        }
         using (var first = WorkerProcess.Start(connection, queue, settings))
         {
             at = await FaultBench.WaitAsync(progress, far, Limit, ct);
