@@ -29,7 +29,8 @@ public static class FaultBench
     };
 
     /// <summary>The scenarios, as the JSON names them.</summary>
-    public static readonly string[] Scenarios = ["model_server_faults", "kill_mid_training", "kill_mid_ingestion", "kill_mid_synthesis", "kill_mid_evaluation", "postgres_stopped_10s"];
+    public static readonly string[] Scenarios = ["model_server_faults", "kill_mid_training", "kill_mid_ingestion", "kill_mid_synthesis", "kill_mid_evaluation",
+        .. PostgresStopScenario.Kinds.Select(k => $"postgres_stopped_{k}")];
 
     public static Command Command()
     {
@@ -76,7 +77,8 @@ public static class FaultBench
                 if (chosen.Contains("kill_mid_ingestion")) result["kill_mid_ingestion"] = await kills.IngestionAsync(ct);
                 if (chosen.Contains("kill_mid_synthesis")) result["kill_mid_synthesis"] = await kills.SynthesisAsync(ct);
                 if (chosen.Contains("kill_mid_evaluation")) result["kill_mid_evaluation"] = await kills.EvaluationAsync(ct);
-                if (chosen.Contains("postgres_stopped_10s")) result["postgres_stopped_10s"] = await PostgresStopScenario.RunAsync(settings, runs, ct);
+                var stopped = PostgresStopScenario.Kinds.Where(k => chosen.Contains($"postgres_stopped_{k}")).ToList();
+                if (stopped.Count > 0) result["postgres_stopped_10s"] = await PostgresStopScenario.RunAsync(settings, runs, stopped, ct);
                 result["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
                 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
                 return 0;

@@ -15,7 +15,11 @@ public static class PostgresStopScenario
 {
     public static readonly TimeSpan Down = TimeSpan.FromSeconds(10);
 
-    public static async Task<Dictionary<string, FaultOutcome>> RunAsync(IReadOnlyDictionary<string, string> settings, string folder, CancellationToken ct)
+    /// <summary>The run kinds, as `--only postgres_stopped_KIND` names them.</summary>
+    public static readonly string[] Kinds = ["training", "ingestion", "synthesis"];
+
+    public static async Task<Dictionary<string, FaultOutcome>> RunAsync(IReadOnlyDictionary<string, string> settings, string folder,
+        IReadOnlyCollection<string> kinds, CancellationToken ct)
     {
         await using var cluster = await TemporaryCluster.StartAsync(ct);
         await using (var admin = new NpgsqlConnection(cluster.ConnectionString))
@@ -37,11 +41,10 @@ public static class PostgresStopScenario
             await Task.Delay(Down, token);
             await cluster.StartAgainAsync(token);
         });
-        return new()
-        {
-            ["training"] = await scenarios.TrainingAsync(ct),
-            ["ingestion"] = await scenarios.IngestionAsync(ct),
-            ["synthesis"] = await scenarios.SynthesisAsync(ct),
-        };
+        var outcomes = new Dictionary<string, FaultOutcome>();
+        if (kinds.Contains("training")) outcomes["training"] = await scenarios.TrainingAsync(ct);
+        if (kinds.Contains("ingestion")) outcomes["ingestion"] = await scenarios.IngestionAsync(ct);
+        if (kinds.Contains("synthesis")) outcomes["synthesis"] = await scenarios.SynthesisAsync(ct);
+        return outcomes;
     }
 }
