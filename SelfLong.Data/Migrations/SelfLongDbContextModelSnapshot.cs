@@ -1311,6 +1311,9 @@ namespace SelfLong.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
                     b.Property<int>("CacheHits")
                         .HasColumnType("integer");
 
@@ -1353,6 +1356,9 @@ namespace SelfLong.Data.Migrations
                     b.Property<string>("Response")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("RetrievedJson")
                         .IsRequired()

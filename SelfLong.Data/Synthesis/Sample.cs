@@ -19,6 +19,15 @@ public sealed class Sample
     public SampleStatus Status { get; set; }
     public string? Error { get; set; }
 
+    /// <summary>Attempts made at this sample so far (a user's resume starts the count again).</summary>
+    public int Attempts { get; set; } = 1;
+
+    /// <summary>
+    /// Set on a failed sample that will be tried again automatically, at about this time; null once
+    /// it is completed or out of attempts. The run is not over while any sample waits for a retry.
+    /// </summary>
+    public DateTimeOffset? RetryAt { get; set; }
+
     public string? InstructionType { get; set; }
     public int TargetLength { get; set; }
     public long? SeedChunkId { get; set; }

@@ -14,6 +14,12 @@ public sealed class CorporaOptions
     [Required]
     public string UploadDirectory { get; set; } = Path.Combine(".selflong", "uploads");
 
+    /// <summary>
+    /// How long an uploaded file no queued or running ingestion run names stays before it is
+    /// removed (UploadSweeper): long, because an upload's run is recorded the moment it arrives.
+    /// </summary>
+    public TimeSpan OrphanedUploadGrace { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Largest single uploaded file.</summary>
     [ValidatedOptions.Positive]
     public long MaxFileBytes { get; set; } = 2L << 30;

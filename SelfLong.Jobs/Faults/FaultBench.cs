@@ -28,10 +28,23 @@ public static class FaultBench
         ["SelfLong:ModelCalls:EvaluationAttemptTimeout"] = "00:00:05",
     };
 
+    /// <summary>The scenarios, as the JSON names them.</summary>
+    public static readonly string[] Scenarios = ["model_server_faults", "kill_mid_training", "kill_mid_ingestion", "kill_mid_synthesis", "kill_mid_evaluation",
+        .. PostgresStopScenario.Kinds.Select(k => $"postgres_stopped_{k}")];
+
     public static Command Command()
     {
         var skipKills = new Option<bool>("--no-kills") { Description = "Only the model-server faults (no worker processes killed)." };
-        var command = new Command("faults", "Fault injection: killed workers, a faulty model server; prints one JSON object.") { skipKills };
+        var only = new Option<string[]>("--only")
+        {
+            Description = $"Only these scenarios ({string.Join(", ", Scenarios)}).", AllowMultipleArgumentsPerToken = true,
+        };
+        only.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string[]>()?.FirstOrDefault(n => !Scenarios.Contains(n)) is { } unknown)
+                r.AddError($"There is no scenario '{unknown}'; choose from {string.Join(", ", Scenarios)}.");
+        });
+        var command = new Command("faults", "Fault injection: killed workers, a faulty model server; prints one JSON object.") { skipKills, only };
         command.SetAction(async (parse, ct) =>
         {
             using var probe = CliHost.Build();
@@ -39,7 +52,12 @@ public static class FaultBench
             var database = $"selflong_faults_{Environment.ProcessId}";
             var connection = new NpgsqlConnectionStringBuilder(baseConnection) { Database = database }.ConnectionString;
             var runs = Directory.CreateTempSubdirectory("selflong-faults-").FullName;
-            var settings = new Dictionary<string, string>(Settings) { ["SelfLong:Training:RunsDirectory"] = runs };
+            // Its own upload folder too: its workers sweep theirs for files no run of this database holds.
+            var settings = new Dictionary<string, string>(Settings)
+            {
+                ["SelfLong:Training:RunsDirectory"] = runs,
+                ["SelfLong:Corpora:UploadDirectory"] = Path.Combine(runs, "uploads"),
+            };
             await CreateDatabaseAsync(baseConnection, database, ct);
             try
             {
@@ -50,14 +68,17 @@ public static class FaultBench
                 });
                 await host.Services.MigrateSelfLongDatabaseAsync(ct);
                 var watch = Stopwatch.StartNew();
-                var result = new Dictionary<string, object> { ["model_server_faults"] = await ModelFaultScenarios.RunAsync(host.Services, ct) };
-                if (!parse.GetValue(skipKills))
-                {
-                    var kills = new WorkerKillScenarios(host.Services, connection, settings, runs);
-                    result["kill_mid_training"] = await kills.TrainingAsync(ct);
-                    result["kill_mid_ingestion"] = await kills.IngestionAsync(ct);
-                    result["kill_mid_evaluation"] = await kills.EvaluationAsync(ct);
-                }
+                var chosen = parse.GetValue(only) is { Length: > 0 } names ? names.ToHashSet()
+                    : parse.GetValue(skipKills) ? ["model_server_faults"] : Scenarios.ToHashSet();
+                var kills = new MidRunFaults(host.Services, connection, settings, runs);
+                var result = new Dictionary<string, object>();
+                if (chosen.Contains("model_server_faults")) result["model_server_faults"] = await ModelFaultScenarios.RunAsync(host.Services, ct);
+                if (chosen.Contains("kill_mid_training")) result["kill_mid_training"] = await kills.TrainingAsync(ct);
+                if (chosen.Contains("kill_mid_ingestion")) result["kill_mid_ingestion"] = await kills.IngestionAsync(ct);
+                if (chosen.Contains("kill_mid_synthesis")) result["kill_mid_synthesis"] = await kills.SynthesisAsync(ct);
+                if (chosen.Contains("kill_mid_evaluation")) result["kill_mid_evaluation"] = await kills.EvaluationAsync(ct);
+                var stopped = PostgresStopScenario.Kinds.Where(k => chosen.Contains($"postgres_stopped_{k}")).ToList();
+                if (stopped.Count > 0) result["postgres_stopped_10s"] = await PostgresStopScenario.RunAsync(settings, runs, stopped, ct);
                 result["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
                 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
                 return 0;
@@ -88,14 +109,22 @@ public static class FaultBench
         await drop.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Polls until <paramref name="done"/> holds or the scenario's time is up.</summary>
+    /// <summary>Polls until <paramref name="done"/> holds or the scenario's time is up; reads that find the database away are tried again.</summary>
     public static async Task<T> WaitAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, bool> done, TimeSpan limit, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
-            var value = await read(ct);
-            if (done(value) || DateTime.UtcNow > deadline) return value;
+            try
+            {
+                var value = await read(ct);
+                if (done(value) || DateTime.UtcNow > deadline) return value;
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && (e is NpgsqlException || e.InnerException is NpgsqlException))
+            {
+                // PostgreSQL stopped (a scenario's fault): its pooled connections are dead, new ones come when it is back.
+                NpgsqlConnection.ClearAllPools();
+            }
             await Task.Delay(250, ct);
         }
     }

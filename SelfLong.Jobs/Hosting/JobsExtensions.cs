@@ -53,6 +53,7 @@ public static class JobsExtensions
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
             builder.Services.AddHostedService<Runs.RunReaper>();
+            builder.Services.AddHostedService<Corpora.Ingestion.UploadSweeper>();
         }
 
         builder.Services.AddSelfLongPipelines();

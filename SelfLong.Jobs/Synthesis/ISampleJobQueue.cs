@@ -7,10 +7,16 @@ namespace SelfLong.Jobs.Synthesis;
 public interface ISampleJobQueue
 {
     void Enqueue(long runId, int index);
+
+    /// <summary>Runs the sample again after <paramref name="delay"/> (a failed sample's next attempt).</summary>
+    void Schedule(long runId, int index, TimeSpan delay);
 }
 
 public sealed class HangfireSampleJobQueue(IBackgroundJobClient jobs) : ISampleJobQueue
 {
     public void Enqueue(long runId, int index) =>
         jobs.Enqueue<SynthesisSampleJob>(job => job.RunAsync(runId, index, CancellationToken.None));
+
+    public void Schedule(long runId, int index, TimeSpan delay) =>
+        jobs.Schedule<SynthesisSampleJob>(job => job.RunAsync(runId, index, CancellationToken.None), delay);
 }

@@ -88,6 +88,11 @@ public sealed class SynthesisRunService(
         run.StartedAt ??= DateTimeOffset.UtcNow;
         run.CompletedAt = null;
         await db.SaveChangesAsync(ct);
+        // The user's resume gives failed samples their attempts afresh; each counts as due until
+        // it has run again, so the run does not complete while they wait in the queue.
+        var now = DateTimeOffset.UtcNow;
+        await db.SynthesisSamples.Where(s => s.RunId == runId && s.Status == SampleStatus.Failed)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Attempts, 0).SetProperty(s => s.RetryAt, now), ct);
         progress.Publish(ProgressFeatures.Synthesis, runId);
         var completed = done.ToHashSet();
         for (var index = 0; index < run.SampleCount; index++)

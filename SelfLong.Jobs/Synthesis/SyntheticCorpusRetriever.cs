@@ -65,6 +65,7 @@ public static class SyntheticSynthesis
         var synthesizer = new SampleSynthesizer(corpus, new InstructionGenerator(corpus), new RelevantDocumentRetriever(corpus), new ResponseGenerator());
         return new SynthesisExecutor(services.GetRequiredService<IDbContextFactory<SelfLong.Data.SelfLongDbContext>>(), synthesizer,
             services.GetRequiredService<SynthesisModelFactory>(), services.GetRequiredService<Progress.ProgressPublisher>(),
-            services.GetRequiredService<ILogger<SynthesisExecutor>>());
+            services.GetRequiredService<ILogger<SynthesisExecutor>>(), services.GetRequiredService<ISampleJobQueue>(),
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SynthesisOptions>>());
     }
 }

@@ -20,6 +20,23 @@ public sealed class RecordingSampleJobQueue : ISampleJobQueue
 
     public void Enqueue(long runId, int index) => Jobs.Enqueue((runId, index));
 
+    /// <summary>Retries asked for, with their delay; a test runs them when it chooses (as if the time had come).</summary>
+    public ConcurrentQueue<(long RunId, int Index, TimeSpan Delay)> Scheduled { get; } = new();
+
+    public void Schedule(long runId, int index, TimeSpan delay) => Scheduled.Enqueue((runId, index, delay));
+
+    /// <summary>Moves every scheduled retry to the queue; returns them.</summary>
+    public List<(long RunId, int Index, TimeSpan Delay)> ReleaseScheduled()
+    {
+        var released = new List<(long, int, TimeSpan)>();
+        while (Scheduled.TryDequeue(out var retry))
+        {
+            released.Add(retry);
+            Jobs.Enqueue((retry.RunId, retry.Index));
+        }
+        return released;
+    }
+
     public List<(long RunId, int Index)> Drain()
     {
         var drained = new List<(long, int)>();

@@ -13,15 +13,20 @@ using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
 using SelfLong.Data.Runs;
+using SelfLong.Data.Endpoints;
+using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Endpoints;
 
 namespace SelfLong.Jobs.Faults;
 
 /// <summary>
-/// A run queued, a worker process killed with SIGKILL once the run is well under way, a new worker
-/// started: the run must end Succeeded with every item done once. Hangfire hands the dead worker's
-/// job to the new one after the invisibility timeout (20 s here).
+/// A run queued and a fault injected once it is well under way: by default its worker process
+/// killed with SIGKILL and a new worker started (Hangfire hands the dead worker's job to the new
+/// one after the invisibility timeout, 20 s here), or <paramref name="fault"/> (PostgreSQL stopped
+/// for a while) with the worker left running. The run must end Succeeded with every item done once.
 /// </summary>
-public sealed class WorkerKillScenarios(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder)
+public sealed class MidRunFaults(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder,
+    Func<CancellationToken, Task>? fault = null)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
     private IDbContextFactory<SelfLongDbContext> Db => services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
@@ -87,12 +92,48 @@ public sealed class WorkerKillScenarios(IServiceProvider services, string connec
             keys.Count - keys.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_items = killedAt });
     }
 
+    /// <summary>
+    /// A synthesis run over a small ingested corpus, each sample its own job: samples killed
+    /// mid-call are taken up again, and the unique (run, index) keeps a second completion out.
+    /// </summary>
+    public async Task<FaultOutcome> SynthesisAsync(CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        const int samples = 24;
+        await using var server = await BenchChatServer.StartAsync(TimeSpan.FromMilliseconds(250));
+        var corpusId = await IngestHereAsync(200, 1_500, ct);
+        var (endpoint, endpointErrors) = await services.GetRequiredService<ModelEndpointService>().CreateAsync(new ModelEndpointInput(
+            $"faults-{Guid.NewGuid():N}"[..30], ModelEndpointKind.OpenAiCompatible, server.V1, "bench", null, 8192, 4, 10), ct);
+        if (endpoint is null) throw new InvalidOperationException(string.Join("; ", endpointErrors.SelectMany(e => e.Value)));
+        var runs = services.GetRequiredService<SynthesisRunService>();
+        var settings = new SynthesisSettings { MinTargetTokens = 4096, MaxTargetTokens = 8192, LongOutputFraction = 0 };
+        var (run, errors) = await runs.CreateAsync(new NewSynthesisRun($"faults {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, samples, Seed: 4, settings), ct);
+        if (run is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
+        await runs.StartAsync(run.Id, ct);
+        var killedAt = await KillMidwayAsync(JobQueues.Synthesis, token => CompletedSamplesAsync(run.Id, token), n => n >= 6, ct);
+        run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
+            r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
+        StopWorker();
+        await using var db = await Db.CreateDbContextAsync(ct);
+        var rows = await db.SynthesisSamples.Where(s => s.RunId == run.Id).Select(s => new { s.Index, s.Status, s.Error }).ToListAsync(ct);
+        var done = rows.Where(s => s.Status == SampleStatus.Completed).Select(s => s.Index).Distinct().Count();
+        return new FaultOutcome(run.Status.ToString(), samples, done, samples - done, rows.Count - rows.Select(s => s.Index).Distinct().Count(),
+            Math.Round(watch.Elapsed.TotalSeconds, 1), run.Error ?? rows.FirstOrDefault(s => s.Error is not null)?.Error, new { killed_at_samples = killedAt });
+    }
+
     private WorkerProcess? second;
 
-    /// <summary>Starts a worker, kills it once <paramref name="far"/> holds, starts another; returns the progress at the kill.</summary>
+    /// <summary>Starts a worker, injects the fault once <paramref name="far"/> holds (by default: kills it, starts another); returns the progress then.</summary>
     private async Task<int> KillMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct)
     {
         int at;
+        if (fault is not null)
+        {
+            second = WorkerProcess.Start(connection, queue, settings);
+            at = await FaultBench.WaitAsync(progress, far, Limit, ct);
+            await fault(ct);
+            return at;
+        }
         using (var first = WorkerProcess.Start(connection, queue, settings))
         {
             at = await FaultBench.WaitAsync(progress, far, Limit, ct);
@@ -106,6 +147,25 @@ public sealed class WorkerKillScenarios(IServiceProvider services, string connec
     {
         second?.Dispose();
         second = null;
+    }
+
+    private async Task<int> CompletedSamplesAsync(long runId, CancellationToken ct)
+    {
+        await using var db = await Db.CreateDbContextAsync(ct);
+        return await db.SynthesisSamples.CountAsync(s => s.RunId == runId && s.Status == SampleStatus.Completed, ct);
+    }
+
+    /// <summary>A corpus of <paramref name="documents"/> distinct texts, ingested in this process (no worker involved).</summary>
+    private async Task<long> IngestHereAsync(int documents, int words, CancellationToken ct)
+    {
+        var (corpus, errors) = await services.GetRequiredService<CorpusService>().CreateAsync(new CorpusSettings { Name = $"faults-{Guid.NewGuid():N}"[..24] }, ct);
+        if (corpus is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
+        var file = Path.Combine(folder, $"corpus-{corpus.Id}.jsonl");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, documents).Select(i => JsonSerializer.Serialize(new { text = Sentence(100_000 + i, words) })), ct);
+        var run = await services.GetRequiredService<IngestionService>().StartAsync(corpus.Id,
+            [new IngestionInput(Path.GetFileName(file), file, new FileInfo(file).Length, DeleteWhenDone: false)], enqueue: false, ct);
+        await services.GetRequiredService<IngestionPipeline>().RunAsync(run.Id, ct);
+        return corpus.Id;
     }
 
     private async Task<int> DocumentsAsync(long corpusId, CancellationToken ct)

@@ -1,0 +1,23 @@
+using System.Text.Json;
+using SelfLong.Tests.Infrastructure;
+
+namespace SelfLong.Tests.Faults;
+
+/// <summary>The fault bench's process scenarios as a user runs them: `bench faults --only ...`, real worker processes killed.</summary>
+public sealed class FaultBenchTests
+{
+    [Fact]
+    public async Task KillMidSynthesis_RunEndsSucceededWithNoSampleLostOrDoubled()
+    {
+        var result = await CliProcess.RunAsync(TestPostgres.AdminConnectionString, TimeSpan.FromMinutes(12), "bench", "faults", "--only", "kill_mid_synthesis");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var outcome = JsonDocument.Parse(result.Output).RootElement.GetProperty("kill_mid_synthesis");
+        Assert.Equal("Succeeded", outcome.GetProperty("status").GetString());
+        Assert.True(outcome.GetProperty("detail").GetProperty("killed_at_samples").GetInt32() < outcome.GetProperty("expected").GetInt32(),
+            "the worker was killed only after the run had finished");
+        Assert.Equal(outcome.GetProperty("expected").GetInt32(), outcome.GetProperty("done").GetInt32());
+        Assert.Equal(0, outcome.GetProperty("lost").GetInt32());
+        Assert.Equal(0, outcome.GetProperty("doubled").GetInt32());
+    }
+}
