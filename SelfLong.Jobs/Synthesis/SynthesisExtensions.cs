@@ -12,7 +12,7 @@ public static class SynthesisExtensions
     public static IServiceCollection AddSynthesis(this IServiceCollection services)
     {
         services.AddOptions<List<ConfiguredEndpoint>>().BindConfiguration(ConfiguredEndpoint.Section);
-        services.AddOptions<SynthesisOptions>().BindConfiguration(SynthesisOptions.Section);
+        services.AddValidatedOptions<SynthesisOptions>(SynthesisOptions.Section);
         services.TryAddSingleton<EndpointSecrets>();
         services.AddSingleton<EndpointConcurrencyLimiter>();
         services.TryAddSingleton<LocalCheckpointPool>();

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace SelfLong.Jobs.Synthesis;
 
 /// <summary>How synthesis runs ride out an endpoint that stays down. Bound from <c>SelfLong:Synthesis</c>.</summary>
@@ -9,9 +11,11 @@ public sealed class SynthesisOptions
     /// Attempts per sample, the first included. A sample whose model calls failed for good (the
     /// endpoint stayed down past the model-call policy) is tried again later, up to this many times.
     /// </summary>
+    [Range(1, 100)]
     public int SampleAttempts { get; set; } = 3;
 
     /// <summary>Wait before a sample's second attempt; doubled for each further one.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan SampleRetryDelay { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>The wait before attempt <paramref name="next"/> (2 or more).</summary>

@@ -8,6 +8,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
+[NeedsDatabase]
 public sealed class UploadSweepTests
 {
     [Fact]

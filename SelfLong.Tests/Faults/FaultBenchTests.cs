@@ -4,6 +4,7 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Faults;
 
 /// <summary>The fault bench's process scenarios as a user runs them: `bench faults --only ...`, real worker processes killed.</summary>
+[NeedsDatabase]
 public sealed class FaultBenchTests
 {
     [Fact]
