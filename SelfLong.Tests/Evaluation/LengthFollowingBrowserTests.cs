@@ -106,6 +106,8 @@ public sealed class LengthFollowingBrowserTests(AppFixture app, BrowserFixture b
         Assert.Equal("0.7000 ± 0.0180", await page.Locator("[data-testid=lm-eval-table] tr[data-task=leaderboard_ifeval][data-metric=prompt_level_strict_acc] td").Nth(2).InnerTextAsync());
 
         await page.GotoAsync("/evaluation");
+        // A file chosen before the circuit is up is lost with the prerendered page.
+        await BrowserFixture.WaitForInteractiveAsync(page);
         await page.Locator("[data-testid=lm-eval-file]").SetInputFilesAsync(new FilePayload { Name = "notes.json", MimeType = "application/json", Buffer = "{}"u8.ToArray() });
         Assert.Contains("notes.json has no \"results\" object", await page.Locator("[data-testid=lm-eval-error]").InnerTextAsync());
         await page.Context.CloseAsync();

@@ -153,7 +153,7 @@ public sealed partial class LengthFollowingTests(AppFixture app)
         Assert.Equal(1.0, JsonDocument.Parse(stdout).RootElement.GetProperty("mean_score").GetDouble(), 6);
         (code, stdout, stderr) = await PerplexityEvaluationTests.SelfLongAsync(app, [.. niah, "--scoring", "Judge"], ct);
         Assert.Equal(2, code);
-        Assert.Contains("LLM-judge scoring needs the judge endpoint's base URL and model", stderr);
+        Assert.Contains("LLM-judge scoring needs a judge: an endpoint from the table, or a base URL and model.", stderr);
     }
 
     /// <summary>Answers with four fifths of the words the prompt asks for.</summary>
