@@ -3,7 +3,7 @@ using SelfLong.Data.Runs;
 namespace SelfLong.Data.Corpora;
 
 /// <summary>One upload into a corpus, processed by a Hangfire job on the ingest queue; counters are live.</summary>
-public sealed class IngestionRun
+public sealed class IngestionRun : IJobRun
 {
     public long Id { get; set; }
     public long CorpusId { get; set; }

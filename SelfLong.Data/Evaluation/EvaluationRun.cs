@@ -30,7 +30,7 @@ public enum EvaluationTargetKind
 /// Its cells, samples, lengths or outputs are stored as they finish, so a cancelled or failed run resumes
 /// where it stopped.
 /// </summary>
-public sealed class EvaluationRun
+public sealed class EvaluationRun : IJobRun
 {
     public long Id { get; set; }
     public string Name { get; set; } = "";

@@ -6,7 +6,7 @@ namespace SelfLong.Data.Training;
 /// One progressive training run: its stored specification (base, data, stages, options as JSON),
 /// where it writes checkpoints, and how far it got.
 /// </summary>
-public sealed class TrainingRun
+public sealed class TrainingRun : IJobRun
 {
     public long Id { get; set; }
     public required string Name { get; set; }

@@ -4,11 +4,16 @@ using SelfLong.Data;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Runs;
 using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Evaluation;
 
-/// <summary>Hangfire shell around <see cref="EvaluationRunner"/>: marks the run, runs it, records how it ended.</summary>
+/// <summary>
+/// Hangfire shell around <see cref="EvaluationRunner"/>: marks the run, runs it, records how it
+/// ended (Succeeded, Cancelled by the user, Failed), or leaves it queued for its job to come back
+/// when the worker stops (<see cref="RunControl.Interrupt"/>), as ingestion and training do.
+/// </summary>
 public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory, EvaluationRunner runner, ProgressPublisher progress)
 {
     [Queue(JobQueues.Evaluation)]
@@ -21,14 +26,20 @@ public sealed class EvaluationJob(IDbContextFactory<SelfLongDbContext> dbFactory
         {
             await runner.RunAsync(runId, ct);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Only the job's own token means the worker stopped: the run waits for its job to come back.
+            await using var context = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            RunControl.Interrupt(await context.EvaluationRuns.SingleAsync(r => r.Id == runId, CancellationToken.None));
+            await context.SaveChangesAsync(CancellationToken.None);
+            progress.Publish(ProgressFeatures.Evaluation, runId);
+            throw;
+        }
         catch (Exception ex)
         {
-            // Only the job's own token means the worker stopped; a timeout inside the run is a failure like any other.
-            var message = ex is OperationCanceledException && ct.IsCancellationRequested
-                ? "The worker stopped before the run finished; resume to continue."
-                : ex.Message;
+            // A timeout inside the run is a failure like any other.
             await SetAsync(runId, r => r.SetProperty(x => x.Status, RunStatus.Failed)
-                .SetProperty(x => x.Message, message[..Math.Min(message.Length, 2000)]).SetProperty(x => x.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
+                .SetProperty(x => x.Message, ex.Message[..Math.Min(ex.Message.Length, 2000)]).SetProperty(x => x.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
             throw;
         }
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);

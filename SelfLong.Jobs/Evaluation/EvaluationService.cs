@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Runs;
 using System.IO.Compression;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -170,14 +171,7 @@ public sealed partial class EvaluationService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.EvaluationRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is null || run.Status is not (RunStatus.Queued or RunStatus.Running)) return false;
-        run.CancelRequested = true;
-        if (run.Status == RunStatus.Queued)
-        {
-            if (run.HangfireJobId is not null) jobs.Delete(run.HangfireJobId);
-            run.Status = RunStatus.Cancelled;
-            run.CompletedAt = DateTimeOffset.UtcNow;
-        }
+        if (run is null || !RunControl.RequestCancel(run, jobs)) return false;
         await db.SaveChangesAsync(ct);
         // Other open pages see the change now, not at their next safety refresh.
         progress.Publish(ProgressFeatures.Evaluation, id);
@@ -189,11 +183,7 @@ public sealed partial class EvaluationService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.EvaluationRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is null || run.Imported || run.Status is not (RunStatus.Cancelled or RunStatus.Failed or RunStatus.Succeeded)) return false;
-        run.CancelRequested = false;
-        run.Status = RunStatus.Queued;
-        run.Message = null;
-        run.CompletedAt = null;
+        if (run is null || run.Imported || !RunControl.Requeue(run, RunStatus.Cancelled, RunStatus.Failed, RunStatus.Succeeded)) return false;
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<EvaluationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
         await db.SaveChangesAsync(ct);

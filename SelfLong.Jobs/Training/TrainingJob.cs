@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Runs;
 using System.Collections.Concurrent;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -79,6 +80,12 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
                 DatabaseSampleSources.For(spec, synthesisSamples, dbFactory));
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Succeeded, null);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The worker is stopping: the trainer saved a checkpoint, and the job comes back to resume from it.
+            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Queued, RunControl.InterruptedMessage);
+            throw;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -193,7 +200,11 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var gone = (await db.TrainingCheckpoints.Where(k => k.RunId == runId && !k.StageEnd).ToListAsync()).Where(k => !Directory.Exists(k.Path));
             db.TrainingCheckpoints.RemoveRange(gone);
         }
-        if (status is { } final)
+        if (status == RunStatus.Queued)
+        {
+            RunControl.Interrupt(run);
+        }
+        else if (status is { } final)
         {
             run.Status = final;
             run.Message = message;

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Runs;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -140,8 +141,7 @@ public sealed class TrainingRunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is not { Status: RunStatus.Queued or RunStatus.Running }) return false;
-        run.CancelRequested = true;
+        if (run is null || !RunControl.RequestCancel(run, jobs)) return false;
         await db.SaveChangesAsync(ct);
         // Other open pages show "cancelling" now, not at their next safety refresh.
         progress.Publish(ProgressFeatures.Training, id);
@@ -153,10 +153,7 @@ public sealed class TrainingRunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (run is not { Status: RunStatus.Cancelled or RunStatus.Failed }) return false;
-        run.Status = RunStatus.Queued;
-        run.CancelRequested = false;
-        run.Message = null;
+        if (run is null || !RunControl.Requeue(run, RunStatus.Cancelled, RunStatus.Failed)) return false;
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, true, CancellationToken.None));
         await db.SaveChangesAsync(ct);

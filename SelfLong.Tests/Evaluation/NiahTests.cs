@@ -160,6 +160,35 @@ public sealed class NiahTests(AppFixture app)
         Assert.DoesNotContain("judge-secret", run.SettingsJson);
     }
 
+    [Fact]
+    public async Task WorkerStopsMidRun_RunWaitsQueuedAndItsNextJobFinishesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        server.CompletionResponder = ScriptedByDepth;
+        server.HoldAfter(2);
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        // Worked here, as a command-line verb does: the job's token is this worker's.
+        var run = await evaluations.CreateNiahAsync($"stop-{Guid.NewGuid():N}", Target(server, maxLength: 2000),
+            new NiahSettings { Lengths = [1000, 2000], Depths = [0, 50, 100] }, ct, enqueue: false);
+        using var worker = new CancellationTokenSource();
+        var job = app.Services.GetRequiredService<EvaluationJob>().RunAsync(run.Id, worker.Token);
+        await Poll.UntilAsync(() => Task.FromResult(server.Held > 0), "a request held after two answers");
+
+        await worker.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job);
+        var waiting = (await evaluations.FindAsync(run.Id, ct))!;
+        Assert.Equal(RunStatus.Queued, waiting.Status);
+        Assert.Equal(SelfLong.Jobs.Runs.RunControl.InterruptedMessage, waiting.Message);
+        Assert.Null(waiting.CompletedAt);
+
+        server.Release();
+        await app.Services.GetRequiredService<EvaluationJob>().RunAsync(run.Id, ct);
+        var done = (await evaluations.FindAsync(run.Id, ct))!;
+        Assert.Equal(RunStatus.Succeeded, done.Status);
+        Assert.Equal(6, done.DoneItems);
+    }
+
     /// <summary>Full answer when the needle is in the first half of the book, a partial one at the very end, none otherwise.</summary>
     private static string ScriptedByDepth(string prompt)
     {

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Runs;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -36,7 +37,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var corpus = run.Corpus!;
         // Every save of this context is progress of the run (counters per batch, file states, the end).
         db.SavedChanges += (_, _) => progress.Publish(ProgressFeatures.Corpus, corpus.Id);
-        if (run.CancelRequested) return await FinishAsync(db, run, RunStatus.Cancelled, "Cancelled before it started.");
+        if (run.CancelRequested) return await FinishAsync(db, run, RunStatus.Cancelled, RunControl.CancelledBeforeStart);
         run.Status = RunStatus.Running;
         run.Message = null;
         run.StartedAt ??= DateTimeOffset.UtcNow;
@@ -65,8 +66,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         var run = await db.IngestionRuns.SingleAsync(r => r.Id == runId);
-        run.Status = RunStatus.Queued;
-        run.Message = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
+        RunControl.Interrupt(run);
         await db.SaveChangesAsync();
         progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
     }

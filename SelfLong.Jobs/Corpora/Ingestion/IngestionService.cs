@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Runs;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
@@ -61,19 +62,10 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.IngestionRuns.Include(r => r.FileList).SingleOrDefaultAsync(r => r.Id == runId, ct);
-        if (run is null) return false;
-        if (run.Status is RunStatus.Queued or RunStatus.Running) run.CancelRequested = true;
-        var endsNow = run.Status == RunStatus.Queued;
-        if (endsNow)
-        {
-            // A job that starts anyway sees the request first thing and stops.
-            if (run.HangfireJobId is { } jobId) jobs.Delete(jobId);
-            run.Status = RunStatus.Cancelled;
-            run.Message = "Cancelled before it started.";
-            run.CompletedAt = DateTimeOffset.UtcNow;
-        }
+        var wasQueued = run?.Status == RunStatus.Queued;
+        if (run is null || !RunControl.RequestCancel(run, jobs)) return false;
         await db.SaveChangesAsync(ct);
-        if (endsNow) StoredUploads.Remove(run.FileList);
+        if (wasQueued) StoredUploads.Remove(run.FileList);
         return true;
     }
 }

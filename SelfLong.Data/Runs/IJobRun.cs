@@ -1,0 +1,15 @@
+namespace SelfLong.Data.Runs;
+
+/// <summary>
+/// A run worked by one Hangfire job (ingestion, training, evaluation): what cancelling, resuming and
+/// the job's lifecycle read and write, the same way for every kind.
+/// </summary>
+public interface IJobRun
+{
+    long Id { get; }
+    RunStatus Status { get; set; }
+    bool CancelRequested { get; set; }
+    string? Message { get; set; }
+    string? HangfireJobId { get; set; }
+    DateTimeOffset? CompletedAt { get; set; }
+}
