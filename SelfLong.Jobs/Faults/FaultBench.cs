@@ -26,6 +26,7 @@ public static class FaultBench
         ["SelfLong:ModelCalls:InitialBackoff"] = "00:00:00.200",
         ["SelfLong:ModelCalls:MaxBackoff"] = "00:00:02",
         ["SelfLong:ModelCalls:EvaluationAttemptTimeout"] = "00:00:05",
+        ["SelfLong:Synthesis:SampleRetryDelay"] = "00:00:02",
     };
 
     /// <summary>The scenarios, as the JSON names them.</summary>

@@ -28,7 +28,8 @@ namespace SelfLong.Jobs.Faults;
 public sealed class MidRunFaults(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder,
     Func<CancellationToken, Task>? fault = null)
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
+    // Generous: a killed worker's endpoint slots are only freed when their leases expire, and a loaded machine is slow.
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(10);
     private IDbContextFactory<SelfLongDbContext> Db => services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
 
     public async Task<FaultOutcome> TrainingAsync(CancellationToken ct)

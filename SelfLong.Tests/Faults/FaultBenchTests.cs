@@ -10,7 +10,7 @@ public sealed class FaultBenchTests
     [Fact]
     public async Task KillMidSynthesis_RunEndsSucceededWithNoSampleLostOrDoubled()
     {
-        var result = await CliProcess.RunAsync(TestPostgres.AdminConnectionString, TimeSpan.FromMinutes(12), "bench", "faults", "--only", "kill_mid_synthesis");
+        var result = await CliProcess.RunAsync(TestPostgres.AdminConnectionString, TimeSpan.FromMinutes(15), "bench", "faults", "--only", "kill_mid_synthesis");
 
         Assert.True(result.ExitCode == 0, result.Error);
         var outcome = JsonDocument.Parse(result.Output).RootElement.GetProperty("kill_mid_synthesis");
