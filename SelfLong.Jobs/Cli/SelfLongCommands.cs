@@ -32,5 +32,6 @@ public static class SelfLongCommands
             Training.TrainingCommands.BenchTrain(),
             Evaluation.EvaluationCommands.BenchEval(),
             Faults.FaultBench.Command(),
+            Load.LoadBench.Command(),
         };
 }

@@ -193,5 +193,5 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         return distances;
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Clamp(Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    internal static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Clamp(Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

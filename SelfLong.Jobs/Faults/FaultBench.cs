@@ -93,7 +93,7 @@ public static class FaultBench
         return command;
     }
 
-    private static async Task CreateDatabaseAsync(string baseConnection, string database, CancellationToken ct)
+    internal static async Task CreateDatabaseAsync(string baseConnection, string database, CancellationToken ct)
     {
         await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(baseConnection) { Database = "postgres" }.ConnectionString);
         await admin.OpenAsync(ct);
@@ -101,7 +101,7 @@ public static class FaultBench
         await create.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task DropDatabaseAsync(string baseConnection, string database)
+    internal static async Task DropDatabaseAsync(string baseConnection, string database)
     {
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(baseConnection) { Database = "postgres" }.ConnectionString);

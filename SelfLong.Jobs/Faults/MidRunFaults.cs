@@ -157,7 +157,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
     }
 
     /// <summary>A corpus of <paramref name="documents"/> distinct texts, ingested in this process (no worker involved).</summary>
-    private async Task<long> IngestHereAsync(int documents, int words, CancellationToken ct)
+    internal async Task<long> IngestHereAsync(int documents, int words, CancellationToken ct)
     {
         var (corpus, errors) = await services.GetRequiredService<CorpusService>().CreateAsync(new CorpusSettings { Name = $"faults-{Guid.NewGuid():N}"[..24] }, ct);
         if (corpus is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
@@ -178,7 +178,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
     private static readonly string[] Words = "the ship sailed north while the crew watched whales rise near the ice and the captain wrote of storms harbours oil and trade".Split(' ');
 
     /// <summary>A distinct, deterministic text per record.</summary>
-    private static string Sentence(int seed, int words)
+    internal static string Sentence(int seed, int words)
     {
         var random = new Random(seed);
         return $"Record {seed}: " + string.Join(' ', Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)])) + ".";
