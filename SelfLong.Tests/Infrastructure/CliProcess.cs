@@ -11,7 +11,12 @@ public sealed record CliResult(int ExitCode, string Output, string Error);
 /// </summary>
 public static class CliProcess
 {
-    public static async Task<CliResult> RunAsync(string connectionString, TimeSpan timeout, params string[] args)
+    public static Task<CliResult> RunAsync(string connectionString, TimeSpan timeout, params string[] args) =>
+        RunWithEnvironmentAsync(connectionString, timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="environment"/> added to the process's variables (settings as `Section__Key`).</summary>
+    public static async Task<CliResult> RunWithEnvironmentAsync(string connectionString, TimeSpan timeout,
+        IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(DotNet())
         {
@@ -24,6 +29,7 @@ public static class CliProcess
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["ConnectionStrings__SelfLong"] = connectionString;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the command line.");
         var output = process.StandardOutput.ReadToEndAsync();

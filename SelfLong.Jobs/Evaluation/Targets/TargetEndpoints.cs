@@ -14,7 +14,7 @@ namespace SelfLong.Jobs.Evaluation.Targets;
 /// found among the rows (same URL, model and key) or added to them.
 /// </summary>
 public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFactory, EndpointSecrets secrets, IOptions<ModelCallOptions> calls,
-    OutboundAddresses outbound)
+    OutboundAddresses outbound, ModelEndpointService declared)
 {
     /// <summary>Calls in flight per endpoint added here, the evaluation runner's own concurrency.</summary>
     public const int DefaultConcurrency = 4;
@@ -22,6 +22,8 @@ public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFacto
     /// <summary>The endpoints a target or judge can be: OpenAI-compatible servers with a model, by name.</summary>
     public async Task<IReadOnlyList<(long Id, string Name, string Model)>> ListAsync(CancellationToken ct)
     {
+        // Endpoints declared in configuration are created on first use, here as in synthesis.
+        await declared.EnsureConfiguredAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.ModelEndpoints.AsNoTracking().Where(e => e.Kind == ModelEndpointKind.OpenAiCompatible && e.BaseUrl != null && e.Model != null)
             .OrderBy(e => e.Name).Select(e => new { e.Id, e.Name, e.Model }).ToListAsync(ct);
@@ -40,6 +42,7 @@ public sealed class TargetEndpoints(IDbContextFactory<SelfLongDbContext> dbFacto
 
     public async Task<ModelEndpoint> FindAsync(string name, CancellationToken ct)
     {
+        await declared.EnsureConfiguredAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var id = await db.ModelEndpoints.Where(e => e.Name == name.Trim()).Select(e => (long?)e.Id).SingleOrDefaultAsync(ct)
             ?? throw new ArgumentException($"There is no model endpoint named '{name}'.");
