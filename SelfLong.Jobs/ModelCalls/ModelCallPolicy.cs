@@ -41,7 +41,9 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
         catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
         {
             var took = TimeProvider.System.GetElapsedTime(started);
-            var cause = e is TimeoutRejectedException && attempts > 0 && took >= options.Value.DownLimit
+            // Told apart by the timeout that fired, not the clock: the timer runs on a coarse clock and
+            // may fire a few milliseconds before the stopwatch reaches the limit.
+            var cause = e is TimeoutRejectedException t && attempts > 0 && t.Timeout == options.Value.DownLimit
                 ? $"it stayed unavailable for {options.Value.DownLimit.TotalMinutes:0.#} min (SelfLong:ModelCalls:DownLimit)"
                 : TransientModelErrors.Describe(e);
             throw new ModelCallFailedException($"{target.Name} failed after {attempts} attempt(s) in {took.TotalSeconds:0.#} s: {cause}", e,
