@@ -13,15 +13,19 @@ namespace SelfLong.Jobs.Models;
 /// </summary>
 public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntropy>
 {
-    /// <summary>Logit elements per chunk: 128 Mi floats (512 MiB), about 1,000 rows at Llama-3's 128,256 words.</summary>
-    public const long ChunkElements = 1L << 27;
+    /// <summary>
+    /// Logit elements per chunk: 32 Mi floats (128 MiB), about 260 rows at Llama-3's 128,256 words.
+    /// A chunk's logits are a fixed cost of every step, so they are kept small next to the
+    /// activations that grow with length; 260 rows still keep the head's matmul compute-bound.
+    /// </summary>
+    public const long ChunkElements = 1L << 25;
 
     private const string GradientsKey = "gradients";
 
     public override string Name => nameof(ChunkedCrossEntropy);
 
-    /// <summary>Rows per chunk for a vocabulary.</summary>
-    public static long ChunkRows(long vocab) => Math.Max(1, ChunkElements / vocab);
+    /// <summary>Rows per chunk for a vocabulary, never more than the model's sequence chunk.</summary>
+    public static long ChunkRows(long vocab, int chunkTokens) => Math.Min(chunkTokens, Math.Max(1, ChunkElements / vocab));
 
     /// <summary>
     /// Summed NLL of <paramref name="labels"/> (N) under logits hidden (N, hidden) x weight^T,
@@ -57,8 +61,17 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
         using var gradients = (Gradients)ctx.get_data(GradientsKey);
         using var scope = NewDisposeScope();
         var scale = gradOutput.to_type(ScalarType.Float32);
-        var hidden = (gradients.Hidden * scale.to_type(gradients.Hidden.dtype)).MoveToOuterDisposeScope();
-        var weight = (gradients.Weight * scale).to_type(gradients.WeightType).MoveToOuterDisposeScope();
+        // Scaled in place and handed over whole: a (T, hidden) and a (V, hidden) copy less at the
+        // step's peak.
+        var (hidden, weight) = gradients.Take();
+        hidden.mul_(scale.to_type(hidden.dtype));
+        weight.mul_(scale);
+        if (weight.dtype != gradients.WeightType)
+        {
+            var cast = weight.to_type(gradients.WeightType);
+            weight.Dispose();
+            weight = cast;
+        }
         return [HandedBackGradients.Hand(hidden), HandedBackGradients.Hand(weight), null!, null!, null!];
     }
 
@@ -77,7 +90,7 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
             var label = labels.narrow(0, start, n);                                  // (n)
             var valid = label.ne(LlamaForCausalLM.IgnoreIndex);
             var target = where(valid, label, zeros_like(label)).unsqueeze(1);       // (n, 1)
-            var logProbs = nn.functional.log_softmax(nn.functional.linear(h, w).to_type(ScalarType.Float32), -1); // (n, V)
+            var logProbs = LogSoftmaxInPlace(nn.functional.linear(h, w));                  // (n, V)
             var picked = logProbs.gather(1, target).squeeze(1);                      // (n)
             total.sub_(picked.masked_fill(valid.logical_not(), 0).sum().to_type(ScalarType.Float64));
             if (gradients is null) continue;
@@ -87,9 +100,22 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
             dLogits.mul_(valid.unsqueeze(1));
             var d = dLogits.to_type(computeType);
             gradients.Hidden.narrow(0, start, n).copy_(d.matmul(w));                // (n, hidden)
-            gradients.Weight.add_(d.t().matmul(h).to_type(ScalarType.Float32));      // (V, hidden)
+            // In float32 the weight's gradient accumulates in place: no (V, hidden) product per chunk.
+            if (computeType == ScalarType.Float32) gradients.Weight.addmm_(d.t(), h);
+            else gradients.Weight.add_(d.t().matmul(h).to_type(ScalarType.Float32)); // (V, hidden)
         }
         return total.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// float32 log-probabilities of a chunk's logits, computed in the logits' own buffer when they
+    /// are float32 already (log_softmax would allocate a second (n, V) buffer beside them).
+    /// </summary>
+    private static Tensor LogSoftmaxInPlace(Tensor logits)
+    {
+        var full = logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
+        if (!ReferenceEquals(full, logits)) logits.Dispose();
+        return full.sub_(full.logsumexp(-1, keepdim: true));
     }
 
     /// <summary>The unscaled gradients computed in forward, kept until backward.</summary>
@@ -101,8 +127,18 @@ public sealed class ChunkedCrossEntropy : SingleTensorFunction<ChunkedCrossEntro
 
         public Tensor Weight { get; } = weight.DetachFromDisposeScope();
 
+        private bool taken;
+
+        /// <summary>Hands both tensors to the caller, who disposes them from now on.</summary>
+        public (Tensor Hidden, Tensor Weight) Take()
+        {
+            taken = true;
+            return (Hidden, Weight);
+        }
+
         public void Dispose()
         {
+            if (taken) return;
             Hidden.Dispose();
             Weight.Dispose();
         }

@@ -97,7 +97,7 @@ public sealed class LlamaForCausalLM : nn.Module
         var weight = lm_head?.Weight ?? model.EmbedTokens.weight!;                    // (V, hidden)
         var computeType = lm_head?.ComputeType ?? hidden.dtype;
         var loss = ChunkedCrossEntropy.SumLoss(
-            hidden.view(-1, hidden.shape[^1]), weight, labels.view(-1), computeType, ChunkedCrossEntropy.ChunkRows(Config.VocabSize));
+            hidden.view(-1, hidden.shape[^1]), weight, labels.view(-1), computeType, ChunkedCrossEntropy.ChunkRows(Config.VocabSize, LongSequence.ChunkTokens));
         return loss.MoveToOuterDisposeScope();
     }
 

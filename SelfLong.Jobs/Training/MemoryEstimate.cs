@@ -41,9 +41,13 @@ public sealed record MemoryEstimate(
     /// Rows per chunk of the LM head and cross-entropy: (chunk, vocab) logits exist, never (T, vocab)
     /// (<see cref="ChunkedCrossEntropy.ChunkRows"/>, at most the trainer's chunk).
     /// </summary>
-    public static long LossChunkTokens(long vocab) => Math.Min(ChunkedCrossEntropy.ChunkRows(vocab), LongSequence.Default.ChunkTokens);
+    public static long LossChunkTokens(long vocab) => ChunkedCrossEntropy.ChunkRows(vocab, LongSequence.Default.ChunkTokens);
 
-    /// <summary>float32 logits, their log-softmax turned gradient, and the projection's output for one loss chunk.</summary>
+    /// <summary>
+    /// Loss-chunk buffers counted: float32 needs one (the logits, turned log-probabilities then
+    /// gradient in place); bf16 compute holds bf16 logits, their float32 copy and a bf16 gradient.
+    /// Three float32 copies cover both.
+    /// </summary>
     public const int LossChunkCopies = 3;
 
     /// <summary>Tokens per chunk of the MLP: (chunk, intermediate) activations exist, never (T, intermediate).</summary>
