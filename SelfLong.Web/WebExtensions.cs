@@ -93,7 +93,7 @@ public static class WebExtensions
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapSelfLongHealth();
-        app.MapOpenApi("/api/openapi/{documentName}.json").RequireAuthorization(Policies.Viewer);
+        app.MapApiReference();
         app.MapAccountEndpoints();
         app.MapApiAntiforgery();
         app.MapAuditEndpoints();

@@ -26,6 +26,8 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
     public async Task<(CorpusSummary? Corpus, Dictionary<string, string[]> Errors)> CreateAsync(CorpusSettings settings, CancellationToken ct = default)
     {
         var errors = settings.Validate();
+        if (errors.Count == 0 && settings.Embedder == EmbedderKind.OpenAi && await embedders.AddressProblemAsync(settings.EmbedderBaseUrl!, ct) is { } denied)
+            errors[nameof(settings.EmbedderBaseUrl)] = [denied];
         if (errors.Count > 0) return (null, errors);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var name = settings.Name.Trim();

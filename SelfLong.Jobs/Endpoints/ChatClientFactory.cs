@@ -9,7 +9,7 @@ using SelfLong.Jobs.Endpoints.Local;
 namespace SelfLong.Jobs.Endpoints;
 
 /// <summary>One <see cref="IChatClient"/> per endpoint configuration, reused across calls.</summary>
-public sealed class ChatClientFactory(EndpointSecrets secrets, LocalCheckpointPool checkpoints)
+public sealed class ChatClientFactory(EndpointSecrets secrets, LocalCheckpointPool checkpoints, OutboundConnections? connections = null)
 {
     private readonly ConcurrentDictionary<string, IChatClient> clients = new();
 
@@ -34,6 +34,7 @@ public sealed class ChatClientFactory(EndpointSecrets secrets, LocalCheckpointPo
                 // ModelCallPolicy times each attempt out and retries; the SDK's own limits stay out of its way.
                 NetworkTimeout = TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)) + TimeSpan.FromMinutes(1),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                Transport = (connections ?? OutboundConnections.Default).Transport,
             };
             // Local servers accept any key; the SDK requires a non-empty one.
             var apiKey = secrets.Unprotect(endpoint.ProtectedApiKey) ?? "none";

@@ -17,7 +17,11 @@ public sealed class OutboundOptions
     public bool DenyLinkLocalAndMetadata { get; set; } = true;
 }
 
-/// <summary>Checks a model URL's host, and the addresses its name resolves to, against <see cref="OutboundOptions"/>.</summary>
+/// <summary>
+/// Checks a model URL's host, and the addresses its name resolves to, against <see cref="OutboundOptions"/>:
+/// when the URL is entered (<see cref="ProblemAsync"/>), and again on every connection the model and
+/// embedder HTTP clients open (<see cref="OutboundConnections"/>), since a name may resolve elsewhere later.
+/// </summary>
 public sealed class OutboundAddresses(IOptions<OutboundOptions> options)
 {
     public static readonly OutboundAddresses Default = new(Options.Create(new OutboundOptions()));
@@ -46,10 +50,14 @@ public sealed class OutboundAddresses(IOptions<OutboundOptions> options)
                 return null;
             }
         }
-        return addresses.FirstOrDefault(IsDenied) is { } denied
-            ? $"{uri.Host} is {(Equals(denied.ToString(), uri.Host.Trim('[', ']')) ? "" : $"at {denied}, ")}a link-local or cloud metadata address, which model URLs may not name ({OutboundOptions.Section}:DenyLinkLocalAndMetadata)."
-            : null;
+        return Refusal(uri.Host, addresses);
     }
+
+    /// <summary>Why a host whose name gave these addresses may not be reached, or null (also when the check is off).</summary>
+    public string? Refusal(string host, IReadOnlyList<IPAddress> addresses) =>
+        options.Value.DenyLinkLocalAndMetadata && addresses.FirstOrDefault(IsDenied) is { } denied
+            ? $"{host} is {(Equals(denied.ToString(), host.Trim('[', ']')) ? "" : $"at {denied}, ")}a link-local or cloud metadata address, which model URLs may not name ({OutboundOptions.Section}:DenyLinkLocalAndMetadata)."
+            : null;
 
     public static bool IsDenied(IPAddress address)
     {

@@ -8,7 +8,9 @@ public static class EvaluationExtensions
     public static IServiceCollection AddEvaluation(this IServiceCollection services)
     {
         // ModelCallPolicy times out each attempt (SelfLong:ModelCalls:EvaluationAttemptTimeout); HttpClient's own limit stays out of its way.
-        services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // Its connections pass the outbound address check (OutboundAddresses, registered with the synthesis services).
+        services.AddHttpClient(nameof(OpenAiTarget), client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(s => Endpoints.OutboundConnections.CreateHandler(s.GetRequiredService<Endpoints.OutboundAddresses>()));
         return services
             .AddSingleton<ILocalCheckpointTargets, LocalCheckpointTargets>()
             // One protector for every stored API key, shared with model endpoints.

@@ -21,6 +21,8 @@ public static class TransientModelErrors
     {
         _ when caller.IsCancellationRequested => false,
         ModelCallFailedException => false,
+        // A refused address is refused again on every attempt (the HTTP stack wraps it: look inside).
+        _ when Refused(e) => false,
         TimeoutRejectedException or BrokenCircuitException => true,
         ClientResultException c => c.Status is 0 or 408 or 429 or >= 500,
         HttpRequestException { StatusCode: { } status } => IsTransientStatus(status),
@@ -30,6 +32,13 @@ public static class TransientModelErrors
         InvalidDataException or JsonException => true,
         _ => false,
     };
+
+    private static bool Refused(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is Endpoints.OutboundAddressRefusedException) return true;
+        return false;
+    }
 
     public static bool IsTransientStatus(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;

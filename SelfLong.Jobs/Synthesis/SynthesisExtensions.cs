@@ -20,9 +20,11 @@ public static class SynthesisExtensions
         services.AddSingleton<LlmCallCache>();
         services.AddSingleton<LlmClient>();
         services.AddSingleton<CompletionsClient>();
-        services.AddHttpClient(nameof(CompletionsClient), client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddValidatedOptions<OutboundOptions>(OutboundOptions.Section);
         services.AddSingleton<OutboundAddresses>();
+        services.AddSingleton<OutboundConnections>();
+        services.AddHttpClient(nameof(CompletionsClient), client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(s => OutboundConnections.CreateHandler(s.GetRequiredService<OutboundAddresses>()));
         services.AddTransient<ModelEndpointService>();
 
         services.AddTransient<InstructionGenerator>();

@@ -1,7 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using SelfLong.Data;
+using SelfLong.Data.Corpora;
 using SelfLong.Data.Demo;
+using SelfLong.Data.Evaluation;
+using SelfLong.Data.Synthesis;
+using SelfLong.Data.Training;
+using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Endpoints;
 using SelfLong.Data.Runs;
 using SelfLong.Jobs.Progress;
 using SelfLong.Tests.Infrastructure;
@@ -36,6 +42,69 @@ public sealed class DemoPanelBrowserTests(AppFixture app, BrowserFixture browser
         await Assertions.Expect(chip).ToHaveTextAsync("Succeeded", new() { Timeout = 10_000 });
         // The colour every other page gives "Succeeded" (StatusChip), not a demo-only style.
         await Assertions.Expect(chip).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-color-success"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task DemoPanel_AChipForEachRunTheDemoStarted_LinkedAndLive()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var factory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        var (corpus, errors) = await app.Services.GetRequiredService<CorpusService>().CreateAsync(new CorpusSettings { Name = $"demo chips {Guid.NewGuid():N}" }, ct);
+        Assert.Empty(errors);
+        var extractive = await app.Services.GetRequiredService<ModelEndpointService>().EnsureExtractiveAsync(ct);
+        var now = DateTimeOffset.UtcNow;
+        // Finished runs only: the run reaper would pick up queued or running rows that have no job.
+        var before = new IngestionRun { CorpusId = corpus!.Id, Status = RunStatus.Failed, CreatedAt = now.AddHours(-1) };
+        var ingestion = new IngestionRun { CorpusId = corpus.Id, Status = RunStatus.Succeeded, CreatedAt = now.AddMinutes(-29) };
+        var synthesis = new SynthesisRun
+        {
+            Name = "demo chips synthesis", CorpusId = corpus.Id, EndpointId = extractive.Id, GeneratorLabel = "extractive", IsExtractive = true,
+            SettingsJson = new SelfLong.Jobs.Synthesis.SynthesisSettings().ToJson(), TemplatesJson = SelfLong.Jobs.Synthesis.PromptTemplates.Default.ToJson(),
+            Tokenizer = "bytes", Status = RunStatus.Succeeded,
+        };
+        var training = new TrainingRun { Name = "demo chips training", SpecJson = "{}", OutputDirectory = Path.GetTempPath(), Status = RunStatus.Succeeded };
+        var demo = new DemoRun { Status = RunStatus.Succeeded, Step = "done", CreatedAt = now.AddMinutes(-30) };
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            db.AddRange(before, ingestion, synthesis, training, demo);
+            await db.SaveChangesAsync(ct);
+        }
+        var niah = new EvaluationRun { Name = $"Demo {demo.Id} NIAH: stage 2 (512 bytes, theta 40000)", Kind = EvaluationKind.Niah, Status = RunStatus.Cancelled };
+        var ruler = new EvaluationRun { Name = $"Demo {demo.Id} RULER: stage 2 (512 bytes, theta 40000)", Kind = EvaluationKind.Ruler, Status = RunStatus.Failed };
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            db.EvaluationRuns.AddRange(niah, ruler);
+            await db.SaveChangesAsync(ct);
+            await db.DemoRuns.Where(d => d.Id == demo.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.CorpusId, corpus.Id).SetProperty(d => d.SynthesisRunId, synthesis.Id).SetProperty(d => d.TrainingRunId, training.Id)
+                .SetProperty(d => d.NiahRunIds, $"{niah.Id}").SetProperty(d => d.RulerRunIds, $"{ruler.Id}"), ct);
+        }
+
+        var page = await browser.OpenSignedInAsync(app, "/");
+        var links = page.Locator("[data-testid=demo-panel] [data-testid=demo-run]");
+        await Assertions.Expect(links).ToHaveCountAsync(5);
+        var shown = new List<(string Text, string Status, string? Href)>();
+        for (var i = 0; i < 5; i++)
+        {
+            var link = links.Nth(i);
+            shown.Add(((await link.InnerTextAsync()).Replace('\n', ' ').Trim(), await link.Locator("[data-testid=demo-run-status]").InnerTextAsync(), await link.GetAttributeAsync("href")));
+        }
+        Assert.Equal(
+            [("Ingestion", "Succeeded", $"/corpora/{corpus.Id}"), ("Synthesis", "Succeeded", $"/synthesis/runs/{synthesis.Id}"),
+             ("Training", "Succeeded", $"/training/{training.Id}"), ("NIAH: stage 2 (512 bytes, theta 40000)", "Cancelled", $"/evaluation/{niah.Id}"),
+             ("RULER: stage 2 (512 bytes, theta 40000)", "Failed", $"/evaluation/{ruler.Id}")],
+            shown.Select(s => (s.Text.Replace(s.Status, "").Trim(), s.Status, s.Href)));
+
+        // An evaluation resumed and finished between the demo's own steps: its chip follows.
+        await using (var db = await factory.CreateDbContextAsync(ct))
+            await db.EvaluationRuns.Where(r => r.Id == niah.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Succeeded), ct);
+        app.Services.GetRequiredService<ProgressPublisher>().Publish(ProgressFeatures.Evaluation, niah.Id);
+        await Assertions.Expect(links.Nth(3).Locator("[data-testid=demo-run-status]")).ToHaveTextAsync("Succeeded", new() { Timeout = 10_000 });
+        await Assertions.Expect(links.Nth(3).Locator("[data-testid=demo-run-status]")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-color-success"));
+
+        await links.Nth(3).ClickAsync();
+        await page.WaitForURLAsync($"**/evaluation/{niah.Id}");
         await page.Context.CloseAsync();
     }
 }

@@ -78,4 +78,55 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         Assert.Empty(errors);
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task CompareView_EachRunsCell_OpensThatRunsDrawer_ByClickOrKeyboard()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OpenAiTestServer.StartAsync();
+        // Every answer is numbered, so each run's cells hold answers no other run has.
+        var replies = 0;
+        server.CompletionResponder = _ => $"The best thing is a sandwich, reply {Interlocked.Increment(ref replies)}.";
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var settings = new NiahSettings { Lengths = [1000, 2000], Depths = [0, 100] };
+        var a = await evaluations.CreateNiahAsync($"compare drawer A {Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
+        var b = await evaluations.CreateNiahAsync($"compare drawer B {Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
+        await NiahTests.WaitAsync(evaluations, a.Id, RunStatus.Succeeded, ct);
+        await NiahTests.WaitAsync(evaluations, b.Id, RunStatus.Succeeded, ct);
+        var storedA = (await evaluations.NiahCellAsync(a.Id, 2000, 100, ct))!;
+        var storedB = (await evaluations.NiahCellAsync(b.Id, 1000, 0, ct))!;
+        Assert.NotEqual(storedA.Response, storedB.Response);
+
+        var page = await browser.OpenSignedInAsync(app, $"/evaluation/compare?ids={a.Id},{b.Id}");
+        await page.SetViewportSizeAsync(1440, 900);
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        var drawer = page.Locator("[data-testid=cell-drawer] [role=dialog]");
+
+        // A click on run B's cell shows run B's stored answer and needle excerpt.
+        await page.Locator($"#niah-heatmap-{b.Id} rect[data-cell='1000-0'][role=button]").ClickAsync();
+        await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("1,000 tokens at 0% depth");
+        await Assertions.Expect(page.Locator("[data-testid=cell-response]")).ToHaveTextAsync(storedB.Response);
+        await Assertions.Expect(page.Locator("[data-testid=cell-needle] mark")).ToHaveTextAsync(NiahSettings.FuNeedle);
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(drawer).ToHaveCountAsync(0);
+        Assert.Equal($"niah-heatmap-{b.Id}", await page.EvaluateAsync<string>("() => document.activeElement.closest('.heatmap').id"));
+
+        // Keyboard alone: one tab stop per heatmap; arrows then Enter open run A's cell.
+        Assert.Equal(1, await page.Locator($"#niah-heatmap-{a.Id} rect[tabindex='0']").CountAsync());
+        Assert.Equal(1, await page.Locator($"#niah-heatmap-{b.Id} rect[tabindex='0']").CountAsync());
+        await page.Locator($"#niah-heatmap-{a.Id} rect[tabindex='0']").FocusAsync();
+        Assert.Equal("1000-0", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
+        await page.Keyboard.PressAsync("ArrowRight");
+        await page.Keyboard.PressAsync("ArrowDown");
+        Assert.Equal("2000-100", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("2,000 tokens at 100% depth");
+        await Assertions.Expect(page.Locator("[data-testid=cell-response]")).ToHaveTextAsync(storedA.Response);
+        Assert.Equal("cell-drawer-close", await page.EvaluateAsync<string>("() => document.activeElement.closest('[data-testid]')?.dataset.testid"));
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(drawer).ToHaveCountAsync(0);
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
 }

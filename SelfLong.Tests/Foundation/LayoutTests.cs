@@ -22,7 +22,7 @@ public sealed class LayoutTests : BunitContext
         var links = menu.FindAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToList();
         Assert.Equal(
             [("/", "Overview"), ("/corpora", "Corpora"), ("/synthesis", "Synthesis"), ("/training", "Training"),
-             ("/evaluation", "Evaluation"), ("/job-queue", "Jobs"), ("/account", "Account")],
+             ("/evaluation", "Evaluation"), ("/job-queue", "Jobs"), ("/api-reference", "API"), ("/account", "Account")],
             links);
     }
 
@@ -33,7 +33,7 @@ public sealed class LayoutTests : BunitContext
         Assert.Contains("SelfLong", layout.Find(".mud-appbar").TextContent);
         Assert.Contains("admin@selflong.test", layout.Markup);
         Assert.NotNull(layout.Find("#body"));
-        Assert.Equal(7, layout.FindAll(".mud-nav-link").Count);
+        Assert.Equal(8, layout.FindAll(".mud-nav-link").Count);
         Assert.NotNull(layout.Find("[data-testid=theme-toggle]"));
     }
 }

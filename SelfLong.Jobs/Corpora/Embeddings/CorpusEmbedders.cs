@@ -5,6 +5,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Endpoints;
 using SelfLong.Jobs.ModelCalls;
 
 namespace SelfLong.Jobs.Corpora.Embeddings;
@@ -13,7 +14,8 @@ namespace SelfLong.Jobs.Corpora.Embeddings;
 /// Makes the embedder a corpus records: the built-in lexical one, or an OpenAI-compatible
 /// endpoint (through Microsoft.Extensions.AI) whose API key is kept protected by Data Protection.
 /// </summary>
-public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions<CorporaOptions> options, ModelCallPolicy policy)
+public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions<CorporaOptions> options, ModelCallPolicy policy,
+    OutboundAddresses? outbound = null, OutboundConnections? connections = null)
 {
     private readonly IDataProtector protector = protection.CreateProtector("SelfLong.Corpora.EmbedderApiKey");
 
@@ -25,6 +27,9 @@ public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions
         _ => CreateRemote(corpus.EmbedderBaseUrl!, corpus.EmbedderModel!,
             corpus.EmbedderApiKeyProtected is { } key ? protector.Unprotect(key) : null, corpus.EmbeddingDimension),
     };
+
+    /// <summary>Why an embeddings URL may not be used (a link-local or metadata address), or null: the same rule as model URLs.</summary>
+    public Task<string?> AddressProblemAsync(string baseUrl, CancellationToken ct) => (outbound ?? OutboundAddresses.Default).ProblemAsync(baseUrl, ct);
 
     /// <summary>Asks the endpoint for one vector to learn its dimension (when the user gave none).</summary>
     public async Task<int> ProbeDimensionAsync(string baseUrl, string model, string? apiKey, CancellationToken ct)
@@ -41,11 +46,15 @@ public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions
         return new ResilientEmbedder(Client(baseUrl, model, apiKey, o.EmbeddingRequestTimeout), dimension, o.EmbeddingBatchSize, policy, target);
     }
 
-    private static IEmbeddingGenerator<string, Embedding<float>> Client(string baseUrl, string model, string? apiKey, TimeSpan attemptTimeout)
+    private IEmbeddingGenerator<string, Embedding<float>> Client(string baseUrl, string model, string? apiKey, TimeSpan attemptTimeout)
     {
         // Retries and attempt timeouts are ModelCallPolicy's, so the SDK's own stay out of the way.
         var client = new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "none" : apiKey),
-            new OpenAIClientOptions { Endpoint = new Uri(baseUrl), RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = attemptTimeout + TimeSpan.FromMinutes(1) });
+            new OpenAIClientOptions
+            {
+                Endpoint = new Uri(baseUrl), RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = attemptTimeout + TimeSpan.FromMinutes(1),
+                Transport = (connections ?? OutboundConnections.Default).Transport,
+            });
         return client.GetEmbeddingClient(model).AsIEmbeddingGenerator();
     }
 }

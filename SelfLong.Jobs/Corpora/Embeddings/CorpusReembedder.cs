@@ -34,6 +34,8 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
             Name = corpus.Name, Embedder = change.Embedder, EmbedderBaseUrl = change.EmbedderBaseUrl, EmbedderModel = change.EmbedderModel,
             EmbeddingDimension = change.EmbeddingDimension,
         }.Validate();
+        if (errors.Count == 0 && change.Embedder == EmbedderKind.OpenAi && await embedders.AddressProblemAsync(change.EmbedderBaseUrl!, ct) is { } denied)
+            errors[nameof(change.EmbedderBaseUrl)] = [denied];
         if (errors.Count > 0) return errors;
         var dimension = change.EmbeddingDimension ?? LexicalEmbedder.DefaultDimension;
         if (change.Embedder == EmbedderKind.OpenAi && change.EmbeddingDimension is null)

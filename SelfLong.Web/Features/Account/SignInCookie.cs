@@ -6,11 +6,12 @@ public static class SignInCookie
 {
     public const string SignInPath = "/account/signin";
     public const string AccessDeniedPath = "/account/denied";
+    public const string CookieName = "selflong.auth";
 
     /// <summary>Pages redirect to the sign-in page; API calls get a bare 401 or 403.</summary>
     public static void Configure(CookieAuthenticationOptions options)
     {
-        options.Cookie.Name = "selflong.auth";
+        options.Cookie.Name = CookieName;
         options.Cookie.HttpOnly = true;
         options.Cookie.SameSite = SameSiteMode.Lax;
         options.LoginPath = SignInPath;
