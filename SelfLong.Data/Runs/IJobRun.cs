@@ -11,5 +11,6 @@ public interface IJobRun
     bool CancelRequested { get; set; }
     string? Message { get; set; }
     string? HangfireJobId { get; set; }
+    DateTimeOffset CreatedAt { get; }
     DateTimeOffset? CompletedAt { get; set; }
 }

@@ -24,9 +24,11 @@ namespace SelfLong.Jobs.Faults;
 /// killed with SIGKILL and a new worker started (Hangfire hands the dead worker's job to the new
 /// one after the invisibility timeout, 20 s here), or <paramref name="fault"/> (PostgreSQL stopped
 /// for a while) with the worker left running. The run must end Succeeded with every item done once.
+/// Each outcome's detail says how far the run had come when the fault struck, under the fault's
+/// <paramref name="faultName"/> ("killed_at_step", "postgres_stopped_at_step").
 /// </summary>
 public sealed class MidRunFaults(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder,
-    Func<CancellationToken, Task>? fault = null)
+    Func<CancellationToken, Task>? fault = null, string faultName = "killed")
 {
     // Generous: a killed worker's endpoint slots are only freed when their leases expire, and a loaded machine is slow.
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(10);
@@ -45,14 +47,14 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
             Stages = [new TrainingStage(64, 100, steps, 1e-3)],
             Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1, CheckpointEvery = 5 },
         }, ct);
-        var killedAt = await KillMidwayAsync(JobQueues.Training,
+        var faultedAt = await FaultMidwayAsync(JobQueues.Training,
             async token => (await runs.FindAsync(run.Id, token))!.CurrentStep, step => step >= 8, ct);
         run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
         var metrics = (await runs.MetricsAsync(run.Id, ct: ct)).Select(m => m.GlobalStep).ToList();
         return new FaultOutcome(run.Status.ToString(), steps, metrics.Distinct().Count(), steps - metrics.Distinct().Count(),
-            metrics.Count - metrics.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_step = killedAt });
+            metrics.Count - metrics.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, At("step", faultedAt));
     }
 
     public async Task<FaultOutcome> IngestionAsync(CancellationToken ct)
@@ -65,7 +67,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         await File.WriteAllLinesAsync(file, Enumerable.Range(0, records).Select(i => JsonSerializer.Serialize(new { text = Sentence(i, 60) })), ct);
         var ingestion = services.GetRequiredService<IngestionService>();
         var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput("records.jsonl", file, new FileInfo(file).Length, DeleteWhenDone: false)], ct: ct);
-        var killedAt = await KillMidwayAsync(JobQueues.Ingest, token => DocumentsAsync(corpus.Id, token), n => n >= 2_000, ct);
+        var faultedAt = await FaultMidwayAsync(JobQueues.Ingest, token => DocumentsAsync(corpus.Id, token), n => n >= 2_000, ct);
         run = await FaultBench.WaitAsync(async token => (await ingestion.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
@@ -73,7 +75,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var hashes = await db.Documents.Where(d => d.CorpusId == corpus.Id).Select(d => d.ContentHash).ToListAsync(ct);
         var distinct = hashes.Select(Convert.ToHexString).Distinct().Count();
         return new FaultOutcome(run.Status.ToString(), records, distinct, records - distinct, hashes.Count - distinct,
-            Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_documents = killedAt });
+            Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, At("documents", faultedAt));
     }
 
     public async Task<FaultOutcome> EvaluationAsync(CancellationToken ct)
@@ -84,13 +86,13 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var run = await evaluations.CreateRulerAsync($"faults {Guid.NewGuid():N}"[..20],
             new EvaluationTargetRequest(EvaluationTargetKind.OpenAiChat, server.V1, "bench", null, "none", 4096),
             new RulerSettings { Lengths = [4096], Samples = 6, Seed = 9 }, ct);
-        var killedAt = await KillMidwayAsync(JobQueues.Evaluation, async token => (await evaluations.FindAsync(run.Id, token))!.DoneItems, n => n >= 12, ct);
+        var faultedAt = await FaultMidwayAsync(JobQueues.Evaluation, async token => (await evaluations.FindAsync(run.Id, token))!.DoneItems, n => n >= 12, ct);
         run = await FaultBench.WaitAsync(async token => (await evaluations.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
         var keys = (await evaluations.RulerSamplesAsync(run.Id, ct)).Select(r => (r.Task, r.Length, r.Index)).ToList();
         return new FaultOutcome(run.Status.ToString(), run.TotalItems, keys.Distinct().Count(), run.TotalItems - keys.Distinct().Count(),
-            keys.Count - keys.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, new { killed_at_items = killedAt });
+            keys.Count - keys.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, At("items", faultedAt));
     }
 
     /// <summary>
@@ -111,7 +113,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var (run, errors) = await runs.CreateAsync(new NewSynthesisRun($"faults {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, samples, Seed: 4, settings), ct);
         if (run is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
         await runs.StartAsync(run.Id, ct);
-        var killedAt = await KillMidwayAsync(JobQueues.Synthesis, token => CompletedSamplesAsync(run.Id, token), n => n >= 6, ct);
+        var faultedAt = await FaultMidwayAsync(JobQueues.Synthesis, token => CompletedSamplesAsync(run.Id, token), n => n >= 6, ct);
         run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
@@ -119,13 +121,15 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var rows = await db.SynthesisSamples.Where(s => s.RunId == run.Id).Select(s => new { s.Index, s.Status, s.Error }).ToListAsync(ct);
         var done = rows.Where(s => s.Status == SampleStatus.Completed).Select(s => s.Index).Distinct().Count();
         return new FaultOutcome(run.Status.ToString(), samples, done, samples - done, rows.Count - rows.Select(s => s.Index).Distinct().Count(),
-            Math.Round(watch.Elapsed.TotalSeconds, 1), run.Error ?? rows.FirstOrDefault(s => s.Error is not null)?.Error, new { killed_at_samples = killedAt });
+            Math.Round(watch.Elapsed.TotalSeconds, 1), run.Error ?? rows.FirstOrDefault(s => s.Error is not null)?.Error, At("samples", faultedAt));
     }
 
     private WorkerProcess? second;
 
+    private Dictionary<string, int> At(string unit, int progress) => new() { [$"{faultName}_at_{unit}"] = progress };
+
     /// <summary>Starts a worker, injects the fault once <paramref name="far"/> holds (by default: kills it, starts another); returns the progress then.</summary>
-    private async Task<int> KillMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct)
+    private async Task<int> FaultMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct)
     {
         int at;
         if (fault is not null)

@@ -40,7 +40,7 @@ public static class PostgresStopScenario
             await cluster.StopAsync(token);
             await Task.Delay(Down, token);
             await cluster.StartAgainAsync(token);
-        });
+        }, faultName: "postgres_stopped");
         var outcomes = new Dictionary<string, FaultOutcome>();
         if (kinds.Contains("training")) outcomes["training"] = await scenarios.TrainingAsync(ct);
         if (kinds.Contains("ingestion")) outcomes["ingestion"] = await scenarios.IngestionAsync(ct);

@@ -27,12 +27,21 @@ public static class LoadBench
         var rounds = new Option<int>("--rounds") { Description = "Times each circuit clicks through the menu's six pages.", DefaultValueFactory = _ => 3 };
         var records = new Option<int>("--records") { Description = "Records in each of the four uploads.", DefaultValueFactory = _ => 20_000 };
         var samples = new Option<int>("--samples") { Description = "Samples of the synthesis run.", DefaultValueFactory = _ => 400 };
+        var workMinutes = new Option<int>("--work-minutes")
+        {
+            Description = "Minutes to wait after the load phase for the uploads and the synthesis run to end, so the JSON gives how each ended (0: do not wait).",
+            DefaultValueFactory = _ => 30,
+        };
         foreach (var option in new[] { circuits, rounds, records, samples })
             option.Validators.Add(r =>
             {
                 if (r.GetValueOrDefault<int>() < 1) r.AddError($"{option.Name} must be at least 1.");
             });
-        var command = new Command("load", "Dashboard circuits under load while jobs run; prints one JSON object.") { circuits, rounds, records, samples };
+        workMinutes.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0) r.AddError("--work-minutes must be 0 or more.");
+        });
+        var command = new Command("load", "Dashboard circuits under load while jobs run; prints one JSON object.") { circuits, rounds, records, samples, workMinutes };
         command.SetAction(async (parse, ct) =>
         {
             using var probe = CliHost.Build();
@@ -57,7 +66,8 @@ public static class LoadBench
                 });
                 await host.Services.MigrateSelfLongDatabaseAsync(ct);
                 var result = await MeasureAsync(host.Services, connection, settings, folder,
-                    parse.GetValue(circuits), parse.GetValue(rounds), parse.GetValue(records), parse.GetValue(samples), ct);
+                    parse.GetValue(circuits), parse.GetValue(rounds), parse.GetValue(records), parse.GetValue(samples),
+                    TimeSpan.FromMinutes(parse.GetValue(workMinutes)), ct);
                 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
                 return 0;
             }
@@ -71,7 +81,7 @@ public static class LoadBench
     }
 
     private static async Task<object> MeasureAsync(IServiceProvider services, string connection, Dictionary<string, string> settings, string folder,
-        int circuits, int rounds, int records, int samples, CancellationToken ct)
+        int circuits, int rounds, int records, int samples, TimeSpan workLimit, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var password = $"Load-{Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}";
@@ -90,6 +100,9 @@ public static class LoadBench
         var load = await browser.RunAsync(circuits, rounds);
         var after = await work.ReadAsync(ct);
         var memory = web.MemoryMiB();
+        Console.Error.WriteLine($"Waiting up to {workLimit.TotalMinutes:0} min for the work to end.");
+        var waited = Stopwatch.StartNew();
+        var final = await FaultBench.WaitAsync(work.ReadAsync, w => w.Ended, workLimit, ct);
         static double Ratio(double a, double b) => b > 0 ? Math.Round(a / b, 2) : 0;
         return new
         {
@@ -113,6 +126,9 @@ public static class LoadBench
                 DocumentsDuringLoad = after.Documents - before.Documents,
                 SamplesDuringLoad = after.SamplesCompleted - before.SamplesCompleted,
                 RunningThroughout = after.Running,
+                // How each run ended (or "Running" if it outlasted --work-minutes), with its errors.
+                Final = final,
+                FinalAfterSeconds = Math.Round(waited.Elapsed.TotalSeconds, 1),
             },
             Errors = baseline.Errors + load.Errors,
             Dropped = baseline.Dropped + load.Dropped,

@@ -59,16 +59,29 @@ public sealed class LoadWork(IServiceProvider services, string connection, IRead
         await FaultBench.WaitAsync(ReadAsync, w => w.Documents > 0 && w.SamplesCompleted > 0, TimeSpan.FromMinutes(3), ct);
     }
 
-    /// <summary>Progress so far: documents stored by the uploads, samples completed, and each run's status.</summary>
+    /// <summary>Progress so far: documents stored by the uploads, samples completed, and each run's status with its errors.</summary>
     public async Task<WorkState> ReadAsync(CancellationToken ct)
     {
         await using var db = await Db.CreateDbContextAsync(ct);
-        var ingest = await db.IngestionRuns.Where(r => ingestionRuns.Contains(r.Id)).Select(r => new { r.Status, r.CorpusId }).ToListAsync(ct);
+        var ingest = await db.IngestionRuns.AsNoTracking().Where(r => ingestionRuns.Contains(r.Id)).OrderBy(r => r.Id)
+            .Select(r => new
+            {
+                r.Id, r.Status, r.Message, r.CorpusId,
+                Files = r.FileList.Where(f => f.Message != null).OrderBy(f => f.Id).Select(f => f.FileName + ": " + f.Message).ToList(),
+            }).ToListAsync(ct);
         var corpora = ingest.Select(r => r.CorpusId).ToList();
         var documents = await db.Documents.CountAsync(d => corpora.Contains(d.CorpusId), ct);
-        var samples = await db.SynthesisSamples.CountAsync(s => s.RunId == synthesisRun && s.Status == SampleStatus.Completed, ct);
-        var synthesis = await db.SynthesisRuns.Where(r => r.Id == synthesisRun).Select(r => r.Status).FirstOrDefaultAsync(ct);
-        return new WorkState(ingest.Select(r => r.Status.ToString()).ToList(), documents, synthesis.ToString(), samples);
+        var samples = await db.SynthesisSamples.Where(s => s.RunId == synthesisRun).GroupBy(s => s.Status)
+            .Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
+        // The distinct errors of failed samples, most frequent first: one stuck cause shows once.
+        var sampleErrors = await db.SynthesisSamples.Where(s => s.RunId == synthesisRun && s.Status == SampleStatus.Failed && s.Error != null)
+            .GroupBy(s => s.Error!).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()} sample(s): {g.Key}").Take(5).ToListAsync(ct);
+        var synthesis = await db.SynthesisRuns.AsNoTracking().Where(r => r.Id == synthesisRun).Select(r => new { r.Status, r.Error }).SingleAsync(ct);
+        return new WorkState(
+            ingest.Select(r => new RunState(r.Id, r.Status.ToString(), r.Message, r.Files)).ToList(), documents,
+            new RunState(synthesisRun, synthesis.Status.ToString(), synthesis.Error, sampleErrors),
+            samples.FirstOrDefault(s => s.Status == SampleStatus.Completed)?.Count ?? 0,
+            samples.FirstOrDefault(s => s.Status == SampleStatus.Failed)?.Count ?? 0);
     }
 
     public async ValueTask DisposeAsync()
@@ -78,9 +91,19 @@ public sealed class LoadWork(IServiceProvider services, string connection, IRead
     }
 }
 
+/// <summary>
+/// One background run as the JSON reports it: its status, its message, and the messages of its
+/// files (ingestion) or its failed samples' errors (synthesis), so a failure is explained in the
+/// output rather than lost with the bench's database.
+/// </summary>
+public sealed record RunState(long Id, string Status, string? Message, IReadOnlyList<string> Problems);
+
 /// <summary>The background work's progress, as the JSON reports it.</summary>
-public sealed record WorkState(IReadOnlyList<string> Ingestion, int Documents, string Synthesis, int SamplesCompleted)
+public sealed record WorkState(IReadOnlyList<RunState> Ingestion, int Documents, RunState Synthesis, int SamplesCompleted, int SamplesFailed)
 {
     /// <summary>Whether any of it was still under way (work that had ended loaded nothing).</summary>
-    public bool Running => Ingestion.Contains(nameof(RunStatus.Running)) || Synthesis == nameof(RunStatus.Running);
+    public bool Running => Ingestion.Any(r => r.Status == nameof(RunStatus.Running)) || Synthesis.Status == nameof(RunStatus.Running);
+
+    /// <summary>Whether every run has ended: succeeded, failed or cancelled.</summary>
+    public bool Ended => Ingestion.Append(Synthesis).All(r => r.Status is nameof(RunStatus.Succeeded) or nameof(RunStatus.Failed) or nameof(RunStatus.Cancelled));
 }

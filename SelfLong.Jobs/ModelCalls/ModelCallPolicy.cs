@@ -27,12 +27,11 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
 
     public async Task<T> ExecuteAsync<T>(ModelCallTarget target, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        var pipeline = pipelines.GetOrAddPipeline(target, (builder, _) => Build(builder, target));
         var attempts = 0;
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            return await pipeline.ExecuteAsync(async token =>
+            return await Pipeline(target).ExecuteAsync(async token =>
             {
                 Interlocked.Increment(ref attempts);
                 return await call(token);
@@ -40,15 +39,44 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
         {
-            var took = TimeProvider.System.GetElapsedTime(started);
-            // Told apart by the timeout that fired, not the clock: the timer runs on a coarse clock and
-            // may fire a few milliseconds before the stopwatch reaches the limit.
-            var cause = e is TimeoutRejectedException t && attempts > 0 && t.Timeout == options.Value.DownLimit
-                ? $"it stayed unavailable for {options.Value.DownLimit.TotalMinutes:0.#} min (SelfLong:ModelCalls:DownLimit)"
-                : TransientModelErrors.Describe(e);
-            throw new ModelCallFailedException($"{target.Name} failed after {attempts} attempt(s) in {took.TotalSeconds:0.#} s: {cause}", e,
-                TransientModelErrors.IsTransient(e, ct));
+            throw Failed(target, e, attempts, started, ct);
         }
+    }
+
+    /// <summary>
+    /// The same policy for a caller that must stay synchronous (a token counter called from plain,
+    /// parallel sizing code): the same retries, circuit and timeouts, the waits blocking the caller.
+    /// </summary>
+    public T Execute<T>(ModelCallTarget target, Func<CancellationToken, T> call, CancellationToken ct = default)
+    {
+        var attempts = 0;
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            return Pipeline(target).Execute(token =>
+            {
+                Interlocked.Increment(ref attempts);
+                return call(token);
+            }, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
+        {
+            throw Failed(target, e, attempts, started, ct);
+        }
+    }
+
+    private ResiliencePipeline Pipeline(ModelCallTarget target) => pipelines.GetOrAddPipeline(target, (builder, _) => Build(builder, target));
+
+    private ModelCallFailedException Failed(ModelCallTarget target, Exception e, int attempts, long started, CancellationToken ct)
+    {
+        var took = TimeProvider.System.GetElapsedTime(started);
+        // Told apart by the timeout that fired, not the clock: the timer runs on a coarse clock and
+        // may fire a few milliseconds before the stopwatch reaches the limit.
+        var cause = e is TimeoutRejectedException t && attempts > 0 && t.Timeout == options.Value.DownLimit
+            ? $"it stayed unavailable for {options.Value.DownLimit.TotalMinutes:0.#} min (SelfLong:ModelCalls:DownLimit)"
+            : TransientModelErrors.Describe(e);
+        return new ModelCallFailedException($"{target.Name} failed after {attempts} attempt(s) in {took.TotalSeconds:0.#} s: {cause}", e,
+            TransientModelErrors.IsTransient(e, ct));
     }
 
     private void Build(ResiliencePipelineBuilder builder, ModelCallTarget target)

@@ -43,10 +43,11 @@ public static class TransientModelErrors
     public static bool IsTransientStatus(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    /// <summary>The error a raw HTTP call throws for a failed status, carrying the server's Retry-After.</summary>
-    public static HttpRequestException ForStatus(HttpResponseMessage response, string what)
+    /// <summary>The error a raw HTTP call throws for a failed status, carrying the server's Retry-After; <paramref name="advice"/> follows the status.</summary>
+    public static HttpRequestException ForStatus(HttpResponseMessage response, string what, string? advice = null)
     {
-        var error = new HttpRequestException($"{what} answered {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
+        var status = $"{what} answered {(int)response.StatusCode} {response.ReasonPhrase}";
+        var error = new HttpRequestException(advice is null ? $"{status}." : $"{status}; {advice}.", null, response.StatusCode);
         if (Delay(response.Headers.RetryAfter) is { } delay) error.Data[RetryAfterKey] = delay;
         return error;
     }

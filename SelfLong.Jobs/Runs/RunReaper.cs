@@ -1,16 +1,19 @@
+using System.Linq.Expressions;
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SelfLong.Data;
-using SelfLong.Data.Corpora;
-using SelfLong.Data.Evaluation;
-using SelfLong.Data.Training;
+using SelfLong.Data.Runs;
 using SelfLong.Jobs.Corpora.Ingestion;
 using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.ModelCalls;
+using SelfLong.Jobs.Synthesis;
 using SelfLong.Jobs.Training;
-using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Runs;
 
@@ -19,16 +22,20 @@ namespace SelfLong.Jobs.Runs;
 /// queued for over <see cref="Grace"/> with no job (its process died between saving the row and
 /// enqueuing) gets its job; a queued or running run whose Hangfire job has ended or vanished
 /// (deleted in the dashboard, expired, or failed before the run could record it) is dispatched
-/// again: ingestion, training and evaluation all continue from their last durable point. A worker
-/// killed mid-job needs no help here: Hangfire hands its job to another worker once the job's
-/// invisibility timeout passes. Every worker process sweeps; a conditional update lets one win.
+/// again: ingestion, training and evaluation all continue from their last durable point. A
+/// synthesis run has a job per sample rather than one per run: a running one with no live sample
+/// job and no sample stored for a while gets its waiting samples sent again (see
+/// <see cref="SweepSynthesisAsync"/>). A worker killed mid-job needs no help here: Hangfire hands its
+/// job to another worker once the job's invisibility timeout passes. Every worker process sweeps;
+/// a conditional update (an advisory lock for synthesis) lets one win.
 /// </summary>
 public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, JobStorage storage, IBackgroundJobClient jobs,
-    ILogger<RunReaper> logger) : BackgroundService
+    SynthesisRunService synthesis, SynthesisExecutor samples, IOptions<ModelCallOptions> calls, ILogger<RunReaper> logger) : BackgroundService
 {
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
     private const string Lost = "Its job was lost; dispatched again, continuing where it stopped.";
+    private const int SynthesisLockKey = 7302;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,42 +57,83 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
     public async Task<int> SweepAsync(DateTimeOffset createdBefore, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var redone = 0;
-        foreach (var r in await db.IngestionRuns.Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && r.CreatedAt < createdBefore)
-                     .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
-        {
-            if (!IsLost(r.HangfireJobId)) continue;
-            var claim = Claim();
-            if (await db.IngestionRuns.Where(x => x.Id == r.Id && x.HangfireJobId == r.HangfireJobId)
-                    .ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, claim).SetProperty(p => p.Message, Lost), ct) != 1) continue;
-            var job = jobs.Enqueue<IngestionJob>(j => j.RunAsync(r.Id, CancellationToken.None));
-            await db.IngestionRuns.Where(x => x.Id == r.Id && x.HangfireJobId == claim).ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, job), ct);
-            redone++;
-        }
-        foreach (var r in await db.TrainingRuns.Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && r.CreatedAt < createdBefore)
-                     .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
-        {
-            if (!IsLost(r.HangfireJobId)) continue;
-            var claim = Claim();
-            if (await db.TrainingRuns.Where(x => x.Id == r.Id && x.HangfireJobId == r.HangfireJobId)
-                    .ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, claim).SetProperty(p => p.Message, Lost), ct) != 1) continue;
-            var job = jobs.Enqueue<TrainingJob>(j => j.RunAsync(r.Id, true, CancellationToken.None));
-            await db.TrainingRuns.Where(x => x.Id == r.Id && x.HangfireJobId == claim).ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, job), ct);
-            redone++;
-        }
-        foreach (var r in await db.EvaluationRuns.Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && !r.Imported && r.CreatedAt < createdBefore)
-                     .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
-        {
-            if (!IsLost(r.HangfireJobId)) continue;
-            var claim = Claim();
-            if (await db.EvaluationRuns.Where(x => x.Id == r.Id && x.HangfireJobId == r.HangfireJobId)
-                    .ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, claim).SetProperty(p => p.Message, Lost), ct) != 1) continue;
-            var job = jobs.Enqueue<EvaluationJob>(j => j.RunAsync(r.Id, CancellationToken.None));
-            await db.EvaluationRuns.Where(x => x.Id == r.Id && x.HangfireJobId == claim).ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, job), ct);
-            redone++;
-        }
+        var redone = await SweepAsync(db.IngestionRuns, _ => true, id => jobs.Enqueue<IngestionJob>(j => j.RunAsync(id, CancellationToken.None)), createdBefore, ct)
+            + await SweepAsync(db.TrainingRuns, _ => true, id => jobs.Enqueue<TrainingJob>(j => j.RunAsync(id, true, CancellationToken.None)), createdBefore, ct)
+            + await SweepAsync(db.EvaluationRuns, r => !r.Imported, id => jobs.Enqueue<EvaluationJob>(j => j.RunAsync(id, CancellationToken.None)), createdBefore, ct)
+            + await SweepSynthesisAsync(db, createdBefore, ct);
         if (redone > 0) logger.LogWarning("Dispatched {Count} run(s) again whose job was lost.", redone);
         return redone;
+    }
+
+    /// <summary>The runs of one job-worked kind (<paramref name="of"/> narrows it) whose job is lost, each enqueued again by <paramref name="enqueue"/>.</summary>
+    private async Task<int> SweepAsync<T>(DbSet<T> runs, Expression<Func<T, bool>> of, Func<long, string> enqueue, DateTimeOffset createdBefore, CancellationToken ct)
+        where T : class, IJobRun
+    {
+        var redone = 0;
+        foreach (var r in await runs.Where(of).Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && r.CreatedAt < createdBefore)
+                     .Select(r => new { r.Id, r.HangfireJobId }).ToListAsync(ct))
+        {
+            if (!IsLost(r.HangfireJobId)) continue;
+            var claim = Claim();
+            if (await runs.Where(x => x.Id == r.Id && x.HangfireJobId == r.HangfireJobId)
+                    .ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, claim).SetProperty(p => p.Message, Lost), ct) != 1) continue;
+            var job = enqueue(r.Id);
+            await runs.Where(x => x.Id == r.Id && x.HangfireJobId == claim).ExecuteUpdateAsync(x => x.SetProperty(p => p.HangfireJobId, job), ct);
+            redone++;
+        }
+        return redone;
+    }
+
+    /// <summary>
+    /// Running synthesis runs that stored no sample for the model-call down limit past
+    /// <paramref name="createdBefore"/> (a sample may rightly take that long while its endpoint is
+    /// retried) and have no sample job enqueued, scheduled or processing: their waiting samples are
+    /// sent again, or the run completes if none waits (its last job died before completing it).
+    /// A run worked in a command-line process has no jobs either; it is only touched once it too has
+    /// stored nothing for that long, and its samples are then stored once, whoever finishes them.
+    /// </summary>
+    private async Task<int> SweepSynthesisAsync(SelfLongDbContext db, DateTimeOffset createdBefore, CancellationToken ct)
+    {
+        var quietSince = createdBefore - calls.Value.DownLimit;
+        var quiet = await db.SynthesisRuns
+            .Where(r => r.Status == RunStatus.Running && r.CreatedAt < createdBefore
+                && !db.SynthesisSamples.Any(s => s.RunId == r.Id && s.CreatedAt >= quietSince))
+            .Select(r => r.Id).ToListAsync(ct);
+        if (quiet.Count == 0) return 0;
+        var live = RunsWithSampleJobs(quiet);
+        var redone = 0;
+        foreach (var id in quiet.Where(id => !live.Contains(id)))
+        {
+            // One sweeping process at a time per run; another finds the jobs live on its next sweep.
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            if (!await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({SynthesisLockKey}, {(int)id}) AS \"Value\"").SingleAsync(ct)) continue;
+            if (RunsWithSampleJobs([id]).Count > 0) continue;
+            var sent = await synthesis.RedispatchAsync(id, ct);
+            if (sent == 0) await samples.TryCompleteAsync(id);
+            else logger.LogWarning("Synthesis run {Run} had no sample job left: {Count} sample(s) sent again.", id, sent);
+            await transaction.CommitAsync(ct);
+            redone++;
+        }
+        return redone;
+    }
+
+    /// <summary>Which of <paramref name="runIds"/> have a sample job being processed, scheduled (a retry) or enqueued.</summary>
+    private HashSet<long> RunsWithSampleJobs(IReadOnlyCollection<long> runIds)
+    {
+        const int page = 500;
+        var monitor = storage.GetMonitoringApi();
+        var found = new HashSet<long>();
+        // Reads one page; true while a next page may hold more and some run is not found yet.
+        bool More(IReadOnlyCollection<Job?> listed)
+        {
+            foreach (var job in listed)
+                if (job is { Type.Name: nameof(SynthesisSampleJob), Args: [long runId, ..] } && runIds.Contains(runId)) found.Add(runId);
+            return listed.Count == page && found.Count < runIds.Count;
+        }
+        for (var from = 0; More(monitor.ProcessingJobs(from, page).Select(j => j.Value.Job).ToList()); from += page) { }
+        for (var from = 0; More(monitor.ScheduledJobs(from, page).Select(j => j.Value.Job).ToList()); from += page) { }
+        for (var from = 0; More(monitor.EnqueuedJobs(JobQueues.Synthesis, from, page).Select(j => j.Value.Job).ToList()); from += page) { }
+        return found;
     }
 
     /// <summary>Taken by this sweep: a conditional update on the old job id lets one process win, and only it enqueues.</summary>

@@ -94,12 +94,36 @@ public sealed class SynthesisRunService(
         await db.SynthesisSamples.Where(s => s.RunId == runId && s.Status == SampleStatus.Failed)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Attempts, 0).SetProperty(s => s.RetryAt, now), ct);
         progress.Publish(ProgressFeatures.Synthesis, runId);
-        var completed = done.ToHashSet();
-        for (var index = 0; index < run.SampleCount; index++)
-        {
-            if (!completed.Contains(index)) target.Enqueue(runId, index);
-        }
+        Dispatch(runId, run.SampleCount, done.ToHashSet(), target);
         return true;
+    }
+
+    /// <summary>
+    /// Sends again the samples of a running run whose jobs were lost (for <see cref="Runs.RunReaper"/>):
+    /// every index with no row yet and every failed one still waiting for its retry. Unlike a user's
+    /// resume, samples that are out of attempts stay failed and no attempt count starts again.
+    /// Returns how many were sent; 0 when the run is no longer running or nothing waits.
+    /// </summary>
+    public async Task<int> RedispatchAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var count = await db.SynthesisRuns.Where(r => r.Id == runId && r.Status == RunStatus.Running).Select(r => (int?)r.SampleCount).SingleOrDefaultAsync(ct);
+        if (count is null) return 0;
+        var settled = await db.SynthesisSamples.Where(s => s.RunId == runId && s.RetryAt == null).Select(s => s.Index).ToListAsync(ct);
+        return Dispatch(runId, count.Value, settled.ToHashSet(), queue);
+    }
+
+    /// <summary>One job per sample index of the run not in <paramref name="skip"/>; returns how many were sent.</summary>
+    private static int Dispatch(long runId, int sampleCount, HashSet<int> skip, ISampleJobQueue target)
+    {
+        var sent = 0;
+        for (var index = 0; index < sampleCount; index++)
+        {
+            if (skip.Contains(index)) continue;
+            target.Enqueue(runId, index);
+            sent++;
+        }
+        return sent;
     }
 
     public Task<bool> PauseAsync(long runId, CancellationToken ct = default) =>

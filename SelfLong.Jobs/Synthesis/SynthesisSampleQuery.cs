@@ -4,9 +4,10 @@ using SelfLong.Data.Synthesis;
 
 namespace SelfLong.Jobs.Synthesis;
 
-/// <summary>A sample as lists show it: no long texts.</summary>
+/// <summary>A sample as lists show it: no long texts; a failed one's attempts so far and when it is tried again.</summary>
 public sealed record SampleRow(long Id, int Index, SampleKind Kind, SampleStatus Status, string? InstructionType, string Instruction,
-    int InputTokens, int TargetTokens, int TargetLength, int LlmCalls, int CacheHits, bool Rejected, string? Error);
+    int InputTokens, int TargetTokens, int TargetLength, int LlmCalls, int CacheHits, bool Rejected, string? Error,
+    int Attempts, DateTimeOffset? RetryAt);
 
 public sealed record SampleFilter(string? Search = null, SampleKind? Kind = null, bool? Rejected = null, SampleStatus? Status = null);
 
@@ -31,7 +32,7 @@ public sealed class SynthesisSampleQuery(IDbContextFactory<SelfLongDbContext> db
         var total = await query.CountAsync(ct);
         var rows = await query.OrderBy(s => s.Index).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500))
             .Select(s => new SampleRow(s.Id, s.Index, s.Kind, s.Status, s.InstructionType, s.Instruction, s.InputTokens, s.TargetTokens,
-                s.TargetLength, s.LlmCalls, s.CacheHits, s.Rejected, s.Error))
+                s.TargetLength, s.LlmCalls, s.CacheHits, s.Rejected, s.Error, s.Attempts, s.RetryAt))
             .ToListAsync(ct);
         return (rows, total);
     }

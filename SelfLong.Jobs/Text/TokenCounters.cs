@@ -47,6 +47,24 @@ public static class TokenCounters
         }
     }
 
+    /// <summary>
+    /// The longest prefix of <paramref name="text"/> with at most <paramref name="maxTokens"/> tokens,
+    /// by binary search over counts: for a tokenizer that can only count (a server's route, an
+    /// evaluation target's own), never for one that can cut as it counts.
+    /// </summary>
+    public static string LongestPrefix(ITokenCounter counter, string text, int maxTokens)
+    {
+        if (maxTokens <= 0) return "";
+        int lo = 0, hi = text.Length;
+        while (lo < hi)
+        {
+            var mid = lo + (hi - lo + 1) / 2;
+            if (counter.CountTokens(text[..mid]) <= maxTokens) lo = mid;
+            else hi = mid - 1;
+        }
+        return text[..lo];
+    }
+
     /// <summary>A corpus document's length in <paramref name="tokens"/>: its stored count where that is the tokenizer it was counted with.</summary>
     public static int LengthOf(CorpusDocument document, ITokenCounter tokens) =>
         tokens.Name == Default ? document.TokenCount : tokens.CountTokens(document.Text);

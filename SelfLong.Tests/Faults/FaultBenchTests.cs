@@ -21,4 +21,21 @@ public sealed class FaultBenchTests
         Assert.Equal(0, outcome.GetProperty("lost").GetInt32());
         Assert.Equal(0, outcome.GetProperty("doubled").GetInt32());
     }
+
+    [Fact]
+    public async Task PostgresStoppedMidTraining_RunEndsSucceededAndSaysWherePostgresStopped()
+    {
+        var result = await CliProcess.RunAsync(TestPostgres.AdminConnectionString, TimeSpan.FromMinutes(15), "bench", "faults", "--only", "postgres_stopped_training");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var outcome = JsonDocument.Parse(result.Output).RootElement.GetProperty("postgres_stopped_10s").GetProperty("training");
+        Assert.Equal("Succeeded", outcome.GetProperty("status").GetString());
+        // The detail names the fault this scenario injects, not the kill scenario's.
+        var detail = outcome.GetProperty("detail");
+        Assert.False(detail.TryGetProperty("killed_at_step", out _), detail.ToString());
+        Assert.True(detail.GetProperty("postgres_stopped_at_step").GetInt32() < outcome.GetProperty("expected").GetInt32(),
+            "PostgreSQL was stopped only after the run had finished");
+        Assert.Equal(0, outcome.GetProperty("lost").GetInt32());
+        Assert.Equal(0, outcome.GetProperty("doubled").GetInt32());
+    }
 }

@@ -112,6 +112,7 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Faults for the next requests, one each, in order, whatever their route (/tokenize included).</summary>
     public void EnqueueFaults(params OpenAiFault[] next)
     {
         foreach (var fault in next) faults.Enqueue(fault);
@@ -140,6 +141,7 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         var ct = context.RequestAborted;
         var body = (JsonObject?)await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? [];
         Interlocked.Increment(ref tokenizeCalls);
+        if (await InjectedFaultAsync(context, ct)) return;
         if (!ServesTokenize)
         {
             context.Response.StatusCode = 404;
@@ -151,6 +153,35 @@ public sealed class OpenAiTestServer : IAsyncDisposable
     }
 
     private int tokenizeCalls;
+
+    /// <summary>Answers with the next queued fault instead of the route's answer; false when none is queued.</summary>
+    private async Task<bool> InjectedFaultAsync(HttpContext context, CancellationToken ct)
+    {
+        if (!faults.TryDequeue(out var fault)) return false;
+        switch (fault)
+        {
+            case OpenAiFault.ServerError:
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsJsonAsync(new { error = new { message = "injected failure" } }, ct);
+                break;
+            case OpenAiFault.RateLimited:
+                context.Response.StatusCode = 429;
+                if (RetryAfterSeconds is { } wait) context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await context.Response.WriteAsJsonAsync(new { error = new { message = "slow down" } }, ct);
+                break;
+            case OpenAiFault.DropConnection:
+                context.Abort();
+                break;
+            case OpenAiFault.Hang:
+                await Task.Delay(HangFor, ct);
+                break;
+            case OpenAiFault.MalformedJson:
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"choices\": [ {\"message\": ", ct);
+                break;
+        }
+        return true;
+    }
 
     public int TokenizeCalls => Volatile.Read(ref tokenizeCalls);
 
@@ -183,31 +214,7 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         }
         await PassGateAsync(ct);
         if (Latency > TimeSpan.Zero) await Task.Delay(Latency, ct);
-        if (faults.TryDequeue(out var fault))
-        {
-            switch (fault)
-            {
-                case OpenAiFault.ServerError:
-                    context.Response.StatusCode = 500;
-                    await context.Response.WriteAsJsonAsync(new { error = new { message = "injected failure" } }, ct);
-                    return;
-                case OpenAiFault.RateLimited:
-                    context.Response.StatusCode = 429;
-                    if (RetryAfterSeconds is { } wait) context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    await context.Response.WriteAsJsonAsync(new { error = new { message = "slow down" } }, ct);
-                    return;
-                case OpenAiFault.DropConnection:
-                    context.Abort();
-                    return;
-                case OpenAiFault.Hang:
-                    await Task.Delay(HangFor, ct);
-                    return;
-                case OpenAiFault.MalformedJson:
-                    context.Response.ContentType = "application/json";
-                    await context.Response.WriteAsync("{\"choices\": [ {\"message\": ", ct);
-                    return;
-            }
-        }
+        if (await InjectedFaultAsync(context, ct)) return;
 
         var path = context.Request.Path.Value ?? "";
         if (path == "/v1/chat/completions" && body["continue_final_message"] is not null && RefusesPrefill(body) is { } refusal)

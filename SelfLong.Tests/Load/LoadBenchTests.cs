@@ -11,7 +11,7 @@ public sealed class LoadBenchTests
     public async Task ThreeCircuits_PrintTheFiguresWithNoErrorsWhileTheWorkRuns()
     {
         var result = await CliProcess.RunAsync(TestPostgres.AdminConnectionString, TimeSpan.FromMinutes(10),
-            "bench", "load", "--circuits", "3", "--rounds", "1", "--records", "3000", "--samples", "40");
+            "bench", "load", "--circuits", "3", "--rounds", "1", "--records", "3000", "--samples", "40", "--work-minutes", "5");
 
         Assert.True(result.ExitCode == 0, result.Error);
         var json = JsonDocument.Parse(result.Output).RootElement;
@@ -39,5 +39,15 @@ public sealed class LoadBenchTests
         var work = json.GetProperty("work");
         Assert.True(work.GetProperty("after").GetProperty("documents").GetInt32() > 0);
         Assert.True(work.GetProperty("after").GetProperty("samples_completed").GetInt32() > 0);
+        // How each background run ended, with its message: every upload and the synthesis run succeeded.
+        var final = work.GetProperty("final");
+        Assert.True(final.GetProperty("ended").GetBoolean(), final.ToString());
+        Assert.Equal(4, final.GetProperty("ingestion").GetArrayLength());
+        foreach (var run in final.GetProperty("ingestion").EnumerateArray().Append(final.GetProperty("synthesis")))
+        {
+            Assert.True(run.GetProperty("status").GetString() == "Succeeded", run.ToString());
+            Assert.Equal(JsonValueKind.Null, run.GetProperty("message").ValueKind);
+        }
+        Assert.Equal(12_000, final.GetProperty("documents").GetInt32());
     }
 }

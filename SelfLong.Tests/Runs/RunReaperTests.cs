@@ -7,7 +7,11 @@ using SelfLong.Jobs.Evaluation.Niah;
 using SelfLong.Jobs.Runs;
 using SelfLong.Tests.Evaluation;
 using SelfLong.Tests.Infrastructure;
+using SelfLong.Tests.Synthesis;
 using SelfLong.Data.Runs;
+using SelfLong.Data.Synthesis;
+using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Synthesis;
 
 namespace SelfLong.Tests.Runs;
 
@@ -53,5 +57,50 @@ public sealed class RunReaperTests(AppFixture app)
         var untouched = (await evaluations.FindAsync(liveOwner.Id, Ct))!;
         Assert.Equal(RunStatus.Queued, untouched.Status);
         Assert.Equal(RunHere.Marker, untouched.HangfireJobId);
+    }
+
+    /// <summary>Sample jobs that never reach a worker, as when Hangfire's jobs are deleted.</summary>
+    private sealed class LostJobs : ISampleJobQueue
+    {
+        public void Enqueue(long runId, int index) { }
+
+        public void Schedule(long runId, int index, TimeSpan delay) { }
+    }
+
+    [Fact]
+    public async Task Sweep_RunningSynthesisWithItsSampleJobsLost_SendsTheWaitingSamplesAgainAndFinishes()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+        var endpoint = await app.Services.GetRequiredService<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var runs = app.Services.GetRequiredService<SynthesisRunService>();
+        var (run, errors) = await runs.CreateAsync(new NewSynthesisRun($"lost {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, 5,
+            Settings: new SynthesisSettings { LongOutputFraction = 0, TargetTokenizer = "bytes" }), Ct);
+        Assert.Empty(errors);
+        Assert.True(await runs.StartAsync(run!.Id, new LostJobs(), Ct));
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        await using (var db = await dbFactory.CreateDbContextAsync(Ct))
+        {
+            // Index 1 waits for a retry whose scheduled job is gone too; index 2 is out of attempts and stays failed.
+            db.SynthesisSamples.AddRange(
+                new Sample { RunId = run.Id, Index = 1, Status = SampleStatus.Failed, Attempts = 1, RetryAt = DateTimeOffset.UtcNow, Error = "down" },
+                new Sample { RunId = run.Id, Index = 2, Status = SampleStatus.Failed, Attempts = 3, Error = "down for good" });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await Reaper.SweepAsync(DateTimeOffset.UtcNow.AddHours(1), Ct);
+
+        var done = await Poll.UntilAsync(async () => await runs.FindAsync(run.Id, Ct), r => r?.Status == RunStatus.Succeeded,
+            "the synthesis run to finish once its samples were sent again", TimeSpan.FromMinutes(2));
+        await using (var db = await dbFactory.CreateDbContextAsync(Ct))
+        {
+            var samples = await db.SynthesisSamples.AsNoTracking().Where(s => s.RunId == run.Id).OrderBy(s => s.Index).ToListAsync(Ct);
+            Assert.Equal([0, 1, 2, 3, 4], samples.Select(s => s.Index));
+            Assert.Equal([SampleStatus.Completed, SampleStatus.Completed, SampleStatus.Failed, SampleStatus.Completed, SampleStatus.Completed],
+                samples.Select(s => s.Status));
+            Assert.Equal(3, samples[2].Attempts);
+            Assert.Equal(2, samples[1].Attempts);
+        }
+        // The run is over: a later sweep sends nothing more for it.
+        Assert.Equal(RunStatus.Succeeded, done!.Status);
     }
 }

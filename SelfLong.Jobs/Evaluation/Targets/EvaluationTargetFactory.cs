@@ -1,6 +1,7 @@
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Evaluation;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
@@ -16,7 +17,7 @@ public interface ILocalCheckpointTargets
 
 /// <summary>Builds the target a run describes: a local checkpoint, or its endpoint from the table.</summary>
 public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSecrets secrets, ITokenCounter tokenizer,
-    LlmClient llm, TargetEndpoints endpoints, IEnumerable<ILocalCheckpointTargets> checkpoints)
+    LlmClient llm, TargetEndpoints endpoints, IEnumerable<ILocalCheckpointTargets> checkpoints, ModelCallPolicy policy)
 {
     public string? Protect(string? apiKey) => secrets.Protect(apiKey);
 
@@ -51,7 +52,10 @@ public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSec
     {
         try
         {
-            EndpointTokenizer(tokenizerChoice, location, model, apiKey).CountTokens("The grass is green.");
+            const string probe = "The grass is green.";
+            var counter = EndpointTokenizer(tokenizerChoice, location, model, apiKey);
+            if (counter is ServerTokenCounter server) server.Probe(probe);
+            else counter.CountTokens(probe);
             return null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException
@@ -63,6 +67,6 @@ public sealed class EvaluationTargetFactory(IHttpClientFactory http, EndpointSec
 
     private ITokenCounter EndpointTokenizer(string? choice, string location, string model, string? apiKey) =>
         string.IsNullOrWhiteSpace(choice) || choice.Trim() == TokenCounters.Default ? tokenizer
-        : choice.Trim() == ServerTokenCounter.Choice ? new ServerTokenCounter(http.CreateClient(nameof(OpenAiTarget)), location, model, apiKey)
+        : choice.Trim() == ServerTokenCounter.Choice ? new ServerTokenCounter(http.CreateClient(nameof(OpenAiTarget)), policy, location, model, apiKey)
         : TokenCounters.Resolve(choice);
 }

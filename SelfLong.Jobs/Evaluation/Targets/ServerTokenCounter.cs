@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using SelfLong.Jobs.ModelCalls;
 using SelfLong.Jobs.Text;
 
 namespace SelfLong.Jobs.Evaluation.Targets;
@@ -9,10 +9,12 @@ namespace SelfLong.Jobs.Evaluation.Targets;
 /// <summary>
 /// Counts tokens with the serving engine's own tokenizer through its /tokenize route (vLLM serves it
 /// beside /v1: POST {"model", "prompt"} answers {"count", ...}), so prompts are sized in the target's
-/// tokens without a copy of its tokenizer here. Short texts (the many sentence and word costs that
-/// sizing sums) are cached.
+/// tokens without a copy of its tokenizer here. Each count is a model call under the one
+/// <see cref="ModelCallPolicy"/> (the route has a circuit of its own, and the evaluation attempt
+/// timeout): a dropped connection or a 503 while a run sizes its prompts is retried, not the end of
+/// the run. Short texts (the many sentence and word costs that sizing sums) are cached.
 /// </summary>
-public sealed class ServerTokenCounter(HttpClient http, string baseUrl, string model, string? apiKey) : ITokenCounter
+public sealed class ServerTokenCounter(HttpClient http, ModelCallPolicy policy, string baseUrl, string model, string? apiKey) : ITokenCounter
 {
     /// <summary>The tokenizer choice that means "ask the server".</summary>
     public const string Choice = "server";
@@ -26,6 +28,8 @@ public sealed class ServerTokenCounter(HttpClient http, string baseUrl, string m
 
     public string Name => $"the server's own tokenizer ({Route}, model {model})";
 
+    private ModelCallTarget Target => new($"tokenize:{Route}:{model}", $"The server's tokenizer route {Route}", policy.EvaluationAttemptTimeout);
+
     public int CountTokens(string text)
     {
         if (text.Length == 0) return 0;
@@ -33,18 +37,13 @@ public sealed class ServerTokenCounter(HttpClient http, string baseUrl, string m
         return cache.GetOrAdd(text, Ask);
     }
 
-    public string Truncate(string text, int maxTokens)
-    {
-        if (maxTokens <= 0) return "";
-        int lo = 0, hi = text.Length;
-        while (lo < hi)
-        {
-            var mid = lo + (hi - lo + 1) / 2;
-            if (CountTokens(text[..mid]) <= maxTokens) lo = mid;
-            else hi = mid - 1;
-        }
-        return text[..lo];
-    }
+    public string Truncate(string text, int maxTokens) => TokenCounters.LongestPrefix(this, text, maxTokens);
+
+    /// <summary>
+    /// One attempt, no retries: the check made where a user chooses this tokenizer answers at once
+    /// (a route that is missing or down is an error to show there, not a wait of minutes).
+    /// </summary>
+    public int Probe(string text) => AskOnce(text, CancellationToken.None);
 
     public static string TokenizeUrl(string baseUrl)
     {
@@ -53,11 +52,11 @@ public sealed class ServerTokenCounter(HttpClient http, string baseUrl, string m
         return root + "/tokenize";
     }
 
-    /// <summary>
-    /// Synchronous on purpose: sizing calls the counter from plain (and parallel) code. The answer's
-    /// "count" is the prompt's tokens without special tokens, as the other counters count.
-    /// </summary>
-    private int Ask(string text)
+    /// <summary>Synchronous on purpose: sizing calls the counter from plain (and parallel) code.</summary>
+    private int Ask(string text) => policy.Execute(Target, token => AskOnce(text, token));
+
+    /// <summary>The answer's "count" is the prompt's tokens without special tokens, as the other counters count.</summary>
+    private int AskOnce(string text, CancellationToken ct)
     {
         var body = new JsonObject { ["model"] = model, ["prompt"] = text, ["add_special_tokens"] = false };
         using var request = new HttpRequestMessage(HttpMethod.Post, Route)
@@ -65,12 +64,10 @@ public sealed class ServerTokenCounter(HttpClient http, string baseUrl, string m
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         if (!string.IsNullOrEmpty(apiKey)) request.Headers.Authorization = new("Bearer", apiKey);
-        using var response = http.Send(request);
+        using var response = http.Send(request, ct);
         if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException(
-                $"The server's tokenizer route {Route} answered {(int)response.StatusCode} {response.ReasonPhrase}; choose a tokenizer folder or name instead.",
-                null, response.StatusCode);
-        using var stream = response.Content.ReadAsStream();
+            throw TransientModelErrors.ForStatus(response, $"The server's tokenizer route {Route}", "choose a tokenizer folder or name instead");
+        using var stream = response.Content.ReadAsStream(ct);
         var json = JsonNode.Parse(stream);
         return json?["count"]?.GetValue<int>() ?? json?["tokens"]?.AsArray().Count
             ?? throw new InvalidDataException($"The answer from {Route} has no \"count\" or \"tokens\".");
