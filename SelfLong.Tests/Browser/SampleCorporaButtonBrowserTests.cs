@@ -33,24 +33,14 @@ public sealed partial class SampleCorporaButtonBrowserTests(AppFixture app, Brow
         var opened = long.Parse(CorpusUrl().Match(page.Url).Groups[1].Value, CultureInfo.InvariantCulture);
         var corpora = app.Services.GetRequiredService<CorpusService>();
         var ingestion = app.Services.GetRequiredService<IngestionService>();
-        var started = new List<long>();
-        try
+        // Left to finish, not cancelled: the demo pipeline takes a sample corpus holding any documents as it is.
+        foreach (var sample in DemoCorpora.Samples)
         {
-            foreach (var sample in DemoCorpora.Samples)
-            {
-                var corpus = await corpora.FindByNameAsync(sample.Name, ct);
-                Assert.NotNull(corpus);
-                var run = Assert.Single(await ingestion.RecentAsync(corpus.Id, 20, ct), r => r.Id > lastRun);
-                started.Add(run.Id);
-                Assert.Equal(sample.FileName, Assert.Single(run.FileList).FileName);
-            }
-            Assert.Equal((await corpora.FindByNameAsync(DemoCorpora.Samples[0].Name, ct))!.Id, opened);
+            var corpus = await corpora.FindByNameAsync(sample.Name, ct);
+            Assert.NotNull(corpus);
+            Assert.Contains(await ingestion.RecentAsync(corpus.Id, 20, ct), r => r.Id > lastRun && r.FileList.Single().FileName == sample.FileName);
         }
-        finally
-        {
-            // The samples are large: the suite's other jobs need the ingest workers more than this check does.
-            foreach (var id in started) await ingestion.CancelAsync(id, ct);
-        }
+        Assert.Equal((await corpora.FindByNameAsync(DemoCorpora.Samples[0].Name, ct))!.Id, opened);
         await page.Context.CloseAsync();
     }
 
