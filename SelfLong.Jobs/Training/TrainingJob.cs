@@ -22,7 +22,7 @@ namespace SelfLong.Jobs.Training;
 /// after its worker died, continues from the run's newest complete checkpoint.
 /// </summary>
 public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples,
-    ProgressPublisher progress, IBackgroundJobClient jobs, ILogger<TrainingJob> logger)
+    ProgressPublisher progress, IBackgroundJobClient jobs, ILogger<TrainingJob> logger, IEnumerable<ITrainingStepObserver> observers)
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
@@ -77,7 +77,12 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         var flusher = FlushLoopAsync(runId, steps, checkpoints, stop, flushing.Token);
         try
         {
-            await TrainingLauncher.RunAsync(spec, run.OutputDirectory, steps.Enqueue, checkpoints.Enqueue, resume, stop.Token,
+            void Stepped(StepMetrics step)
+            {
+                steps.Enqueue(step);
+                foreach (var observer in observers) observer.Stepped(run, step, stop.Token);
+            }
+            await TrainingLauncher.RunAsync(spec, run.OutputDirectory, Stepped, checkpoints.Enqueue, resume, stop.Token,
                 DatabaseSampleSources.For(spec, synthesisSamples, dbFactory));
             await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Succeeded, null);
         }

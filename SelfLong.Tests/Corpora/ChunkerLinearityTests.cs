@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Chunking;
 using SelfLong.Jobs.Text;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
@@ -35,6 +36,7 @@ public sealed class ChunkerLinearityTests
     }
 
     [Fact]
+    [Slow]
     public void Chunk_TenMillionTokensWithoutPunctuation_TokenizesEachCharacterAFewTimes()
     {
         var text = Words(10_000_000);

@@ -22,7 +22,7 @@ public sealed class NiahDownloadsTests(AppFixture app)
     [Fact]
     public async Task NiahDownloads_SignedInViewer_SvgCsvJsonCarryTheStoredCells()
     {
-        var id = await FinishedRunAsync();
+        var id = await FinishedRunAsync(app);
         using var viewer = await app.CreateSignedInClientAsync(AppFixture.ViewerEmail);
 
         var svgResponse = await viewer.GetAsync($"/api/evaluations/{id}/niah.svg", Ct);
@@ -63,7 +63,7 @@ public sealed class NiahDownloadsTests(AppFixture app)
     [InlineData("niah.json")]
     public async Task NiahDownload_NotSignedIn_Unauthorized(string file)
     {
-        var id = await FinishedRunAsync();
+        var id = await FinishedRunAsync(app);
         using var anonymous = app.CreatePlainClient();
 
         var response = await anonymous.GetAsync($"/api/evaluations/{id}/{file}", Ct);
@@ -72,10 +72,10 @@ public sealed class NiahDownloadsTests(AppFixture app)
         Assert.DoesNotContain(Answer, await response.Content.ReadAsStringAsync(Ct));
     }
 
-    private const string Answer = "The best thing to do is eat a sandwich and sit in Dolores Park on a sunny day.";
+    internal const string Answer = "The best thing to do is eat a sandwich and sit in Dolores Park on a sunny day.";
 
     /// <summary>A 2 x 2 grid: the needle at the top is found, at the bottom it is not.</summary>
-    private async Task<long> FinishedRunAsync()
+    internal static async Task<long> FinishedRunAsync(AppFixture app)
     {
         var server = await OpenAiTestServer.StartAsync();
         await using var _ = server;

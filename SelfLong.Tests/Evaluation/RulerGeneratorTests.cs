@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using SelfLong.Jobs.Evaluation.Ruler;
 using SelfLong.Jobs.Text;
+using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Evaluation;
 
@@ -41,6 +42,7 @@ public sealed partial class RulerGeneratorTests
     }
 
     [Theory]
+    [Slow]
     [MemberData(nameof(TasksPastDefaultLengths))]
     public void Generate_EachTaskTo1M_WithinTwoPercentOfLength(string name, int length)
     {

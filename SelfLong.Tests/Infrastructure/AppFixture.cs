@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
 using SelfLong.Web;
 
@@ -24,6 +25,7 @@ public sealed class AppFixture : IAsyncLifetime
     public string AdminPassword { get; } = $"Pw-{Guid.NewGuid():N}";
 
     private WebApplication? app;
+    private readonly QueryCounter queries = new();
     private string? database;
     // Run folders are named by run id, and every test database numbers runs from 1: a folder of
     // its own keeps this app from resuming from another test process's checkpoints.
@@ -67,6 +69,10 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:ModelCalls:InitialBackoff"] = "00:00:00.100";
             builder.Configuration["SelfLong:ModelCalls:MaxBackoff"] = "00:00:02";
             builder.Configuration["SelfLong:ModelCalls:EvaluationAttemptTimeout"] = "00:00:30";
+            // Reads a test watches are counted (QueryCounter); runs a test names can be held after a step (TrainingStepGate).
+            builder.Services.AddSingleton(queries).ConfigureDbContext<SelfLongDbContext>(options => options.AddInterceptors(queries), ServiceLifetime.Singleton);
+            builder.Services.AddSingleton<TrainingStepGate>()
+                .AddSingleton<SelfLong.Jobs.Training.ITrainingStepObserver>(services => services.GetRequiredService<TrainingStepGate>());
             builder.WebHost.UseUrls("http://127.0.0.1:0");
         });
         await app.Services.MigrateSelfLongDatabaseAsync();

@@ -24,6 +24,17 @@ public sealed class NeedsBrowserAttribute : Attribute, ITraitAttribute
 }
 
 /// <summary>
+/// Marks a test that needs neither PostgreSQL nor Chromium but minutes of CPU on a small machine (ten
+/// million tokens chunked, RULER samples of a million tokens, a trainer run to several checkpoints).
+/// `./selflong test --fast` leaves it out; the full `./selflong test` runs it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
+public sealed class SlowAttribute : Attribute, ITraitAttribute
+{
+    public IReadOnlyCollection<KeyValuePair<string, string>> GetTraits() => [new(TestNeeds.Speed, TestNeeds.Slow)];
+}
+
+/// <summary>
 /// The fast run: `./selflong test --fast` sets SELFLONG_TEST_FAST=1 and excludes the traits above.
 /// A test that reaches the database or the browser without its trait fails here with the fix, rather
 /// than with a connection error far from the cause.
@@ -33,6 +44,8 @@ public static class TestNeeds
     public const string Trait = "Needs";
     public const string Database = "Database";
     public const string Browser = "Browser";
+    public const string Speed = "Speed";
+    public const string Slow = "Slow";
 
     public static bool FastRun => Environment.GetEnvironmentVariable("SELFLONG_TEST_FAST") == "1";
 

@@ -54,4 +54,33 @@ public sealed class RotaryEmbeddingTests
             Assert.Equal(a * Math.Sin(angle) + b * Math.Cos(angle), y[i + 4], 1e-4);
         }
     }
+
+    [Fact]
+    public void Linear_ConfigWithFactor4_PositionAtFourTimesTheDistanceGetsTheDefaultAngles()
+    {
+        // A Hugging Face config as older checkpoints spell it ("type", not "rope_type").
+        var node = System.Text.Json.Nodes.JsonNode.Parse(SelfLongTiny.Config(hidden: 32, layers: 1).ToJson())!;
+        node["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse("""{"type": "linear", "factor": 4.0}""");
+        var linear = new RotaryEmbedding(LlamaConfig.Parse(node.ToJsonString()));
+        var plain = new RotaryEmbedding(SelfLongTiny.Config(hidden: 32, layers: 1));
+
+        // Position interpolation: position 4p under linear x4 is position p without scaling.
+        using var scope = NewDisposeScope();
+        var (linearCos, linearSin) = linear.Compute(tensor(new long[] { 0, 4, 8, 100, 1000 }).view(1, 5), ScalarType.Float32);
+        var (plainCos, plainSin) = plain.Compute(tensor(new long[] { 0, 1, 2, 25, 250 }).view(1, 5), ScalarType.Float32);
+        Assert.Equal(plainCos.data<float>().ToArray(), linearCos.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Equal(plainSin.data<float>().ToArray(), linearSin.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Equal(plain.InverseFrequencies.Select(f => f / 4), linear.InverseFrequencies);
+    }
+
+    [Fact]
+    public void Linear_WithoutFactor_RefusedWhenTheConfigIsRead()
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(SelfLongTiny.Config(hidden: 32, layers: 1).ToJson())!;
+        node["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse("""{"rope_type": "linear"}""");
+
+        var error = Assert.Throws<InvalidDataException>(() => LlamaConfig.Parse(node.ToJsonString()));
+
+        Assert.Equal("rope_scaling type 'linear' needs a positive 'factor'.", error.Message);
+    }
 }

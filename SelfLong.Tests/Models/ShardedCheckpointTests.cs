@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Training;
 using SelfLong.Tests.Training;
+using SelfLong.Tests.Infrastructure;
 using static TorchSharp.torch;
 
 namespace SelfLong.Tests.Models;
@@ -99,6 +100,7 @@ public sealed class ShardedCheckpointTests : IDisposable
     }
 
     [Fact]
+    [Slow]
     public void Run_TrainerWithSmallShardLimit_CheckpointsAreShardedAndResumeExactly()
     {
         var schedule = new ProgressiveSchedule([new TrainingStage(16, 10_000, 4, 5e-3)]);

@@ -32,6 +32,9 @@ public sealed class LiveProgressBrowserTests(AppFixture app, BrowserFixture brow
             await db.SaveChangesAsync(ct);
             runId = run.Id;
         }
+        // Every read of this run's row by the app is counted, the page's included.
+        using var reads = app.Services.GetRequiredService<QueryCounter>()
+            .Start(c => c.CommandText.Contains("training_runs", StringComparison.Ordinal) && QueryCounter.HasParameter(c, runId));
         var page = await browser.OpenSignedInAsync(app, $"/training/{runId}");
         var progress = page.Locator("[data-testid=run-progress]");
         await Assertions.Expect(progress).ToContainTextAsync("Step 0 of 40");
@@ -40,20 +43,35 @@ public sealed class LiveProgressBrowserTests(AppFixture app, BrowserFixture brow
         await using var worker = DataExtensions.BuildDataSource(app.ConnectionString);
         var options = new DbContextOptionsBuilder<SelfLongDbContext>();
         DataExtensions.Configure(options, worker);
-        await using (var db = new SelfLongDbContext(options.Options))
-        {
-            await db.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.CurrentStep, 17), ct);
-        }
-        // Without a notification the page stays as it was: it does not poll.
-        await Task.Delay(TimeSpan.FromSeconds(2.5), ct);
-        Assert.Contains("Step 0 of 40", await progress.InnerTextAsync());
-
         await using var publisher = new ProgressPublisher(worker, NullLogger<ProgressPublisher>.Instance);
+        async Task WriteStepAsync(int step)
+        {
+            await using var db = new SelfLongDbContext(options.Options);
+            await db.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.CurrentStep, step), ct);
+        }
+
+        // A first notification: the page's follower is now in place, and its read is the newest.
+        await WriteStepAsync(5);
+        publisher.Publish(ProgressFeatures.Training, runId);
+        await Assertions.Expect(progress).ToContainTextAsync("Step 5 of 40", new() { Timeout = 5_000 });
+        var readsBefore = reads.Count;
+        var lastRead = reads.Last!.Value;
+
+        // Without a notification the page reads nothing: its only other read is the safety refresh,
+        // SafetyRefresh after its last one, so any read in the first half of that span is polling.
+        await WriteStepAsync(17);
+        var quietUntil = lastRead + ProgressSubscriptions.SafetyRefresh / 2;
+        if (quietUntil > DateTime.UtcNow) await Task.Delay(quietUntil - DateTime.UtcNow, ct);
+        Assert.True(DateTime.UtcNow < lastRead + ProgressSubscriptions.SafetyRefresh, "the window outlasted the safety refresh; nothing can be told");
+        Assert.Equal(readsBefore, reads.Count);
+        Assert.Contains("Step 5 of 40", await progress.InnerTextAsync());
+
         var watch = Stopwatch.StartNew();
         publisher.Publish(ProgressFeatures.Training, runId);
-        // Well inside the safety refresh, so only the notification can have brought it.
+        // Well inside the safety refresh, so only the notification can have brought it; the count saw its read.
         await Assertions.Expect(progress).ToContainTextAsync("Step 17 of 40", new() { Timeout = 5_000 });
         Assert.True(watch.Elapsed < ProgressSubscriptions.SafetyRefresh / 2);
+        Assert.True(reads.Count > readsBefore, "the notification's read was not counted");
         TestContext.Current.SendDiagnosticMessage($"Run page updated {watch.ElapsedMilliseconds} ms after the notification.");
         await page.Context.CloseAsync();
     }

@@ -42,11 +42,12 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     }
 
     [Fact]
-    public async Task Train_NeedleDrillsOnly_TrainsOnDrillsCutFromTheCorpus()
+    public async Task Train_NeedleDrillsOnly_TrainsWithTheDrillsAsItsOnlyData()
     {
         var (corpusId, _) = await app.HandMadeAsync();
 
-        // Drills are the only data: the run trains only if they were cut from the corpus and mixed in.
+        // Drills are the only data: the run trains only if they were made and mixed in. That their
+        // haystacks are the corpus's text is NeedleDrillSourceTests' to check.
         var (code, stdout, error) = await TrainAsync("--needle-drills", $"{corpusId}:6", "--stages", "256:100:2:1e-3", "--batch-size", "2", "--warmup", "1");
 
         Assert.True(code == 0, error);

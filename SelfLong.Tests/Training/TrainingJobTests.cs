@@ -56,31 +56,44 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
     }
 
     [Fact]
-    public async Task CancelThenResume_LongRun_StopsAtACheckpointAndFinishesEveryStepOnce()
+    public async Task CancelThenResume_HeldAfterStep3_StopsThereWithItsCheckpointAndFinishesEveryStepOnce()
     {
         var runs = app.Services.GetRequiredService<TrainingRunService>();
         var spec = new TrainingRunSpec
         {
             Data = [new DataFileSpec(DataFile())],
-            Stages = [new TrainingStage(16, 100, 150, 1e-3)],
+            Stages = [new TrainingStage(16, 100, 8, 1e-3)],
             Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1 },
         };
-        var run = await runs.CreateAsync($"cancel-{Guid.NewGuid():N}", spec, TestContext.Current.CancellationToken);
+        var name = $"cancel-{Guid.NewGuid():N}";
+        // The run waits after step 3 until its job has seen the cancel: the cancel lands mid-run on any machine.
+        var hold = app.Services.GetRequiredService<TrainingStepGate>().HoldAfter(name, 3);
+        var run = await runs.CreateAsync(name, spec, TestContext.Current.CancellationToken);
         outputs.Add(run.OutputDirectory);
-        await WaitAsync(runs, run.Id, r => r.CurrentStep >= 2 || r.Status != RunStatus.Queued && r.Status != RunStatus.Running);
+        await Poll.UntilAsync(() => hold.Reached, $"training run {run.Id} held after step 3", TimeSpan.FromSeconds(180));
 
         Assert.True(await runs.CancelAsync(run.Id, TestContext.Current.CancellationToken));
         run = await WaitAsync(runs, run.Id, r => r.Status is not (RunStatus.Queued or RunStatus.Running));
+
+        // Stopped at the next durable point: before step 4, with a checkpoint of step 3 on disk and in the list.
         Assert.Equal(RunStatus.Cancelled, run.Status);
-        var stoppedAt = run.CurrentStep;
-        Assert.InRange(stoppedAt, 2, 149);
-        Assert.NotNull(ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory));
+        Assert.Equal("Cancelled after saving a checkpoint; Resume continues from it.", run.Message);
+        Assert.Equal(3, run.CurrentStep);
+        Assert.Equal([1, 2, 3], (await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken)).Select(m => m.GlobalStep));
+        var latest = ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory);
+        Assert.Equal("step-000003", Path.GetFileName(latest));
+        var state = TrainerState.Load(latest!);
+        Assert.Equal((3, 0, 3, 3L), (state.GlobalStep, state.Stage, state.StepInStage, state.OptimizerStep));
+        var stored = Assert.Single(run.Checkpoints);
+        Assert.Equal((latest, 3, false), (stored.Path, stored.GlobalStep, stored.StageEnd));
+        using (var model = SelfLong.Jobs.Models.CheckpointFolder.Load(latest!))
+            Assert.Equal(16, model.Config.MaxPositionEmbeddings);
 
         Assert.True(await runs.ResumeAsync(run.Id, TestContext.Current.CancellationToken));
         run = await WaitAsync(runs, run.Id, r => r.Status is RunStatus.Succeeded or RunStatus.Failed);
         Assert.True(run.Status == RunStatus.Succeeded, run.Message);
         var metrics = await runs.MetricsAsync(run.Id, ct: TestContext.Current.CancellationToken);
-        Assert.Equal(Enumerable.Range(1, 150), metrics.Select(m => m.GlobalStep));
+        Assert.Equal(Enumerable.Range(1, 8), metrics.Select(m => m.GlobalStep));
     }
 
     [Fact]

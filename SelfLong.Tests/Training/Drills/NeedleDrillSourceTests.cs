@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Evaluation.Niah;
+using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Training;
+using SelfLong.Jobs.Training.Drills;
+using SelfLong.Tests.Infrastructure;
+using SelfLong.Tests.Synthesis;
+
+namespace SelfLong.Tests.Training.Drills;
+
+/// <summary>Needle drills as a training run loads them: their haystacks are the stored corpus's text.</summary>
+[NeedsDatabase]
+public sealed class NeedleDrillSourceTests(AppFixture app)
+{
+    [Fact]
+    public async Task LoadAsync_HandMadeCorpus_EachHaystackIsAWindowOfTheCorpusText_WithOneNeedleAnsweredByItsKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (corpusId, _) = await app.HandMadeAsync();
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        var spec = new TrainingRunSpec
+        {
+            NeedleDrills = [new NeedleDrillSpec(corpusId, PerLength: 12)],
+            Stages = [new TrainingStage(256, 10_000, 2, 1e-3), new TrainingStage(512, 40_000, 2, 1e-3)],
+        };
+
+        var drills = await Assert.Single(NeedleDrillSampleSource.For(spec, dbFactory)).Source.LoadAsync(ct);
+
+        // The text as stored, read independently of the source.
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var chunks = await db.Chunks.Where(c => c.CorpusId == corpusId).OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
+        Assert.NotEmpty(chunks);
+        var corpus = EvaluationText.CollapseWhitespace(string.Join(' ', chunks));
+        var (before, after) = (NiahPrompt.Frame[..NiahPrompt.Frame.IndexOf("{context}", StringComparison.Ordinal)],
+            NiahPrompt.Frame[(NiahPrompt.Frame.IndexOf("{context}", StringComparison.Ordinal) + "{context}".Length)..].Replace("{question}", PassKeyNeedle.Question));
+        Assert.Equal(24, drills.Count);
+        var haystacks = new HashSet<string>();
+        foreach (var drill in drills)
+        {
+            var prompt = Assert.Single(drill.Prompt).Content;
+            Assert.StartsWith(before, prompt);
+            Assert.EndsWith(after, prompt);
+            var context = prompt[before.Length..^after.Length];
+            var key = drill.Response[^5..];
+            Assert.Equal(PassKeyNeedle.Response(key), drill.Response);
+            var needle = PassKeyNeedle.Needle(key);
+            var at = context.IndexOf(needle, StringComparison.Ordinal);
+            Assert.True(at >= 0, $"no needle with key {key}");
+            var haystack = string.Join(' ', new[] { context[..at].TrimEnd(), context[(at + needle.Length)..].TrimStart() }.Where(p => p.Length > 0));
+            // Taken out again, the needle leaves a run of the corpus's own words.
+            Assert.Contains(haystack, corpus, StringComparison.Ordinal);
+            Assert.NotEmpty(haystack);
+            Assert.True(ByteTokenizer.Instance.Encode(prompt).Count < 512);
+            haystacks.Add(haystack);
+        }
+        Assert.True(haystacks.Count > 20, "haystacks are cut at random places");
+        // Drawn between half a stage and all of it: the 512-token drills carry hundreds of words of corpus.
+        Assert.True(haystacks.Max(h => h.Length) > 200, $"the longest haystack has {haystacks.Max(h => h.Length)} characters");
+    }
+}
