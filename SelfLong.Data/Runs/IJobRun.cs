@@ -11,5 +11,6 @@ public interface IJobRun
     bool CancelRequested { get; set; }
     string? Message { get; set; }
     string? HangfireJobId { get; set; }
+    DateTimeOffset? StartedAt { get; set; }
     DateTimeOffset? CompletedAt { get; set; }
 }
