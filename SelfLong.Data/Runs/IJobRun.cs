@@ -12,5 +12,6 @@ public interface IJobRun
     string? Message { get; set; }
     string? HangfireJobId { get; set; }
     DateTimeOffset CreatedAt { get; }
+    DateTimeOffset? StartedAt { get; set; }
     DateTimeOffset? CompletedAt { get; set; }
 }

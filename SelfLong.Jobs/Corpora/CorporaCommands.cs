@@ -69,13 +69,13 @@ public static class CorporaCommands
                 runs = [await services.GetRequiredService<IngestionService>().StartAsync(found.Id, inputs, enqueue: false, ct)];
             }
 
-            var pipeline = services.GetRequiredService<IngestionPipeline>();
+            var job = services.GetRequiredService<IngestionJob>();
             var ingestion = services.GetRequiredService<IngestionService>();
             var results = new List<object>();
             foreach (var run in runs)
             {
                 var watch = Stopwatch.StartNew();
-                await pipeline.RunAsync(run.Id, ct);
+                await job.RunAsync(run.Id, ct);
                 var done = (await ingestion.FindAsync(run.Id, ct))!;
                 results.Add(new
                 {

@@ -20,7 +20,7 @@ namespace SelfLong.Jobs.Corpora;
 /// The corpora it makes are deleted at the end.
 /// </summary>
 public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, CorpusService corpora,
-    IngestionService ingestion, IngestionPipeline pipeline, PgCorpusRetriever retriever, IOptions<CorporaOptions> options)
+    IngestionService ingestion, IngestionJob ingestionJob, PgCorpusRetriever retriever, IOptions<CorporaOptions> options)
 {
     /// <summary>Small chunks turn the two samples (about 2.4 M tokens) into more than 100 000 chunks.</summary>
     private const int QueryChunkTokens = 24;
@@ -112,7 +112,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         var inputs = paths.Select(p => new IngestionInput(Path.GetFileName(p), p, new FileInfo(p).Length, DeleteWhenDone: false)).ToList();
         var run = await ingestion.StartAsync(corpus.Id, inputs, enqueue: false, ct);
         var watch = Stopwatch.StartNew();
-        var status = await pipeline.RunAsync(run.Id, ct);
+        await ingestionJob.RunAsync(run.Id, ct);
+        var status = (await ingestion.FindAsync(run.Id, ct))!.Status;
         if (status != RunStatus.Succeeded) throw new InvalidOperationException($"Bench ingestion ended {status}.");
         return watch.Elapsed.TotalSeconds;
     }

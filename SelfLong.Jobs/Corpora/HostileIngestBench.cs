@@ -17,7 +17,7 @@ namespace SelfLong.Jobs.Corpora;
 /// and the time the chunker alone takes on the same text. The corpora and files it makes are
 /// deleted at the end.
 /// </summary>
-public sealed class HostileIngestBench(CorpusService corpora, IngestionService ingestion, IngestionPipeline pipeline, ITokenCounter tokens)
+public sealed class HostileIngestBench(CorpusService corpora, IngestionService ingestion, IngestionJob ingestionJob, ITokenCounter tokens)
 {
     private const string RecordHead = "{\"text\": \"";
     private const string RecordTail = "\"}\n";
@@ -57,7 +57,7 @@ public sealed class HostileIngestBench(CorpusService corpora, IngestionService i
         TorchDevices.ResetPeakResident();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        await pipeline.RunAsync(run.Id, ct);
+        await ingestionJob.RunAsync(run.Id, ct);
         var seconds = watch.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         var peak = TorchDevices.PeakResidentBytes();

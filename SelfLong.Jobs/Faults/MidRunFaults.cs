@@ -169,7 +169,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         await File.WriteAllLinesAsync(file, Enumerable.Range(0, documents).Select(i => JsonSerializer.Serialize(new { text = Sentence(100_000 + i, words) })), ct);
         var run = await services.GetRequiredService<IngestionService>().StartAsync(corpus.Id,
             [new IngestionInput(Path.GetFileName(file), file, new FileInfo(file).Length, DeleteWhenDone: false)], enqueue: false, ct);
-        await services.GetRequiredService<IngestionPipeline>().RunAsync(run.Id, ct);
+        await services.GetRequiredService<IngestionJob>().RunAsync(run.Id, ct);
         return corpus.Id;
     }
 

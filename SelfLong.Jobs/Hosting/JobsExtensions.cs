@@ -68,6 +68,7 @@ public static class JobsExtensions
         services.AddValidatedOptions<Storage.StorageOptions>(Storage.StorageOptions.Section);
         services.AddSingleton<Storage.ServerPaths>();
         services.AddSingleton<SelfLong.Jobs.Progress.ProgressPublisher>();
+        services.AddTransient<Runs.RunJobShell>();
         services.AddEvaluation();
         services.AddSingleton<ITokenCounter>(TiktokenTokenCounter.Default);
         services.AddCorpora();

@@ -45,6 +45,14 @@ public static class RunControl
         return true;
     }
 
+    /// <summary>Records how a run ended.</summary>
+    public static void End(IJobRun run, RunStatus status, string? message)
+    {
+        run.Status = status;
+        run.Message = message;
+        run.CompletedAt = DateTimeOffset.UtcNow;
+    }
+
     /// <summary>
     /// The worker stopped mid-run (shut down, redeployed): the run waits in the queue, and its job
     /// comes back (Hangfire hands it to another worker; RunReaper if it was lost) and continues from

@@ -21,16 +21,13 @@ namespace SelfLong.Jobs.Training;
 /// delays them, loses none); a cancel request stops after a checkpoint. The same job run again,
 /// after its worker died, continues from the run's newest complete checkpoint.
 /// </summary>
-public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples,
+public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbContext> dbFactory, Synthesis.SynthesisSampleReader synthesisSamples,
     ProgressPublisher progress, IBackgroundJobClient jobs, ILogger<TrainingJob> logger, IEnumerable<ITrainingStepObserver> observers)
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a run waiting for the gate looks again.</summary>
     public static readonly TimeSpan GateRetry = TimeSpan.FromSeconds(15);
-
-    /// <summary>How long the final status keeps being retried while the database is away.</summary>
-    private static readonly TimeSpan FinalWriteLimit = TimeSpan.FromMinutes(5);
 
     // Reported but not yet stored: kept across failed flushes so a database outage loses nothing.
     private readonly List<StepMetrics> pendingSteps = [];
@@ -46,62 +43,61 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             await WaitForGateAsync(runId, resume, ct);
             return;
         }
-        TrainingRun run;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        await shell.RunAsync(runId, new Work(this, resume), ct);
+    }
+
+    /// <summary>The trainer, its flush loop and the metrics written with the run's end.</summary>
+    private sealed class Work(TrainingJob job, bool resume) : IRunWork<TrainingRun>
+    {
+        public (string Feature, long Key) ProgressOf(TrainingRun run) => (ProgressFeatures.Training, run.Id);
+
+        public async Task StartingAsync(SelfLongDbContext db, TrainingRun run, CancellationToken ct)
         {
-            run = await db.TrainingRuns.SingleAsync(r => r.Id == runId, ct);
-            if (run.CancelRequested)
-            {
-                run.Status = RunStatus.Cancelled;
-                run.CompletedAt = DateTimeOffset.UtcNow;
-                await db.SaveChangesAsync(ct);
-                progress.Publish(ProgressFeatures.Training, runId);
-                return;
-            }
-            run.Status = RunStatus.Running;
-            run.StartedAt ??= DateTimeOffset.UtcNow;
             run.Device = TorchDevices.Preferred().type.ToString().ToLowerInvariant();
-            run.Message = null;
             // Run again after its worker died (Hangfire re-dispatches the same job): continue, never start over.
             resume = resume || ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory) is not null;
             if (resume) await ForgetAfterCheckpointAsync(db, run, ct);
-            await db.SaveChangesAsync(ct);
-            progress.Publish(ProgressFeatures.Training, runId);
         }
 
-        var spec = TrainingRunSpec.FromJson(run.SpecJson);
-        var steps = new ConcurrentQueue<StepMetrics>();
-        var checkpoints = new ConcurrentQueue<SavedCheckpoint>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var flushing = new CancellationTokenSource();
-        var flusher = FlushLoopAsync(runId, steps, checkpoints, stop, flushing.Token);
-        try
+        public async Task<RunEnd> RunAsync(TrainingRun run, CancellationToken ct)
         {
-            void Stepped(StepMetrics step)
+            var spec = TrainingRunSpec.FromJson(run.SpecJson);
+            var steps = new ConcurrentQueue<StepMetrics>();
+            var checkpoints = new ConcurrentQueue<SavedCheckpoint>();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var flushing = new CancellationTokenSource();
+            var flusher = job.FlushLoopAsync(run.Id, steps, checkpoints, stop, flushing.Token);
+            try
             {
-                steps.Enqueue(step);
-                foreach (var observer in observers) observer.Stepped(run, step, stop.Token);
+                await job.TrainAsync(spec, run, steps, checkpoints, resume, stop.Token);
+                return RunEnd.Succeeded();
             }
-            await TrainingLauncher.RunAsync(spec, run.OutputDirectory, Stepped, checkpoints.Enqueue, resume, stop.Token,
-                DatabaseSampleSources.For(spec, synthesisSamples, dbFactory));
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Succeeded, null);
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                return RunEnd.Cancelled("Cancelled after saving a checkpoint; Resume continues from it.");
+            }
+            finally
+            {
+                // What the trainer reported last is written with the run's end (EndingAsync).
+                await flushing.CancelAsync();
+                await flusher;
+                job.Collect(steps, checkpoints);
+            }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+
+        public Task EndingAsync(SelfLongDbContext db, TrainingRun run, RunEnd? end) => job.WriteReportedAsync(db, run);
+    }
+
+    private Task TrainAsync(TrainingRunSpec spec, TrainingRun run, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints,
+        bool resume, CancellationToken ct)
+    {
+        void Stepped(StepMetrics step)
         {
-            // The worker is stopping: the trainer saved a checkpoint, and the job comes back to resume from it.
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Queued, RunControl.InterruptedMessage);
-            throw;
+            steps.Enqueue(step);
+            foreach (var observer in observers) observer.Stepped(run, step, ct);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Cancelled,
-                "Cancelled after saving a checkpoint; Resume continues from it.");
-        }
-        catch (Exception e)
-        {
-            await FinishAsync(runId, steps, checkpoints, flushing, flusher, RunStatus.Failed, e.Message);
-            throw;
-        }
+        return TrainingLauncher.RunAsync(spec, run.OutputDirectory, Stepped, checkpoints.Enqueue, resume, ct,
+            DatabaseSampleSources.For(spec, synthesisSamples, dbFactory));
     }
 
     /// <summary>Another run holds the gate: the run stays queued and its job comes back later, holding no worker meanwhile.</summary>
@@ -135,9 +131,9 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             catch (OperationCanceledException) { break; }
             try
             {
-                if (await FlushAsync(runId, steps, checkpoints, null, null)) await stop.CancelAsync();
+                if (await FlushAsync(runId, steps, checkpoints)) await stop.CancelAsync();
             }
-            catch (Exception e) when (e is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException)
+            catch (Exception e) when (RunJobShell.IsDatabaseAway(e))
             {
                 // The database is away: training goes on, and what it reported waits for the next flush.
                 logger.LogWarning("Training run {Run} could not write its progress ({Error}); retrying.", runId, e.Message);
@@ -145,35 +141,34 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
     }
 
-    private async Task FinishAsync(long runId, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints,
-        CancellationTokenSource flushing, Task flusher, RunStatus status, string? message)
-    {
-        await flushing.CancelAsync();
-        await flusher;
-        var deadline = DateTime.UtcNow + FinalWriteLimit;
-        while (true)
-        {
-            try
-            {
-                await FlushAsync(runId, steps, checkpoints, status, message);
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException && DateTime.UtcNow < deadline)
-            {
-                logger.LogWarning("Training run {Run} could not record that it ended ({Error}); retrying.", runId, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
-    }
-
     /// <summary>Writes what the trainer reported; returns whether a cancel was requested.</summary>
-    private async Task<bool> FlushAsync(long runId, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints, RunStatus? status, string? message)
+    private async Task<bool> FlushAsync(long runId, ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var run = await db.TrainingRuns.SingleAsync(r => r.Id == runId);
+        Collect(steps, checkpoints);
+        await WriteReportedAsync(db, run);
+        await db.SaveChangesAsync(CancellationToken.None);
+        pendingSteps.Clear();
+        pendingCheckpoints.Clear();
+        progress.Publish(ProgressFeatures.Training, runId);
+        return run.CancelRequested;
+    }
+
+    private void Collect(ConcurrentQueue<StepMetrics> steps, ConcurrentQueue<SavedCheckpoint> checkpoints)
+    {
         while (steps.TryDequeue(out var s)) pendingSteps.Add(s);
         while (checkpoints.TryDequeue(out var c)) pendingCheckpoints.Add(c);
-        // Steps a resumed run repeats, or a flush that failed after its insert, are stored once.
+    }
+
+    /// <summary>
+    /// Adds the reported steps and checkpoints to <paramref name="db"/>, for the caller to save. Kept
+    /// pending until a save succeeds, so a database outage loses none; a step already stored (a
+    /// resumed run repeats some, or a save failed after its insert) is stored once.
+    /// </summary>
+    private async Task WriteReportedAsync(SelfLongDbContext db, TrainingRun run)
+    {
+        var runId = run.Id;
         var first = pendingSteps.Count > 0 ? pendingSteps.Min(s => s.GlobalStep) : int.MaxValue;
         var stored = await db.TrainingStepMetrics.Where(m => m.RunId == runId && m.GlobalStep >= first).Select(m => m.GlobalStep).ToHashSetAsync();
         foreach (var s in pendingSteps)
@@ -205,21 +200,6 @@ public sealed class TrainingJob(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var gone = (await db.TrainingCheckpoints.Where(k => k.RunId == runId && !k.StageEnd).ToListAsync()).Where(k => !Directory.Exists(k.Path));
             db.TrainingCheckpoints.RemoveRange(gone);
         }
-        if (status == RunStatus.Queued)
-        {
-            RunControl.Interrupt(run);
-        }
-        else if (status is { } final)
-        {
-            run.Status = final;
-            run.Message = message;
-            run.CompletedAt = DateTimeOffset.UtcNow;
-        }
-        await db.SaveChangesAsync(CancellationToken.None);
-        pendingSteps.Clear();
-        pendingCheckpoints.Clear();
-        progress.Publish(ProgressFeatures.Training, runId);
-        return run.CancelRequested;
     }
 
     private static void SetTruncation(TrainingRun run, TruncationCounts counts)

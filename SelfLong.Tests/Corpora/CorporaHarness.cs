@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Runs;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
@@ -29,9 +30,10 @@ public sealed class CorporaHarness : IAsyncDisposable
         Embedders = new CorpusEmbedders(Protection, wrapped, TestModelCalls.Policy());
         Corpora = new CorpusService(database, database.DataSource, Embedders);
         Ingestion = new IngestionService(database, new NoJobs());
-        Pipeline = new IngestionPipeline(database, database.DataSource, Embedders, TiktokenTokenCounter.Default, wrapped,
-            new SelfLong.Jobs.Progress.ProgressPublisher(database.DataSource, NullLogger<SelfLong.Jobs.Progress.ProgressPublisher>.Instance),
+        var progress = new SelfLong.Jobs.Progress.ProgressPublisher(database.DataSource, NullLogger<SelfLong.Jobs.Progress.ProgressPublisher>.Instance);
+        Pipeline = new IngestionPipeline(database, database.DataSource, Embedders, TiktokenTokenCounter.Default, wrapped, progress,
             NullLogger<IngestionPipeline>.Instance);
+        Job = new IngestionJob(new RunJobShell(database, progress, NullLogger<RunJobShell>.Instance), Pipeline);
         Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders, wrapped);
     }
 
@@ -42,6 +44,8 @@ public sealed class CorporaHarness : IAsyncDisposable
     public CorpusService Corpora { get; }
     public IngestionService Ingestion { get; }
     public IngestionPipeline Pipeline { get; }
+    /// <summary>The ingestion job, as a worker runs it (the run's lifecycle around the pipeline).</summary>
+    public IngestionJob Job { get; }
     public PgCorpusRetriever Retriever { get; }
 
     public static async Task<CorporaHarness> CreateAsync(Action<CorporaOptions>? configure = null)
@@ -68,7 +72,7 @@ public sealed class CorporaHarness : IAsyncDisposable
             return new IngestionInput(f.Name, path, f.Bytes.Length, DeleteWhenDone: true);
         }).ToList();
         var run = await Ingestion.StartAsync(corpusId, inputs, enqueue: false);
-        await Pipeline.RunAsync(run.Id, TestContext.Current.CancellationToken);
+        await Job.RunAsync(run.Id, TestContext.Current.CancellationToken);
         return (await Ingestion.FindAsync(run.Id))!;
     }
 

@@ -110,14 +110,15 @@ public sealed class IngestionBadInputTests
         await File.WriteAllTextAsync(path, lines, ct);
         var run = await harness.Ingestion.StartAsync(corpus, [new("many.jsonl", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
 
-        var pipeline = harness.Pipeline.RunAsync(run.Id, ct);
+        var pipeline = harness.Job.RunAsync(run.Id, ct);
         await Poll.UntilAsync(async () => server.Held > 0 && (await harness.DocumentsAsync(corpus)).Count > 0 || pipeline.IsCompleted,
             "a document stored and the next batch's embedding held");
         Assert.False(pipeline.IsCompleted, "the run ended before the cancel");
         await harness.Ingestion.CancelAsync(run.Id, ct);
         server.Release();
 
-        Assert.Equal(RunStatus.Cancelled, await pipeline);
+        await pipeline;
+        Assert.Equal(RunStatus.Cancelled, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
         var finished = (await harness.Ingestion.FindAsync(run.Id, ct))!;
         Assert.Equal(RunStatus.Cancelled, finished.Status);
         // The first batch was committed before the cancel; the held one was not.

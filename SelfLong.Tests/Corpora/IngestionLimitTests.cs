@@ -124,14 +124,15 @@ public sealed class IngestionLimitTests
         await File.WriteAllTextAsync(path, string.Join(' ', Enumerable.Range(0, 6_000_000).Select(_ => words[random.Next(words.Length)])), ct);
         var run = await harness.Ingestion.StartAsync(corpus, [new("long.txt", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
 
-        var pipeline = harness.Pipeline.RunAsync(run.Id, ct);
+        var pipeline = harness.Job.RunAsync(run.Id, ct);
         await Poll.UntilAsync(async () => (await harness.Ingestion.FindAsync(run.Id, ct))!.FileList.Single().Status == IngestionFileStatus.Running || pipeline.IsCompleted,
             "the file to be read", interval: TimeSpan.FromMilliseconds(20));
         await harness.Ingestion.CancelAsync(run.Id, ct);
 
         // The one document is still being chunked when the request comes: before, it was stored
         // anyway and the cancel only stopped the next file.
-        Assert.Equal(RunStatus.Cancelled, await pipeline);
+        await pipeline;
+        Assert.Equal(RunStatus.Cancelled, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
         var finished = (await harness.Ingestion.FindAsync(run.Id, ct))!;
         Assert.Equal(IngestionFileStatus.Skipped, finished.FileList.Single().Status);
         Assert.Equal(0, finished.Documents);

@@ -23,7 +23,8 @@ public sealed class UploadRemovalTests : IDisposable
         var sample = Upload("sample.txt", "A sample the server ships.", deleteWhenDone: false);
 
         var run = await harness.Ingestion.StartAsync(corpus, [good, bad, sample], enqueue: false, ct);
-        Assert.Equal(RunStatus.Succeeded, await harness.Pipeline.RunAsync(run.Id, ct));
+        await harness.Job.RunAsync(run.Id, ct);
+        Assert.Equal(RunStatus.Succeeded, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
 
         Assert.False(File.Exists(good.StoredPath));
         Assert.False(File.Exists(bad.StoredPath));
@@ -48,17 +49,26 @@ public sealed class UploadRemovalTests : IDisposable
     }
 
     [Fact]
-    public async Task Fail_Run_RemovesTheUploadsItDidNotReach()
+    public async Task Ingest_RunFails_RecordsFailedAndRemovesTheUploadsItDidNotReach()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
+        var reached = Upload("reached.txt", "Read, but its documents cannot be stored.");
         var waiting = Upload("waiting.txt", "Never reached.");
-        var run = await harness.Ingestion.StartAsync(corpus, [waiting], enqueue: false, ct);
+        var run = await harness.Ingestion.StartAsync(corpus, [reached, waiting], enqueue: false, ct);
+        // The database refuses the documents: the run itself fails, not one file.
+        await using (var rename = harness.Database.DataSource.CreateCommand("ALTER TABLE documents RENAME TO documents_away"))
+            await rename.ExecuteNonQueryAsync(ct);
 
-        await harness.Pipeline.FailAsync(run.Id, new InvalidOperationException("The embeddings endpoint refused the key."));
+        await Assert.ThrowsAnyAsync<Npgsql.PostgresException>(() => harness.Job.RunAsync(run.Id, ct));
 
-        Assert.Equal(RunStatus.Failed, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
+        var failed = (await harness.Ingestion.FindAsync(run.Id, ct))!;
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        Assert.Contains("documents", failed.Message);
+        Assert.NotNull(failed.CompletedAt);
+        Assert.Equal([IngestionFileStatus.Failed, IngestionFileStatus.Pending], failed.FileList.OrderBy(f => f.Id).Select(f => f.Status));
+        Assert.False(File.Exists(reached.StoredPath));
         Assert.False(File.Exists(waiting.StoredPath));
     }
 

@@ -30,7 +30,7 @@ public static class AppCorpus
             await File.WriteAllTextAsync(path, lines, Encoding.UTF8);
             var run = await services.GetRequiredService<IngestionService>().StartAsync(created!.Id,
                 [new IngestionInput("handmade.jsonl", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false);
-            await services.GetRequiredService<IngestionPipeline>().RunAsync(run.Id, CancellationToken.None);
+            await services.GetRequiredService<IngestionJob>().RunAsync(run.Id, CancellationToken.None);
             corpus = (created.Id, name);
             return corpus.Value;
         }

@@ -1,30 +1,45 @@
 using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using SelfLong.Data;
+using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Runs;
+using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Corpora.Ingestion;
 
-/// <summary>Hangfire shell around <see cref="IngestionPipeline"/> on the ingest queue.</summary>
-public sealed class IngestionJob(IngestionPipeline pipeline)
+/// <summary>
+/// An ingestion run on the ingest queue, through the one run lifecycle (<see cref="RunJobShell"/>).
+/// A worker that stops leaves it queued; its job comes back and goes on with the files not yet done
+/// (documents already stored are skipped as duplicates).
+/// </summary>
+public sealed class IngestionJob(RunJobShell shell, IngestionPipeline pipeline)
 {
     [Queue(JobQueues.Ingest)]
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(long runId, CancellationToken ct)
+    public Task RunAsync(long runId, CancellationToken ct) => shell.RunAsync(runId, new Work(pipeline), ct);
+
+    private sealed class Work(IngestionPipeline pipeline) : IRunWork<IngestionRun>
     {
-        try
+        public (string Feature, long Key) ProgressOf(IngestionRun run) => (ProgressFeatures.Corpus, run.CorpusId);
+
+        public Task<RunEnd> RunAsync(IngestionRun run, CancellationToken ct) => pipeline.IngestAsync(run.Id, ct);
+
+        public async Task EndingAsync(SelfLongDbContext db, IngestionRun run, RunEnd? end)
         {
-            await pipeline.RunAsync(runId, ct);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The worker is stopping: Hangfire requeues the job, and the run resumes with the
-            // files not yet done (documents already stored are skipped as duplicates).
-            await pipeline.InterruptedAsync(runId);
-            throw;
-        }
-        catch (Exception ex)
-        {
-            await pipeline.FailAsync(runId, ex);
-            throw;
+            if (end is not { } ended) return;
+            await db.Entry(run).Collection(r => r.FileList).LoadAsync(CancellationToken.None);
+            if (ended.Status == RunStatus.Failed)
+            {
+                foreach (var file in run.FileList.Where(f => f.Status == IngestionFileStatus.Running))
+                {
+                    file.Status = IngestionFileStatus.Failed;
+                    file.Message = ended.Message;
+                }
+            }
+            // The run is over (nothing resumes it): the uploads it did not get to are removed too.
+            StoredUploads.Remove(run.FileList);
         }
     }
 }

@@ -30,59 +30,36 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
     // Small enough that several batches overlap (prepare one while the previous is copied).
     private const long BatchChars = 1 << 20;
 
-    public async Task<RunStatus> RunAsync(long runId, CancellationToken ct)
+    /// <summary>
+    /// Ingests the run's files not yet done; the run is already Running (<see cref="IngestionJob"/>
+    /// drives its lifecycle). Counters and file states are saved as it goes.
+    /// </summary>
+    public async Task<RunEnd> IngestAsync(long runId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.IngestionRuns.Include(r => r.Corpus).Include(r => r.FileList.OrderBy(f => f.Id)).SingleAsync(r => r.Id == runId, ct);
         var corpus = run.Corpus!;
-        // Every save of this context is progress of the run (counters per batch, file states, the end).
+        // Every save of this context is progress of the run (counters per batch, file states).
         db.SavedChanges += (_, _) => progress.Publish(ProgressFeatures.Corpus, corpus.Id);
-        if (run.CancelRequested) return await FinishAsync(db, run, RunStatus.Cancelled, RunControl.CancelledBeforeStart);
-        run.Status = RunStatus.Running;
-        run.Message = null;
-        run.StartedAt ??= DateTimeOffset.UtcNow;
-        await db.SaveChangesAsync(ct);
 
         var preparer = new DocumentPreparer(corpus, tokens, embedders.Create(corpus));
         var watch = Stopwatch.StartNew();
         await using var cancel = new CancelWatch(token => CancelRequestedAsync(runId, token), ct);
         foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
         {
-            if (await CancelRequestedAsync(runId, ct)) return await FinishAsync(db, run, RunStatus.Cancelled, "Cancelled by the user.");
-            var cancelled = await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct);
-            if (cancelled) return await FinishAsync(db, run, RunStatus.Cancelled, "Cancelled by the user.");
+            if (await CancelRequestedAsync(runId, ct) || await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct))
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+                return RunEnd.Cancelled();
+            }
         }
 
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, ct);
         logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
+        await db.SaveChangesAsync(CancellationToken.None);
         var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
-        return await FinishAsync(db, run, RunStatus.Succeeded,
-            failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
-    }
-
-    /// <summary>Marks a run whose worker stopped mid-way as waiting to resume.</summary>
-    public async Task InterruptedAsync(long runId)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var run = await db.IngestionRuns.SingleAsync(r => r.Id == runId);
-        RunControl.Interrupt(run);
-        await db.SaveChangesAsync();
-        progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
-    }
-
-    /// <summary>Records the end of a run that threw (the job rethrows for the scheduler).</summary>
-    public async Task FailAsync(long runId, Exception error)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var run = await db.IngestionRuns.Include(r => r.FileList).SingleAsync(r => r.Id == runId);
-        foreach (var file in run.FileList.Where(f => f.Status == IngestionFileStatus.Running))
-        {
-            file.Status = IngestionFileStatus.Failed;
-            file.Message = error.Message;
-        }
-        await FinishAsync(db, run, RunStatus.Failed, error.Message);
-        progress.Publish(ProgressFeatures.Corpus, run.CorpusId);
+        return RunEnd.Succeeded(failed == 0 ? null : $"{failed} of {run.Files} file(s) could not be ingested; see each file's message.");
     }
 
     /// <param name="cancel">Its token stops reading, chunking and embedding when the user cancels; <paramref name="ct"/> is the worker stopping.</param>
@@ -196,16 +173,5 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.IngestionRuns.Where(r => r.Id == runId).Select(r => r.CancelRequested).SingleAsync(ct);
-    }
-
-    private static async Task<RunStatus> FinishAsync(SelfLongDbContext db, IngestionRun run, RunStatus status, string? message)
-    {
-        run.Status = status;
-        run.Message = message;
-        run.CompletedAt = DateTimeOffset.UtcNow;
-        await db.SaveChangesAsync(CancellationToken.None);
-        // The run is over (nothing resumes it): the uploads it did not get to are removed too.
-        StoredUploads.Remove(run.FileList);
-        return status;
     }
 }
