@@ -135,7 +135,8 @@ public static class LongTrainingBenchmark
             device = device.type.ToString().ToLowerInvariant(),
             threads = get_num_threads(),
             compute_type = options.ComputeType(device)?.ToString() ?? "Float32",
-            memory_note = "PeakRssMb: peak resident memory of the process during each step (Linux VmHWM, reset before the step). On CUDA that is host memory; PeakGpuMb is the most GPU memory the process held (nvidia-smi, sampled every 50 ms, the caching allocator's reservation, which never shrinks), which the fits below use where it was read",
+            allocator = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "glibc defaults",
+            memory_note = "PeakRssMb: peak resident memory of the process during each step (Linux VmHWM, reset before the step). `./selflong bench train --long` fixes glibc's mmap threshold at 1 MiB (allocator), so a freed tensor's pages go back to the system at once and the peak counts live tensors, not heap the allocator kept from earlier steps (with glibc's sliding threshold, tensors under 32 MiB stay cached and short lengths read high). On CUDA that is host memory; PeakGpuMb is the most GPU memory the process held (nvidia-smi, sampled every 50 ms, the caching allocator's reservation, which never shrinks), which the fits below use where it was read",
             steps,
             fitted = new
             {
