@@ -11,7 +11,7 @@ namespace SelfLong.Tests.Evaluation;
 public sealed partial class RulerResumeTests(AppFixture app)
 {
     [Fact]
-    public async Task RulerRun_CorpusHaystack_CancelledThenResumed_ScoresEachSampleOnceOnTheCorpusText()
+    public async Task Ruler_CorpusHaystackCancelAndResume_ScoresEverySampleOnce()
     {
         var ct = TestContext.Current.CancellationToken;
         var (corpusId, _) = await app.HandMadeAsync();
