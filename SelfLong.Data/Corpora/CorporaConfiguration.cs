@@ -80,6 +80,19 @@ internal sealed class IngestionFileConfiguration : IEntityTypeConfiguration<Inge
         builder.Property(f => f.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(f => f.Message).HasMaxLength(4000);
         builder.HasMany(f => f.Issues).WithOne().HasForeignKey(i => i.FileId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(f => f.UploadId);
+        SnakeCase.Apply(builder);
+    }
+}
+
+internal sealed class UploadChunkConfiguration : IEntityTypeConfiguration<UploadChunk>
+{
+    public void Configure(EntityTypeBuilder<UploadChunk> builder)
+    {
+        // No foreign key to ingestion_files: an upload is stored before its run is recorded.
+        builder.ToTable("upload_chunks");
+        builder.HasKey(c => new { c.UploadId, c.Seq });
+        builder.Property(c => c.WrittenAt).HasDefaultValueSql("now()");
         SnakeCase.Apply(builder);
     }
 }

@@ -10,10 +10,13 @@ public sealed class IngestionFile
     public IngestionRun? Run { get; set; }
     /// <summary>The name the user gave (never used as a path).</summary>
     public required string FileName { get; set; }
-    /// <summary>Where the bytes wait on the server; null when the upload itself was refused.</summary>
+    /// <summary>
+    /// A server file the run only reads (a bundled sample, a file given to `./selflong ingest`); it is
+    /// never removed. Null for an upload and for a file that was refused.
+    /// </summary>
     public string? StoredPath { get; set; }
-    /// <summary>Delete <see cref="StoredPath"/> once ingested (uploads yes, bundled samples no).</summary>
-    public bool DeleteWhenDone { get; set; }
+    /// <summary>The upload in the database (upload_chunks); removed once ingested or when the run ends.</summary>
+    public Guid? UploadId { get; set; }
     public long SizeBytes { get; set; }
     public IngestionFileStatus Status { get; set; } = IngestionFileStatus.Pending;
     public long Documents { get; set; }

@@ -11,4 +11,5 @@ public sealed partial class SelfLongDbContext
     public DbSet<IngestionRun> IngestionRuns => Set<IngestionRun>();
     public DbSet<IngestionFile> IngestionFiles => Set<IngestionFile>();
     public DbSet<IngestionIssue> IngestionIssues => Set<IngestionIssue>();
+    public DbSet<UploadChunk> UploadChunks => Set<UploadChunk>();
 }

@@ -434,10 +434,6 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("chunks");
 
-                    b.Property<bool>("DeleteWhenDone")
-                        .HasColumnType("boolean")
-                        .HasColumnName("delete_when_done");
-
                     b.Property<long>("Documents")
                         .HasColumnType("bigint")
                         .HasColumnName("documents");
@@ -484,9 +480,15 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("tokens");
 
+                    b.Property<Guid?>("UploadId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("upload_id");
+
                     b.HasKey("Id");
 
                     b.HasIndex("RunId");
+
+                    b.HasIndex("UploadId");
 
                     b.ToTable("ingestion_files", (string)null);
                 });
@@ -611,6 +613,32 @@ namespace SelfLong.Data.Migrations
                     b.HasIndex("CorpusId", "Id");
 
                     b.ToTable("ingestion_runs", (string)null);
+                });
+
+            modelBuilder.Entity("SelfLong.Data.Corpora.UploadChunk", b =>
+                {
+                    b.Property<Guid>("UploadId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("upload_id");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("integer")
+                        .HasColumnName("seq");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("data");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.HasKey("UploadId", "Seq");
+
+                    b.ToTable("upload_chunks", (string)null);
                 });
 
             modelBuilder.Entity("SelfLong.Data.Demo.DemoRun", b =>
@@ -1357,12 +1385,12 @@ namespace SelfLong.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<DateTimeOffset?>("RetryAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("RetrievedJson")
                         .IsRequired()
                         .HasColumnType("jsonb");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("RunId")
                         .HasColumnType("bigint");

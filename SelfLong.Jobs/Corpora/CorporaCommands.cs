@@ -65,7 +65,7 @@ public static class CorporaCommands
                     }
                     found = created;
                 }
-                var inputs = paths.Select(p => new IngestionInput(Path.GetFileName(p), Path.GetFullPath(p), new FileInfo(p).Length, DeleteWhenDone: false)).ToList();
+                var inputs = paths.Select(p => new IngestionInput(Path.GetFileName(p), Path.GetFullPath(p), new FileInfo(p).Length)).ToList();
                 runs = [await services.GetRequiredService<IngestionService>().StartAsync(found.Id, inputs, enqueue: false, ct)];
             }
 

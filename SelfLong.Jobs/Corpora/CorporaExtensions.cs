@@ -12,6 +12,7 @@ public static class CorporaExtensions
     {
         services.AddValidatedOptions<CorporaOptions>(CorporaOptions.Section);
         services.AddSingleton<CorpusEmbedders>();
+        services.AddSingleton<UploadStore>();
         services.AddTransient<CorpusService>();
         services.AddTransient<IngestionService>();
         services.AddTransient<IngestionPipeline>();

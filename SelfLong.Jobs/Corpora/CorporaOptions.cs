@@ -8,14 +8,7 @@ public sealed class CorporaOptions
     public const string Section = "SelfLong:Corpora";
 
     /// <summary>
-    /// Where uploads wait for the ingest job. A worker on another machine needs the same folder
-    /// (a shared volume); relative paths are under the process's working directory.
-    /// </summary>
-    [Required]
-    public string UploadDirectory { get; set; } = Path.Combine(".selflong", "uploads");
-
-    /// <summary>
-    /// How long an uploaded file no queued or running ingestion run names stays before it is
+    /// How long an upload (kept in the database until ingested) no queued or running ingestion run names stays before it is
     /// removed (UploadSweeper): long, because an upload's run is recorded the moment it arrives.
     /// </summary>
     public TimeSpan OrphanedUploadGrace { get; set; } = TimeSpan.FromHours(24);

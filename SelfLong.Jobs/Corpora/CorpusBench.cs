@@ -109,7 +109,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
 
     private async Task<double> IngestAsync(CorpusSummary corpus, string[] paths, CancellationToken ct)
     {
-        var inputs = paths.Select(p => new IngestionInput(Path.GetFileName(p), p, new FileInfo(p).Length, DeleteWhenDone: false)).ToList();
+        var inputs = paths.Select(p => new IngestionInput(Path.GetFileName(p), p, new FileInfo(p).Length)).ToList();
         var run = await ingestion.StartAsync(corpus.Id, inputs, enqueue: false, ct);
         var watch = Stopwatch.StartNew();
         await ingestionJob.RunAsync(run.Id, ct);

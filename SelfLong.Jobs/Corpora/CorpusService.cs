@@ -21,7 +21,8 @@ public sealed record DocumentSummary(long Id, string Title, int TokenCount, stri
 public sealed record Page<T>(IReadOnlyList<T> Items, long Total);
 
 /// <summary>Creates, lists, describes and deletes corpora.</summary>
-public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, CorpusEmbedders embedders)
+public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, CorpusEmbedders embedders,
+    Ingestion.UploadStore uploadStore)
 {
     public async Task<(CorpusSummary? Corpus, Dictionary<string, string[]> Errors)> CreateAsync(CorpusSettings settings, CancellationToken ct = default)
     {
@@ -142,13 +143,13 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
     public async Task<bool> DeleteAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var uploads = await db.IngestionRuns.Where(r => r.CorpusId == id).SelectMany(r => r.FileList).Where(f => f.DeleteWhenDone && f.StoredPath != null)
+        var uploads = await db.IngestionRuns.Where(r => r.CorpusId == id).SelectMany(r => r.FileList).Where(f => f.UploadId != null)
             .AsNoTracking().ToListAsync(ct);
         var deleted = await db.Corpora.Where(c => c.Id == id).ExecuteDeleteAsync(ct) > 0;
         if (deleted)
         {
             await db.RecordAsync(AuditTrail.Deleted, "corpus", id, ct: ct);
-            Ingestion.StoredUploads.Remove(uploads);
+            await uploadStore.RemoveAsync(uploads);
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await ChunkVectorIndex.DropAsync(connection, id, ct);
         }

@@ -53,7 +53,7 @@ public sealed class DemoCorpora(CorpusService corpora, IngestionService ingestio
     {
         var path = Path.Combine(SamplesDirectory, sample.FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"The sample {sample.FileName} is missing from {SamplesDirectory}.", path);
-        var input = new IngestionInput(sample.FileName, path, new FileInfo(path).Length, DeleteWhenDone: false);
+        var input = new IngestionInput(sample.FileName, path, new FileInfo(path).Length);
         return ingestion.StartAsync(corpusId, [input], enqueue, ct);
     }
 }

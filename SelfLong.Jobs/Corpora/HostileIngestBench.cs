@@ -50,7 +50,7 @@ public sealed class HostileIngestBench(CorpusService corpora, IngestionService i
         if (corpus is null) throw new InvalidOperationException(string.Join(" ", errors.Values.SelectMany(v => v)));
         made.Add(corpus.Id);
         var size = new FileInfo(path).Length;
-        var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput(Path.GetFileName(path), path, size, DeleteWhenDone: false)], enqueue: false, ct);
+        var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput(Path.GetFileName(path), path, size)], enqueue: false, ct);
 
         GC.Collect();
         TorchDevices.ReleaseFreedMemory();

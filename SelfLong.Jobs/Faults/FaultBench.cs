@@ -53,12 +53,7 @@ public static class FaultBench
             var database = $"selflong_faults_{Environment.ProcessId}";
             var connection = new NpgsqlConnectionStringBuilder(baseConnection) { Database = database }.ConnectionString;
             var runs = Directory.CreateTempSubdirectory("selflong-faults-").FullName;
-            // Its own upload folder too: its workers sweep theirs for files no run of this database holds.
-            var settings = new Dictionary<string, string>(Settings)
-            {
-                ["SelfLong:Training:RunsDirectory"] = runs,
-                ["SelfLong:Corpora:UploadDirectory"] = Path.Combine(runs, "uploads"),
-            };
+            var settings = new Dictionary<string, string>(Settings) { ["SelfLong:Storage:Root"] = runs };
             await CreateDatabaseAsync(baseConnection, database, ct);
             try
             {

@@ -66,7 +66,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var file = Path.Combine(folder, "records.jsonl");
         await File.WriteAllLinesAsync(file, Enumerable.Range(0, records).Select(i => JsonSerializer.Serialize(new { text = Sentence(i, 60) })), ct);
         var ingestion = services.GetRequiredService<IngestionService>();
-        var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput("records.jsonl", file, new FileInfo(file).Length, DeleteWhenDone: false)], ct: ct);
+        var run = await ingestion.StartAsync(corpus.Id, [new IngestionInput("records.jsonl", file, new FileInfo(file).Length)], ct: ct);
         var faultedAt = await FaultMidwayAsync(JobQueues.Ingest, token => DocumentsAsync(corpus.Id, token), n => n >= 2_000, ct);
         run = await FaultBench.WaitAsync(async token => (await ingestion.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
@@ -168,7 +168,7 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var file = Path.Combine(folder, $"corpus-{corpus.Id}.jsonl");
         await File.WriteAllLinesAsync(file, Enumerable.Range(0, documents).Select(i => JsonSerializer.Serialize(new { text = Sentence(100_000 + i, words) })), ct);
         var run = await services.GetRequiredService<IngestionService>().StartAsync(corpus.Id,
-            [new IngestionInput(Path.GetFileName(file), file, new FileInfo(file).Length, DeleteWhenDone: false)], enqueue: false, ct);
+            [new IngestionInput(Path.GetFileName(file), file, new FileInfo(file).Length)], enqueue: false, ct);
         await services.GetRequiredService<IngestionJob>().RunAsync(run.Id, ct);
         return corpus.Id;
     }

@@ -51,8 +51,7 @@ public static class LoadBench
             var folder = Directory.CreateTempSubdirectory("selflong-load-").FullName;
             var settings = new Dictionary<string, string>
             {
-                ["SelfLong:Training:RunsDirectory"] = folder,
-                ["SelfLong:Corpora:UploadDirectory"] = Path.Combine(folder, "uploads"),
+                ["SelfLong:Storage:Root"] = folder,
                 // Every upload and the synthesis samples at once, so all of the work runs while circuits browse.
                 ["SelfLong:Jobs:WorkerCount"] = "8",
             };

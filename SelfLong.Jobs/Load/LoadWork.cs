@@ -44,7 +44,7 @@ public sealed class LoadWork(IServiceProvider services, string connection, IRead
             if (corpus is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
             var file = Path.Combine(folder, $"upload-{u}.jsonl");
             await File.WriteAllLinesAsync(file, Enumerable.Range(0, records).Select(i => JsonSerializer.Serialize(new { text = MidRunFaults.Sentence(u * records + i, 60) })), ct);
-            ingestionRuns.Add((await ingestion.StartAsync(corpus.Id, [new IngestionInput(Path.GetFileName(file), file, new FileInfo(file).Length, DeleteWhenDone: false)], ct: ct)).Id);
+            ingestionRuns.Add((await ingestion.StartAsync(corpus.Id, [new IngestionInput(Path.GetFileName(file), file, new FileInfo(file).Length)], ct: ct)).Id);
         }
         var (endpoint, endpointErrors) = await services.GetRequiredService<ModelEndpointService>().CreateAsync(new ModelEndpointInput(
             $"load-{Guid.NewGuid():N}"[..30], ModelEndpointKind.OpenAiCompatible, server.V1, "bench", null, 8192, 4, 10), ct);

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Demo;
-using SelfLong.Jobs.Training;
 
 namespace SelfLong.Jobs.Storage;
 
@@ -20,11 +18,11 @@ public enum ServerPathKind
 /// server's file system cannot be probed through it; callers store the resolved path, so what a
 /// job later opens is exactly what was checked.
 /// </summary>
-public sealed class ServerPaths(IOptions<StorageOptions> storage, IOptions<CorporaOptions> corpora, IConfiguration configuration)
+public sealed class ServerPaths(IOptions<StorageOptions> storage, IConfiguration configuration)
 {
     /// <summary>A sandbox with exactly these roots (for command-line hosts and tests that build services by hand).</summary>
     public static ServerPaths Under(params string[] roots) =>
-        new(Options.Create(new StorageOptions { AllowedRoots = roots }), Options.Create(new CorporaOptions()), new ConfigurationBuilder().Build());
+        new(Options.Create(new StorageOptions { AllowedRoots = roots }), new ConfigurationBuilder().Build());
 
     /// <summary>Pseudo-file systems that are never data, whatever the roots say.</summary>
     private static readonly string[] NeverAllowed = ["/proc", "/sys", "/dev"];
@@ -37,7 +35,7 @@ public sealed class ServerPaths(IOptions<StorageOptions> storage, IOptions<Corpo
     /// <summary>The allowed roots as configured, or the project's data folders; relative ones are under the working directory.</summary>
     public IReadOnlyList<string> ConfiguredRoots => storage.Value.AllowedRoots is { Length: > 0 } roots
         ? roots
-        : [corpora.Value.UploadDirectory, TrainingRunService.RunsDirectoryFrom(configuration), storage.Value.ModelsDirectory];
+        : [RunFolders.RunsDirectory(configuration), storage.Value.ModelsDirectory];
 
     /// <summary>
     /// The configured roots and the demo's shipped base checkpoint (operator-provided, read-only;

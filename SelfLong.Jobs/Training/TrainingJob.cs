@@ -51,9 +51,14 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
     {
         public (string Feature, long Key) ProgressOf(TrainingRun run) => (ProgressFeatures.Training, run.Id);
 
+        // Set when this worker does not see the run's folder on the shared storage root: the run fails with what to fix.
+        private string? unreachable;
+
         public async Task StartingAsync(SelfLongDbContext db, TrainingRun run, CancellationToken ct)
         {
             run.Device = TorchDevices.Preferred().type.ToString().ToLowerInvariant();
+            // Checked before anything reads the folder: a resume that found no checkpoint here would forget the run's progress.
+            if ((unreachable = Storage.RunFolders.Unreachable(run.OutputDirectory, run.Id)) is not null) return;
             // Run again after its worker died (Hangfire re-dispatches the same job): continue, never start over.
             resume = resume || ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory) is not null;
             if (resume) await ForgetAfterCheckpointAsync(db, run, ct);
@@ -61,6 +66,7 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
 
         public async Task<RunEnd> RunAsync(TrainingRun run, CancellationToken ct)
         {
+            if (unreachable is not null) return new RunEnd(RunStatus.Failed, unreachable);
             var spec = TrainingRunSpec.FromJson(run.SpecJson);
             var steps = new ConcurrentQueue<StepMetrics>();
             var checkpoints = new ConcurrentQueue<SavedCheckpoint>();

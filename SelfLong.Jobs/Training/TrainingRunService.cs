@@ -15,14 +15,6 @@ public sealed class TrainingRunService(
     IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration, TrainingDataReferences references,
     ProgressPublisher progress, ServerPaths paths)
 {
-    /// <summary>Where run folders go unless SelfLong:Training:RunsDirectory says otherwise.</summary>
-    public string RunsDirectory => RunsDirectoryFrom(configuration);
-
-    public static string RunsDirectoryFrom(IConfiguration configuration) =>
-        configuration["SelfLong:Training:RunsDirectory"] is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "selflong", "runs");
-
     /// <summary>Validates the spec (ArgumentException with a message to show), stores the run and queues it.</summary>
     public async Task<TrainingRun> CreateAsync(string name, TrainingRunSpec spec, CancellationToken ct = default)
     {
@@ -127,8 +119,9 @@ public sealed class TrainingRunService(
         };
         db.TrainingRuns.Add(run);
         await db.SaveChangesAsync(ct);
-        // The folder is saved before the job is enqueued: a worker may pick the job up at once.
-        run.OutputDirectory = Path.Combine(RunsDirectory, $"run-{run.Id}");
+        // The folder is saved before the job is enqueued: a worker may pick the job up at once. Its
+        // marker is how a worker tells it sees the same storage root (TrainingJob refuses otherwise).
+        run.OutputDirectory = RunFolders.Create(configuration, run.Id);
         await db.SaveChangesAsync(ct);
         run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, false, CancellationToken.None));
         await db.SaveChangesAsync(ct);

@@ -19,8 +19,6 @@ namespace SelfLong.Tests.Corpora;
 /// <summary>The corpus services over a test's own database, running the pipeline in the test's process.</summary>
 public sealed class CorporaHarness : IAsyncDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("selflong-corpora-").FullName;
-
     private CorporaHarness(TestDatabase database, CorporaOptions options)
     {
         Database = database;
@@ -28,12 +26,13 @@ public sealed class CorporaHarness : IAsyncDisposable
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         Protection = new EphemeralDataProtectionProvider();
         Embedders = new CorpusEmbedders(Protection, wrapped, TestModelCalls.Policy());
-        Corpora = new CorpusService(database, database.DataSource, Embedders);
-        Ingestion = new IngestionService(database, new NoJobs());
+        Uploads = new UploadStore(database.DataSource);
+        Corpora = new CorpusService(database, database.DataSource, Embedders, Uploads);
+        Ingestion = new IngestionService(database, new NoJobs(), Uploads);
         var progress = new SelfLong.Jobs.Progress.ProgressPublisher(database.DataSource, NullLogger<SelfLong.Jobs.Progress.ProgressPublisher>.Instance);
         Pipeline = new IngestionPipeline(database, database.DataSource, Embedders, TiktokenTokenCounter.Default, wrapped, progress,
-            NullLogger<IngestionPipeline>.Instance);
-        Job = new IngestionJob(new RunJobShell(database, progress, NullLogger<RunJobShell>.Instance), Pipeline);
+            Uploads, NullLogger<IngestionPipeline>.Instance);
+        Job = new IngestionJob(new RunJobShell(database, progress, NullLogger<RunJobShell>.Instance), Pipeline, Uploads);
         Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders, wrapped);
     }
 
@@ -43,6 +42,8 @@ public sealed class CorporaHarness : IAsyncDisposable
     public CorpusEmbedders Embedders { get; }
     public CorpusService Corpora { get; }
     public IngestionService Ingestion { get; }
+    /// <summary>Where uploads wait for their run (the database).</summary>
+    public UploadStore Uploads { get; }
     public IngestionPipeline Pipeline { get; }
     /// <summary>The ingestion job, as a worker runs it (the run's lifecycle around the pipeline).</summary>
     public IngestionJob Job { get; }
@@ -62,19 +63,26 @@ public sealed class CorporaHarness : IAsyncDisposable
         return corpus!.Id;
     }
 
-    /// <summary>Writes the files, runs the pipeline on them, and returns the finished run with files and issues.</summary>
+    /// <summary>Stores the files as uploads, runs the pipeline on them, and returns the finished run with files and issues.</summary>
     public async Task<IngestionRun> IngestAsync(long corpusId, params (string Name, byte[] Bytes)[] files)
     {
-        var inputs = files.Select(f =>
-        {
-            var path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
-            File.WriteAllBytes(path, f.Bytes);
-            return new IngestionInput(f.Name, path, f.Bytes.Length, DeleteWhenDone: true);
-        }).ToList();
+        var inputs = new List<IngestionInput>();
+        foreach (var (name, bytes) in files) inputs.Add(await UploadAsync(name, bytes));
         var run = await Ingestion.StartAsync(corpusId, inputs, enqueue: false);
         await Job.RunAsync(run.Id, TestContext.Current.CancellationToken);
         return (await Ingestion.FindAsync(run.Id))!;
     }
+
+    /// <summary>Stores bytes as an upload, as the upload endpoint does, and returns the input naming it.</summary>
+    public async Task<IngestionInput> UploadAsync(string name, byte[] bytes)
+    {
+        var id = Guid.NewGuid();
+        await Uploads.WriteAsync(id, new MemoryStream(bytes), long.MaxValue, TestContext.Current.CancellationToken);
+        return new IngestionInput(name, null, bytes.Length, UploadId: id);
+    }
+
+    /// <summary>Whether the upload is still stored.</summary>
+    public async Task<bool> StoredAsync(Guid upload) => await Uploads.LengthAsync(upload, TestContext.Current.CancellationToken) is not null;
 
     public async Task<List<Document>> DocumentsAsync(long corpusId)
     {
@@ -85,7 +93,6 @@ public sealed class CorporaHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Database.DisposeAsync();
-        Directory.Delete(directory, recursive: true);
     }
 
     /// <summary>These tests run the pipeline directly; nothing may go to Hangfire.</summary>

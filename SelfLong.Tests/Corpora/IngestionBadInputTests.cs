@@ -1,3 +1,4 @@
+using System.Text;
 using System.IO.Compression;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
@@ -106,9 +107,7 @@ public sealed class IngestionBadInputTests
         var corpus = created!.Id;
         server.HoldAfter(1);
         var lines = string.Join("\n", Enumerable.Range(0, 400).Select(i => $"{{\"text\": \"Record number {i} about sailing.\"}}"));
-        var path = Path.GetTempFileName();
-        await File.WriteAllTextAsync(path, lines, ct);
-        var run = await harness.Ingestion.StartAsync(corpus, [new("many.jsonl", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
+        var run = await harness.Ingestion.StartAsync(corpus, [await harness.UploadAsync("many.jsonl", Encoding.UTF8.GetBytes(lines))], enqueue: false, ct);
 
         var pipeline = harness.Job.RunAsync(run.Id, ct);
         await Poll.UntilAsync(async () => server.Held > 0 && (await harness.DocumentsAsync(corpus)).Count > 0 || pipeline.IsCompleted,
@@ -124,6 +123,5 @@ public sealed class IngestionBadInputTests
         // The first batch was committed before the cancel; the held one was not.
         Assert.Equal(1, finished.Documents);
         Assert.Single(await harness.DocumentsAsync(corpus));
-        File.Delete(path);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Extraction;
@@ -118,11 +119,10 @@ public sealed class IngestionLimitTests
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
-        var path = Path.GetTempFileName();
         var random = new Random(5);
         string[] words = ["wave", "gull", "salt", "keel", "mast", "reef", "tide", "spray"];
-        await File.WriteAllTextAsync(path, string.Join(' ', Enumerable.Range(0, 6_000_000).Select(_ => words[random.Next(words.Length)])), ct);
-        var run = await harness.Ingestion.StartAsync(corpus, [new("long.txt", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false, ct);
+        var upload = await harness.UploadAsync("long.txt", Encoding.UTF8.GetBytes(string.Join(' ', Enumerable.Range(0, 6_000_000).Select(_ => words[random.Next(words.Length)]))));
+        var run = await harness.Ingestion.StartAsync(corpus, [upload], enqueue: false, ct);
 
         var pipeline = harness.Job.RunAsync(run.Id, ct);
         await Poll.UntilAsync(async () => (await harness.Ingestion.FindAsync(run.Id, ct))!.FileList.Single().Status == IngestionFileStatus.Running || pipeline.IsCompleted,
@@ -137,6 +137,6 @@ public sealed class IngestionLimitTests
         Assert.Equal(IngestionFileStatus.Skipped, finished.FileList.Single().Status);
         Assert.Equal(0, finished.Documents);
         Assert.Empty(await harness.DocumentsAsync(corpus));
-        Assert.False(File.Exists(path));
+        Assert.False(await harness.StoredAsync(upload.UploadId!.Value));
     }
 }

@@ -6,11 +6,11 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Corpora;
 
-/// <summary>Uploaded files leave the disk when their run is done with them; files a run only points at stay.</summary>
+/// <summary>Uploads leave the database when their run is done with them; server files a run only points at stay.</summary>
 [NeedsDatabase]
 public sealed class UploadRemovalTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("selflong-uploads-").FullName;
+    private readonly string directory = Directory.CreateTempSubdirectory("selflong-samples-").FullName;
 
     [Fact]
     public async Task Ingest_FinishedRun_RemovesEveryUpload_FailedOnesToo_ButNotAFileItOnlyPointsAt()
@@ -18,16 +18,18 @@ public sealed class UploadRemovalTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
-        var good = Upload("good.txt", "A good file.");
-        var bad = Upload("bad.json", "[not json");
-        var sample = Upload("sample.txt", "A sample the server ships.", deleteWhenDone: false);
+        var good = await harness.UploadAsync("good.txt", Utf8("A good file."));
+        var bad = await harness.UploadAsync("bad.json", Utf8("[not json"));
+        var sample = ServerFile("sample.txt", "A sample the server ships.");
 
         var run = await harness.Ingestion.StartAsync(corpus, [good, bad, sample], enqueue: false, ct);
         await harness.Job.RunAsync(run.Id, ct);
-        Assert.Equal(RunStatus.Succeeded, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
+        var finished = (await harness.Ingestion.FindAsync(run.Id, ct))!;
+        Assert.Equal(RunStatus.Succeeded, finished.Status);
+        Assert.Equal(2, finished.Documents);
 
-        Assert.False(File.Exists(good.StoredPath));
-        Assert.False(File.Exists(bad.StoredPath));
+        Assert.False(await harness.StoredAsync(good.UploadId!.Value));
+        Assert.False(await harness.StoredAsync(bad.UploadId!.Value));
         Assert.True(File.Exists(sample.StoredPath));
     }
 
@@ -37,14 +39,15 @@ public sealed class UploadRemovalTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
-        var first = Upload("a.txt", "First.");
-        var sample = Upload("sample.txt", "Shipped.", deleteWhenDone: false);
+        var first = await harness.UploadAsync("a.txt", Utf8("First."));
+        var sample = ServerFile("sample.txt", "Shipped.");
         var run = await harness.Ingestion.StartAsync(corpus, [first, sample], enqueue: false, ct);
+        Assert.True(await harness.StoredAsync(first.UploadId!.Value));
 
         Assert.True(await harness.Ingestion.CancelAsync(run.Id, ct));
 
         Assert.Equal(RunStatus.Cancelled, (await harness.Ingestion.FindAsync(run.Id, ct))!.Status);
-        Assert.False(File.Exists(first.StoredPath));
+        Assert.False(await harness.StoredAsync(first.UploadId!.Value));
         Assert.True(File.Exists(sample.StoredPath));
     }
 
@@ -54,8 +57,8 @@ public sealed class UploadRemovalTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
-        var reached = Upload("reached.txt", "Read, but its documents cannot be stored.");
-        var waiting = Upload("waiting.txt", "Never reached.");
+        var reached = await harness.UploadAsync("reached.txt", Utf8("Read, but its documents cannot be stored."));
+        var waiting = await harness.UploadAsync("waiting.txt", Utf8("Never reached."));
         var run = await harness.Ingestion.StartAsync(corpus, [reached, waiting], enqueue: false, ct);
         // The database refuses the documents: the run itself fails, not one file.
         await using (var rename = harness.Database.DataSource.CreateCommand("ALTER TABLE documents RENAME TO documents_away"))
@@ -68,8 +71,8 @@ public sealed class UploadRemovalTests : IDisposable
         Assert.Contains("documents", failed.Message);
         Assert.NotNull(failed.CompletedAt);
         Assert.Equal([IngestionFileStatus.Failed, IngestionFileStatus.Pending], failed.FileList.OrderBy(f => f.Id).Select(f => f.Status));
-        Assert.False(File.Exists(reached.StoredPath));
-        Assert.False(File.Exists(waiting.StoredPath));
+        Assert.False(await harness.StoredAsync(reached.UploadId!.Value));
+        Assert.False(await harness.StoredAsync(waiting.UploadId!.Value));
     }
 
     [Fact]
@@ -78,19 +81,47 @@ public sealed class UploadRemovalTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
-        var waiting = Upload("waiting.txt", "Queued, then the corpus goes.");
+        var waiting = await harness.UploadAsync("waiting.txt", Utf8("Queued, then the corpus goes."));
         await harness.Ingestion.StartAsync(corpus, [waiting], enqueue: false, ct);
 
         Assert.True(await harness.Corpora.DeleteAsync(corpus, ct));
 
-        Assert.False(File.Exists(waiting.StoredPath));
+        Assert.False(await harness.StoredAsync(waiting.UploadId!.Value));
     }
 
-    private IngestionInput Upload(string name, string text, bool deleteWhenDone = true)
+    [Fact]
+    public async Task Ingest_UploadOfSeveralPieces_ReadsBackEveryByteInOrder()
     {
-        var path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        // 2.5 pieces of distinct records: a piece lost, repeated or out of order changes the documents.
+        var records = new List<string>();
+        var bytes = 0L;
+        for (var i = 0; bytes < UploadStore.ChunkBytes * 5L / 2; i++)
+        {
+            records.Add($"{{\"text\": \"Record {i:D7} of the long upload, about harbours and tides.\"}}");
+            bytes += records[^1].Length + 1;
+        }
+        var upload = await harness.UploadAsync("long.jsonl", Utf8(string.Join("\n", records)));
+        Assert.Equal(3, await PiecesAsync(harness, upload.UploadId!.Value));
+        await using var read = harness.Uploads.OpenRead(upload.UploadId!.Value);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy, ct);
+        Assert.Equal(Utf8(string.Join("\n", records)), copy.ToArray());
+    }
+
+    private static async Task<long> PiecesAsync(CorporaHarness harness, Guid upload)
+    {
+        await using var command = harness.Database.DataSource.CreateCommand("SELECT count(*) FROM upload_chunks WHERE upload_id = $1");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = upload });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private IngestionInput ServerFile(string name, string text)
+    {
+        var path = Path.Combine(directory, name);
         File.WriteAllBytes(path, Utf8(text));
-        return new IngestionInput(name, path, new FileInfo(path).Length, deleteWhenDone);
+        return new IngestionInput(name, path, new FileInfo(path).Length);
     }
 
     public void Dispose() => Directory.Delete(directory, recursive: true);

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SelfLong.Data.Corpora;
@@ -16,48 +17,35 @@ public sealed class UploadSweepTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var database = await TestDatabase.CreateAsync();
-        var folder = Directory.CreateTempSubdirectory("selflong-sweep-").FullName;
-        try
+        var old = DateTimeOffset.UtcNow.AddHours(-30);
+        var (queued, running, orphan, ended, arriving) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        // Two pieces, the newer one recent: an upload's age counts from its newest piece.
+        var (halfOld, halfOldNewest) = (Guid.NewGuid(), DateTimeOffset.UtcNow);
+        await using (var db = database.CreateDbContext())
         {
-            var old = DateTime.UtcNow.AddHours(-30);
-            string File(string name, DateTime written)
+            UploadChunk Piece(Guid id, DateTimeOffset written, int seq = 0) => new() { UploadId = id, Seq = seq, Data = [1, 2, 3], WrittenAt = written };
+            db.UploadChunks.AddRange(Piece(queued, old), Piece(running, old), Piece(orphan, old), Piece(orphan, old, 1), Piece(ended, old),
+                Piece(arriving, DateTimeOffset.UtcNow), Piece(halfOld, old), Piece(halfOld, halfOldNewest, 1));
+            var corpus = new Corpus { Name = "sweep" };
+            db.Corpora.Add(corpus);
+            await db.SaveChangesAsync(ct);
+            IngestionRun Run(RunStatus status, Guid upload) => new()
             {
-                var path = Path.Combine(folder, name);
-                System.IO.File.WriteAllText(path, "text");
-                System.IO.File.SetLastWriteTimeUtc(path, written);
-                return path;
-            }
-            var queued = File("queued.upload", old);
-            var running = File("running.upload", old);
-            var orphan = File("orphan.upload", old);
-            var ended = File("ended.upload", old);
-            var arriving = File("arriving.upload", DateTime.UtcNow);
-            var notAnUpload = File("notes.txt", old);
-            await using (var db = database.CreateDbContext())
-            {
-                var corpus = new Corpus { Name = "sweep" };
-                db.Corpora.Add(corpus);
-                await db.SaveChangesAsync(ct);
-                IngestionRun Run(RunStatus status, string path) => new()
-                {
-                    CorpusId = corpus.Id, Status = status, Files = 1,
-                    FileList = [new IngestionFile { FileName = Path.GetFileName(path), StoredPath = path, DeleteWhenDone = true }],
-                };
-                db.IngestionRuns.AddRange(Run(RunStatus.Queued, queued), Run(RunStatus.Running, running), Run(RunStatus.Failed, ended));
-                await db.SaveChangesAsync(ct);
-            }
-            var sweeper = new UploadSweeper(database, Options.Create(new CorporaOptions { UploadDirectory = folder }), NullLogger<UploadSweeper>.Instance);
-
-            var removed = await sweeper.SweepAsync(DateTime.UtcNow.AddHours(-24), ct);
-
-            Assert.Equal([ended, orphan], removed.Order());
-            Assert.False(System.IO.File.Exists(orphan));
-            Assert.False(System.IO.File.Exists(ended));
-            Assert.All([queued, running, arriving, notAnUpload], path => Assert.True(System.IO.File.Exists(path), path));
+                CorpusId = corpus.Id, Status = status, Files = 1,
+                FileList = [new IngestionFile { FileName = "f.txt", UploadId = upload }],
+            };
+            db.IngestionRuns.AddRange(Run(RunStatus.Queued, queued), Run(RunStatus.Running, running), Run(RunStatus.Failed, ended));
+            await db.SaveChangesAsync(ct);
         }
-        finally
+        var sweeper = new UploadSweeper(database, Options.Create(new CorporaOptions()), NullLogger<UploadSweeper>.Instance);
+
+        var removed = await sweeper.SweepAsync(DateTimeOffset.UtcNow.AddHours(-24), ct);
+
+        Assert.Equal(new[] { ended, orphan }.Order(), removed.Order());
+        await using (var db = database.CreateDbContext())
         {
-            Directory.Delete(folder, recursive: true);
+            var left = await db.UploadChunks.Select(c => c.UploadId).Distinct().ToListAsync(ct);
+            Assert.Equal(new[] { queued, running, arriving, halfOld }.Order(), left.Order());
         }
     }
 }

@@ -23,7 +23,6 @@ public sealed class SplitDeploymentTests : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private readonly string uploads = Directory.CreateTempSubdirectory("selflong-split-uploads-").FullName;
     private string? database;
 
     [Fact]
@@ -32,7 +31,8 @@ public sealed class SplitDeploymentTests : IAsyncDisposable
         database = await TestPostgres.CreateMigratedDatabaseAsync("split");
         var connection = TestPostgres.ConnectionStringFor(database);
         var password = $"Pw-{Guid.NewGuid():N}";
-        var settings = new Dictionary<string, string> { ["SelfLong:Corpora:UploadDirectory"] = uploads };
+        // Nothing shared but the database: the upload waits in it for the worker.
+        var settings = new Dictionary<string, string>();
         using var dashboard = await DashboardProcess.StartAsync(connection, AppFixture.AdminEmail, password, settings, Ct);
         using var client = new HttpClient(new AntiforgeryHeader(new CookieContainer())) { BaseAddress = dashboard.Address };
         (await client.PostAsJsonAsync("/api/auth/signin", new { email = AppFixture.AdminEmail, password }, Ct)).EnsureSuccessStatusCode();
@@ -98,6 +98,5 @@ public sealed class SplitDeploymentTests : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (database is not null) await TestPostgres.DropDatabaseAsync(database);
-        Directory.Delete(uploads, recursive: true);
     }
 }

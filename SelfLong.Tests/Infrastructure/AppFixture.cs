@@ -53,7 +53,7 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:Admin:Email"] = AdminEmail;
             builder.Configuration["SelfLong:Admin:Password"] = AdminPassword;
             builder.Configuration["SelfLong:Jobs:WorkerCount"] = "2";
-            builder.Configuration["SelfLong:Training:RunsDirectory"] = runsDirectory;
+            builder.Configuration["SelfLong:Storage:Root"] = runsDirectory;
             // Tests keep their checkpoints and data files in temporary folders.
             builder.Configuration["SelfLong:Storage:AllowedRoots:0"] = runsDirectory;
             builder.Configuration["SelfLong:Storage:AllowedRoots:1"] = Path.GetTempPath();

@@ -26,10 +26,11 @@ public static class AppCorpus
             var (created, errors) = await services.GetRequiredService<CorpusService>().CreateAsync(new CorpusSettings { Name = name });
             Assert.Empty(errors);
             var lines = string.Join("\n", new HandMadeCorpusRetriever().Documents.Select(d => JsonSerializer.Serialize(new { title = d.Title, text = d.Text })));
-            var path = Path.Combine(Path.GetTempPath(), $"selflong-handmade-{Guid.NewGuid():N}.jsonl");
-            await File.WriteAllTextAsync(path, lines, Encoding.UTF8);
+            var bytes = Encoding.UTF8.GetBytes(lines);
+            var upload = Guid.NewGuid();
+            await services.GetRequiredService<UploadStore>().WriteAsync(upload, new MemoryStream(bytes), long.MaxValue, CancellationToken.None);
             var run = await services.GetRequiredService<IngestionService>().StartAsync(created!.Id,
-                [new IngestionInput("handmade.jsonl", path, new FileInfo(path).Length, DeleteWhenDone: true)], enqueue: false);
+                [new IngestionInput("handmade.jsonl", null, bytes.Length, UploadId: upload)], enqueue: false);
             await services.GetRequiredService<IngestionJob>().RunAsync(run.Id, CancellationToken.None);
             corpus = (created.Id, name);
             return corpus.Value;

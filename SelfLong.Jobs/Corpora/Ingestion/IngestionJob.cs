@@ -14,13 +14,13 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// A worker that stops leaves it queued; its job comes back and goes on with the files not yet done
 /// (documents already stored are skipped as duplicates).
 /// </summary>
-public sealed class IngestionJob(RunJobShell shell, IngestionPipeline pipeline)
+public sealed class IngestionJob(RunJobShell shell, IngestionPipeline pipeline, UploadStore uploads)
 {
     [Queue(JobQueues.Ingest)]
     [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(long runId, CancellationToken ct) => shell.RunAsync(runId, new Work(pipeline), ct);
+    public Task RunAsync(long runId, CancellationToken ct) => shell.RunAsync(runId, new Work(pipeline, uploads), ct);
 
-    private sealed class Work(IngestionPipeline pipeline) : IRunWork<IngestionRun>
+    private sealed class Work(IngestionPipeline pipeline, UploadStore uploads) : IRunWork<IngestionRun>
     {
         public (string Feature, long Key) ProgressOf(IngestionRun run) => (ProgressFeatures.Corpus, run.CorpusId);
 
@@ -39,7 +39,7 @@ public sealed class IngestionJob(RunJobShell shell, IngestionPipeline pipeline)
                 }
             }
             // The run is over (nothing resumes it): the uploads it did not get to are removed too.
-            StoredUploads.Remove(run.FileList);
+            await uploads.RemoveAsync(run.FileList);
         }
     }
 }

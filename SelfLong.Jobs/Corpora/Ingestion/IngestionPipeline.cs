@@ -20,11 +20,11 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// on its own: a bad file is marked with its message and the next one goes on. Progress counters
 /// are saved after every batch; a cancel request is honoured between batches and, through
 /// <see cref="CancelWatch"/>, inside a long file, and what was committed stays. Uploaded files are
-/// removed once done with, and all of a run's when it ends.
+/// removed once done with (<see cref="UploadStore"/>), and all of a run's when it ends.
 /// </summary>
 public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource,
     CorpusEmbedders embedders, ITokenCounter tokens, IOptions<CorporaOptions> options, ProgressPublisher progress,
-    ILogger<IngestionPipeline> logger)
+    UploadStore uploads, ILogger<IngestionPipeline> logger)
 {
     private const int MaxIssuesStoredPerFile = 500;
     // Small enough that several batches overlap (prepare one while the previous is copied).
@@ -75,13 +75,12 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var batch = new List<(ExtractedDocument, byte[])>();
         try
         {
-            if (file.StoredPath is null || !File.Exists(file.StoredPath))
-                throw new ExtractionException(file.Message ?? "The uploaded file is no longer on the server; upload it again.");
-            if (new FileInfo(file.StoredPath).Length > options.Value.MaxFileBytes)
+            var (stream, length) = await OpenAsync(file, ct);
+            await using var opened = stream;
+            if (length > options.Value.MaxFileBytes)
                 throw new ExtractionException($"The file is larger than the limit of {ByteSize.Format(options.Value.MaxFileBytes)}.");
-            await using var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             long batchChars = 0;
-            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, stream.Length, context, 0, cancel.Token))
+            await foreach (var document in DocumentExtractor.ExtractAsync(stream, file.FileName, length, context, 0, cancel.Token))
             {
                 batch.Add((document, CorpusCopyWriter.Hash(document.Text)));
                 batchChars += document.Text.Length;
@@ -142,8 +141,23 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         run.Errors += file.Errors;
         run.FilesDone++;
         await db.SaveChangesAsync(CancellationToken.None);
-        if (!cancelled) StoredUploads.Remove([file]);
+        if (!cancelled) await uploads.RemoveAsync([file]);
         return cancelled;
+    }
+
+    /// <summary>The file's bytes: its upload from the database, or the server file the run points at.</summary>
+    private async Task<(Stream Stream, long Length)> OpenAsync(IngestionFile file, CancellationToken ct)
+    {
+        if (file.UploadId is { } upload)
+        {
+            return await uploads.LengthAsync(upload, ct) is { } length
+                ? (uploads.OpenRead(upload), length)
+                : throw new ExtractionException(file.Message ?? "The uploaded file is no longer on the server; upload it again.");
+        }
+        if (file.StoredPath is null || !File.Exists(file.StoredPath))
+            throw new ExtractionException(file.Message ?? "The file is no longer on the server.");
+        var stream = new FileStream(file.StoredPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return (stream, stream.Length);
     }
 
     /// <summary>Drops documents the corpus already holds (before any paid embedding), then chunks and embeds the rest.</summary>

@@ -7,11 +7,14 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Corpora.Ingestion;
 
-/// <summary>A file handed to a new ingestion run; <c>Refused</c> carries the reason an upload was not kept.</summary>
-public sealed record IngestionInput(string FileName, string? StoredPath, long SizeBytes, bool DeleteWhenDone, string? Refused = null);
+/// <summary>
+/// A file handed to a new ingestion run: a server file it only reads (<c>StoredPath</c>) or an upload
+/// in the database (<c>UploadId</c>); <c>Refused</c> carries the reason an upload was not kept.
+/// </summary>
+public sealed record IngestionInput(string FileName, string? StoredPath, long SizeBytes, Guid? UploadId = null, string? Refused = null);
 
 /// <summary>Starts, reads and cancels ingestion runs.</summary>
-public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs)
+public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, UploadStore uploads)
 {
     /// <summary>Records the run and its files and enqueues the job on the ingest queue.</summary>
     /// <param name="enqueue">False records the run only, for a caller that runs the pipeline itself (the CLI).</param>
@@ -25,8 +28,8 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
             {
                 FileName = input.FileName,
                 StoredPath = input.Refused is null ? input.StoredPath : null,
+                UploadId = input.Refused is null ? input.UploadId : null,
                 SizeBytes = input.SizeBytes,
-                DeleteWhenDone = input.DeleteWhenDone,
                 Message = input.Refused,
             });
         }
@@ -65,7 +68,7 @@ public sealed class IngestionService(IDbContextFactory<SelfLongDbContext> dbFact
         var wasQueued = run?.Status == RunStatus.Queued;
         if (run is null || !RunControl.RequestCancel(run, jobs)) return false;
         await db.SaveChangesAsync(ct);
-        if (wasQueued) StoredUploads.Remove(run.FileList);
+        if (wasQueued) await uploads.RemoveAsync(run.FileList);
         return true;
     }
 }

@@ -8,12 +8,11 @@ using SelfLong.Data.Runs;
 namespace SelfLong.Jobs.Corpora.Ingestion;
 
 /// <summary>
-/// Removes uploaded files no run waits for: a process that dies between receiving an upload and
-/// recording its run, or while a run's files are being removed, leaves them behind. A file is
-/// removed once it is older than <see cref="CorporaOptions.OrphanedUploadGrace"/> (counted from its
-/// last write, so an upload still arriving is never touched) and no queued or running ingestion
-/// run names it. Only the upload folder's own files (<c>*.upload</c>) are considered. The folder
-/// belongs to one database: a second deployment sharing it would see the first's files as orphans.
+/// Removes uploads no run waits for: a process that dies between receiving an upload and recording
+/// its run, or while a run's uploads are being removed, leaves them behind. An upload is removed
+/// once its newest piece is older than <see cref="CorporaOptions.OrphanedUploadGrace"/> and no
+/// queued or running ingestion run names it. An upload still arriving is never seen: its COPY is
+/// not committed until its last piece is in.
 /// </summary>
 public sealed class UploadSweeper(IDbContextFactory<SelfLongDbContext> dbFactory, IOptions<CorporaOptions> options, ILogger<UploadSweeper> logger)
     : BackgroundService
@@ -26,7 +25,7 @@ public sealed class UploadSweeper(IDbContextFactory<SelfLongDbContext> dbFactory
         {
             try
             {
-                await SweepAsync(DateTime.UtcNow - options.Value.OrphanedUploadGrace, stoppingToken);
+                await SweepAsync(DateTimeOffset.UtcNow - options.Value.OrphanedUploadGrace, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -36,32 +35,18 @@ public sealed class UploadSweeper(IDbContextFactory<SelfLongDbContext> dbFactory
         }
     }
 
-    /// <summary>One sweep over uploads last written before <paramref name="writtenBefore"/>; returns the paths removed.</summary>
-    public async Task<IReadOnlyList<string>> SweepAsync(DateTime writtenBefore, CancellationToken ct)
+    /// <summary>One sweep over uploads last written before <paramref name="writtenBefore"/>; returns the uploads removed.</summary>
+    public async Task<IReadOnlyList<Guid>> SweepAsync(DateTimeOffset writtenBefore, CancellationToken ct)
     {
-        var folder = Path.GetFullPath(options.Value.UploadDirectory);
-        if (!Directory.Exists(folder)) return [];
-        var old = Directory.EnumerateFiles(folder, "*.upload", SearchOption.TopDirectoryOnly)
-            .Where(f => File.GetLastWriteTimeUtc(f) < writtenBefore).ToList();
-        if (old.Count == 0) return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var old = await db.UploadChunks.GroupBy(c => c.UploadId).Where(g => g.Max(c => c.WrittenAt) < writtenBefore).Select(g => g.Key).ToListAsync(ct);
+        if (old.Count == 0) return [];
         var waitedFor = (await db.IngestionRuns.Where(r => r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
-            .SelectMany(r => r.FileList).Where(f => f.StoredPath != null && old.Contains(f.StoredPath))
-            .Select(f => f.StoredPath!).ToListAsync(ct)).ToHashSet();
-        var removed = new List<string>();
-        foreach (var file in old.Where(f => !waitedFor.Contains(f)))
-        {
-            try
-            {
-                File.Delete(file);
-                removed.Add(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogWarning("Could not remove the orphaned upload {File}: {Error}", Path.GetFileName(file), e.Message);
-            }
-        }
-        if (removed.Count > 0) logger.LogWarning("Removed {Count} uploaded file(s) no run waits for.", removed.Count);
+            .SelectMany(r => r.FileList).Where(f => f.UploadId != null && old.Contains(f.UploadId.Value))
+            .Select(f => f.UploadId!.Value).ToListAsync(ct)).ToHashSet();
+        var removed = old.Where(id => !waitedFor.Contains(id)).ToList();
+        await db.UploadChunks.Where(c => removed.Contains(c.UploadId)).ExecuteDeleteAsync(ct);
+        if (removed.Count > 0) logger.LogWarning("Removed {Count} upload(s) no run waits for.", removed.Count);
         return removed;
     }
 }

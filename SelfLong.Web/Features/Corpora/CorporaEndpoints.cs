@@ -88,12 +88,12 @@ public static class CorporaEndpoints
         IngestionRun run;
         try
         {
-            // The files are on disk: the run is recorded even if the client has gone, so its job ends by removing them.
+            // The files are stored: the run is recorded even if the client has gone, so its job ends by removing them.
             run = await ingestion.StartAsync(id, files, ct: CancellationToken.None);
         }
         catch
         {
-            UploadReceiver.Remove(files.Where(f => f.StoredPath is not null).Select(f => f.StoredPath!));
+            await receiver.RemoveAsync([.. files.Where(f => f.UploadId is not null).Select(f => f.UploadId!.Value)]);
             throw;
         }
         var started = await ingestion.FindAsync(run.Id, ct);
