@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SelfLong.Data;
 using SelfLong.Data.Runs;
@@ -51,7 +52,7 @@ public sealed class RunFolderReachTests(AppFixture app)
         var root = Directory.CreateTempSubdirectory("selflong-root-").FullName;
         try
         {
-            var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            var configuration = new ConfigurationBuilder()
                 .AddInMemoryCollection([new(StorageOptions.RootSetting, root)]).Build();
             var folder = RunFolders.Create(configuration, 7);
 
