@@ -9,10 +9,12 @@ public sealed class WorkerProcess : IDisposable
 
     private WorkerProcess(Process process) => this.process = process;
 
-    public static WorkerProcess Start(string connectionString, string queue, IReadOnlyDictionary<string, string> settings)
+    /// <param name="workingDirectory">The process's own working folder (another machine's, as far as relative paths go); this process's when null.</param>
+    public static WorkerProcess Start(string connectionString, string queue, IReadOnlyDictionary<string, string> settings, string? workingDirectory = null)
     {
         var host = Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         // Run as `dotnet SelfLong.Jobs.dll` or as the apphost: the same way this process was.
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(WorkerProcess).Assembly.Location);
         foreach (var arg in new[] { "worker", "--queues", queue }) start.ArgumentList.Add(arg);
