@@ -47,6 +47,17 @@ public sealed class RunFolderReachTests(AppFixture app)
     }
 
     [Fact]
+    public void OpenCheckpoint_FolderMissingOnThisWorker_NamesTheStorageRoot()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"selflong-not-shared-{Guid.NewGuid():N}", "runs", "run-3", "stage-1");
+
+        var error = Assert.Throws<DirectoryNotFoundException>(() => new SelfLong.Jobs.Evaluation.Targets.LocalCheckpointTargets().Open(missing, 256));
+
+        Assert.Contains(missing, error.Message);
+        Assert.Contains(StorageOptions.RootSetting, error.Message);
+    }
+
+    [Fact]
     public void Unreachable_FolderTheCreatorMade_IsNullAndAnotherRunsIsNot()
     {
         var root = Directory.CreateTempSubdirectory("selflong-root-").FullName;

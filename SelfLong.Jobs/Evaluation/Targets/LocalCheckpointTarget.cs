@@ -37,7 +37,10 @@ public sealed class LocalCheckpointTargets : ILocalCheckpointTargets
     public IEvaluationTarget Open(string folder, int maxLength)
     {
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Checkpoint folder {folder} does not exist.");
+            // With workers on several machines, the usual cause is a worker whose storage root is not the shared one.
+            throw new DirectoryNotFoundException($"Checkpoint folder {folder} does not exist on this worker ({Environment.MachineName}). " +
+                $"Training runs write their checkpoints under {Storage.StorageOptions.RootSetting}, which must be the same shared folder, " +
+                "mounted at the same path, on every machine.");
         return new LocalCheckpointTarget(LocalCheckpoint.Load(folder), maxLength);
     }
 }
