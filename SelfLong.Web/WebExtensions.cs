@@ -101,6 +101,7 @@ public static class WebExtensions
         app.MapModelEndpointEndpoints();
         app.MapSynthesisEndpoints();
         app.MapTrainingEndpoints();
+        app.MapExternalTrainingEndpoints();
         app.MapEvaluationEndpoints();
         app.MapCorporaEndpoints();
         app.MapHangfireDashboard("/jobs", new DashboardOptions

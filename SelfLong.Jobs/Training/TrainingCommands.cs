@@ -52,6 +52,7 @@ public static class TrainingCommands
         {
             output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
             accumulation, warmup, every, keep, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
+            External.ExternalTrainingCommands.Export(configureHost), External.ExternalTrainingCommands.Follow(configureHost),
         };
         command.SetAction(async (parse, ct) =>
         {

@@ -30,15 +30,7 @@ public static class TrainingLauncher
         }
         using (model)
         {
-            var data = new List<(IReadOnlyList<TrainingSample>, double)>();
-            foreach (var file in spec.Data)
-                data.Add((await new ChatJsonlSampleSource(file.Path).LoadAsync(ct), file.Weight));
-            foreach (var source in extraSources ?? [])
-            {
-                var samples = await source.Source.LoadAsync(ct);
-                if (samples.Count == 0) throw new ArgumentException($"{source.Source.Name} has no accepted samples to train on.");
-                data.Add((samples, source.Weight));
-            }
+            var data = await LoadDataAsync(spec, extraSources, ct);
             var trainer = new ProgressiveTrainer(model, tokenizer, data, new ProgressiveSchedule(spec.Stages), spec.Options, outputDir, tokenizerSource)
             {
                 OnStep = onStep,
@@ -47,5 +39,21 @@ public static class TrainingLauncher
             var from = resume ? ProgressiveTrainer.LatestCheckpoint(outputDir) : null;
             await Task.Run(() => trainer.Run(ct, from), ct);
         }
+    }
+
+    /// <summary>The spec's data files and the sources read from the database, each with its mixing weight.</summary>
+    public static async Task<IReadOnlyList<(IReadOnlyList<TrainingSample> Samples, double Weight)>> LoadDataAsync(
+        TrainingRunSpec spec, IReadOnlyList<WeightedSource>? extraSources, CancellationToken ct)
+    {
+        var data = new List<(IReadOnlyList<TrainingSample>, double)>();
+        foreach (var file in spec.Data)
+            data.Add((await new ChatJsonlSampleSource(file.Path).LoadAsync(ct), file.Weight));
+        foreach (var source in extraSources ?? [])
+        {
+            var samples = await source.Source.LoadAsync(ct);
+            if (samples.Count == 0) throw new ArgumentException($"{source.Source.Name} has no accepted samples to train on.");
+            data.Add((samples, source.Weight));
+        }
+        return data;
     }
 }
