@@ -606,6 +606,11 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("tokens");
 
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("trace_id");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CorpusId", "Id");
@@ -876,6 +881,10 @@ namespace SelfLong.Data.Migrations
 
                     b.Property<int>("TotalItems")
                         .HasColumnType("integer");
+
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.Property<int?>("TrainingLength")
                         .HasColumnType("integer");
@@ -1357,12 +1366,12 @@ namespace SelfLong.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<DateTimeOffset?>("RetryAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("RetrievedJson")
                         .IsRequired()
                         .HasColumnType("jsonb");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("RunId")
                         .HasColumnType("bigint");
@@ -1637,6 +1646,10 @@ namespace SelfLong.Data.Migrations
 
                     b.Property<int>("TotalSteps")
                         .HasColumnType("integer");
+
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.HasKey("Id");
 
