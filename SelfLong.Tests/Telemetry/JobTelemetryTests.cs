@@ -11,7 +11,7 @@ using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Telemetry;
 
-/// <summary>A real run through the suite app's Hangfire server: its job span, the model calls and commands inside it, its row's trace id.</summary>
+/// <summary>A real run through the suite app's Hangfire server: its job span (linked to the request that started it), the model calls and commands inside it, its row's trace id.</summary>
 [NeedsDatabase]
 [Collection(TelemetryCollection.Name)]
 public sealed class JobTelemetryTests(AppFixture app)
@@ -23,8 +23,11 @@ public sealed class JobTelemetryTests(AppFixture app)
         using var capture = new TelemetryCapture();
         await using var server = await OpenAiTestServer.StartAsync();
         var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        // The span of the request that starts the run (as ASP.NET Core's would be): the job links to it.
+        using var request = new Activity("POST /api/evaluations") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.Start();
         var run = await evaluations.CreateNiahAsync($"niah-{Guid.NewGuid():N}", NiahTests.Target(server, maxLength: 1000),
             new NiahSettings { Lengths = [1000], Depths = [0, 100] }, ct);
+        request.Stop();
 
         run = await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
 
@@ -35,6 +38,10 @@ public sealed class JobTelemetryTests(AppFixture app)
         Assert.Equal(run.HangfireJobId, job.GetTagItem(JobTracing.JobId));
         Assert.Equal("evaluation", job.GetTagItem(JobTracing.Queue));
         Assert.Equal(ActivityStatusCode.Unset, job.Status);
+        Assert.Equal(default, job.ParentSpanId);
+        var link = Assert.Single(job.Links);
+        Assert.Equal((request.TraceId, request.SpanId), (link.Context.TraceId, link.Context.SpanId));
+        Assert.NotEqual(request.TraceId, job.TraceId);
         Assert.Equal(job.TraceId.ToHexString(), run.TraceId);
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct))
             Assert.Equal(job.TraceId.ToHexString(), await db.EvaluationRuns.Where(r => r.Id == run.Id).Select(r => r.TraceId).SingleAsync(ct));
