@@ -38,6 +38,8 @@ public static class CliHost
         builder.AddSelfLongJobs(runServer ? queues : null);
         builder.AddSelfLongTelemetry(runServer ? TelemetryExtensions.WorkerService : TelemetryExtensions.CommandService);
         builder.Services.AddSelfLongIdentityCore();
-        return builder.Build();
+        var host = builder.Build();
+        host.Services.StartSelfLongTelemetry();
+        return host;
     }
 }

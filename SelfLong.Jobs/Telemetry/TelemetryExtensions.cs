@@ -56,6 +56,17 @@ public static class TelemetryExtensions
     }
 
     /// <summary>
+    /// Starts collecting in a host whose services are used without starting the host (a
+    /// command-line verb): the providers listen from when they are first resolved, which a started
+    /// host does for itself. Disposing the host flushes what they hold. Nothing when telemetry is off.
+    /// </summary>
+    public static void StartSelfLongTelemetry(this IServiceProvider services)
+    {
+        services.GetService<TracerProvider>();
+        services.GetService<MeterProvider>();
+    }
+
+    /// <summary>
     /// Keeps database commands that belong to a request or a job, and drops the rest: Hangfire polls
     /// its queues and the reaper sweeps runs every few seconds, and each of those commands alone
     /// would be a trace of its own that buries the ones worth reading.

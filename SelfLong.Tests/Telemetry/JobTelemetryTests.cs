@@ -57,6 +57,29 @@ public sealed class JobTelemetryTests(AppFixture app)
         Assert.DoesNotContain(spans, s => s.Source.Name == "Npgsql" && s.ParentSpanId == default);
     }
 
+    [Fact]
+    public async Task EvaluationRunWorkedHere_NoHangfireJob_TheShellsOwnSpanParentsItsModelCallsAndTheRowKeepsItsTraceId()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var capture = new TelemetryCapture();
+        await using var server = await OpenAiTestServer.StartAsync();
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var run = await evaluations.CreateNiahAsync($"niah-{Guid.NewGuid():N}", NiahTests.Target(server, maxLength: 1000),
+            new NiahSettings { Lengths = [1000], Depths = [50] }, ct, enqueue: false);
+
+        // What `eval --wait` does: the job's body in this process, with no Hangfire job around it.
+        await using (var scope = app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<EvaluationJob>().RunAsync(run.Id, ct);
+
+        var spans = capture.Spans;
+        var shell = Assert.Single(spans, s => s.Source.Name == JobTracing.Name && Equals(s.GetTagItem(JobTracing.RunId), run.Id));
+        Assert.Equal("EvaluationRun here", shell.DisplayName);
+        var call = Assert.Single(spans, s => s.Source.Name == ModelCallTelemetry.Name && s.TraceId == shell.TraceId);
+        Assert.True(Descends(call, shell, spans));
+        run = (await evaluations.FindAsync(run.Id, ct))!;
+        Assert.Equal((RunStatus.Succeeded, shell.TraceId.ToHexString()), (run.Status, run.TraceId));
+    }
+
     private static bool Descends(Activity span, Activity ancestor, IReadOnlyList<Activity> spans)
     {
         for (var parent = span.ParentSpanId; parent != default;)
