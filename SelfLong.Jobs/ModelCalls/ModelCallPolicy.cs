@@ -25,7 +25,8 @@ public sealed record ModelCallTarget(string Key, string Name, TimeSpan AttemptTi
 /// a time limit on the whole call (<see cref="ModelCallOptions.DownLimit"/>), retries with jittered
 /// exponential backoff (or the server's Retry-After), a circuit per endpoint so that a dead server
 /// is not hammered by every worker thread, and a timeout per attempt. What is retried is decided by
-/// <see cref="TransientModelErrors"/>; a refusal (wrong key, bad request) fails at once.
+/// <see cref="TransientModelErrors"/>; a refusal (wrong key, bad request) fails at once. Each call is
+/// a span with its attempts and outcome, and is counted and timed (<see cref="ModelCallTelemetry"/>).
 /// </summary>
 public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<ModelCallPolicy> logger)
 {

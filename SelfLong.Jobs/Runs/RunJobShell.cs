@@ -60,6 +60,7 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             await EndAsync(runId, work, new RunEnd(RunStatus.Failed, e.Message));
             throw;
         }
