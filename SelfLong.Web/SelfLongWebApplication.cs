@@ -1,5 +1,6 @@
 using SelfLong.Data;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.Telemetry;
 
 namespace SelfLong.Web;
 
@@ -20,6 +21,7 @@ public static class SelfLongWebApplication
         configure?.Invoke(builder);
         builder.AddSelfLongData();
         builder.AddSelfLongJobs();
+        builder.AddSelfLongTelemetry(TelemetryExtensions.WebService);
         builder.AddSelfLongWeb();
 
         var app = builder.Build();

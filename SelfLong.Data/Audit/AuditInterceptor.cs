@@ -32,7 +32,7 @@ public sealed class AuditInterceptor : SaveChangesInterceptor
     };
 
     /// <summary>Fields the app sets beside a person's change (the queued job's id): a save changing only these is not an action.</summary>
-    private static readonly HashSet<string> Bookkeeping = ["HangfireJobId"];
+    private static readonly HashSet<string> Bookkeeping = ["HangfireJobId", "TraceId"];
 
     private sealed record Pending(EntityEntry Entry, string Action, string Kind, object? Id, string? Detail);
 

@@ -62,6 +62,7 @@ internal sealed class IngestionRunConfiguration : IEntityTypeConfiguration<Inges
         builder.ToTable("ingestion_runs");
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.HangfireJobId).HasMaxLength(64);
+        builder.Property(r => r.TraceId).HasMaxLength(32);
         builder.Property(r => r.Message).HasMaxLength(4000);
         builder.HasOne(r => r.Corpus).WithMany().HasForeignKey(r => r.CorpusId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.FileList).WithOne(f => f.Run).HasForeignKey(f => f.RunId).OnDelete(DeleteBehavior.Cascade);

@@ -10,6 +10,7 @@ public sealed class IngestionRun : IJobRun
     public Corpus? Corpus { get; set; }
     public RunStatus Status { get; set; } = RunStatus.Queued;
     public string? HangfireJobId { get; set; }
+    public string? TraceId { get; set; }
     /// <summary>Set by the user; the job stops after the batch in hand (other processes see it through the row).</summary>
     public bool CancelRequested { get; set; }
 

@@ -19,6 +19,7 @@ internal sealed class EvaluationRunConfiguration : IEntityTypeConfiguration<Eval
         builder.Property(r => r.SettingsJson).HasColumnType("jsonb");
         builder.Property(r => r.Message).HasMaxLength(2000);
         builder.Property(r => r.HangfireJobId).HasMaxLength(64);
+        builder.Property(r => r.TraceId).HasMaxLength(32);
         builder.HasIndex(r => r.CreatedAt);
         // A run keeps its address and model when its endpoint is deleted; it only loses the link.
         builder.HasOne<Endpoints.ModelEndpoint>().WithMany().HasForeignKey(r => r.EndpointId).OnDelete(DeleteBehavior.SetNull);

@@ -78,6 +78,7 @@ public sealed class EvaluationRun : IJobRun
     public bool Imported { get; set; }
     public string? Message { get; set; }
     public string? HangfireJobId { get; set; }
+    public string? TraceId { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? StartedAt { get; set; }

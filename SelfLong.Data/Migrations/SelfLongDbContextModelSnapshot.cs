@@ -608,6 +608,11 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("tokens");
 
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("trace_id");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CorpusId", "Id");
@@ -904,6 +909,10 @@ namespace SelfLong.Data.Migrations
 
                     b.Property<int>("TotalItems")
                         .HasColumnType("integer");
+
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.Property<int?>("TrainingLength")
                         .HasColumnType("integer");
@@ -1665,6 +1674,10 @@ namespace SelfLong.Data.Migrations
 
                     b.Property<int>("TotalSteps")
                         .HasColumnType("integer");
+
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.HasKey("Id");
 

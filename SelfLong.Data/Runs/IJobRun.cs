@@ -11,6 +11,8 @@ public interface IJobRun
     bool CancelRequested { get; set; }
     string? Message { get; set; }
     string? HangfireJobId { get; set; }
+    /// <summary>The OpenTelemetry trace of the run's latest traced execution (32 hex digits); null when telemetry was off.</summary>
+    string? TraceId { get; set; }
     DateTimeOffset CreatedAt { get; }
     DateTimeOffset? StartedAt { get; set; }
     DateTimeOffset? CompletedAt { get; set; }

@@ -13,6 +13,7 @@ internal sealed class TrainingRunConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(r => r.SpecJson).HasColumnType("jsonb");
         builder.Property(r => r.OutputDirectory).HasMaxLength(1000);
         builder.Property(r => r.HangfireJobId).HasMaxLength(64);
+        builder.Property(r => r.TraceId).HasMaxLength(32);
         builder.Property(r => r.Device).HasMaxLength(32);
         builder.Property(r => r.Message).HasMaxLength(4000);
         builder.HasMany(r => r.Metrics).WithOne().HasForeignKey(m => m.RunId).OnDelete(DeleteBehavior.Cascade);

@@ -15,6 +15,7 @@ public sealed class TrainingRun : IJobRun
     public required string SpecJson { get; set; }
     public required string OutputDirectory { get; set; }
     public string? HangfireJobId { get; set; }
+    public string? TraceId { get; set; }
     public bool CancelRequested { get; set; }
     public int CurrentStage { get; set; }
     public int CurrentStep { get; set; }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using SelfLong.Data;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.Telemetry;
 
 namespace SelfLong.Jobs.Cli;
 
@@ -35,7 +36,10 @@ public static class CliHost
         builder.Configuration["SelfLong:Jobs:RunServer"] = runServer ? "true" : "false";
         builder.AddSelfLongData();
         builder.AddSelfLongJobs(runServer ? queues : null);
+        builder.AddSelfLongTelemetry(runServer ? TelemetryExtensions.WorkerService : TelemetryExtensions.CommandService);
         builder.Services.AddSelfLongIdentityCore();
-        return builder.Build();
+        var host = builder.Build();
+        host.Services.StartSelfLongTelemetry();
+        return host;
     }
 }

@@ -27,9 +27,14 @@ public sealed class LlmClient(
     {
         var requestJson = CanonicalJson(endpoint, request);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson)));
-        if (await cache.FindAsync(hash, ct) is { } cached) return cached;
+        var target = Target(endpoint) with { Operation = request.Prompt is null ? "chat" : "text_completion" };
+        if (await cache.FindAsync(hash, ct) is { } cached)
+        {
+            ModelCallTelemetry.CachedAnswer(target);
+            return cached;
+        }
 
-        var result = await policy.ExecuteAsync(Target(endpoint), async attempt =>
+        var result = await policy.ExecuteAsync(target, async attempt =>
         {
             // The slot is held for one attempt only: a call waiting out its backoff lets others through.
             await using var slot = await limiter.AcquireAsync(endpoint, attempt);
@@ -37,6 +42,7 @@ public sealed class LlmClient(
             var (text, promptTokens, completionTokens) = request.Prompt is null
                 ? await ChatAsync(endpoint, request, attempt)
                 : await completions.CompleteAsync(endpoint, request, attempt);
+            ModelCallTelemetry.Answered(target, promptTokens, completionTokens);
             if (!request.AllowEmpty && string.IsNullOrWhiteSpace(text)) throw new InvalidDataException("The model returned an empty answer.");
             return new LlmResult(text, false, promptTokens, completionTokens, (int)watch.ElapsedMilliseconds);
         }, ct);
@@ -67,7 +73,11 @@ public sealed class LlmClient(
     /// <summary>An endpoint's circuit is its row and address: an edited endpoint starts with a fresh one.</summary>
     public static ModelCallTarget Target(ModelEndpoint endpoint) => new(
         $"endpoint:{endpoint.Id}:{endpoint.BaseUrl ?? endpoint.CheckpointPath}:{endpoint.Model}:{endpoint.TimeoutSeconds}",
-        $"Endpoint '{endpoint.Name}'", TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)));
+        $"Endpoint '{endpoint.Name}'", TimeSpan.FromSeconds(Math.Max(1, endpoint.TimeoutSeconds)))
+    {
+        Endpoint = endpoint.Name,
+        Model = endpoint.Model,
+    };
 
     /// <summary>The cache key's input: the endpoint's address (not its row id), model, messages and parameters.</summary>
     public static string CanonicalJson(ModelEndpoint endpoint, LlmRequest request) =>

@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,13 @@ public static class JobsExtensions
         builder.Services.AddValidatedOptions<JobsOptions>(JobsOptions.Section);
         var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
 
+        // The job span, as a filter of this container's client and server (AddHangfire keeps a provider
+        // already registered) rather than of Hangfire's process-wide list.
+        builder.Services.AddSingleton<IJobFilterProvider>(new JobFilterProviderCollection
+        {
+            JobFilterProviders.Providers,
+            new JobFilterCollection { new Telemetry.JobTracing() },
+        });
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

@@ -9,18 +9,29 @@ using Polly.Timeout;
 namespace SelfLong.Jobs.ModelCalls;
 
 /// <summary>Who a call goes to: <paramref name="Key"/> names its circuit; <paramref name="Name"/> is what messages show.</summary>
-public sealed record ModelCallTarget(string Key, string Name, TimeSpan AttemptTimeout);
+public sealed record ModelCallTarget(string Key, string Name, TimeSpan AttemptTimeout)
+{
+    /// <summary>What the call does, for traces and metrics (gen_ai.operation.name): chat, text_completion, embeddings, tokenize.</summary>
+    public string Operation { get; init; } = "chat";
+
+    /// <summary>The endpoint as traces and metrics name it (a row's name, or a host); <see cref="Name"/> when not set.</summary>
+    public string? Endpoint { get; init; }
+
+    public string? Model { get; init; }
+}
 
 /// <summary>
 /// The one resilience policy of SelfLong's model calls, built with Polly from <see cref="ModelCallOptions"/>:
 /// a time limit on the whole call (<see cref="ModelCallOptions.DownLimit"/>), retries with jittered
 /// exponential backoff (or the server's Retry-After), a circuit per endpoint so that a dead server
 /// is not hammered by every worker thread, and a timeout per attempt. What is retried is decided by
-/// <see cref="TransientModelErrors"/>; a refusal (wrong key, bad request) fails at once.
+/// <see cref="TransientModelErrors"/>; a refusal (wrong key, bad request) fails at once. Each call is
+/// a span with its attempts and outcome, and is counted and timed (<see cref="ModelCallTelemetry"/>).
 /// </summary>
 public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<ModelCallPolicy> logger)
 {
-    private readonly ResiliencePipelineRegistry<ModelCallTarget> pipelines = new();
+    // Keyed by the circuit's name, not the whole target: a chat and a completion to one endpoint share its circuit.
+    private readonly ResiliencePipelineRegistry<string> pipelines = new();
 
     /// <summary>Time for one attempt of an evaluation target or judge (SelfLong:ModelCalls:EvaluationAttemptTimeout).</summary>
     public TimeSpan EvaluationAttemptTimeout => options.Value.EvaluationAttemptTimeout;
@@ -29,17 +40,27 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
     {
         var attempts = 0;
         var started = TimeProvider.System.GetTimestamp();
+        using var telemetry = ModelCallTelemetry.Start(target);
         try
         {
-            return await Pipeline(target).ExecuteAsync(async token =>
+            var result = await Pipeline(target).ExecuteAsync(async token =>
             {
                 Interlocked.Increment(ref attempts);
                 return await call(token);
             }, ct);
+            telemetry?.End("answered", attempts);
+            return result;
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
         {
-            throw Failed(target, e, attempts, started, ct);
+            var failed = Failed(target, e, attempts, started, ct);
+            telemetry?.End("failed", attempts, failed);
+            throw failed;
+        }
+        catch (Exception e)
+        {
+            telemetry?.End(ct.IsCancellationRequested ? "cancelled" : "failed", attempts, e);
+            throw;
         }
     }
 
@@ -51,21 +72,31 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
     {
         var attempts = 0;
         var started = TimeProvider.System.GetTimestamp();
+        using var telemetry = ModelCallTelemetry.Start(target);
         try
         {
-            return Pipeline(target).Execute(token =>
+            var result = Pipeline(target).Execute(token =>
             {
                 Interlocked.Increment(ref attempts);
                 return call(token);
             }, ct);
+            telemetry?.End("answered", attempts);
+            return result;
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
         {
-            throw Failed(target, e, attempts, started, ct);
+            var failed = Failed(target, e, attempts, started, ct);
+            telemetry?.End("failed", attempts, failed);
+            throw failed;
+        }
+        catch (Exception e)
+        {
+            telemetry?.End(ct.IsCancellationRequested ? "cancelled" : "failed", attempts, e);
+            throw;
         }
     }
 
-    private ResiliencePipeline Pipeline(ModelCallTarget target) => pipelines.GetOrAddPipeline(target, (builder, _) => Build(builder, target));
+    private ResiliencePipeline Pipeline(ModelCallTarget target) => pipelines.GetOrAddPipeline(target.Key, (builder, _) => Build(builder, target));
 
     private ModelCallFailedException Failed(ModelCallTarget target, Exception e, int attempts, long started, CancellationToken ct)
     {
@@ -99,8 +130,10 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
             OnRetry = args =>
             {
                 // Messages carry status and body only, never the API key.
+                var error = TransientModelErrors.Describe(args.Outcome.Exception);
                 logger.LogWarning("{Target} failed (attempt {Attempt} of {Attempts}): {Error}; retrying in {Delay} ms.",
-                    target.Name, args.AttemptNumber + 1, o.Attempts, TransientModelErrors.Describe(args.Outcome.Exception), (int)args.RetryDelay.TotalMilliseconds);
+                    target.Name, args.AttemptNumber + 1, o.Attempts, error, (int)args.RetryDelay.TotalMilliseconds);
+                ModelCallTelemetry.Retrying(args.AttemptNumber + 1, error, args.RetryDelay);
                 return ValueTask.CompletedTask;
             },
         });

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using SelfLong.Data;
 using SelfLong.Data.Runs;
 using SelfLong.Jobs.Progress;
+using SelfLong.Jobs.Telemetry;
 
 namespace SelfLong.Jobs.Runs;
 
@@ -24,6 +26,8 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
 
     public async Task RunAsync<TRun>(long runId, IRunWork<TRun> work, CancellationToken ct) where TRun : class, IJobRun
     {
+        // A run worked by a command-line verb has no Hangfire job around it: the span is the shell's own.
+        using var span = Activity.Current is null ? JobTracing.StartRunHere(typeof(TRun).Name, runId) : null;
         TRun run;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -36,6 +40,8 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
             run.Status = RunStatus.Running;
             run.Message = null;
             run.StartedAt ??= DateTimeOffset.UtcNow;
+            // The job pages link the run to this execution's trace; untraced, the last traced one stays.
+            if (Activity.Current is { Recorded: true } traced) run.TraceId = traced.TraceId.ToHexString();
             await work.StartingAsync(db, run, ct);
             await db.SaveChangesAsync(ct);
             Publish(work, run);
@@ -54,6 +60,7 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             await EndAsync(runId, work, new RunEnd(RunStatus.Failed, e.Message));
             throw;
         }

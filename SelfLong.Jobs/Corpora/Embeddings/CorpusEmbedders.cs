@@ -42,7 +42,13 @@ public sealed class CorpusEmbedders(IDataProtectionProvider protection, IOptions
     private ResilientEmbedder CreateRemote(string baseUrl, string model, string? apiKey, int dimension)
     {
         var o = options.Value;
-        var target = new ModelCallTarget($"embeddings:{baseUrl.TrimEnd('/')}:{model}", $"Embeddings endpoint {model} at {baseUrl}", o.EmbeddingRequestTimeout);
+        var target = new ModelCallTarget($"embeddings:{baseUrl.TrimEnd('/')}:{model}", $"Embeddings endpoint {model} at {baseUrl}", o.EmbeddingRequestTimeout)
+        {
+            Operation = "embeddings",
+            // The host alone: a URL may carry credentials, which never reach traces.
+            Endpoint = new Uri(baseUrl).Authority,
+            Model = model,
+        };
         return new ResilientEmbedder(Client(baseUrl, model, apiKey, o.EmbeddingRequestTimeout), dimension, o.EmbeddingBatchSize, policy, target);
     }
 

@@ -28,7 +28,12 @@ public sealed class ServerTokenCounter(HttpClient http, ModelCallPolicy policy, 
 
     public string Name => $"the server's own tokenizer ({Route}, model {model})";
 
-    private ModelCallTarget Target => new($"tokenize:{Route}:{model}", $"The server's tokenizer route {Route}", policy.EvaluationAttemptTimeout);
+    private ModelCallTarget Target => new($"tokenize:{Route}:{model}", $"The server's tokenizer route {Route}", policy.EvaluationAttemptTimeout)
+    {
+        Operation = "tokenize",
+        Endpoint = new Uri(Route).Authority,
+        Model = model,
+    };
 
     public int CountTokens(string text)
     {
