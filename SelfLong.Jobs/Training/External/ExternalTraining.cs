@@ -53,8 +53,18 @@ public sealed class ExternalTraining(
 }
 
 /// <summary>The recurring job that follows an exported run's output folders.</summary>
-public sealed class ExternalTrainingFollowJob(ExternalTraining external)
+public sealed class ExternalTrainingFollowJob(ExternalTraining external, IRecurringJobManager recurring)
 {
     [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(long runId, CancellationToken ct) => external.FollowAsync(runId, ct);
+    public async Task RunAsync(long runId, CancellationToken ct)
+    {
+        try
+        {
+            await external.FollowAsync(runId, ct);
+        }
+        catch (KeyNotFoundException)
+        {
+            recurring.RemoveIfExists(ExternalTraining.FollowJobId(runId)); // the run was deleted
+        }
+    }
 }
