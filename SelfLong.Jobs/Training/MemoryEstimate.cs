@@ -21,21 +21,20 @@ public sealed record MemoryEstimate(
 
     /// <summary>
     /// Per layer and token, in float32 hidden-size units (the residual stream stays float32 under
-    /// bf16 compute): the layer's input, saved for recomputation, and a buffer the size of its
-    /// output that TorchSharp's custom-function node allocates (empty_like) and keeps with it; the
-    /// CPU never touches that buffer's pages, a CUDA allocator reserves them.
+    /// bf16 compute): what each checkpointed layer keeps until backward. Measured by `bench train
+    /// --long` (hidden 512, 2 and 4 layers at 8k and 16k tokens, glibc's mmap threshold fixed so the
+    /// resident peak counts live tensors): 4.19 KiB per token per extra layer, 2.09 units, rounded up.
     /// </summary>
-    public const int KeptPerLayer = 2;
-
+    public const double KeptPerLayer = 2.1;
 
     /// <summary>
-    /// Everything else alive per token at the step's peak, in float32 hidden-size units: the layer
-    /// being recomputed and back-propagated, the final norm and the fused loss's hidden gradient.
-    /// Fitted from `bench train --long` (hidden 512, 2 and 4 layers, 4k to 32k tokens: 14.8 KiB per
-    /// token at 2 layers, 1.7 KiB per extra layer, i.e. 7.4 units of which 0.85 per layer) and
-    /// rounded up; the CPU measured float32 throughout, so bf16 is counted as float32 here.
+    /// Everything else alive per token at the step's peak, in the same units: the layer being
+    /// recomputed and back-propagated, the final norm and the fused loss's hidden gradient. Measured
+    /// by the same run: 30.75 KiB per token at 2 layers (linear from 8k to 32k), i.e. 15.4 units of
+    /// which 4.2 are the two layers' own, rounded up. The CPU measured float32 throughout, so bf16 is
+    /// counted as float32 here.
     /// </summary>
-    public const int WorkingLayer = 6;
+    public const double WorkingLayer = 11.5;
 
     /// <summary>
     /// Rows per chunk of the LM head and cross-entropy: (chunk, vocab) logits exist, never (T, vocab)
@@ -65,7 +64,7 @@ public sealed record MemoryEstimate(
         long dtypeBytes = bf16 ? 2 : 4;
         var parameters = ParameterCount(config);
         var parameterBytes = parameters * (OptimizerStateBytesPerParameter + (bf16 ? Bf16CopyBytesPerParameter : 0));
-        var perToken = config.HiddenSize * 4L * ((long)KeptPerLayer * config.NumHiddenLayers + WorkingLayer);
+        var perToken = (long)Math.Ceiling(config.HiddenSize * 4.0 * (KeptPerLayer * config.NumHiddenLayers + WorkingLayer));
         var tokens = (long)batch * length;
         var activations = tokens * perToken;
         // A chunk is never longer than the step's tokens. The fused loss also holds one float32

