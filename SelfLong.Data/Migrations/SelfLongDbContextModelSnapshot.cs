@@ -248,6 +248,10 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("vector")
                         .HasColumnName("embedding");
 
+                    b.Property<HalfVector>("EmbeddingHalf")
+                        .HasColumnType("halfvec")
+                        .HasColumnName("embedding_half");
+
                     b.Property<int>("Index")
                         .HasColumnType("integer")
                         .HasColumnName("index");
@@ -1357,12 +1361,12 @@ namespace SelfLong.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<DateTimeOffset?>("RetryAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("RetrievedJson")
                         .IsRequired()
                         .HasColumnType("jsonb");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("RunId")
                         .HasColumnType("bigint");
