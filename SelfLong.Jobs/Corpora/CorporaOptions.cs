@@ -64,11 +64,11 @@ public sealed class CorporaOptions
 
     /// <summary>
     /// Full-text candidates ranked per query: up to this many chunks holding all the query's words
-    /// and as many holding any. Bounds a query's cost on a large corpus; `bench corpus` reports how
+    /// but at most one, and as many holding any. Bounds a query's cost on a large corpus; `bench corpus` reports how
     /// often the bounded top 10 equals ranking every match.
     /// </summary>
     [Range(10, 1_000_000)]
-    public int FullTextCandidates { get; set; } = 1000;
+    public int FullTextCandidates { get; set; } = 300;
 
     /// <summary>
     /// For embeddings over 4,000 dimensions (binary-quantized index): candidates taken from the

@@ -53,7 +53,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             SampleChunkCorpus.Written written;
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
                 written = await SampleChunkCorpus.WriteAsync(connection, largeCorpus.Id, largeCorpus.EmbeddingDimension, largeChunks, defaults.ChunkTokens, ct);
-            var large = await measure.MeasureAsync(largeCorpus, queries, [efSearch], ct);
+            var large = await measure.MeasureAsync(largeCorpus, queries, EfSearchSweep.Append(efSearch), ct);
 
             return new
             {

@@ -104,6 +104,8 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             if (mode == RetrievalMode.Hybrid) search.Parameters.AddWithValue("k", topK);
             batch.BatchCommands.Add(search);
 
+            // Prepared once per connection and corpus (the SQL names the corpus): later queries skip planning.
+            await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct);
             var current = await reader.ReadAsync(ct) && SameEmbedder(corpus, reader);

@@ -16,8 +16,6 @@ internal static class RetrievalSql
     /// <summary>SQL for a tsquery OR-ing the stemmed words of parameter @query (null when it has none).</summary>
     public const string AnyWordQuery = "(SELECT string_agg(quote_literal(w), ' | ') FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w)::tsquery";
 
-    private const string AllWordsQuery = "(SELECT string_agg(quote_literal(w), ' & ') FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w)::tsquery";
-
     /// <summary>
     /// The nearest chunks by cosine distance. The corpus id and dimension are literals so the
     /// planner matches the corpus's partial HNSW index (ChunkVectorIndex). Binary-quantized
@@ -45,28 +43,38 @@ internal static class RetrievalSql
     /// Chunks matching any of the query's words (English stemming, stop words dropped), ranked by
     /// cover density. Any word, not all: an instruction used as a query rarely has every word in
     /// one chunk. Ranking every match costs time in proportion to the corpus (a common word
-    /// matches a large share of it), so when bounded only a candidate set is ranked: up to
-    /// @candidates chunks holding all the words (the ones cover density ranks highest) and up to
-    /// @candidates holding any. Both come straight off the GIN index without sorting; `bench
-    /// corpus` reports how often the bounded top 10 equals the exhaustive one.
+    /// matches a large share of it), so when bounded only candidates are ranked: up to @candidates
+    /// chunks holding all the query's words but at most one (the ones cover density ranks highest)
+    /// and up to @candidates holding any. Both come straight off the GIN index without sorting,
+    /// and are ranked in the same scan; `bench corpus` reports how often the bounded top 10 equals
+    /// the exhaustive one.
     /// </summary>
     public static string FullTextList(long corpusId, bool bounded)
     {
-        var match = $"corpus_id = {corpusId} AND search_vector @@ (SELECT tsq FROM q)";
-        var candidates = bounded
-            ? $"""
-              AND c.id IN ((SELECT id FROM chunks WHERE corpus_id = {corpusId} AND search_vector @@ (SELECT tsq_all FROM q) LIMIT @candidates)
-                           UNION (SELECT id FROM chunks WHERE {match} LIMIT @candidates))
-              """
-            : "";
+        const string rank = "ts_rank_cd(search_vector, (SELECT tsq FROM q))";
+        var scan = $"SELECT id, {rank} AS score FROM chunks WHERE corpus_id = {corpusId} AND search_vector @@";
+        var matches = bounded
+            ? $"({scan} (SELECT tsq_most FROM q) LIMIT @candidates) UNION ({scan} (SELECT tsq FROM q) LIMIT @candidates)"
+            : $"{scan} (SELECT tsq FROM q)";
         return $"""
-            q AS MATERIALIZED (SELECT {AnyWordQuery} AS tsq, {AllWordsQuery} AS tsq_all),
+            q AS MATERIALIZED (SELECT {AnyWordQuery} AS tsq, {AllButOneWordQuery} AS tsq_most),
             txt AS (SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank, score
-                    FROM (SELECT c.id, ts_rank_cd(c.search_vector, (SELECT tsq FROM q)) AS score
-                          FROM chunks c WHERE c.{match} {candidates}) s
+                    FROM ({matches}) s
                     ORDER BY rank LIMIT @depth)
             """;
     }
+
+    /// <summary>
+    /// A tsquery for chunks holding every word of @query but at most one: the OR over each word
+    /// left out of the AND of the others ('a' &amp; 'b' | 'a' &amp; 'c' | 'b' &amp; 'c'); with all
+    /// the words when there are fewer than three.
+    /// </summary>
+    private const string AllButOneWordQuery = """
+        (SELECT CASE WHEN cardinality(ws) < 3 THEN (SELECT string_agg(quote_literal(w), ' & ') FROM unnest(ws) w)
+                     ELSE (SELECT string_agg('(' || (SELECT string_agg(quote_literal(o), ' & ') FROM unnest(ws) o WHERE o <> w) || ')', ' | ')
+                           FROM unnest(ws) w) END
+         FROM (SELECT tsvector_to_array(to_tsvector('english', @query)) AS ws) words)::tsquery
+        """;
 
     /// <summary>Both lists fused: score = sum of 1 / (60 + rank); ties go to the better single rank, then the lower id.</summary>
     public static string Hybrid(string vectorList, string fullTextList) => $"""
