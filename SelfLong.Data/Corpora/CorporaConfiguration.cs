@@ -48,7 +48,9 @@ internal sealed class ChunkConfiguration : IEntityTypeConfiguration<Chunk>
         builder.HasIndex(c => new { c.CorpusId, c.Id });
         // Untyped: each corpus has its own dimension. The HNSW index is per corpus, on the
         // expression (embedding::vector(N)) WHERE corpus_id = id (see ChunkVectorIndex).
+        // Above 2,000 dimensions vectors are stored as halfvec in their own column (VectorLayout in SelfLong.Jobs says why).
         builder.Property(c => c.Embedding).HasColumnType("vector");
+        builder.Property(c => c.EmbeddingHalf).HasColumnType("halfvec");
         builder.HasGeneratedTsVectorColumn(c => c.SearchVector, "english", c => new { c.Text })
             .HasIndex(c => c.SearchVector).HasMethod("GIN");
         SnakeCase.Apply(builder);

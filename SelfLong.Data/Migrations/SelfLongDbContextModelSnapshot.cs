@@ -248,6 +248,10 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("vector")
                         .HasColumnName("embedding");
 
+                    b.Property<HalfVector>("EmbeddingHalf")
+                        .HasColumnType("halfvec")
+                        .HasColumnName("embedding_half");
+
                     b.Property<int>("Index")
                         .HasColumnType("integer")
                         .HasColumnName("index");

@@ -55,6 +55,21 @@ public sealed class CorporaOptions
     [Range(1, 1000)]
     public int HnswEfSearch { get; set; } = 100;
 
+    /// <summary>
+    /// Full-text candidates ranked per query: up to this many chunks holding all the query's words
+    /// but at most one, and as many holding any. Bounds a query's cost on a large corpus; `bench corpus` reports how
+    /// often the bounded top 10 equals ranking every match.
+    /// </summary>
+    [Range(10, 1_000_000)]
+    public int FullTextCandidates { get; set; } = 300;
+
+    /// <summary>
+    /// For embeddings over 4,000 dimensions (binary-quantized index): candidates taken from the
+    /// index per result kept, then re-ranked by exact cosine distance.
+    /// </summary>
+    [Range(1, 100)]
+    public int BinaryRerankFactor { get; set; } = 4;
+
     /// <summary>Texts per request to an OpenAI-compatible embeddings endpoint.</summary>
     [Range(1, 4096)]
     public int EmbeddingBatchSize { get; set; } = 64;

@@ -46,6 +46,8 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
             {
                 return (null, new() { [nameof(settings.EmbedderBaseUrl)] = [$"The embeddings endpoint did not answer a test request: {ex.Message}"] });
             }
+            if (dimension > Storage.VectorLayout.MaxDimension)
+                return (null, new() { [nameof(settings.EmbedderModel)] = [$"The model's vectors have {dimension} dimensions; at most {Storage.VectorLayout.MaxDimension} can be stored."] });
         }
         var corpus = new Corpus
         {

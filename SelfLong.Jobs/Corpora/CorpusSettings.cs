@@ -31,7 +31,8 @@ public sealed record CorpusSettings
         if (ChunkTokens is < 16 or > 8192) Add(nameof(ChunkTokens), "The chunk size must be from 16 to 8192 tokens.");
         if (ChunkOverlapTokens < 0 || ChunkOverlapTokens > ChunkTokens / 2) Add(nameof(ChunkOverlapTokens), "The overlap must be from 0 to half the chunk size.");
         if (string.IsNullOrWhiteSpace(TextField)) Add(nameof(TextField), "Name the field that holds the text (usually \"text\").");
-        if (EmbeddingDimension is { } d && (d < 16 || d > 2000)) Add(nameof(EmbeddingDimension), "The dimension must be from 16 to 2000 (the HNSW index limit).");
+        if (EmbeddingDimension is { } d && (d < 16 || d > Storage.VectorLayout.MaxDimension))
+            Add(nameof(EmbeddingDimension), $"The dimension must be from 16 to {Storage.VectorLayout.MaxDimension} (the largest halfvec).");
         if (Embedder == EmbedderKind.OpenAi)
         {
             if (!Uri.TryCreate(EmbedderBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))

@@ -12,7 +12,7 @@ public sealed record Latency(int Count, double P50, double P95, double P99, doub
     {
         var sorted = samples.Order().ToList();
         if (sorted.Count == 0) return new Latency(0, 0, 0, 0, 0);
-        double P(double p) => Math.Round(CorpusBench.Percentile(sorted, p), 1);
+        double P(double p) => Math.Round(CorpusBenchQueries.Percentile(sorted, p), 1);
         return new Latency(sorted.Count, P(0.50), P(0.95), P(0.99), Math.Round(sorted[^1], 1));
     }
 }

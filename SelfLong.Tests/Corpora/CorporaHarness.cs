@@ -34,6 +34,7 @@ public sealed class CorporaHarness : IAsyncDisposable
             Uploads, NullLogger<IngestionPipeline>.Instance);
         Job = new IngestionJob(new RunJobShell(database, progress, NullLogger<RunJobShell>.Instance), Pipeline, Uploads);
         Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders, wrapped);
+        Reembedder = new CorpusReembedder(database, database.DataSource, Embedders, new NoJobs());
     }
 
     public TestDatabase Database { get; }
@@ -48,6 +49,7 @@ public sealed class CorporaHarness : IAsyncDisposable
     /// <summary>The ingestion job, as a worker runs it (the run's lifecycle around the pipeline).</summary>
     public IngestionJob Job { get; }
     public PgCorpusRetriever Retriever { get; }
+    public CorpusReembedder Reembedder { get; }
 
     public static async Task<CorporaHarness> CreateAsync(Action<CorporaOptions>? configure = null)
     {

@@ -59,21 +59,32 @@ public sealed class RetrievalTests
         var fullText = await harness.Retriever.FullTextAsync(corpus, "whale oil lamps", 50, ct);
 
         Assert.Equal("Whale oil", hybrid[0].DocumentTitle);
-        var expected = PgCorpusRetriever.Fuse(6, vector, fullText);
+        var expected = RetrievalEquivalenceTests.Fuse(6, vector, fullText);
         Assert.Equal(expected.Select(c => c.ChunkId), hybrid.Select(c => c.ChunkId));
         Assert.Equal(2.0 / (PgCorpusRetriever.RrfK + 1), hybrid[0].Score, 1e-9);
     }
 
     [Fact]
-    public void Fuse_ReciprocalRanks_AddUpAcrossLists()
+    public async Task FullText_MoreMatchesThanCandidates_StillRanksTheChunkWithEveryWordFirst()
     {
-        static RetrievedChunk C(long id) => new(id, id, $"d{id}", 0, "", 1, 0);
-        var fused = PgCorpusRetriever.Fuse(3, [C(1), C(2), C(3)], [C(3), C(2), C(4)]);
+        await using var harness = await CorporaHarness.CreateAsync(o => o.FullTextCandidates = 10);
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await harness.CreateCorpusAsync();
+        // Forty chunks hold one of the query's words and come first in the table; the one holding
+        // all three comes last, where ten candidates taken in table order would not reach it.
+        var texts = Enumerable.Range(0, 40).Select(i => $"Harbor record {i}: the boats came in with the evening tide number {i}.")
+            .Append("The harbor lantern keeper logged every ship.");
+        var lines = string.Join("\n", texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { title = $"d{i}", text = t })));
+        await harness.IngestAsync(corpus, ("harbor.jsonl", Utf8(lines)));
 
-        Assert.Equal([3L, 2L, 1L], fused.Select(c => c.ChunkId));
-        Assert.Equal(1.0 / 63 + 1.0 / 61, fused[0].Score, 1e-12);
-        Assert.Equal(1.0 / 62 + 1.0 / 62, fused[1].Score, 1e-12);
-        Assert.Equal(1.0 / 61, fused[2].Score, 1e-12);
+        var bounded = await harness.Retriever.FullTextAsync(corpus, "harbor lantern keeper", 5, ct);
+        var exhaustive = await harness.Retriever.FullTextAsync(corpus, "harbor lantern keeper", 5, ct, exhaustive: true);
+        var hybrid = await harness.Retriever.SearchAsync(corpus, "harbor lantern keeper", 5, RetrievalMode.Hybrid, ct);
+
+        Assert.Equal("d40", exhaustive[0].DocumentTitle);
+        Assert.Equal("d40", bounded[0].DocumentTitle);
+        Assert.Equal("d40", hybrid[0].DocumentTitle);
+        Assert.Equal(5, bounded.Count);
     }
 
     [Fact]
@@ -104,10 +115,10 @@ public sealed class RetrievalTests
         var ct = TestContext.Current.CancellationToken;
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
         await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
-        var expression = ChunkVectorIndex.Expression(256);
+        var layout = new VectorLayout(256);
         var zero = "[" + string.Join(",", Enumerable.Repeat("0.0625", 256)) + "]";
         await using var explain = new NpgsqlCommand(
-            $"EXPLAIN SELECT id FROM chunks WHERE corpus_id = {corpus} AND embedding IS NOT NULL ORDER BY {expression} <=> '{zero}'::vector LIMIT 5", connection);
+            $"EXPLAIN SELECT id FROM chunks WHERE corpus_id = {corpus} AND embedding IS NOT NULL ORDER BY {layout.IndexOrder($"'{zero}'::vector")} LIMIT 5", connection);
         var plan = string.Join("\n", await ReadAllAsync(explain, ct));
 
         Assert.Contains(ChunkVectorIndex.NameFor(corpus), plan);

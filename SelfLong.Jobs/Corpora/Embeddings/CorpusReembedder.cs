@@ -2,7 +2,6 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
-using Pgvector;
 using SelfLong.Data;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Storage;
@@ -98,7 +97,8 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
     private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE reembedded (id bigint, embedding vector) ON COMMIT DROP", connection, transaction))
+        var layout = new VectorLayout(dimension);
+        await using (var create = new NpgsqlCommand($"CREATE TEMP TABLE reembedded (id bigint, embedding {layout.TypeName}) ON COMMIT DROP", connection, transaction))
             await create.ExecuteNonQueryAsync(ct);
         await using (var copy = await connection.BeginBinaryImportAsync("COPY reembedded (id, embedding) FROM STDIN (FORMAT BINARY)", ct))
         {
@@ -106,12 +106,14 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
             {
                 await copy.StartRowAsync(ct);
                 await copy.WriteAsync(id, NpgsqlDbType.Bigint, ct);
-                if (vector.Any(x => x != 0)) await copy.WriteAsync(new Vector(vector), "vector", ct); else await copy.WriteNullAsync(ct);
+                if (vector.Any(x => x != 0)) await copy.WriteAsync(layout.Parameter(vector), layout.TypeName, ct); else await copy.WriteNullAsync(ct);
             }
             await copy.CompleteAsync(ct);
         }
         await using (var update = new NpgsqlCommand(
-            "UPDATE chunks c SET embedding = r.embedding, dimension = @d FROM reembedded r WHERE c.id = r.id", connection, transaction))
+            // The vector moves to the column its new dimension is stored in; the other one is cleared.
+            $"UPDATE chunks c SET {layout.Column} = r.embedding, {layout.OtherColumn} = NULL, dimension = @d FROM reembedded r WHERE c.id = r.id",
+            connection, transaction))
         {
             update.Parameters.AddWithValue("d", dimension);
             await update.ExecuteNonQueryAsync(ct);

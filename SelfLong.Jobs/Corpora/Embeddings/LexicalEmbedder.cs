@@ -16,7 +16,8 @@ public sealed class LexicalEmbedder : IEmbeddingGenerator<string, Embedding<floa
 
     public LexicalEmbedder(int dimension = DefaultDimension)
     {
-        if (dimension is < 16 or > 2000) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The lexical embedder supports 16 to 2000 dimensions.");
+        if (dimension is < 16 or > Storage.VectorLayout.MaxDimension)
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, $"The lexical embedder supports 16 to {Storage.VectorLayout.MaxDimension} dimensions.");
         Dimension = dimension;
         Metadata = new EmbeddingGeneratorMetadata("selflong-lexical", null, ModelName, dimension);
     }

@@ -1,8 +1,9 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Pgvector;
 using SelfLong.Data;
+using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Storage;
 
@@ -11,112 +12,135 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// <summary>
 /// Top-k retrieval over one corpus in PostgreSQL: cosine distance on the corpus's HNSW index,
 /// full-text rank on the GIN-indexed tsvector, or both fused by reciprocal rank fusion
-/// (Cormack et al., 2009: score = sum over lists of 1 / (60 + rank)).
+/// (Cormack et al., 2009: score = sum over lists of 1 / (60 + rank)). Every search is one round
+/// trip: a batch of the HNSW setting, a check of the corpus's embedder and the query (RetrievalSql).
 /// </summary>
 public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFactory<SelfLongDbContext> dbFactory, CorpusEmbedders embedders,
     IOptions<CorporaOptions> options)
     : ICorpusRetriever
 {
-    public const int RrfK = 60;
+    public const int RrfK = RetrievalSql.RrfK;
 
-    public async Task<IReadOnlyList<RetrievedChunk>> SearchAsync(long corpusId, string query, int topK,
+    public const string AnyWordQuery = RetrievalSql.AnyWordQuery;
+
+    /// <summary>
+    /// Each corpus's embedder settings, so a query embeds without first reading the corpus row.
+    /// The row is read again in the query's own batch and compared: a corpus re-embedded (or
+    /// deleted) by another process is noticed on its next query, which is then run again with the
+    /// fresh settings. No expiry to tune, and never a query embedded for the wrong dimension.
+    /// </summary>
+    private readonly ConcurrentDictionary<long, Corpus> corpora = new();
+
+    public Task<IReadOnlyList<RetrievedChunk>> SearchAsync(long corpusId, string query, int topK,
         RetrievalMode mode = RetrievalMode.Hybrid, CancellationToken ct = default)
     {
-        if (topK <= 0 || string.IsNullOrWhiteSpace(query)) return [];
+        if (topK <= 0 || string.IsNullOrWhiteSpace(query)) return Task.FromResult<IReadOnlyList<RetrievedChunk>>([]);
         return mode switch
         {
-            RetrievalMode.Vector => await VectorAsync(corpusId, query, topK, ct),
-            RetrievalMode.FullText => await FullTextAsync(corpusId, query, topK, ct),
-            _ => await HybridAsync(corpusId, query, topK, ct),
+            RetrievalMode.Vector => VectorAsync(corpusId, query, topK, ct),
+            RetrievalMode.FullText => FullTextAsync(corpusId, query, topK, ct),
+            // Each list is deeper than k so a chunk ranked moderately by both can rise to the top.
+            _ => RunAsync(corpusId, query, topK, Math.Max(topK * 4, 50), RetrievalMode.Hybrid, null, bounded: true, ct),
         };
-    }
-
-    private async Task<IReadOnlyList<RetrievedChunk>> HybridAsync(long corpusId, string query, int topK, CancellationToken ct)
-    {
-        // Each list is deeper than k so a chunk ranked moderately by both can rise to the top.
-        var depth = Math.Max(topK * 4, 50);
-        var vector = await VectorAsync(corpusId, query, depth, ct);
-        var fullText = await FullTextAsync(corpusId, query, depth, ct);
-        return Fuse(topK, vector, fullText);
-    }
-
-    /// <summary>Reciprocal rank fusion of ranked lists; ties keep the earlier list's order.</summary>
-    public static IReadOnlyList<RetrievedChunk> Fuse(int topK, params IReadOnlyList<RetrievedChunk>[] lists)
-    {
-        var scores = new Dictionary<long, (RetrievedChunk Chunk, double Score, int Best)>();
-        foreach (var list in lists)
-        {
-            for (var rank = 0; rank < list.Count; rank++)
-            {
-                var chunk = list[rank];
-                var add = 1.0 / (RrfK + rank + 1);
-                scores[chunk.ChunkId] = scores.TryGetValue(chunk.ChunkId, out var seen)
-                    ? (seen.Chunk, seen.Score + add, Math.Min(seen.Best, rank))
-                    : (chunk, add, rank);
-            }
-        }
-        return scores.Values.OrderByDescending(s => s.Score).ThenBy(s => s.Best).ThenBy(s => s.Chunk.ChunkId).Take(topK)
-            .Select(s => s.Chunk with { Score = s.Score }).ToList();
     }
 
     /// <summary>Nearest chunks by cosine similarity (score = 1 - cosine distance).</summary>
     /// <param name="efSearch">HNSW candidate list size; the configured one when null.</param>
-    public async Task<IReadOnlyList<RetrievedChunk>> VectorAsync(long corpusId, string query, int topK, CancellationToken ct, int? efSearch = null)
+    public Task<IReadOnlyList<RetrievedChunk>> VectorAsync(long corpusId, string query, int topK, CancellationToken ct, int? efSearch = null) =>
+        RunAsync(corpusId, query, topK, topK, RetrievalMode.Vector, efSearch, bounded: true, ct);
+
+    /// <summary>Chunks matching any of the query's words, ranked by cover density (RetrievalSql.FullTextList).</summary>
+    /// <param name="exhaustive">Rank every matching chunk rather than a bounded candidate set (the reference `bench corpus` compares with).</param>
+    public Task<IReadOnlyList<RetrievedChunk>> FullTextAsync(long corpusId, string query, int topK, CancellationToken ct, bool exhaustive = false) =>
+        RunAsync(corpusId, query, topK, topK, RetrievalMode.FullText, null, bounded: !exhaustive, ct);
+
+    private async Task<IReadOnlyList<RetrievedChunk>> RunAsync(long corpusId, string query, int topK, int depth, RetrievalMode mode,
+        int? efSearch, bool bounded, CancellationToken ct)
     {
+        for (var attempt = 0; ; attempt++)
+        {
+            var corpus = await CorpusAsync(corpusId, ct);
+            if (corpus is null) return [];
+            var layout = new VectorLayout(corpus.EmbeddingDimension);
+            float[]? embedding = null;
+            if (mode != RetrievalMode.FullText)
+            {
+                using var embedder = embedders.Create(corpus);
+                embedding = (await embedder.GenerateAsync([query], cancellationToken: ct))[0].Vector.ToArray();
+                if (embedding.All(x => x == 0)) embedding = null;
+                if (embedding is null && mode == RetrievalMode.Vector) return [];
+            }
+
+            var o = options.Value;
+            var ef = Math.Max(efSearch ?? o.HnswEfSearch, depth * 2);
+            // Binary codes are coarse: the index is asked for more candidates than are kept, and
+            // they are re-ranked by exact distance (the oversampling recall@10 is measured with).
+            var candidates = layout.Kind == VectorIndexKind.BinaryQuantized ? Math.Max(ef, depth * o.BinaryRerankFactor) : o.FullTextCandidates;
+            if (layout.Kind == VectorIndexKind.BinaryQuantized) ef = candidates;
+
+            var vector = RetrievalSql.VectorList(corpusId, layout, embedding is not null);
+            var fullText = RetrievalSql.FullTextList(corpusId, bounded);
+            var sql = mode switch
+            {
+                RetrievalMode.Vector => RetrievalSql.VectorOnly(vector),
+                RetrievalMode.FullText => RetrievalSql.FullTextOnly(fullText),
+                _ => RetrievalSql.Hybrid(vector, fullText),
+            };
+
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var batch = new NpgsqlBatch(connection);
+            // One implicit transaction for the batch: set_config(..., true) holds for the query that follows only.
+            var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
+            setting.Parameters.AddWithValue("ef", Math.Clamp(ef, 1, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            batch.BatchCommands.Add(setting);
+            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension FROM corpora WHERE id = @corpus");
+            check.Parameters.AddWithValue("corpus", corpusId);
+            batch.BatchCommands.Add(check);
+            var search = new NpgsqlBatchCommand(sql);
+            if (embedding is not null) search.Parameters.AddWithValue("q", layout.Parameter(embedding));
+            if (mode != RetrievalMode.Vector) search.Parameters.AddWithValue("query", query);
+            search.Parameters.AddWithValue("depth", depth);
+            search.Parameters.AddWithValue("candidates", Math.Max(candidates, depth));
+            if (mode == RetrievalMode.Hybrid) search.Parameters.AddWithValue("k", topK);
+            batch.BatchCommands.Add(search);
+
+            // Prepared once per connection and corpus (the SQL names the corpus): later queries skip planning.
+            await batch.PrepareAsync(ct);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct);
+            var current = await reader.ReadAsync(ct) && SameEmbedder(corpus, reader);
+            if (!current)
+            {
+                corpora.TryRemove(corpusId, out _);
+                if (attempt == 0) continue;
+                return [];
+            }
+            await reader.NextResultAsync(ct);
+            var result = new List<RetrievedChunk>();
+            while (await reader.ReadAsync(ct))
+            {
+                result.Add(new RetrievedChunk(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3),
+                    reader.GetString(4), reader.GetInt32(5), Convert.ToDouble(reader.GetValue(6))));
+            }
+            return result;
+        }
+    }
+
+    private async Task<Corpus?> CorpusAsync(long corpusId, CancellationToken ct)
+    {
+        if (corpora.TryGetValue(corpusId, out var cached)) return cached;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var corpus = await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == corpusId, ct);
-        if (corpus is null) return [];
-        using var embedder = embedders.Create(corpus);
-        var embedding = (await embedder.GenerateAsync([query], cancellationToken: ct))[0].Vector.ToArray();
-        if (embedding.All(x => x == 0)) return [];
-
-        var dimension = corpus.EmbeddingDimension;
-        var expression = ChunkVectorIndex.Expression(dimension);
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        // The expression and the corpus_id predicate are written out as literals so the planner
-        // matches the corpus's partial HNSW index; ef_search must be at least k to return k rows.
-        await using (var set = new NpgsqlCommand($"SET LOCAL hnsw.ef_search = {Math.Clamp(Math.Max(efSearch ?? options.Value.HnswEfSearch, topK * 2), 1, 1000)}", connection, transaction))
-            await set.ExecuteNonQueryAsync(ct);
-        await using var command = new NpgsqlCommand($"""
-            SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, 1 - c.distance
-            FROM (SELECT id, document_id, index, text, token_count, {expression} <=> @q AS distance
-                  FROM chunks WHERE corpus_id = {corpusId} AND dimension = {dimension} AND embedding IS NOT NULL
-                  ORDER BY {expression} <=> @q LIMIT @k) c
-            JOIN documents d ON d.id = c.document_id
-            ORDER BY c.distance, c.id
-            """, connection, transaction);
-        command.Parameters.AddWithValue("q", new Vector(embedding));
-        command.Parameters.AddWithValue("k", topK);
-        var result = await ReadAsync(command, ct);
-        await transaction.CommitAsync(ct);
-        return result;
+        if (corpus is not null) corpora[corpusId] = corpus;
+        return corpus;
     }
 
-    /// <summary>
-    /// Chunks matching any of the query's words (English stemming, stop words dropped), ranked by
-    /// cover density. Any word, not all: an instruction used as a query rarely has every word in one chunk.
-    /// </summary>
-    public async Task<IReadOnlyList<RetrievedChunk>> FullTextAsync(long corpusId, string query, int topK, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand($"""
-            WITH q AS (SELECT {AnyWordQuery} AS tsq)
-            SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, ts_rank_cd(c.search_vector, q.tsq) AS score
-            FROM q, chunks c JOIN documents d ON d.id = c.document_id
-            WHERE c.corpus_id = @corpus AND c.search_vector @@ q.tsq
-            ORDER BY score DESC, c.id
-            LIMIT @k
-            """, connection);
-        command.Parameters.AddWithValue("query", query);
-        command.Parameters.AddWithValue("corpus", corpusId);
-        command.Parameters.AddWithValue("k", topK);
-        return await ReadAsync(command, ct);
-    }
-
-    /// <summary>SQL for a tsquery OR-ing the stemmed words of parameter @query (null when it has none).</summary>
-    public const string AnyWordQuery =
-        "(SELECT string_agg(quote_literal(w), ' | ') FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w)::tsquery";
+    private static bool SameEmbedder(Corpus corpus, NpgsqlDataReader row) =>
+        row.GetString(0) == corpus.EmbedderKind.ToString()
+        && (row.IsDBNull(1) ? null : row.GetString(1)) == corpus.EmbedderBaseUrl
+        && (row.IsDBNull(2) ? null : row.GetString(2)) == corpus.EmbedderModel
+        && (row.IsDBNull(3) ? null : row.GetString(3)) == corpus.EmbedderApiKeyProtected
+        && row.GetInt32(4) == corpus.EmbeddingDimension;
 
     public async Task<RetrievedChunk?> RandomChunkAsync(long corpusId, Random random, CancellationToken ct = default)
     {
@@ -133,7 +157,9 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             """, connection);
         command.Parameters.AddWithValue("c", corpusId);
         command.Parameters.AddWithValue("o", random.NextInt64(total));
-        return (await ReadAsync(command, ct)).SingleOrDefault();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        return new RetrievedChunk(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetInt32(5), 0);
     }
 
     public async Task<CorpusDocument?> GetDocumentAsync(long documentId, CancellationToken ct = default)
@@ -141,17 +167,5 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Documents.AsNoTracking().Where(d => d.Id == documentId)
             .Select(d => new CorpusDocument(d.Id, d.Title, d.Text, d.TokenCount)).SingleOrDefaultAsync(ct);
-    }
-
-    private static async Task<List<RetrievedChunk>> ReadAsync(NpgsqlCommand command, CancellationToken ct)
-    {
-        var result = new List<RetrievedChunk>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            result.Add(new RetrievedChunk(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3),
-                reader.GetString(4), reader.GetInt32(5), Convert.ToDouble(reader.GetValue(6))));
-        }
-        return result;
     }
 }

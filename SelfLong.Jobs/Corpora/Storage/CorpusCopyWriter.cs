@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
-using Pgvector;
 
 namespace SelfLong.Jobs.Corpora.Storage;
 
@@ -97,8 +96,9 @@ public static class CorpusCopyWriter
         IEnumerable<(long DocumentId, IReadOnlyList<PreparedChunk> Chunks)> rows, CancellationToken ct)
     {
         long written = 0;
+        var layout = new VectorLayout(dimension);
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY chunks (corpus_id, document_id, index, text, token_count, dimension, embedding) FROM STDIN (FORMAT BINARY)", ct);
+            $"COPY chunks (corpus_id, document_id, index, text, token_count, dimension, {layout.Column}) FROM STDIN (FORMAT BINARY)", ct);
         foreach (var (documentId, chunks) in rows)
         {
             foreach (var c in chunks)
@@ -110,7 +110,7 @@ public static class CorpusCopyWriter
                 await copy.WriteAsync(c.Text, NpgsqlDbType.Text, ct);
                 await copy.WriteAsync(c.TokenCount, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(dimension, NpgsqlDbType.Integer, ct);
-                if (c.Embedding is { } e) await copy.WriteAsync(new Vector(e), "vector", ct); else await copy.WriteNullAsync(ct);
+                if (c.Embedding is { } e) await copy.WriteAsync(layout.Parameter(e), layout.TypeName, ct); else await copy.WriteNullAsync(ct);
                 written++;
             }
         }

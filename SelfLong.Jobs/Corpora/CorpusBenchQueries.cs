@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Npgsql;
+using SelfLong.Jobs.Corpora.Embeddings;
+using SelfLong.Jobs.Corpora.Retrieval;
+using SelfLong.Jobs.Corpora.Storage;
+
+namespace SelfLong.Jobs.Corpora;
+
+/// <summary>What `bench corpus` measures on one query corpus.</summary>
+public sealed record QueryFigures(int Queries, double P50Ms, double P95Ms, Dictionary<int, double> RecallByEfSearch, double FullTextTop10Agreement);
+
+/// <summary>
+/// Hybrid top-10 latency, HNSW recall@10 against exact search, and how often the bounded full-text
+/// list's top 10 equals ranking every match, over queries of a few words from the corpus's own chunks.
+/// </summary>
+public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetriever retriever)
+{
+    public async Task<QueryFigures> MeasureAsync(CorpusSummary corpus, int count, IEnumerable<int> efSearch, CancellationToken ct)
+    {
+        // Queries are a few words from chunks drawn with a fixed seed: realistic vocabulary, reproducible.
+        var random = new Random(2024);
+        var queries = new List<string>();
+        while (queries.Count < count)
+        {
+            var chunk = await retriever.RandomChunkAsync(corpus.Id, random, ct);
+            var words = chunk!.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length < 6) continue;
+            var start = random.Next(words.Length - 5);
+            queries.Add(string.Join(' ', words[start..(start + 5)]));
+        }
+
+        await retriever.SearchAsync(corpus.Id, queries[0], 10, RetrievalMode.Hybrid, ct);
+        var latencies = new List<double>();
+        foreach (var query in queries)
+        {
+            var watch = Stopwatch.StartNew();
+            await retriever.SearchAsync(corpus.Id, query, 10, RetrievalMode.Hybrid, ct);
+            latencies.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        latencies.Sort();
+
+        // A result counts as found when it is at least as near as the exact 10th neighbour: the
+        // samples repeat sentences, and among equally near chunks any choice is right.
+        var embedder = new LexicalEmbedder(corpus.EmbeddingDimension);
+        var exact = new List<List<double>>();
+        foreach (var query in queries) exact.Add(await ExactAsync(corpus, embedder.Embed(query), ct));
+        var recall = new Dictionary<int, double>();
+        foreach (var ef in efSearch.Distinct())
+        {
+            double found = 0, possible = 0;
+            for (var q = 0; q < queries.Count; q++)
+            {
+                if (exact[q].Count == 0) continue;
+                var approximate = await retriever.VectorAsync(corpus.Id, queries[q], 10, ct, ef);
+                var bound = exact[q][^1] + 1e-6;
+                found += Math.Min(exact[q].Count, approximate.Count(c => 1 - c.Score <= bound));
+                possible += exact[q].Count;
+            }
+            recall[ef] = possible == 0 ? 0 : found / possible;
+        }
+
+        // Same rule for full text: a bounded result counts when it scores at least the exhaustive 10th.
+        double agreeing = 0, listed = 0;
+        foreach (var query in queries)
+        {
+            var all = await retriever.FullTextAsync(corpus.Id, query, 10, ct, exhaustive: true);
+            if (all.Count == 0) continue;
+            var bounded = await retriever.FullTextAsync(corpus.Id, query, 10, ct);
+            agreeing += Math.Min(all.Count, bounded.Count(c => c.Score >= all[^1].Score - 1e-6));
+            listed += all.Count;
+        }
+        return new QueryFigures(count, Percentile(latencies, 0.50), Percentile(latencies, 0.95), recall, listed == 0 ? 0 : agreeing / listed);
+    }
+
+    /// <summary>Distances of the exact top 10 by a full scan (index scans off), the reference for recall.</summary>
+    private async Task<List<double>> ExactAsync(CorpusSummary corpus, float[] query, CancellationToken ct)
+    {
+        var layout = new VectorLayout(corpus.EmbeddingDimension);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
+            await off.ExecuteNonQueryAsync(ct);
+        await using var command = new NpgsqlCommand($"""
+            SELECT {layout.ExactDistance("@q")} AS distance FROM chunks
+            WHERE corpus_id = {corpus.Id} AND dimension = {layout.Dimension} AND {layout.Column} IS NOT NULL ORDER BY distance LIMIT 10
+            """, connection, transaction) { CommandTimeout = 0 };
+        command.Parameters.AddWithValue("q", layout.Parameter(query));
+        var distances = new List<double>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) distances.Add(reader.GetDouble(0));
+        return distances;
+    }
+
+    internal static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Clamp(Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
