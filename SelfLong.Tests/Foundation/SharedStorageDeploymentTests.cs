@@ -29,7 +29,7 @@ namespace SelfLong.Tests.Foundation;
 /// </summary>
 [NeedsDatabase]
 [Slow]
-public sealed class SharedStorageDeploymentTests : IAsyncDisposable
+public sealed class SharedStorageDeploymentTests(AppFixture app) : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -111,6 +111,10 @@ public sealed class SharedStorageDeploymentTests : IAsyncDisposable
             b.Configuration["ConnectionStrings:SelfLong"] = connection;
             foreach (var (key, value) in settings) b.Configuration[key] = value;
         });
+        // Hangfire's log provider is process-wide and the creator's host takes it over when it
+        // resolves its job client; once that host is disposed, the suite app's job server would
+        // log through a disposed factory and stop fetching jobs. Give it back to the suite app.
+        using var restore = new HangfireLogRestore(app.Services);
         var evaluations = creator.Services.GetRequiredService<EvaluationService>();
         var target = new EvaluationTargetRequest(EvaluationTargetKind.LocalCheckpoint, checkpoint, "selflong-tiny", null, "llama-3", 512,
             TrainingLength: 1024, Tokenizer: TokenCounters.Bytes);
@@ -149,5 +153,12 @@ public sealed class SharedStorageDeploymentTests : IAsyncDisposable
     {
         if (database is not null) await TestPostgres.DropDatabaseAsync(database);
         foreach (var folder in machines.Append(root)) Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>Points Hangfire's process-wide log provider back at <paramref name="services"/>'s loggers when disposed.</summary>
+    private sealed class HangfireLogRestore(IServiceProvider services) : IDisposable
+    {
+        public void Dispose() => Hangfire.GlobalConfigurationExtensions.UseLogProvider(Hangfire.GlobalConfiguration.Configuration,
+            new Hangfire.AspNetCore.AspNetCoreLogProvider(services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
     }
 }
