@@ -51,15 +51,9 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
             telemetry?.End("answered", attempts);
             return result;
         }
-        catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
-        {
-            var failed = Failed(target, e, attempts, started, ct);
-            telemetry?.End("failed", attempts, failed);
-            throw failed;
-        }
         catch (Exception e)
         {
-            telemetry?.End(ct.IsCancellationRequested ? "cancelled" : "failed", attempts, e);
+            if (Ended(target, e, attempts, started, telemetry, ct) is { } failed) throw failed;
             throw;
         }
     }
@@ -83,20 +77,30 @@ public sealed class ModelCallPolicy(IOptions<ModelCallOptions> options, ILogger<
             telemetry?.End("answered", attempts);
             return result;
         }
-        catch (Exception e) when (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
-        {
-            var failed = Failed(target, e, attempts, started, ct);
-            telemetry?.End("failed", attempts, failed);
-            throw failed;
-        }
         catch (Exception e)
         {
-            telemetry?.End(ct.IsCancellationRequested ? "cancelled" : "failed", attempts, e);
+            if (Ended(target, e, attempts, started, telemetry, ct) is { } failed) throw failed;
             throw;
         }
     }
 
     private ResiliencePipeline Pipeline(ModelCallTarget target) => pipelines.GetOrAddPipeline(target.Key, (builder, _) => Build(builder, target));
+
+    /// <summary>
+    /// Records how a call ended; returns the failure to throw in place of <paramref name="e"/>, or
+    /// null when <paramref name="e"/> goes on as it is (a cancel, or a failure already told).
+    /// </summary>
+    private ModelCallFailedException? Ended(ModelCallTarget target, Exception e, int attempts, long started, ModelCallTelemetry.ModelCallScope? telemetry, CancellationToken ct)
+    {
+        if (!ct.IsCancellationRequested && e is not (ModelCallFailedException or Endpoints.EndpointUnavailableException))
+        {
+            var failed = Failed(target, e, attempts, started, ct);
+            telemetry?.End("failed", attempts, failed);
+            return failed;
+        }
+        telemetry?.End(ct.IsCancellationRequested ? "cancelled" : "failed", attempts, e);
+        return null;
+    }
 
     private ModelCallFailedException Failed(ModelCallTarget target, Exception e, int attempts, long started, CancellationToken ct)
     {
