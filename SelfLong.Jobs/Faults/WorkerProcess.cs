@@ -21,12 +21,19 @@ public sealed class WorkerProcess : IDisposable
         start.Environment["ConnectionStrings__SelfLong"] = connectionString;
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start.");
-        // Drained so a chatty worker never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Read as it comes (a chatty worker never blocks on a full pipe) and passed on to this
+        // process's standard error, labelled: when a scenario fails, the workers' logs say why.
+        var label = $"[worker {process.Id}] ";
+        process.OutputDataReceived += (_, e) => Forward(label, e.Data);
+        process.ErrorDataReceived += (_, e) => Forward(label, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new WorkerProcess(process);
+    }
+
+    private static void Forward(string label, string? line)
+    {
+        if (line is not null) Console.Error.WriteLine(label + line);
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no requeue, connections dropped as a crash drops them.</summary>
