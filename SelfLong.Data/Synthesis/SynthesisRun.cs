@@ -6,7 +6,7 @@ namespace SelfLong.Data.Synthesis;
 /// One synthesis run over a corpus with one model endpoint (PAPER.md, "Data synthesis"). It keeps
 /// the exact settings and prompt templates it used, so its samples can be explained and remade.
 /// </summary>
-public sealed class SynthesisRun
+public sealed class SynthesisRun : IRun
 {
     public long Id { get; set; }
     public required string Name { get; set; }
@@ -32,8 +32,19 @@ public sealed class SynthesisRun
     /// <summary>Tokenizer the token counts were made with.</summary>
     public required string Tokenizer { get; set; }
 
+    /// <summary>
+    /// Moved by a user (start, pause, cancel) and by the sample job that completes the run, from
+    /// different processes: a save that finds it changed since it was read is refused, so a run that
+    /// just succeeded is never marked cancelled afterwards.
+    /// </summary>
     public RunStatus Status { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>How the run ended, as every run kind says it (the column keeps its first name, Error).</summary>
+    string? IRun.Message { get => Error; set => Error = value; }
+
+    /// <summary>The trace of the request that last started the run; each sample's job span links to it.</summary>
+    public string? TraceId { get; set; }
 
     // Counters added atomically by the sample jobs (several workers at once).
     public long LlmCalls { get; set; }

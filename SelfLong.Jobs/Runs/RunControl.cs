@@ -1,33 +1,68 @@
+using System.Diagnostics;
 using Hangfire;
 using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Runs;
 
 /// <summary>
-/// Cancel and resume, one way for every run a job works (ingestion, training, evaluation). The
-/// caller loads the tracked row, applies one of these, saves, enqueues (resume) and tells open pages.
+/// Start, cancel, pause, resume and end: one way for every run, whether one job works it
+/// (ingestion, training, evaluation: <see cref="IJobRun"/>) or many at once (synthesis, a job per
+/// sample). The caller loads the tracked row, applies one of these, saves, enqueues (resume) and
+/// tells open pages.
 /// </summary>
 public static class RunControl
 {
     public const string CancelledBeforeStart = "Cancelled before it started.";
+    public const string CancelledByUser = "Cancelled.";
     public const string InterruptedMessage = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
+
+    /// <summary>
+    /// The run's work starts, or starts again: Running, started now unless it ran before, the message
+    /// of an earlier end cleared, and linked to this trace when one is recorded (the last traced one
+    /// stays otherwise).
+    /// </summary>
+    public static void Start(IRun run)
+    {
+        run.Status = RunStatus.Running;
+        run.Message = null;
+        run.StartedAt ??= DateTimeOffset.UtcNow;
+        run.CompletedAt = null;
+        if (Activity.Current is { Recorded: true } traced) run.TraceId = traced.TraceId.ToHexString();
+    }
 
     /// <summary>
     /// A queued run ends now (its job deleted; a job that starts anyway sees the flag first thing);
     /// a running one is asked to stop at its next durable point (a batch, a cell, a checkpoint).
-    /// False when the run has already ended.
+    /// A run worked by many jobs ends now whatever it was doing: each of its jobs reads the run
+    /// first and leaves a cancelled one alone. False when the run has already ended.
     /// </summary>
-    public static bool RequestCancel(IJobRun run, IBackgroundJobClient jobs)
+    /// <param name="jobs">Deletes a queued run's job (its queue slot is freed at once); without it the job still ends at its first check.</param>
+    public static bool RequestCancel(IRun run, IBackgroundJobClient? jobs)
     {
-        if (run.Status is not (RunStatus.Queued or RunStatus.Running)) return false;
-        run.CancelRequested = true;
-        if (run.Status == RunStatus.Queued)
+        if (run is not IJobRun single)
         {
-            if (run.HangfireJobId is { } job && RunHere.Owner(job) is null && !job.StartsWith("claim:", StringComparison.Ordinal)) jobs.Delete(job);
-            run.Status = RunStatus.Cancelled;
-            run.Message = CancelledBeforeStart;
-            run.CompletedAt = DateTimeOffset.UtcNow;
+            if (run.Status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Paused)) return false;
+            End(run, RunStatus.Cancelled, run.Status == RunStatus.Queued ? CancelledBeforeStart : CancelledByUser);
+            return true;
         }
+        if (single.Status is not (RunStatus.Queued or RunStatus.Running)) return false;
+        single.CancelRequested = true;
+        if (single.Status == RunStatus.Queued)
+        {
+            if (single.HangfireJobId is { } job && RunHere.Owner(job) is null && !job.StartsWith("claim:", StringComparison.Ordinal)) jobs?.Delete(job);
+            End(single, RunStatus.Cancelled, CancelledBeforeStart);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Holds a run worked by many jobs: its queued jobs find it Paused and leave it alone, and a
+    /// resume (<see cref="Start"/>) sends what is left again. False when it is not queued or running.
+    /// </summary>
+    public static bool Pause(IRun run)
+    {
+        if (run is IJobRun || run.Status is not (RunStatus.Queued or RunStatus.Running)) return false;
+        run.Status = RunStatus.Paused;
         return true;
     }
 
@@ -46,7 +81,7 @@ public static class RunControl
     }
 
     /// <summary>Records how a run ended.</summary>
-    public static void End(IJobRun run, RunStatus status, string? message)
+    public static void End(IRun run, RunStatus status, string? message)
     {
         run.Status = status;
         run.Message = message;

@@ -37,11 +37,8 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
                 await EndAsync(runId, work, RunEnd.Cancelled(RunControl.CancelledBeforeStart));
                 return;
             }
-            run.Status = RunStatus.Running;
-            run.Message = null;
-            run.StartedAt ??= DateTimeOffset.UtcNow;
-            // The job pages link the run to this execution's trace; untraced, the last traced one stays.
-            if (Activity.Current is { Recorded: true } traced) run.TraceId = traced.TraceId.ToHexString();
+            // The job pages link the run to this execution's trace.
+            RunControl.Start(run);
             await work.StartingAsync(db, run, ct);
             await db.SaveChangesAsync(ct);
             Publish(work, run);

@@ -8,6 +8,7 @@ using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Storage;
 using SelfLong.Jobs.Text;
 using SelfLong.Data.Runs;
+using SelfLong.Jobs.Runs;
 
 namespace SelfLong.Jobs.Synthesis;
 
@@ -84,10 +85,8 @@ public sealed class SynthesisRunService(
         var done = await db.SynthesisSamples.Where(s => s.RunId == runId && s.Status == SampleStatus.Completed)
             .Select(s => s.Index).ToListAsync(ct);
         if (done.Count >= run.SampleCount) return false;
-        run.Status = RunStatus.Running;
-        run.StartedAt ??= DateTimeOffset.UtcNow;
-        run.CompletedAt = null;
-        await db.SaveChangesAsync(ct);
+        RunControl.Start(run);
+        if (!await SaveMoveAsync(db, ct)) return false;
         // The user's resume gives failed samples their attempts afresh; each counts as due until
         // it has run again, so the run does not complete while they wait in the queue.
         var now = DateTimeOffset.UtcNow;
@@ -126,22 +125,34 @@ public sealed class SynthesisRunService(
         return sent;
     }
 
-    public Task<bool> PauseAsync(long runId, CancellationToken ct = default) =>
-        MoveAsync(runId, RunStatus.Paused, [RunStatus.Running, RunStatus.Queued], ct);
+    public Task<bool> PauseAsync(long runId, CancellationToken ct = default) => MoveAsync(runId, RunControl.Pause, ct);
 
-    public Task<bool> CancelAsync(long runId, CancellationToken ct = default) =>
-        MoveAsync(runId, RunStatus.Cancelled, [RunStatus.Running, RunStatus.Queued, RunStatus.Paused], ct);
+    public Task<bool> CancelAsync(long runId, CancellationToken ct = default) => MoveAsync(runId, run => RunControl.RequestCancel(run, jobs: null), ct);
 
-    private async Task<bool> MoveAsync(long runId, RunStatus to, RunStatus[] from, CancellationToken ct)
+    private async Task<bool> MoveAsync(long runId, Func<SynthesisRun, bool> move, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var moved = await db.SynthesisRuns.Where(r => r.Id == runId && from.Contains(r.Status))
-            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, to), ct) == 1;
-        if (!moved) return false;
-        // ExecuteUpdate passes by the audit interceptor; the move is recorded here.
-        await db.RecordAsync(AuditTrail.Changed, "synthesis run", runId, $"Status: {to}", ct);
+        var run = await db.SynthesisRuns.SingleOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null || !move(run) || !await SaveMoveAsync(db, ct)) return false;
         progress.Publish(ProgressFeatures.Synthesis, runId);
         return true;
+    }
+
+    /// <summary>
+    /// Saves a status move; false when the run's status changed since it was read (the last sample
+    /// completed it, or another person moved it first): the move no longer applies.
+    /// </summary>
+    private static async Task<bool> SaveMoveAsync(SelfLongDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return false;
+        }
     }
 
     public async Task<SynthesisRun?> FindAsync(long runId, CancellationToken ct = default)

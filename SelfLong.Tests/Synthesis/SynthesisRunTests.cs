@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Parquet.Serialization;
 using SelfLong.Data.Endpoints;
 using SelfLong.Data.Synthesis;
 using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Runs;
 using SelfLong.Jobs.Synthesis;
 using SelfLong.Tests.Infrastructure;
 using SelfLong.Data.Runs;
@@ -129,8 +131,68 @@ public sealed class SynthesisRunTests
         foreach (var job in jobs.Skip(1)) await executor.RunSampleAsync(job.RunId, job.Index, Ct);
 
         Assert.Single(await SamplesAsync(host, run.Id));
-        Assert.Equal(RunStatus.Cancelled, (await runs.FindAsync(run.Id, Ct))!.Status);
+        var cancelled = (await runs.FindAsync(run.Id, Ct))!;
+        Assert.Equal(RunStatus.Cancelled, cancelled.Status);
+        // Ended as every run kind ends: its message and the time it ended.
+        Assert.Equal(RunControl.CancelledByUser, cancelled.Error);
+        Assert.NotNull(cancelled.CompletedAt);
         Assert.False(await runs.StartAsync(run.Id, Ct));
+        Assert.False(await runs.PauseAsync(run.Id, Ct));
+    }
+
+    [Fact]
+    public async Task Start_UnderATracedRequest_TheRunKeepsThatTraceForItsPage()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.Get<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var run = await CreateRunAsync(host, endpoint, 1);
+
+        // The span of the request that starts the run (as ASP.NET Core's would be); each sample's job links to it.
+        using (var request = new Activity("POST /api/synthesis/runs") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.Start())
+        {
+            await host.Get<SynthesisRunService>().StartAsync(run.Id, Ct);
+            Assert.Equal(request.TraceId.ToHexString(), (await host.Get<SynthesisRunService>().FindAsync(run.Id, Ct))!.TraceId);
+        }
+        // Untraced, a later resume keeps the last traced start.
+        var traced = (await host.Get<SynthesisRunService>().FindAsync(run.Id, Ct))!.TraceId;
+        await host.Get<SynthesisRunService>().PauseAsync(run.Id, Ct);
+        await host.Get<SynthesisRunService>().StartAsync(run.Id, Ct);
+        Assert.Equal(traced, (await host.Get<SynthesisRunService>().FindAsync(run.Id, Ct))!.TraceId);
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedRun_EndsAsCancelledBeforeItStarted()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.Get<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var runs = host.Get<SynthesisRunService>();
+        var run = await CreateRunAsync(host, endpoint, 2);
+
+        Assert.True(await runs.CancelAsync(run.Id, Ct));
+
+        var cancelled = (await runs.FindAsync(run.Id, Ct))!;
+        Assert.Equal((RunStatus.Cancelled, RunControl.CancelledBeforeStart), (cancelled.Status, cancelled.Error));
+        Assert.Null(cancelled.StartedAt);
+    }
+
+    [Fact]
+    public async Task StatusMove_RunCompletedSinceItWasRead_IsRefusedAndTheRunStaysSucceeded()
+    {
+        await using var host = await SynthesisTestHost.CreateAsync();
+        var endpoint = await host.Get<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var run = await CreateRunAsync(host, endpoint, 1);
+        await host.Get<SynthesisRunService>().StartAsync(run.Id, Ct);
+
+        // A person's cancel reads the run while it is running...
+        await using var person = host.Database.CreateDbContext();
+        var seen = await person.SynthesisRuns.SingleAsync(r => r.Id == run.Id, Ct);
+        Assert.True(RunControl.RequestCancel(seen, jobs: null));
+        // ...and the last sample completes it before the cancel is saved.
+        await host.RunQueuedAsync(Ct);
+        Assert.Equal(RunStatus.Succeeded, (await host.Get<SynthesisRunService>().FindAsync(run.Id, Ct))!.Status);
+
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => person.SaveChangesAsync(Ct));
+        Assert.Equal(RunStatus.Succeeded, (await host.Get<SynthesisRunService>().FindAsync(run.Id, Ct))!.Status);
     }
 
     [Fact]
