@@ -59,4 +59,22 @@ public sealed class HeatmapSvgTests
         Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "Context length (bytes)");
         Assert.Contains("Scoring: Kamradt (LLM judge, 1-10).", doc.Descendants(ns + "text").Single(t => (string?)t.Attribute("data-testid") == "heatmap-legend").Value);
     }
+
+    [Fact]
+    public void Render_InteractiveDifference_ScoredCellsAreButtonsNamingTheSignedDifferenceAndBothScores()
+    {
+        var svg = HeatmapSvg.Render("B − A", [1000, 2000], [0, 100],
+            [new HeatmapCell(1000, 0, -0.5, "B: 0.50 — late\nA: 1.00 — found"), new HeatmapCell(2000, 100, 1, "B: 1.00 — found\nA: 0.00 — missed")],
+            maxLength: 2000, trainingLength: null, difference: true, interactive: true);
+
+        var doc = XDocument.Parse(svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var buttons = doc.Descendants(ns + "rect").Where(r => (string?)r.Attribute("role") == "button").ToList();
+        Assert.Equal(["1000-0", "2000-100"], buttons.Select(b => b.Attribute("data-cell")!.Value));
+        var worse = buttons[0];
+        Assert.Equal("1,000 tokens at 0% depth: difference -0.500. Open its samples.", worse.Attribute("aria-label")!.Value);
+        Assert.Equal("1,000 tokens at 0% depth: difference -0.500\nB: 0.50 — late\nA: 1.00 — found", worse.Value);
+        Assert.StartsWith("2,000 tokens at 100% depth: difference +1.000", buttons[1].Value);
+        Assert.Equal(HeatmapSvg.Diverging(-0.5), worse.Attribute("fill")!.Value);
+    }
 }

@@ -129,4 +129,70 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         Assert.Empty(errors);
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task CompareView_DifferenceCell_OpensDrawerWithThatRunsAndTheBaselinesSamples()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Run B answers with the needle's answer and A and C without it, so B − A differs from zero;
+        // every answer is numbered, so each run's cell holds an answer no other run has.
+        var replies = 0;
+        await using var finds = await OpenAiTestServer.StartAsync();
+        finds.CompletionResponder = _ => $"{NiahSettings.FuAnswer}, reply {Interlocked.Increment(ref replies)}.";
+        await using var misses = await OpenAiTestServer.StartAsync();
+        misses.CompletionResponder = _ => $"Walk on the beach, reply {Interlocked.Increment(ref replies)}.";
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var settings = new NiahSettings { Lengths = [1000, 2000], Depths = [0, 100] };
+        var a = await evaluations.CreateNiahAsync($"difference A {Guid.NewGuid():N}", NiahTests.Target(misses, 2000), settings, ct);
+        var b = await evaluations.CreateNiahAsync($"difference B {Guid.NewGuid():N}", NiahTests.Target(finds, 2000), settings, ct);
+        var c = await evaluations.CreateNiahAsync($"difference C {Guid.NewGuid():N}", NiahTests.Target(misses, 2000), settings, ct);
+        foreach (var run in new[] { a, b, c }) await NiahTests.WaitAsync(evaluations, run.Id, RunStatus.Succeeded, ct);
+        var cellA = (await evaluations.NiahCellAsync(a.Id, 2000, 100, ct))!;
+        var cellB = (await evaluations.NiahCellAsync(b.Id, 2000, 100, ct))!;
+        var cellC = (await evaluations.NiahCellAsync(c.Id, 2000, 100, ct))!;
+        Assert.True(cellB.Score > cellA.Score, $"B scored {cellB.Score}, A {cellA.Score}");
+
+        var page = await browser.OpenSignedInAsync(app, $"/evaluation/compare?ids={a.Id},{b.Id},{c.Id}");
+        await page.SetViewportSizeAsync(1440, 900);
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        var drawer = page.Locator("[data-testid=cell-drawer] [role=dialog]");
+        var differenceB = page.Locator($"#niah-difference-{b.Id}-{a.Id}");
+
+        // Hover names the cell, the difference and both runs' scores.
+        var tip = await differenceB.Locator("rect[data-cell='2000-100'] title").TextContentAsync();
+        Assert.Contains("2,000 tokens at 100% depth: difference +", tip);
+        Assert.Contains($"{b.Name}: {cellB.Score:0.00}", tip);
+        Assert.Contains($"{a.Name}: {cellA.Score:0.00}", tip);
+
+        // A click on B − A's cell: B's and A's samples for that cell, and their difference.
+        await differenceB.Locator("rect[data-cell='2000-100'][role=button]").ClickAsync();
+        await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("2,000 tokens at 100% depth");
+        await Assertions.Expect(page.Locator("[data-testid=cell-difference]")).ToContainTextAsync(
+            $"Difference {(cellB.Score - cellA.Score).ToString("+0.000;-0.000;0.000", System.Globalization.CultureInfo.InvariantCulture)}");
+        var inB = drawer.Locator($"[data-testid=cell-run][data-run='{b.Id}']");
+        var inA = drawer.Locator($"[data-testid=cell-run][data-run='{a.Id}']");
+        await Assertions.Expect(inB.Locator("[data-testid=cell-response]")).ToHaveTextAsync(cellB.Response);
+        await Assertions.Expect(inB.Locator("[data-testid=cell-score]")).ToContainTextAsync($"Score {cellB.Score:0.000}");
+        await Assertions.Expect(inA.Locator("[data-testid=cell-response]")).ToHaveTextAsync(cellA.Response);
+        await Assertions.Expect(inA.Locator("[data-testid=cell-score]")).ToContainTextAsync($"Score {cellA.Score:0.000}");
+        await Assertions.Expect(inA.Locator("[data-testid=cell-run-name]")).ToContainTextAsync(a.Name);
+        await Assertions.Expect(inA.Locator("[data-testid=cell-expected]")).ToHaveTextAsync(NiahSettings.FuAnswer);
+        Assert.Contains(NiahSettings.FuQuestion, await inB.Locator("[data-testid=cell-prompt-end]").InnerTextAsync());
+        Assert.Equal(2, await drawer.Locator("[data-testid=cell-run]").CountAsync());
+
+        var axe = await page.RunAxe();
+        var findings = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help}").ToList();
+        Assert.True(findings.Count == 0, string.Join("\n", findings));
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(drawer).ToHaveCountAsync(0);
+
+        // C − A's cell opens C's sample beside A's, not B's.
+        await page.Locator($"#niah-difference-{c.Id}-{a.Id} rect[data-cell='2000-100'][role=button]").ClickAsync();
+        await Assertions.Expect(drawer.Locator($"[data-testid=cell-run][data-run='{c.Id}'] [data-testid=cell-response]")).ToHaveTextAsync(cellC.Response);
+        await Assertions.Expect(drawer.Locator($"[data-testid=cell-run][data-run='{a.Id}'] [data-testid=cell-response]")).ToHaveTextAsync(cellA.Response);
+        Assert.Equal(0, await drawer.Locator($"[data-testid=cell-run][data-run='{b.Id}']").CountAsync());
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
 }

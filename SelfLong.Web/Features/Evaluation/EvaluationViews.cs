@@ -41,8 +41,9 @@ public sealed class EvaluationViews(EvaluationService evaluations)
             run.MaxLength, run.TrainingLength, unit: TokenLengths.Unit(run.Tokenizer), convention: settings.Convention, interactive: interactive);
     }
 
-    /// <summary>B - A per cell both scored, on the union grid.</summary>
-    public async Task<string> DifferenceHeatmapAsync(EvaluationRun a, EvaluationRun b, CancellationToken ct = default)
+    /// <summary>B - A per cell both scored, on the union grid; hover names both scores and responses.</summary>
+    /// <param name="interactive">Cells both runs scored are buttons that open a drawer with both runs' samples (NiahHeatmap with a baseline).</param>
+    public async Task<string> DifferenceHeatmapAsync(EvaluationRun a, EvaluationRun b, CancellationToken ct = default, bool interactive = false)
     {
         var sa = NiahSettingsOf(a);
         var sb = NiahSettingsOf(b);
@@ -55,7 +56,7 @@ public sealed class EvaluationViews(EvaluationService evaluations)
                 $"{b.Name}: {c.Score:0.00} — {c.Response}\n{a.Name}: {other.Score:0.00} — {other.Response}");
         }).ToList();
         return HeatmapSvg.Render($"{b.Name} − {a.Name}", sa.Lengths.Union(sb.Lengths).Order().ToList(), sa.Depths.Union(sb.Depths).Order().ToList(),
-            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true, unit: TokenLengths.Unit(b.Tokenizer), convention: sa.Convention == sb.Convention ? sa.Convention : $"{sb.Convention} − {sa.Convention}: conventions differ");
+            cells, Math.Min(a.MaxLength, b.MaxLength), null, difference: true, unit: TokenLengths.Unit(b.Tokenizer), convention: sa.Convention == sb.Convention ? sa.Convention : $"{sb.Convention} − {sa.Convention}: conventions differ", interactive: interactive);
     }
 
     /// <summary>A chart series name that says what the average covers; the legend shows "11 of 13 tasks" under the run's name.</summary>

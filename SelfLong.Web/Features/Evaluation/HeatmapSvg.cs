@@ -70,10 +70,11 @@ public static class HeatmapSvg
                 if (beyond) (fill, tip) = ("#bdbdbd", $"{at}: beyond the target's {maxLength:N0} {unit}, not run");
                 else if (lookup.TryGetValue((lengths[xi], depths[yi]), out var cell))
                 {
-                    (fill, tip) = (difference ? Diverging(cell.Score) : Color(cell.Score), $"{at}: score {Format(cell.Score)}\n{cell.Tooltip}");
+                    var value = difference ? $"difference {Signed(cell.Score)}" : $"score {Format(cell.Score)}";
+                    (fill, tip) = (difference ? Diverging(cell.Score) : Color(cell.Score), $"{at}: {value}\n{cell.Tooltip}");
                     if (interactive)
                     {
-                        button = Invariant($" role=\"button\" tabindex=\"{(firstButton ? 0 : -1)}\" aria-label=\"{Escape($"{at}: score {Format(cell.Score)}. Open its samples.")}\"");
+                        button = Invariant($" role=\"button\" tabindex=\"{(firstButton ? 0 : -1)}\" aria-label=\"{Escape($"{at}: {value}. Open its samples.")}\"");
                         firstButton = false;
                     }
                 }
@@ -155,6 +156,8 @@ public static class HeatmapSvg
 
     private static string Mix((int R, int G, int B) a, (int R, int G, int B) b, double t) =>
         $"#{(int)Math.Round(a.R + (b.R - a.R) * t):X2}{(int)Math.Round(a.G + (b.G - a.G) * t):X2}{(int)Math.Round(a.B + (b.B - a.B) * t):X2}";
+
+    private static string Signed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
 
     private static string Format(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "n/a";
 
