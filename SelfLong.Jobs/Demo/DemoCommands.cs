@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SelfLong.Data;
 using SelfLong.Jobs.Cli;
+using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Hosting;
 
 namespace SelfLong.Jobs.Demo;
@@ -29,10 +31,13 @@ public static class DemoCommands
             var demos = host.Services.GetRequiredService<DemoService>();
             var demo = await demos.CreateAsync(ct);
             var started = DateTime.UtcNow;
+            // Progress goes to standard error; standard output carries only the result.
             await host.Services.GetRequiredService<DemoPipeline>().RunAsync(demo.Id,
-                line => Console.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {line}"), ct);
-            var done = await demos.LatestAsync(ct);
-            if (parse.GetValue(trainBase) is null) Console.WriteLine($"Open the dashboard at {DemoService.CompareUrl(done!)} to compare the stages.");
+                line => Console.Error.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {line}"), ct);
+            var done = (await demos.LatestAsync(ct))!;
+            if (parse.GetValue(trainBase) is null) Console.Error.WriteLine($"Open the dashboard at {DemoService.CompareUrl(done)} to compare the stages.");
+            var report = await DemoReport.BuildAsync(host.Services.GetRequiredService<EvaluationService>(), done, DateTime.UtcNow - started, ct);
+            Console.WriteLine(JsonSerializer.Serialize(report));
             await host.StopAsync(CancellationToken.None);
             return 0;
         });

@@ -65,7 +65,7 @@ public sealed class DemoService(IDbContextFactory<SelfLongDbContext> dbFactory, 
         return runs;
     }
 
-    private static IEnumerable<long> Ids(string list) =>
+    public static IEnumerable<long> Ids(string list) =>
         list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse);
 
     /// <summary>The comparison view of a finished demo: every NIAH run side by side.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SelfLong.Data;
@@ -81,6 +82,26 @@ public sealed class DemoPipelineTests(AppFixture app)
         Assert.Equal(6, await db.RulerSamples.CountAsync(x => ruler.Contains(x.RunId) && x.Length == 1024, ct));
         Assert.Equal(3, steps.Count(l => l.StartsWith("  Demo ") && l.Contains("NIAH") && l.Contains("1024 bytes")));
         Assert.StartsWith("/evaluation/compare?ids=", DemoService.CompareUrl(demo));
+
+        // What `./selflong demo` prints: each stage's RULER average and NIAH mean, as stored.
+        var report = JsonDocument.Parse(JsonSerializer.Serialize(
+            await DemoReport.BuildAsync(app.Services.GetRequiredService<EvaluationService>(), demo, TimeSpan.FromSeconds(1), ct))).RootElement;
+        Assert.Equal("Succeeded", report.GetProperty("status").GetString());
+        var rulerRows = report.GetProperty("ruler").EnumerateArray().ToList();
+        Assert.Equal(ruler, rulerRows.Select(r => r.GetProperty("run_id").GetInt64()));
+        foreach (var row in rulerRows)
+        {
+            var id = row.GetProperty("run_id").GetInt64();
+            Assert.Equal(["niah_single_1", "vt"], row.GetProperty("tasks").EnumerateArray().Select(t => t.GetString()));
+            var stored = await db.RulerSamples.Where(x => x.RunId == id).GroupBy(x => x.Task).Select(g => g.Average(x => x.Score)).ToListAsync(ct);
+            Assert.Equal(Math.Round(100 * stored.Average(), 1), row.GetProperty("average_by_length").GetProperty("1024").GetDouble(), 6);
+        }
+        foreach (var row in report.GetProperty("niah").EnumerateArray())
+        {
+            var id = row.GetProperty("run_id").GetInt64();
+            var mean = await db.NiahCells.Where(c => c.RunId == id).AverageAsync(c => c.Score, ct);
+            Assert.Equal(Math.Round(mean, 3), row.GetProperty("mean_score").GetDouble(), 6);
+        }
     }
 
     [Fact]
