@@ -14,6 +14,7 @@ internal sealed class SynthesisRunConfiguration : IEntityTypeConfiguration<Synth
         builder.Property(r => r.Tokenizer).HasMaxLength(100);
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
         builder.Property(r => r.TraceId).HasMaxLength(32);
+        builder.Property(r => r.WorkedHere).HasMaxLength(200);
         builder.Property(r => r.SettingsJson).HasColumnType("jsonb");
         builder.Property(r => r.TemplatesJson).HasColumnType("jsonb");
         builder.Property(r => r.Error).HasMaxLength(4000);

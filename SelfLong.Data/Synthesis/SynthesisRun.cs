@@ -43,6 +43,12 @@ public sealed class SynthesisRun : IRun
     /// <summary>How the run ended, as every run kind says it (the column keeps its first name, Error).</summary>
     string? IRun.Message { get => Error; set => Error = value; }
 
+    /// <summary>
+    /// The command-line process working the run's samples itself (its owner marker), while it does;
+    /// null when the samples are Hangfire jobs any worker runs.
+    /// </summary>
+    public string? WorkedHere { get; set; }
+
     /// <summary>The trace of the request that last started the run; each sample's job span links to it.</summary>
     public string? TraceId { get; set; }
 

@@ -89,16 +89,19 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
     /// <paramref name="createdBefore"/> (a sample may rightly take that long while its endpoint is
     /// retried) and have no sample job enqueued, scheduled or processing: their waiting samples are
     /// sent again, or the run completes if none waits (its last job died before completing it).
-    /// A run worked in a command-line process has no jobs either; it is only touched once it too has
-    /// stored nothing for that long, and its samples are then stored once, whoever finishes them.
+    /// A run worked in a command-line process has no jobs either: it is left alone while that
+    /// process lives (as job-worked runs are, <see cref="RunHere"/>), and its samples are stored
+    /// once, whoever finishes them.
     /// </summary>
     private async Task<int> SweepSynthesisAsync(SelfLongDbContext db, DateTimeOffset createdBefore, CancellationToken ct)
     {
         var quietSince = createdBefore - calls.Value.DownLimit;
-        var quiet = await db.SynthesisRuns
+        var quiet = (await db.SynthesisRuns
             .Where(r => r.Status == RunStatus.Running && r.CreatedAt < createdBefore
                 && !db.SynthesisSamples.Any(s => s.RunId == r.Id && s.CreatedAt >= quietSince))
-            .Select(r => r.Id).ToListAsync(ct);
+            .Select(r => new { r.Id, r.WorkedHere }).ToListAsync(ct))
+            .Where(r => r.WorkedHere is null || RunHere.Owner(r.WorkedHere) is not { Alive: true })
+            .Select(r => r.Id).ToList();
         if (quiet.Count == 0) return 0;
         var live = RunsWithSampleJobs(quiet);
         var redone = 0;

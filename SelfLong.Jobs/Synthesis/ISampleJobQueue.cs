@@ -10,6 +10,12 @@ public interface ISampleJobQueue
 
     /// <summary>Runs the sample again after <paramref name="delay"/> (a failed sample's next attempt).</summary>
     void Schedule(long runId, int index, TimeSpan delay);
+
+    /// <summary>
+    /// The process that runs these jobs itself (<see cref="Runs.RunHere.Marker"/>), kept on the run
+    /// so the reaper leaves a live one alone; null when any worker may run them.
+    /// </summary>
+    string? Owner => null;
 }
 
 public sealed class HangfireSampleJobQueue(IBackgroundJobClient jobs) : ISampleJobQueue

@@ -13,6 +13,8 @@ public sealed class InProcessSampleJobQueue : ISampleJobQueue
 
     public void Enqueue(long runId, int index) => jobs.Enqueue((runId, index));
 
+    public string? Owner => Runs.RunHere.Marker;
+
     public void Schedule(long runId, int index, TimeSpan delay) => later.Enqueue((runId, index, DateTimeOffset.UtcNow + delay));
 
     /// <summary>Runs every job, and each retry once it is due, until none is left.</summary>

@@ -86,6 +86,7 @@ public sealed class SynthesisRunService(
             .Select(s => s.Index).ToListAsync(ct);
         if (done.Count >= run.SampleCount) return false;
         RunControl.Start(run);
+        run.WorkedHere = target.Owner;
         if (!await SaveMoveAsync(db, ct)) return false;
         // The user's resume gives failed samples their attempts afresh; each counts as due until
         // it has run again, so the run does not complete while they wait in the queue.
@@ -108,6 +109,8 @@ public sealed class SynthesisRunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var count = await db.SynthesisRuns.Where(r => r.Id == runId && r.Status == RunStatus.Running).Select(r => (int?)r.SampleCount).SingleOrDefaultAsync(ct);
         if (count is null) return 0;
+        // From now on the samples are Hangfire's, whichever process worked them before.
+        await db.SynthesisRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.WorkedHere, (string?)null), ct);
         var settled = await db.SynthesisSamples.Where(s => s.RunId == runId && s.RetryAt == null).Select(s => s.Index).ToListAsync(ct);
         return Dispatch(runId, count.Value, settled.ToHashSet(), queue);
     }

@@ -67,6 +67,49 @@ public sealed class RunReaperTests(AppFixture app)
         public void Schedule(long runId, int index, TimeSpan delay) { }
     }
 
+    /// <summary>Sample jobs a command-line process keeps to run itself, and then never runs (it died, or is still busy).</summary>
+    private sealed class HeldJobs(string owner) : ISampleJobQueue
+    {
+        public void Enqueue(long runId, int index) { }
+
+        public void Schedule(long runId, int index, TimeSpan delay) { }
+
+        public string? Owner => owner;
+    }
+
+    [Fact]
+    public async Task Sweep_SynthesisWorkedInACommandLineProcess_LeftAloneWhileItLivesAndTakenOverOnceItDied()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+        var endpoint = await app.Services.GetRequiredService<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var runs = app.Services.GetRequiredService<SynthesisRunService>();
+        async Task<SynthesisRun> StartAsync(string owner)
+        {
+            var (run, errors) = await runs.CreateAsync(new NewSynthesisRun($"here {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, 3,
+                Settings: new SynthesisSettings { LongOutputFraction = 0, TargetTokenizer = "bytes" }), Ct);
+            Assert.Empty(errors);
+            Assert.True(await runs.StartAsync(run!.Id, new HeldJobs(owner), Ct));
+            return (await runs.FindAsync(run.Id, Ct))!;
+        }
+        // This test's own process is alive; a process that has exited stands for a killed `synthesis run --in-process`.
+        using var ended = System.Diagnostics.Process.Start("true")!;
+        await ended.WaitForExitAsync(Ct);
+        var alive = await StartAsync(RunHere.Marker);
+        var dead = await StartAsync($"here:{Environment.MachineName}:{ended.Id}");
+        Assert.Equal(RunHere.Marker, alive.WorkedHere);
+
+        await Reaper.SweepAsync(DateTimeOffset.UtcNow.AddHours(1), Ct);
+
+        // The dead process's samples go to the workers and the run finishes there...
+        var finished = await Poll.UntilAsync(async () => await runs.FindAsync(dead.Id, Ct), r => r?.Status == RunStatus.Succeeded,
+            "the run of the exited process to finish on the workers", TimeSpan.FromMinutes(2));
+        Assert.Null(finished!.WorkedHere);
+        // ...while the live process keeps its run: nothing was sent for it (sent in the same sweep, its samples would be done by now).
+        var kept = (await runs.FindAsync(alive.Id, Ct))!;
+        Assert.Equal((RunStatus.Running, RunHere.Marker), (kept.Status, kept.WorkedHere));
+        Assert.Equal(0, (await runs.ProgressAsync([alive.Id], Ct))[alive.Id].Completed);
+    }
+
     [Fact]
     public async Task Sweep_RunningSynthesisWithItsSampleJobsLost_SendsTheWaitingSamplesAgainAndFinishes()
     {
