@@ -64,7 +64,7 @@ public sealed class UsersBrowserTests(AppFixture app, BrowserFixture browser)
         await password.FillAsync(fresh);
         await password.PressAsync("Tab");
         await row.Locator("[data-testid='reset-password']").ClickAsync();
-        await Assertions.Expect(page.Locator("[data-testid='users-message']")).ToContainTextAsync($"{email} has a new password");
+        await Assertions.Expect(page.Locator("[data-testid='users-message']")).ToContainTextAsync($"{email} has a new password", new() { Timeout = 30_000 });
 
         using var client = app.CreateClient();
         Task<HttpResponseMessage> SignInAsync(string with) =>
