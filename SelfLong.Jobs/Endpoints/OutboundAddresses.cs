@@ -18,12 +18,20 @@ public sealed class OutboundOptions
 }
 
 /// <summary>
+/// How a model URL's host name becomes addresses: the system's DNS unless the host registers another
+/// (tests give names of their own an address without touching the machine's resolver).
+/// </summary>
+public delegate Task<IPAddress[]> HostNameResolver(string host, CancellationToken ct);
+
+/// <summary>
 /// Checks a model URL's host, and the addresses its name resolves to, against <see cref="OutboundOptions"/>:
 /// when the URL is entered (<see cref="ProblemAsync"/>), and again on every connection the model and
 /// embedder HTTP clients open (<see cref="OutboundConnections"/>), since a name may resolve elsewhere later.
 /// </summary>
-public sealed class OutboundAddresses(IOptions<OutboundOptions> options)
+public sealed class OutboundAddresses(IOptions<OutboundOptions> options, HostNameResolver? resolver = null)
 {
+    private readonly HostNameResolver resolve = resolver ?? Dns.GetHostAddressesAsync;
+
     public static readonly OutboundAddresses Default = new(Options.Create(new OutboundOptions()));
 
     private static readonly IPAddress[] MetadataServices =
@@ -38,20 +46,20 @@ public sealed class OutboundAddresses(IOptions<OutboundOptions> options)
     {
         if (!options.Value.DenyLinkLocalAndMetadata || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri)) return null;
         IPAddress[] addresses;
-        if (IPAddress.TryParse(uri.IdnHost, out var literal)) addresses = [literal];
-        else
+        try
         {
-            try
-            {
-                addresses = await Dns.GetHostAddressesAsync(uri.IdnHost, ct);
-            }
-            catch (SocketException)
-            {
-                return null;
-            }
+            addresses = await ResolveAsync(uri.IdnHost, ct);
+        }
+        catch (SocketException)
+        {
+            return null;
         }
         return Refusal(uri.Host, addresses);
     }
+
+    /// <summary>The addresses a host stands for: itself when it is an address, else what its name resolves to (the entry check and every connection resolve here, so both see the same answer for a name).</summary>
+    public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) =>
+        IPAddress.TryParse(host, out var literal) ? [literal] : await resolve(host, ct);
 
     /// <summary>Why a host whose name gave these addresses may not be reached, or null (also when the check is off).</summary>
     public string? Refusal(string host, IReadOnlyList<IPAddress> addresses) =>

@@ -38,7 +38,7 @@ public sealed class OutboundConnections(OutboundAddresses addresses) : IDisposab
     /// <summary>Resolves, checks and connects to the checked addresses only (no second lookup to swap an address in).</summary>
     public static async ValueTask<Stream> ConnectAsync(OutboundAddresses addresses, DnsEndPoint endpoint, CancellationToken ct)
     {
-        var resolved = IPAddress.TryParse(endpoint.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(endpoint.Host, ct);
+        var resolved = await addresses.ResolveAsync(endpoint.Host, ct);
         if (addresses.Refusal(endpoint.Host, resolved) is { } refusal) throw new OutboundAddressRefusedException(refusal);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using SelfLong.Data;
 using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Account;
@@ -9,7 +11,8 @@ namespace SelfLong.Tests.Account;
 /// <summary>
 /// The interactive API page (/api-reference) over the OpenAPI document: both need sign-in, the
 /// dashboard links to it, it lists the app's routes in Chromium, and it loads nothing from elsewhere
-/// (its script ships with the app; fonts, telemetry and the chat are off).
+/// (its script ships with the app; fonts, telemetry and the chat are off). A request it sends that changes
+/// data carries the antiforgery header, so it is carried out; the same request without it is still refused.
 /// </summary>
 [NeedsBrowser]
 public sealed class ApiReferenceBrowserTests(AppFixture app, BrowserFixture browser)
@@ -74,6 +77,46 @@ public sealed class ApiReferenceBrowserTests(AppFixture app, BrowserFixture brow
         await Assertions.Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex("SelfLong API"));
         Assert.True(elsewhere.Count == 0, "Requests off this server: " + string.Join(", ", elsewhere));
         Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task SendFromThePage_PostCarriesTheAntiforgeryHeader_CorpusCreated_WithoutItRefused()
+    {
+        var page = await browser.SignedInPageAsync(app, AppFixture.EditorEmail);
+        await page.GotoAsync("/api-reference/");
+        var name = $"apiref-{Guid.NewGuid():N}"[..20];
+        var forgedName = $"apiref-{Guid.NewGuid():N}"[..20];
+
+        var sidebar = page.GetByRole(AriaRole.Complementary);
+        var group = sidebar.GetByRole(AriaRole.Link, new() { Name = "Corpora", Exact = true });
+        await Assertions.Expect(group).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await group.ClickAsync();
+        await sidebar.GetByRole(AriaRole.Link, new() { Name = "/api/corpora HTTP Method: POST" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test Request (post /api/corpora)" }).ClickAsync();
+        // The body editor: replace the example body with one corpus of this test's own (inserted, not typed, so no brackets are auto-closed).
+        var body = page.Locator(".cm-content[data-language='json']").Last;
+        await body.ClickAsync();
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.InsertTextAsync($"{{\"name\": \"{name}\"}}");
+        var sent = page.WaitForResponseAsync(r => r.Request.Method == "POST" && r.Url.EndsWith("/api/corpora", StringComparison.Ordinal));
+        await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex(@"^Send post request to .*\/api\/corpora$") }).ClickAsync();
+        var response = await sent;
+        var headerName = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>>().Value.HeaderName!;
+        var header = await response.Request.HeaderValueAsync(headerName);
+
+        // The same request from the same signed-in page, cookie and all, but without the header: what a forged one sends.
+        var forged = await page.EvaluateAsync<int>(
+            "async name => (await fetch('/api/corpora', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).status",
+            forgedName);
+
+        Assert.True(response.Status == 201, $"{response.Status} {await response.TextAsync()}; sent with: {string.Join(", ", (await response.Request.AllHeadersAsync()).Keys)}");
+        Assert.False(string.IsNullOrEmpty(header));
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Response" })).ToContainTextAsync("201");
+        Assert.Equal(400, forged);
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(Ct);
+        Assert.True(await db.Corpora.AnyAsync(c => c.Name == name, Ct));
+        Assert.False(await db.Corpora.AnyAsync(c => c.Name == forgedName, Ct));
         await page.Context.CloseAsync();
     }
 }

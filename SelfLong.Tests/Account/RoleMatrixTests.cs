@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SelfLong.Data.Identity;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Tests.Infrastructure;
 using SelfLong.Web.Features.Account;
@@ -12,7 +15,8 @@ namespace SelfLong.Tests.Account;
 /// <summary>
 /// Every route the app maps (its own EndpointDataSource: API routes, pages, the job dashboard,
 /// the Blazor hub) names a policy or allows anonymous access on purpose, and each role gets what
-/// the rule for that route says: Viewer reads, Editor changes, Admin manages users and endpoints.
+/// the rule for that route says: Viewer reads, Editor changes, Admin manages users and endpoints; an API
+/// token of either scope likewise.
 /// </summary>
 [NeedsDatabase]
 public sealed class RoleMatrixTests(AppFixture app)
@@ -95,6 +99,41 @@ public sealed class RoleMatrixTests(AppFixture app)
             {
                 var allowed = (await authorization.AuthorizeAsync(Principal(ladder[i]), route, policy)).Succeeded;
                 if (allowed != (i >= least)) wrong.Add($"{string.Join(",", Methods(route))} {PathOf(route)} for {ladder[i] ?? "anonymous"}: {(allowed ? "allowed" : "refused")}");
+            }
+        }
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    /// <summary>
+    /// API tokens of each scope, as the real bearer handler turns them into users: on API routes a read token
+    /// (even an admin's) is allowed what a Viewer is and a write token what its owner's role is; anywhere
+    /// else a bearer token is no sign-in at all.
+    /// </summary>
+    [Fact]
+    public async Task EveryRoute_TokenOfEachScope_AllowedAsItsRoleOnApiRoutesOnly()
+    {
+        var authorization = app.Services.GetRequiredService<IAuthorizationService>();
+        var policies = app.Services.GetRequiredService<IAuthorizationPolicyProvider>();
+        var ladder = new string?[] { null, Roles.Viewer, Roles.Editor, Roles.Admin };
+        var wrong = new List<string>();
+        foreach (var (email, scope, actsAs) in new[] { (AppFixture.AdminEmail, ApiTokenScope.Read, Roles.Viewer), (AppFixture.EditorEmail, ApiTokenScope.Write, Roles.Editor), (AppFixture.AdminEmail, ApiTokenScope.Write, Roles.Admin) })
+        {
+            await using var services = app.Services.CreateAsyncScope();
+            var userId = (await services.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SelfLongUser>>().FindByEmailAsync(email))!.Id;
+            var (token, errors) = await app.Services.GetRequiredService<ApiTokens>().CreateAsync(userId, $"matrix-{Guid.NewGuid():N}"[..16], scope, 1, Ct);
+            Assert.Empty(errors);
+            foreach (var route in Routes().Where(r => r.Metadata.GetMetadata<IAllowAnonymous>() is null))
+            {
+                var request = new DefaultHttpContext { RequestServices = services.ServiceProvider };
+                request.Request.Path = PathOf(route);
+                request.Request.Headers.Authorization = $"Bearer {token!.Secret}";
+                var byToken = ApiTokenAuthentication.Select(request) == ApiTokenAuthentication.SchemeName;
+                var principal = byToken ? (await request.AuthenticateAsync(ApiTokenAuthentication.SchemeName)).Principal! : Principal(null);
+                var policy = await AuthorizationPolicy.CombineAsync(policies, route.Metadata.GetOrderedMetadata<IAuthorizeData>(), route.Metadata.GetOrderedMetadata<AuthorizationPolicy>())
+                    ?? await policies.GetFallbackPolicyAsync();
+                var allowed = (await authorization.AuthorizeAsync(principal, route, policy!)).Succeeded;
+                var expected = Array.IndexOf(ladder, byToken ? actsAs : null) >= Array.IndexOf(ladder, Expected(route));
+                if (allowed != expected) wrong.Add($"{string.Join(",", Methods(route))} {PathOf(route)} for a {scope} token of {email}: {(allowed ? "allowed" : "refused")}");
             }
         }
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));

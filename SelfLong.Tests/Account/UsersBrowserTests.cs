@@ -1,10 +1,12 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using SelfLong.Data;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Account;
 
-/// <summary>The users page for an admin, and what a viewer does not see.</summary>
+/// <summary>The users page for an admin (create, change role, disable, reset a password), and what a viewer does not see.</summary>
 [NeedsBrowser]
 public sealed class UsersBrowserTests(AppFixture app, BrowserFixture browser)
 {
@@ -44,6 +46,35 @@ public sealed class UsersBrowserTests(AppFixture app, BrowserFixture browser)
         using var client = app.CreateClient();
         var signIn = await client.PostAsync("/api/auth/signin", System.Net.Http.Json.JsonContent.Create(new { email, password = "violet kettles hum softly" }), Ct);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, signIn.StatusCode);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task UsersPage_ResetPassword_NewOneSignsIn_OldOneNoLonger_Audited()
+    {
+        var email = $"r-{Guid.NewGuid():N}"[..12] + "@selflong.test";
+        const string old = "violet kettles hum softly";
+        var fresh = $"amber lanterns drift {Guid.NewGuid():N}"[..30];
+        await using (var scope = app.Services.CreateAsyncScope())
+            Assert.Empty(await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync(email, old, Roles.Viewer));
+        var page = await browser.OpenSignedInAsync(app, "/admin/users");
+
+        var row = page.Locator("[data-testid='user-row']", new() { HasTextString = email });
+        var password = row.Locator("[data-testid='user-new-password'] input, input[data-testid='user-new-password']").First;
+        await password.FillAsync(fresh);
+        await password.PressAsync("Tab");
+        await row.Locator("[data-testid='reset-password']").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid='users-message']")).ToContainTextAsync($"{email} has a new password", new() { Timeout = 30_000 });
+
+        using var client = app.CreateClient();
+        Task<HttpResponseMessage> SignInAsync(string with) =>
+            client.PostAsync("/api/auth/signin", System.Net.Http.Json.JsonContent.Create(new { email, password = with }), Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await SignInAsync(old)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await SignInAsync(fresh)).StatusCode);
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(Ct);
+        var reset = await db.AuditLog.SingleAsync(e => e.TargetKind == "user" && e.Detail == $"{email}: password reset", Ct);
+        Assert.Equal(AppFixture.AdminEmail, reset.Actor);
+        Assert.DoesNotContain(fresh, reset.Detail);
         await page.Context.CloseAsync();
     }
 

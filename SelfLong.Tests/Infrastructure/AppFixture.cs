@@ -71,6 +71,9 @@ public sealed class AppFixture : IAsyncLifetime
             builder.Configuration["SelfLong:ModelCalls:EvaluationAttemptTimeout"] = "00:00:30";
             // Reads a test watches are counted (QueryCounter); runs a test names can be held after a step (TrainingStepGate).
             builder.Services.AddSingleton(queries).ConfigureDbContext<SelfLongDbContext>(options => options.AddInterceptors(queries), ServiceLifetime.Singleton);
+            // Model URLs may name hosts a test resolves itself (TestHostNames), through the app's one resolver.
+            builder.Services.AddSingleton<TestHostNames>()
+                .AddSingleton<SelfLong.Jobs.Endpoints.HostNameResolver>(services => services.GetRequiredService<TestHostNames>().ResolveAsync);
             builder.Services.AddSingleton<TrainingStepGate>()
                 .AddSingleton<SelfLong.Jobs.Training.ITrainingStepObserver>(services => services.GetRequiredService<TrainingStepGate>());
             builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -17,6 +17,9 @@ public static class ApiReference
     /// <summary>Where <c>MapOpenApi</c> serves each document.</summary>
     public const string DocumentPattern = "/api/openapi/{documentName}.json";
 
+    /// <summary>The page's configuration module (wwwroot): adds the antiforgery header to its requests that change data.</summary>
+    public const string ConfigurationScript = "/api-reference.js";
+
     public static IEndpointRouteBuilder MapApiReference(this IEndpointRouteBuilder app)
     {
         app.MapOpenApi(DocumentPattern).RequireAuthorization(Policies.Viewer);
@@ -25,6 +28,8 @@ public static class ApiReference
                 .WithOpenApiRoutePattern(DocumentPattern)
                 // Same-origin requests carry the sign-in cookie; a pasted API token goes in as a bearer token.
                 .AddPreferredSecuritySchemes(OpenApiSecurity.Bearer)
+                // Its requests that change data send the antiforgery header a cookie-signed-in request needs.
+                .WithJavaScriptConfiguration(ConfigurationScript)
                 .DisableDefaultFonts()
                 .DisableTelemetry()
                 .DisableAgent()
