@@ -8,6 +8,9 @@ using SelfLong.Data.Audit;
 using SelfLong.Data.Identity;
 using SelfLong.Jobs.Accounts;
 using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Endpoints;
+using SelfLong.Jobs.Synthesis;
+using SelfLong.Tests.Synthesis;
 using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Account;
@@ -40,6 +43,25 @@ public sealed class AuditLogTests(AppFixture app)
         Assert.Equal([AuditTrail.Created, AuditTrail.Deleted], entries.Select(e => e.Action));
         Assert.All(entries, e => Assert.Equal((AppFixture.AdminEmail, AuditActor.Api), (e.Actor, e.Via)));
         Assert.Contains(name, entries[0].Detail);
+    }
+
+    [Fact]
+    public async Task ApiCancel_RecordedAsAStatusChangeByWhoCancelled()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+        var endpoint = await app.Services.GetRequiredService<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        // Created but not started: a queued run, so the cancel always finds it waiting.
+        var (run, errors) = await app.Services.GetRequiredService<SynthesisRunService>().CreateAsync(
+            new NewSynthesisRun($"audit {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, 2), Ct);
+        Assert.Empty(errors);
+        using var editor = await app.CreateSignedInClientAsync(AppFixture.EditorEmail);
+
+        var cancelled = await editor.PostAsync($"/api/synthesis/runs/{run!.Id}/cancel", null, Ct);
+
+        Assert.True(cancelled.IsSuccessStatusCode, $"{cancelled.StatusCode}");
+        var entry = Assert.Single(await EntriesAsync(e => e.TargetKind == "synthesis run" && e.TargetId == run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal((AppFixture.EditorEmail, AuditActor.Api, AuditTrail.Changed), (entry.Actor, entry.Via, entry.Action));
+        Assert.Contains("Status: Cancelled", entry.Detail);
     }
 
     [Fact]
