@@ -9,7 +9,7 @@ namespace SelfLong.Jobs.Evaluation;
 /// like a result. The form, the API and the command line all create runs through
 /// <see cref="EvaluationService"/>, so this one check gives each of them the same reason.
 /// </summary>
-internal static class EvaluationReach
+internal static partial class EvaluationReach
 {
     public static void Niah(NiahSettings settings, EvaluationTargetRequest target)
     {
@@ -26,6 +26,7 @@ internal static class EvaluationReach
             throw new ArgumentException(
                 $"{string.Join(" and ", settings.Tasks)} need{(settings.Tasks.Count == 1 ? "s" : "")} an uploaded QA data set (SQuAD v2 for qa_1, HotpotQA for qa_2), and none is uploaded: upload it first or add other tasks.");
         Lengths(settings.Lengths, target, "RULER length");
+        RulerFits(settings, target);
     }
 
     public static void Perplexity(IReadOnlyList<int> lengths, EvaluationTargetRequest target) => Lengths(lengths, target, "context length");

@@ -53,6 +53,29 @@ public sealed class EvaluationReachTests(AppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task CreateRuler_TaskTemplateLongerThanEveryLengthInReach_RefusedNamingTaskAndLengths()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        var name = $"reach-fit-{Guid.NewGuid():N}";
+        // In bytes, cwe's few-shot example alone is longer than 1024; niah_single_1 fits there.
+        var bytes = Endpoint(8192) with { Tokenizer = "bytes" };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            evaluations.CreateRulerAsync(name, bytes, new RulerSettings { Tasks = ["cwe"], Lengths = [1024, 9000], Samples = 1 }, ct));
+        Assert.Contains("No chosen RULER task fits any length within the target's reach (cwe at 1024 bytes)", error.Message);
+
+        error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            evaluations.CreateRulerAsync(name, bytes, new RulerSettings { Tasks = ["niah_single_1", "cwe"], Lengths = [1024, 8192], Samples = 1 }, ct));
+        Assert.Contains("Some RULER tasks do not fit some lengths (cwe at 1024 bytes)", error.Message);
+        Assert.Equal(0, await CountAsync(name, ct));
+
+        // Every task fits every length in reach: created.
+        var run = await evaluations.CreateRulerAsync(name, bytes, new RulerSettings { Tasks = ["niah_single_1", "cwe"], Lengths = [8192], Samples = 1 }, ct, enqueue: false);
+        Assert.Equal(2, run.TotalItems);
+    }
+
+    [Fact]
     public async Task CreatePerplexity_LengthsPastMaximum_RefusedWithReasonInBytes()
     {
         var ct = TestContext.Current.CancellationToken;

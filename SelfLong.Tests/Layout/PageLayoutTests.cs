@@ -10,7 +10,7 @@ using SelfLong.Data.Runs;
 namespace SelfLong.Tests.Layout;
 
 /// <summary>
-/// Every main page as a person sees it, on a laptop and on a phone: no console errors, no sideways
+/// Every main page and each kind of run page as a person sees it, on a laptop and on a phone: no console errors, no sideways
 /// scrolling, headings and heatmap titles whole, and no serious or critical accessibility findings (axe).
 /// </summary>
 [NeedsBrowser]
@@ -31,6 +31,7 @@ public sealed class PageLayoutTests(AppFixture app, BrowserFixture browser)
         var b = await evaluations.CreateNiahAsync($"Demo NIAH: theta 160000 on stage 1, no training, layout {Guid.NewGuid():N}", NiahTests.Target(server, 2000), settings, ct);
         await NiahTests.WaitAsync(evaluations, a.Id, RunStatus.Succeeded, ct);
         await NiahTests.WaitAsync(evaluations, b.Id, RunStatus.Succeeded, ct);
+        var runs = await RunPagesSeed.CreateAsync(app.Services, ct);
 
         var page = await browser.SignedInPageAsync(app);
         await page.SetViewportSizeAsync(width, height);
@@ -38,7 +39,8 @@ public sealed class PageLayoutTests(AppFixture app, BrowserFixture browser)
         page.Console += (_, message) => { if (message.Type == "error") errors.Add($"{page.Url}: {message.Text}"); };
         page.PageError += (_, error) => errors.Add($"{page.Url}: {error}");
         var findings = new List<string>();
-        foreach (var path in new[] { "/", "/corpora", "/synthesis", "/training", "/evaluation", "/job-queue", $"/evaluation/{a.Id}", $"/evaluation/compare?ids={a.Id},{b.Id}" })
+        foreach (var path in new[] { "/", "/corpora", "/synthesis", "/training", "/evaluation", "/job-queue", $"/evaluation/{a.Id}", $"/evaluation/compare?ids={a.Id},{b.Id}",
+            $"/training/{runs.Training}", $"/synthesis/runs/{runs.Synthesis}", $"/corpora/{runs.Corpus}" })
         {
             await page.GotoAsync(path);
             await BrowserFixture.WaitForInteractiveAsync(page);
@@ -47,6 +49,12 @@ public sealed class PageLayoutTests(AppFixture app, BrowserFixture browser)
             {
                 await page.Locator("[data-testid=niah-heatmap]").First.WaitForAsync();
                 await EvaluationBrowserTests.AssertTitlesWholeAsync(page, path.Contains("compare") ? [a.Name, b.Name] : [a.Name]);
+            }
+            if (path.StartsWith("/training/", StringComparison.Ordinal))
+            {
+                await page.Locator("svg[data-testid=loss-chart]").WaitForAsync();
+                await Assertions.Expect(page.Locator("[data-testid=checkpoints] tbody tr")).ToHaveCountAsync(3);
+                await Assertions.Expect(page.Locator("h4", new() { HasTextString = runs.TrainingName })).ToBeVisibleAsync();
             }
             var sideways = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
             if (sideways > 0)

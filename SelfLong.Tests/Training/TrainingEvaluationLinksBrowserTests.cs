@@ -83,6 +83,51 @@ public sealed class TrainingEvaluationLinksBrowserTests(AppFixture app, BrowserF
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task CheckpointRowEvaluate_Ruler_OpensTheFormWithCheckpointTokenizerAndTrainingLength()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = $"eval-{Guid.NewGuid():N}"[..16];
+        var root = Directory.CreateTempSubdirectory("selflong-evaluate-").FullName;
+        // A SelfLong-Tiny folder: its byte tokenizer's marker says how it reads text.
+        var folders = new[] { "step-000010", "step-000020" }.Select(f => Directory.CreateDirectory(Path.Combine(root, f)).FullName).ToArray();
+        foreach (var folder in folders) File.WriteAllText(Path.Combine(folder, SelfLong.Jobs.Models.ByteTokenizer.MarkerFile), "{}");
+        long trainingId;
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct))
+        {
+            var training = new TrainingRun
+            {
+                Name = name, Status = RunStatus.Succeeded, TotalSteps = 20, CurrentStep = 20, CurrentStage = 1, OutputDirectory = root,
+                SpecJson = new TrainingRunSpec { Stages = [new TrainingStage(256, 10_000, 10, 1e-3), new TrainingStage(1536, 40_000, 10, 1e-3)] }.ToJson(),
+                Checkpoints =
+                [
+                    new() { Path = folders[0], GlobalStep = 10, Stage = 0, StageEnd = true, RopeTheta = 10_000, MaxLength = 256 },
+                    new() { Path = folders[1], GlobalStep = 20, Stage = 1, StageEnd = true, RopeTheta = 40_000, MaxLength = 1536 },
+                ],
+            };
+            db.TrainingRuns.Add(training);
+            await db.SaveChangesAsync(ct);
+            trainingId = training.Id;
+        }
+
+        var page = await browser.OpenSignedInAsync(app, $"/training/{trainingId}");
+        var row = page.Locator("[data-testid=checkpoints] tr", new() { HasTextString = folders[1] });
+        await row.Locator("[data-testid=evaluate-checkpoint] a", new() { HasTextString = "RULER" }).ClickAsync();
+        await page.WaitForURLAsync("**/evaluation?kind=Ruler*");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var form = page.Locator("[data-testid=new-evaluation-form]");
+        await Assertions.Expect(form.GetByLabel("Checkpoint folder")).ToHaveValueAsync(folders[1]);
+        await Assertions.Expect(form.GetByLabel("Training length", new() { Exact = true })).ToHaveValueAsync("1536");
+        await Assertions.Expect(form.GetByLabel("Max length (tokens)")).ToHaveValueAsync("3072");
+        // RULER at the training length and twice it.
+        await Assertions.Expect(form.GetByLabel("Lengths", new() { Exact = true })).ToHaveValueAsync("1536, 3072");
+        await Assertions.Expect(form.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync($"{name} stage 2 step 20 Ruler");
+        await Assertions.Expect(form.Locator("[data-testid=evaluation-kind]")).ToContainTextAsync("RULER");
+        await Assertions.Expect(page.Locator("[data-testid=prefill-note]")).ToContainTextAsync("(bytes)");
+        await page.Context.CloseAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
     private static EvaluationRun Evaluation(string name, string folder, RunStatus status) => new()
     {
         Name = name, Kind = EvaluationKind.Niah, Status = status, TargetKind = EvaluationTargetKind.LocalCheckpoint, TargetLocation = folder,
