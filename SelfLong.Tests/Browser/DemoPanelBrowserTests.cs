@@ -1,3 +1,4 @@
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using SelfLong.Data;
@@ -7,6 +8,11 @@ using SelfLong.Data.Evaluation;
 using SelfLong.Data.Synthesis;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Demo;
+using SelfLong.Jobs.Evaluation;
+using SelfLong.Jobs.Hosting;
+using SelfLong.Jobs.Synthesis;
+using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Endpoints;
 using SelfLong.Data.Runs;
 using SelfLong.Jobs.Progress;
@@ -106,5 +112,95 @@ public sealed class DemoPanelBrowserTests(AppFixture app, BrowserFixture browser
         await links.Nth(3).ClickAsync();
         await page.WaitForURLAsync($"**/evaluation/{niah.Id}");
         await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task RunTheDemo_Clicked_StartsTheDemoJob_ThePanelShowsItRunning()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var factory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        // A finished demo as the latest, so the panel offers the button whatever ran before.
+        var finished = new DemoRun { Status = RunStatus.Succeeded, Step = "done" };
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            db.DemoRuns.Add(finished);
+            await db.SaveChangesAsync(ct);
+        }
+        var page = await browser.OpenSignedInAsync(app, "/");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var panel = page.Locator("[data-testid=demo-panel]");
+        await Assertions.Expect(panel).ToContainTextAsync($"Demo #{finished.Id}");
+
+        await panel.Locator("[data-testid=demo-start]").ClickAsync();
+
+        var started = await Poll.UntilAsync(() => LatestAfterAsync(factory, finished.Id, ct), d => d is not null, "the demo run the button creates");
+        try
+        {
+            // Only the demo job sets Running (and a step): a button that only wrote a row would stay Queued.
+            var running = await Poll.UntilAsync(() => LatestAfterAsync(factory, finished.Id, ct), d => d!.Status == RunStatus.Running,
+                $"demo {started!.Id}'s job to start its first step", timeout: TimeSpan.FromMinutes(2), describe: d => $"{d!.Status} at {d.Step}");
+            Assert.Equal(started!.Id, running!.Id);
+            Assert.Contains(running.Step, new[] { "ingest", "synthesize", "train" });
+            await Assertions.Expect(panel).ToContainTextAsync($"Demo #{started.Id}");
+            await Assertions.Expect(panel.Locator("[data-testid=demo-status]")).ToHaveTextAsync("Running", new() { Timeout = 20_000 });
+            await Assertions.Expect(panel.Locator("[data-testid=demo-step]")).ToHaveTextAsync(
+                new System.Text.RegularExpressions.Regex(@"^(ingest|synthesize|train) — \S"), new() { Timeout = 20_000 });
+            await Assertions.Expect(panel.Locator("[data-testid=demo-start]")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await StopDemoAsync(started!.Id, ct);
+            await page.Context.CloseAsync();
+        }
+    }
+
+    private static async Task<DemoRun?> LatestAfterAsync(IDbContextFactory<SelfLongDbContext> factory, long afterId, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        return await db.DemoRuns.AsNoTracking().Where(d => d.Id > afterId).OrderBy(d => d.Id).FirstOrDefaultAsync(ct);
+    }
+
+    /// <summary>
+    /// The demo has no cancel of its own: its Hangfire job is deleted (Hangfire cancels a deleted job's token
+    /// at its next check, every 5 s), and the runs it started are cancelled through their own services, so
+    /// no synthesis or training keeps the suite's two workers busy. The shared sample corpus's ingestion,
+    /// which other tests may wait on too, is left to finish.
+    /// </summary>
+    private async Task StopDemoAsync(long demoId, CancellationToken ct)
+    {
+        var monitor = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        bool IsThisDemo(Hangfire.Common.Job? job) => job?.Type == typeof(DemoJob) && Convert.ToInt64(job.Args[0], System.Globalization.CultureInfo.InvariantCulture) == demoId;
+        var jobIds = monitor.ProcessingJobs(0, 1000).Where(j => IsThisDemo(j.Value.Job)).Select(j => j.Key)
+            .Concat(monitor.EnqueuedJobs(JobQueues.Default, 0, 1000).Where(j => IsThisDemo(j.Value.Job)).Select(j => j.Key)).ToList();
+        var jobs = app.Services.GetRequiredService<IBackgroundJobClient>();
+        foreach (var id in jobIds) jobs.Delete(id);
+
+        var factory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        var quietSince = DateTime.UtcNow;
+        await Poll.UntilAsync(async () =>
+        {
+            if (await CancelStartedRunsAsync(factory, demoId, ct)) quietSince = DateTime.UtcNow;
+            return DateTime.UtcNow - quietSince;
+        }, quiet => quiet > TimeSpan.FromSeconds(12), $"demo {demoId}'s chain to stop starting runs", timeout: TimeSpan.FromMinutes(2), interval: TimeSpan.FromMilliseconds(500));
+        await using var db = await factory.CreateDbContextAsync(ct);
+        await db.DemoRuns.Where(d => d.Id == demoId).ExecuteUpdateAsync(u => u
+            .SetProperty(d => d.Status, RunStatus.Cancelled).SetProperty(d => d.CompletedAt, DateTimeOffset.UtcNow), ct);
+        app.Services.GetRequiredService<ProgressPublisher>().Publish(ProgressFeatures.Demo, demoId);
+    }
+
+    /// <summary>Cancels the demo's synthesis, training and evaluations that are still going; true when one was.</summary>
+    private async Task<bool> CancelStartedRunsAsync(IDbContextFactory<SelfLongDbContext> factory, long demoId, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var demo = await db.DemoRuns.AsNoTracking().SingleAsync(d => d.Id == demoId, ct);
+        var cancelled = false;
+        if (demo.SynthesisRunId is { } synthesis)
+            cancelled |= await app.Services.GetRequiredService<SynthesisRunService>().CancelAsync(synthesis, ct);
+        if (demo.TrainingRunId is { } training)
+            cancelled |= await app.Services.GetRequiredService<TrainingRunService>().CancelAsync(training, ct);
+        var evaluations = app.Services.GetRequiredService<EvaluationService>();
+        foreach (var id in $"{demo.NiahRunIds},{demo.RulerRunIds}".Split(',', StringSplitOptions.RemoveEmptyEntries))
+            cancelled |= await evaluations.CancelAsync(long.Parse(id, System.Globalization.CultureInfo.InvariantCulture), ct);
+        return cancelled;
     }
 }

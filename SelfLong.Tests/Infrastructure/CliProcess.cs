@@ -30,8 +30,16 @@ public static class CliProcess
         start.Environment["ConnectionStrings__SelfLong"] = connectionString;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach (var (name, value) in environment) start.Environment[name] = value;
+        return await RunAsync(start, timeout, $"selflong {string.Join(' ', args)}");
+    }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the command line.");
+    /// <summary>
+    /// Runs <paramref name="start"/> (its output and error redirected) to its end and returns both; kills it
+    /// and fails, naming <paramref name="what"/>, when it runs past <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo start, TimeSpan timeout, string what)
+    {
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start `{what}`.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -43,7 +51,7 @@ public static class CliProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"`selflong {string.Join(' ', args)}` did not finish within {timeout}: {await error}");
+            throw new TimeoutException($"`{what}` did not finish within {timeout}: {await error}");
         }
         return new CliResult(process.ExitCode, await output, await error);
     }

@@ -108,14 +108,6 @@ public sealed class ProgressiveTrainerTests : IDisposable
     }
 
     [Fact]
-    public void PaperRule_ThreeStages_DoublesLengthAndQuadruplesTheta()
-    {
-        var schedule = ProgressiveSchedule.PaperRule(8192, 500_000, 3, 100, 2e-5);
-        Assert.Equal([8192, 16384, 32768], schedule.Stages.Select(s => s.MaxLength));
-        Assert.Equal([500_000.0, 2_000_000, 8_000_000], schedule.Stages.Select(s => s.RopeTheta));
-    }
-
-    [Fact]
     public void LearningRateAt_WarmupThenCosine_RisesPeaksAndDecaysToFloor()
     {
         Assert.Equal(0.25, LearningRate.At(0, 100, 1.0, 4, 0.1), 12);
