@@ -58,6 +58,8 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         Assert.True(findings.Count == 0, string.Join("\n", findings));
 
         // Keyboard: Escape closes and gives focus back to the cell; arrows move between cells; Enter opens.
+        // The drawer takes the keyboard focus once it has opened; Escape is pressed there, as a person would.
+        await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
         Assert.Equal("2000-100", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
@@ -108,6 +110,8 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("1,000 tokens at 0% depth");
         await Assertions.Expect(page.Locator("[data-testid=cell-response]")).ToHaveTextAsync(storedB.Response);
         await Assertions.Expect(page.Locator("[data-testid=cell-needle] mark")).ToHaveTextAsync(NiahSettings.FuNeedle);
+        // The drawer takes the keyboard focus once it has opened; Escape is pressed there, as a person would.
+        await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
         Assert.Equal($"niah-heatmap-{b.Id}", await page.EvaluateAsync<string>("() => document.activeElement.closest('.heatmap').id"));
@@ -184,6 +188,8 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         var axe = await page.RunAxe();
         var findings = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help}").ToList();
         Assert.True(findings.Count == 0, string.Join("\n", findings));
+        // The drawer takes the keyboard focus once it has opened; Escape is pressed there, as a person would.
+        await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
 
