@@ -78,13 +78,11 @@ internal static partial class EvaluationReach
             if (target.Kind == EvaluationTargetKind.LocalCheckpoint)
             {
                 var local = LocalCheckpoint.LoadTokenizer(target.Location);
-                return (local, ChatFormat.Encode(local, [new ChatMessage("user", "")], addGenerationPrompt: true).Ids.Count);
+                return (local, LocalCheckpoint.ChatOverhead(local));
             }
             if (target.Tokenizer.Trim() == ServerTokenCounter.Choice) return null;
             var tokenizer = TokenCounters.Resolve(target.Tokenizer);
-            return (tokenizer, target.Kind == EvaluationTargetKind.OpenAiChat
-                ? OpenAiTarget.ChatAllowance
-                : tokenizer.CountTokens(ChatTemplates.Apply(target.ChatTemplate, "", "")));
+            return (tokenizer, OpenAiTarget.TemplateTokensFor(target.Kind == EvaluationTargetKind.OpenAiChat, target.ChatTemplate, tokenizer));
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException
             or InvalidOperationException)

@@ -93,7 +93,11 @@ public sealed class LocalCheckpoint : IDisposable
     }
 
     /// <summary>Tokens the chat layout adds around one user turn (headers, markers, generation prompt).</summary>
-    public int ChatOverheadTokens => ChatFormat.Encode(Tokenizer, [new ChatMessage("user", "")], addGenerationPrompt: true).Ids.Count;
+    public int ChatOverheadTokens => ChatOverhead(Tokenizer);
+
+    /// <summary>The same for a checkpoint's tokenizer alone (sizing a run before its weights are loaded).</summary>
+    public static int ChatOverhead(ITextTokenizer tokenizer) =>
+        ChatFormat.Encode(tokenizer, [new ChatMessage("user", "")], addGenerationPrompt: true).Ids.Count;
 
     private Generation GenerateFrom(IReadOnlyList<int> ids, int maxNewTokens, double temperature, int? seed, CancellationToken ct)
     {

@@ -19,7 +19,11 @@ public sealed class OpenAiTarget(LlmClient llm, ModelEndpoint endpoint, OpenAiTa
     public int CountTokens(string text) => tokenizer.CountTokens(text);
 
     /// <summary>What the chat template adds (completions); a chat server's own template is unknown here, so a small allowance.</summary>
-    public int TemplateTokens => options.Chat ? ChatAllowance : tokenizer.CountTokens(ChatTemplates.Apply(options.ChatTemplate, "", ""));
+    public int TemplateTokens => TemplateTokensFor(options.Chat, options.ChatTemplate, tokenizer);
+
+    /// <summary>The same before a target exists (sizing a run when it is created).</summary>
+    public static int TemplateTokensFor(bool chat, string chatTemplate, ITokenCounter tokenizer) =>
+        chat ? ChatAllowance : tokenizer.CountTokens(ChatTemplates.Apply(chatTemplate, "", ""));
 
     /// <summary>Tokens a typical chat template adds around one user turn.</summary>
     public const int ChatAllowance = 16;
