@@ -62,7 +62,8 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
-        Assert.Equal("2000-100", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
+        // Focus comes back to the cell once the drawer has gone; the grid is read after that, not before.
+        await Assertions.Expect(page.Locator("rect[data-cell='2000-100']")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("ArrowLeft");
         Assert.Equal("1000-100", await page.EvaluateAsync<string>("() => document.activeElement.dataset.cell"));
         await page.Keyboard.PressAsync("ArrowUp");
@@ -70,7 +71,7 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("1,000 tokens at 0% depth");
         // Focus moved into the drawer, onto its close button.
-        Assert.Equal("cell-drawer-close", await page.EvaluateAsync<string>("() => document.activeElement.closest('[data-testid]')?.dataset.testid"));
+        await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
 
@@ -114,7 +115,7 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
-        Assert.Equal($"niah-heatmap-{b.Id}", await page.EvaluateAsync<string>("() => document.activeElement.closest('.heatmap').id"));
+        await Assertions.Expect(page.Locator($"#niah-heatmap-{b.Id} rect[data-cell='1000-0']")).ToBeFocusedAsync();
 
         // Keyboard alone: one tab stop per heatmap; arrows then Enter open run A's cell.
         Assert.Equal(1, await page.Locator($"#niah-heatmap-{a.Id} rect[tabindex='0']").CountAsync());
@@ -127,7 +128,7 @@ public sealed class NiahCellDrawerBrowserTests(AppFixture app, BrowserFixture br
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#cell-drawer-title")).ToHaveTextAsync("2,000 tokens at 100% depth");
         await Assertions.Expect(page.Locator("[data-testid=cell-response]")).ToHaveTextAsync(storedA.Response);
-        Assert.Equal("cell-drawer-close", await page.EvaluateAsync<string>("() => document.activeElement.closest('[data-testid]')?.dataset.testid"));
+        await Assertions.Expect(page.Locator("[data-testid=cell-drawer-close]")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(drawer).ToHaveCountAsync(0);
         Assert.Empty(errors);
