@@ -19,7 +19,8 @@ public static class EvaluationBench
     {
         var cores = Environment.ProcessorCount;
         var prepare = Stopwatch.StartNew();
-        var generator = new RulerGenerator(RulerResources.Create(TiktokenTokenCounter.Default,
+        var counter = new CountingTokenCounter(TiktokenTokenCounter.Default);
+        var generator = new RulerGenerator(RulerResources.Create(counter,
             squad: QaDataset.Parse(QaDatasetKind.Squad, Utf8(SquadJson(400))),
             hotpotQa: QaDataset.Parse(QaDatasetKind.HotpotQa, Utf8(HotpotJson(400)))));
         prepare.Stop();
@@ -29,17 +30,26 @@ public static class EvaluationBench
                      from index in Enumerable.Range(0, samples)
                      select (task, length, index)).ToList();
         var refused = new ConcurrentBag<string>();
+        // CPU time per task, so a slow generator is named rather than guessed.
+        var taskTicks = new ConcurrentDictionary<string, long>();
+        var tokenized = new ConcurrentDictionary<string, long>();
+        var prompted = new ConcurrentDictionary<string, long>();
         var full = Stopwatch.StartNew();
         Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = cores }, item =>
         {
+            var started = Stopwatch.GetTimestamp();
+            var before = counter.CharactersOnThisThread;
             try
             {
-                generator.Generate(item.task, item.length, item.index);
+                var sample = generator.Generate(item.task, item.length, item.index);
+                prompted.AddOrUpdate(item.task.Name, sample.Input.Length, (_, c) => c + sample.Input.Length);
+                tokenized.AddOrUpdate(item.task.Name, counter.CharactersOnThisThread - before, (_, c) => c + counter.CharactersOnThisThread - before);
             }
             catch (RulerLengthException e)
             {
                 refused.Add(e.Message);
             }
+            taskTicks.AddOrUpdate(item.task.Name, Stopwatch.GetElapsedTime(started).Ticks, (_, t) => t + Stopwatch.GetElapsedTime(started).Ticks);
         });
         full.Stop();
 
@@ -69,6 +79,9 @@ public static class EvaluationBench
             first_refusal = refused.FirstOrDefault(),
             full_set_measured_minutes = Math.Round(full.Elapsed.TotalMinutes, 2),
             full_set_target_minutes = samples == RulerTask.DefaultSamples ? 10 : (double?)null,
+            // Characters tokenized per character of prompt made: 1 is one count of each prompt.
+            tokenizer_passes_by_task = prompted.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => Math.Round(tokenized[p.Key] / (double)Math.Max(1, p.Value), 2)),
+            thread_seconds_by_task = taskTicks.OrderByDescending(t => t.Value).ToDictionary(t => t.Key, t => Math.Round(TimeSpan.FromTicks(t.Value).TotalSeconds, 1)),
             long_samples = longSamples,
             peak_memory_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024),
             note = "qa_1/qa_2 use small made-up SQuAD v2 and HotpotQA files of 400 articles and questions, parsed as uploads are.",

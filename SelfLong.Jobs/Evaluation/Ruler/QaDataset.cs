@@ -35,6 +35,25 @@ public sealed class QaDataset
         return cost;
     }
 
+    private double frame = double.NaN;
+
+    /// <summary>
+    /// What one document adds besides its own tokens ("Document i:\n" and the blank line, and any
+    /// merge at its edges), measured once on the first documents joined as a prompt joins them.
+    /// Measured the same way whichever sample asks first, so generation stays a pure function of its seed.
+    /// </summary>
+    internal double Frame(Func<string, int> count, double fallback)
+    {
+        var known = Volatile.Read(ref frame);
+        if (!double.IsNaN(known)) return known;
+        var n = Math.Min(Documents.Count, 64);
+        if (n == 0) return fallback;
+        var joined = string.Join("\n\n", Enumerable.Range(0, n).Select(i => $"Document {i + 1}:\n{Documents[i]}"));
+        var measured = Math.Max(1, (count(joined) - Enumerable.Range(0, n).Sum(i => (double)Cost(i, count))) / n);
+        Volatile.Write(ref frame, measured);
+        return measured;
+    }
+
     public static QaDataset Parse(QaDatasetKind kind, Stream json)
     {
         using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });

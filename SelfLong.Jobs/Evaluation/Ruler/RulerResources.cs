@@ -12,6 +12,7 @@ public sealed class RulerResources
     private readonly long[] essayPrefix;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> wordCosts = new();
     private readonly List<long> numberPrefix = [0];
+    private readonly List<int> documentLabels = [0];
     private readonly Lazy<double> noiseLineCost;
 
     private RulerResources(ITokenCounter tokenizer, IReadOnlyList<string> essay, string essayName, QaDataset? squad, QaDataset? hotpotQa)
@@ -75,6 +76,19 @@ public sealed class RulerResources
             for (var i = numberPrefix.Count; i <= entries; i++)
                 numberPrefix.Add(numberPrefix[i - 1] + Tokenizer.CountTokens($" {i}."));
             return numberPrefix[entries];
+        }
+    }
+
+    /// <summary>
+    /// Tokens of the QA prompt's label "Document i:" (i from 1), cached and grown on demand: labels
+    /// past 999 take more tokens, which over a million-token prompt of short documents adds up.
+    /// </summary>
+    public int DocumentLabelCost(int i)
+    {
+        lock (documentLabels)
+        {
+            for (var j = documentLabels.Count; j <= i; j++) documentLabels.Add(Tokenizer.CountTokens($"Document {j}:"));
+            return documentLabels[i];
         }
     }
 
