@@ -73,7 +73,8 @@ public sealed partial class Llama3Tokenizer : ITextTokenizer
         else throw new FileNotFoundException($"No tokenizer.model or tokenizer.json in {dir}.");
 
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(ranks));
-        var tiktoken = TiktokenTokenizer.Create(stream, new RegexPreTokenizer(Llama3Regex(), specials), normalizer: null, specialTokens: specials);
+        var tiktoken = TiktokenTokenizer.Create(stream, new RegexPreTokenizer(Llama3Regex(), specials), normalizer: null, specialTokens: specials,
+            cacheSize: SelfLong.Jobs.Text.TiktokenTokenCounter.CachedPieces);
         var vocab = Math.Max(ranks.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, specials.Values.DefaultIfEmpty(0).Max() + 1);
         return new Llama3Tokenizer($"Llama 3 BPE ({Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)))})", tiktoken, vocab, specials);
     }

@@ -55,7 +55,7 @@ internal sealed class NiahGenerator(RulerResources resources)
         var perUnit = haystack.TokensPerUnit;
         var overhead = resources.Tokenizer.CountTokens(build(0));
         var units = TokenFit.Largest(haystack.MaxUnits, room - overhead, haystack.Estimate);
-        var (input, tokens) = TokenFit.Exact(units, room, perUnit, build, resources.Tokenizer, task.Name, length);
+        var (input, tokens) = TokenFit.Exact(units, room, perUnit, build, resources.Tokenizer, task.Name, length, haystack.MaxUnits);
         return new RulerSample(index, input, answers, tokens + prefixTokens, answerPrefix);
     }
 

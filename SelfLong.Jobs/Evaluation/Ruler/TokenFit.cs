@@ -22,19 +22,40 @@ internal static class TokenFit
         return lo;
     }
 
+    /// <summary>A first count this far under the budget gets one top-up (RULER allows 2 %).</summary>
+    private const double TopUpBelow = 0.015;
+
+    /// <summary>
+    /// The prompt of <paramref name="units"/> units counted for real, stepped down while over the
+    /// budget; when an estimate left it well short and the haystack can grow (up to
+    /// <paramref name="maxUnits"/> units, when given), one top-up with the units the gap holds.
+    /// </summary>
     public static (string Input, int Tokens) Exact(int units, int budget, double tokensPerUnit, Func<int, string> build,
-        ITokenCounter tokenizer, string task, int length)
+        ITokenCounter tokenizer, string task, int length, int? maxUnits = null)
     {
+        var perUnit = Math.Max(tokensPerUnit, 0.5);
+        var input = build(units);
+        var tokens = tokenizer.CountTokens(input);
+        if (maxUnits is { } most && tokens <= budget && budget - tokens > budget * TopUpBelow && units < most)
+        {
+            var more = Math.Min(most, units + (int)((budget - tokens) / perUnit) - 1);
+            if (more > units)
+            {
+                var topped = build(more);
+                var toppedTokens = tokenizer.CountTokens(topped);
+                if (toppedTokens <= budget) return (topped, toppedTokens);
+            }
+        }
         while (true)
         {
-            var input = build(units);
-            var tokens = tokenizer.CountTokens(input);
             if (tokens <= budget) return (input, tokens);
             if (units == 0)
                 throw new ArgumentException(
                     $"{task}: the prompt without any haystack already takes {tokens} tokens, more than the {budget} that length {length} leaves; choose a longer length.");
-            var excess = (int)Math.Ceiling((tokens - budget) / Math.Max(tokensPerUnit, 0.5));
+            var excess = (int)Math.Ceiling((tokens - budget) / perUnit);
             units = Math.Max(0, units - Math.Max(1, excess));
+            input = build(units);
+            tokens = tokenizer.CountTokens(input);
         }
     }
 }
