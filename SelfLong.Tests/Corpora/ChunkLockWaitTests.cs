@@ -6,8 +6,9 @@ using SelfLong.Tests.Infrastructure;
 namespace SelfLong.Tests.Corpora;
 
 /// <summary>
-/// Uploads ingesting at once: one corpus's HNSW index build (CREATE INDEX, a SHARE lock on chunks
-/// for the whole build) must hold up another run's writes, not fail them at the command timeout.
+/// A lock on chunks that writers conflict with (a SHARE lock, as a migration or an index built
+/// without CONCURRENTLY takes for minutes) must hold up a run's writes, not fail them at the
+/// command timeout.
 /// </summary>
 [NeedsDatabase]
 public sealed class ChunkLockWaitTests
@@ -23,7 +24,7 @@ public sealed class ChunkLockWaitTests
         int dimension;
         await using (var db = harness.Database.CreateDbContext())
             dimension = await db.Corpora.Where(c => c.Id == corpusId).Select(c => c.EmbeddingDimension).SingleAsync(ct);
-        // The lock an index build holds, taken the way CREATE INDEX takes it.
+        // The lock a plain CREATE INDEX holds for its whole build.
         await using var build = new NpgsqlConnection(harness.Database.ConnectionString);
         await build.OpenAsync(ct);
         await using var buildTransaction = await build.BeginTransactionAsync(ct);

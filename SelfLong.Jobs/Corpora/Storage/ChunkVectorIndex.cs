@@ -18,24 +18,42 @@ public static class ChunkVectorIndex
 {
     public static string NameFor(long corpusId) => $"ix_chunks_embedding_hnsw_corpus_{corpusId}";
 
-    /// <summary>Creates the index for the corpus's dimension, replacing one made for another dimension.</summary>
+    /// <summary>
+    /// Creates the index for the corpus's dimension, replacing one made for another dimension or
+    /// one left invalid by a build that was interrupted.
+    /// </summary>
+    /// <remarks>
+    /// Built CONCURRENTLY: a plain CREATE INDEX holds a SHARE lock on all of chunks for the whole
+    /// build (minutes for a large corpus), and every other corpus's ingestion or re-embedding waits
+    /// behind it; the concurrent build takes a lock writers do not conflict with. It cannot run in
+    /// a transaction, so the connection must not be in one.
+    /// </remarks>
     public static async Task EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, CancellationToken ct)
     {
         var name = NameFor(corpusId);
         var layout = new VectorLayout(dimension);
-        await using (var find = new NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE indexname = @name", connection))
+        await using (var find = new NpgsqlCommand(
+            "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = @name",
+            connection))
         {
             find.Parameters.AddWithValue("name", name);
-            if (await find.ExecuteScalarAsync(ct) is string definition)
-            {
-                if (definition.Contains(ExpectedDefinition(layout))) return;
-                await ExecuteAsync(connection, $"DROP INDEX IF EXISTS {name}", ct);
-            }
+            bool? valid = null;
+            var definition = "";
+            await using (var reader = await find.ExecuteReaderAsync(ct))
+                if (await reader.ReadAsync(ct)) (valid, definition) = (reader.GetBoolean(0), reader.GetString(1));
+            if (valid is true && definition.Contains(ExpectedDefinition(layout))) return;
+            if (valid is not null) await DropAsync(connection, corpusId, ct);
         }
         await ExecuteAsync(connection, "SET maintenance_work_mem = '512MB'", ct);
-        await ExecuteAsync(connection,
-            $"CREATE INDEX IF NOT EXISTS {name} ON chunks USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) WHERE corpus_id = {corpusId}", ct);
-        await ExecuteAsync(connection, "RESET maintenance_work_mem", ct);
+        try
+        {
+            await ExecuteAsync(connection,
+                $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunks USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) WHERE corpus_id = {corpusId}", ct);
+        }
+        finally
+        {
+            await ExecuteAsync(connection, "RESET maintenance_work_mem", CancellationToken.None);
+        }
     }
 
     /// <summary>The part of pg_indexes.indexdef that tells the index's kind and dimension apart.</summary>
@@ -45,8 +63,13 @@ public static class ChunkVectorIndex
         _ => $"{layout.TypeName}({layout.Dimension})) {layout.OperatorClass}",
     };
 
+    /// <summary>
+    /// Drops the corpus's index CONCURRENTLY: a plain DROP INDEX takes an ACCESS EXCLUSIVE lock on
+    /// chunks, and while it waits for a running search or write, every later query on any corpus
+    /// queues behind it.
+    /// </summary>
     public static Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct) =>
-        ExecuteAsync(connection, $"DROP INDEX IF EXISTS {NameFor(corpusId)}", ct);
+        ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {NameFor(corpusId)}", ct);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
     {

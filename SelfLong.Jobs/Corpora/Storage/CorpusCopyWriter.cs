@@ -39,12 +39,11 @@ public static class CorpusCopyWriter
             lockCommand.Parameters.AddWithValue("corpus", (int)corpusId);
             await lockCommand.ExecuteNonQueryAsync(ct);
         }
-        // Another corpus's HNSW index (ChunkVectorIndex) is built with CREATE INDEX, which holds a
-        // SHARE lock on all of chunks for the whole build, minutes for a large upload on a busy
-        // machine. The chunk COPY below would wait for it past the connection's command timeout and
-        // fail this run ("Exception while reading from stream": uploads running at once in
-        // `bench load` failed so). The lock COPY needs is taken first, here, with no time limit:
-        // this batch waits for the build instead of failing.
+        // Index builds no longer lock writers out (ChunkVectorIndex builds CONCURRENTLY), but a lock
+        // that does (a migration altering chunks, an index built by hand without CONCURRENTLY) can
+        // last minutes, and the chunk COPY below would wait for it past the connection's command
+        // timeout and fail this run. The lock COPY needs is taken first, here, with no time limit:
+        // this batch waits instead of failing.
         await using (var chunksLock = new NpgsqlCommand("LOCK TABLE chunks IN ROW EXCLUSIVE MODE", connection, transaction) { CommandTimeout = 0 })
             await chunksLock.ExecuteNonQueryAsync(ct);
         var existing = await ExistingAsync(connection, corpusId, documents.Select(d => d.ContentHash).ToList(), ct, transaction);
