@@ -43,11 +43,11 @@ public sealed class DashboardProcess : IDisposable
         var process = Process.Start(start) ?? throw new InvalidOperationException("The dashboard process did not start.");
         // Drained so a chatty process never blocks on a full pipe, and kept (Output); errors go to this bench's log.
         var dashboard = new DashboardProcess(process, address);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) dashboard.output.Enqueue(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) dashboard.Keep(e.Data); };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
-            dashboard.output.Enqueue(e.Data);
+            dashboard.Keep(e.Data);
             Console.Error.WriteLine($"[web] {e.Data}");
         };
         process.BeginOutputReadLine();
@@ -62,6 +62,15 @@ public sealed class DashboardProcess : IDisposable
             throw;
         }
         return dashboard;
+    }
+
+    /// <summary>The most lines <see cref="Output"/> keeps: a long bench run drops its oldest.</summary>
+    private const int MaxLines = 100_000;
+
+    private void Keep(string line)
+    {
+        output.Enqueue(line);
+        while (output.Count > MaxLines) output.TryDequeue(out _);
     }
 
     /// <summary>What the process printed so far (standard output and error, line by line), as a person running it reads it.</summary>
@@ -98,7 +107,7 @@ public sealed class DashboardProcess : IDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"The dashboard process exited with code {process.ExitCode} while starting.");
+            if (process.HasExited) throw new InvalidOperationException($"The dashboard process exited with code {process.ExitCode} while starting: {Output}");
             try
             {
                 if ((await client.GetAsync("/health/live", ct)).IsSuccessStatusCode) return;
