@@ -44,6 +44,7 @@ public static class WebExtensions
             .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
         services.AddScoped<UserAdministration>();
+        services.AddScoped<UserInvites>();
         // A changed role or a disabled account reaches open sessions within a minute.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.ConfigureApplicationCookie(SignInCookie.Configure);

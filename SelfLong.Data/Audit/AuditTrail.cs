@@ -11,6 +11,8 @@ public static class AuditTrail
     public const string SignedIn = "signed-in";
     public const string SignInFailed = "sign-in-failed";
     public const string TokenUsed = "token-used";
+    public const string Invited = "invited";
+    public const string InviteAccepted = "invite-accepted";
 
     public static AuditEntry Entry(AuditActor actor, string action, string targetKind, object? targetId, string? detail) => new()
     {

@@ -56,6 +56,7 @@ public static class AccountExtensions
             .AddDefaultTokenProviders();
         services.AddScoped<AdminAccounts>();
         services.AddScoped<UserAdministration>();
+        services.AddScoped<UserInvites>();
         services.AddSingleton<ApiTokens>();
         return services;
     }

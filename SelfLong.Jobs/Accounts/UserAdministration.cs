@@ -6,8 +6,8 @@ using SelfLong.Data.Identity;
 
 namespace SelfLong.Jobs.Accounts;
 
-/// <summary>An account as the users page lists it.</summary>
-public sealed record UserSummary(string Id, string Email, string Role, bool Disabled);
+/// <summary>An account as the users page lists it; <see cref="Invited"/>: invited and no password set yet (UserInvites).</summary>
+public sealed record UserSummary(string Id, string Email, string Role, bool Disabled, bool Invited = false);
 
 /// <summary>
 /// What an admin does to accounts: create, change role, disable or enable, reset the password.
@@ -85,7 +85,8 @@ public sealed class UserAdministration(UserManager<SelfLongUser> users, RoleMana
     }
 
     private async Task<UserSummary> SummaryAsync(SelfLongUser user) =>
-        new(user.Id, user.Email ?? user.UserName ?? "", (await users.GetRolesAsync(user)).FirstOrDefault() ?? "", IsDisabled(user));
+        new(user.Id, user.Email ?? user.UserName ?? "", (await users.GetRolesAsync(user)).FirstOrDefault() ?? "", IsDisabled(user),
+            user.PasswordHash is null);
 
     private static bool IsDisabled(SelfLongUser user) => user.LockoutEnd is { } end && end > DateTimeOffset.UtcNow;
 

@@ -12,6 +12,7 @@ namespace SelfLong.Jobs.Load;
 public sealed class DashboardProcess : IDisposable
 {
     private readonly Process process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> output = new();
 
     private DashboardProcess(Process process, Uri address)
     {
@@ -40,12 +41,17 @@ public sealed class DashboardProcess : IDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("The dashboard process did not start.");
-        // Drained so a chatty process never blocks on a full pipe; warnings go to this bench's log.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[web] {e.Data}"); };
+        // Drained so a chatty process never blocks on a full pipe, and kept (Output); errors go to this bench's log.
+        var dashboard = new DashboardProcess(process, address);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) dashboard.Keep(e.Data); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            dashboard.Keep(e.Data);
+            Console.Error.WriteLine($"[web] {e.Data}");
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var dashboard = new DashboardProcess(process, address);
         try
         {
             await dashboard.WaitReadyAsync(ct);
@@ -56,6 +62,34 @@ public sealed class DashboardProcess : IDisposable
             throw;
         }
         return dashboard;
+    }
+
+    /// <summary>The most lines <see cref="Output"/> keeps: a long bench run drops its oldest.</summary>
+    private const int MaxLines = 100_000;
+
+    private void Keep(string line)
+    {
+        output.Enqueue(line);
+        while (output.Count > MaxLines) output.TryDequeue(out _);
+    }
+
+    /// <summary>What the process printed so far (standard output and error, line by line), as a person running it reads it.</summary>
+    public string Output => string.Join('\n', output);
+
+    /// <summary>
+    /// Stops the process as Ctrl-C or a service manager does (SIGTERM), so its loggers flush, and
+    /// waits for it to end; <see cref="Output"/> is then complete.
+    /// </summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        if (process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(limit.Token);
+        // The exit event can come before the last lines are read; the read-to-end wait takes them all.
+        process.WaitForExit();
     }
 
     /// <summary>Resident memory now and at its peak (VmRSS, VmHWM), in MiB.</summary>
@@ -73,7 +107,7 @@ public sealed class DashboardProcess : IDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"The dashboard process exited with code {process.ExitCode} while starting.");
+            if (process.HasExited) throw new InvalidOperationException($"The dashboard process exited with code {process.ExitCode} while starting: {Output}");
             try
             {
                 if ((await client.GetAsync("/health/live", ct)).IsSuccessStatusCode) return;

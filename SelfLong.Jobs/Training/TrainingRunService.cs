@@ -47,6 +47,17 @@ public sealed class TrainingRunService(
         return (await StoreAsync(name, spec, ct), errors);
     }
 
+    /// <summary>
+    /// The folder of training checkpoint #<paramref name="checkpointId"/>, to train from (a base picked
+    /// by id instead of a typed path), or why there is none. The folder still goes through the sandbox.
+    /// </summary>
+    public async Task<(string? Folder, string? Error)> CheckpointFolderAsync(long checkpointId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.TrainingCheckpoints.Where(c => c.Id == checkpointId).Select(c => c.Path).SingleOrDefaultAsync(ct);
+        return path is null ? (null, $"There is no training checkpoint #{checkpointId}; pick one from the list.") : (path, null);
+    }
+
     /// <summary>Read once per process: the device does not change under a running app.</summary>
     private static readonly Lazy<TrainingDevice> DetectedDevice = new(() => TrainingDevice.Detect());
 

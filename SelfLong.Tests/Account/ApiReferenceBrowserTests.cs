@@ -33,6 +33,24 @@ public sealed class ApiReferenceBrowserTests(AppFixture app, BrowserFixture brow
     }
 
     [Fact]
+    public async Task SignedIn_GetPageAndDocument_BothServed()
+    {
+        using var viewer = await app.CreateSignedInClientAsync(AppFixture.ViewerEmail);
+
+        var page = await viewer.GetAsync("/api-reference/", Ct);
+        var document = await viewer.GetAsync("/api/openapi/v1.json", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("<title>SelfLong API", html);
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        var json = await document.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.StartsWith("3.", json.GetProperty("openapi").GetString());
+        Assert.True(json.GetProperty("paths").TryGetProperty("/api/training/runs", out _));
+    }
+
+    [Fact]
     public async Task Document_DeclaresTokenAndCookie_EitherIsEnough()
     {
         using var viewer = await app.CreateSignedInClientAsync(AppFixture.ViewerEmail);

@@ -23,8 +23,8 @@ public sealed class RoleMatrixTests(AppFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Routes anyone may reach, besides static files: signing in, being told "no access", and health probes.</summary>
-    private static readonly string[] Anonymous = ["/api/auth/signin", "/account/signin", "/account/denied", "/health", "/health/live", "/error",
+    /// <summary>Routes anyone may reach, besides static files: signing in, accepting an invite (its link is the key), being told "no access", and health probes.</summary>
+    private static readonly string[] Anonymous = ["/api/auth/signin", "/account/signin", "/account/invite", "/account/denied", "/health", "/health/live", "/error",
         // The API page's own script and icon, served from its package like static files (the page and the document need sign-in).
         "/api-reference/scalar.js", "/api-reference/scalar.aspnetcore.js", "/api-reference/favicon.svg"];
 

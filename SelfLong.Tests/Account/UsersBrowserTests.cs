@@ -79,6 +79,52 @@ public sealed class UsersBrowserTests(AppFixture app, BrowserFixture browser)
     }
 
     [Fact]
+    public async Task UsersPage_Invite_LinkShownOnce_InviteeSetsPasswordAndIsSignedIn_LinkThenRefused()
+    {
+        var page = await browser.OpenSignedInAsync(app, "/admin/users");
+        var email = $"i-{Guid.NewGuid():N}"[..12] + "@selflong.test";
+        var password = $"amber lanterns drift {Guid.NewGuid():N}"[..30];
+
+        await Field(page, "new-user-email").FillAsync(email);
+        await Field(page, "new-user-email").PressAsync("Tab");
+        await page.ClickAsync("[data-testid='invite-user']");
+        await Assertions.Expect(page.Locator("[data-testid='users-message']")).ToContainTextAsync($"{email} is invited as {Roles.Viewer}", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByText("no mail server")).ToBeVisibleAsync();
+        var link = await page.Locator("[data-testid='invite-link']").InnerTextAsync();
+        var row = page.Locator("[data-testid='user-row']", new() { HasTextString = email });
+        await Assertions.Expect(row).ToContainTextAsync("invited");
+        // Shown once: the list as it loads afresh does not carry the link.
+        await page.ReloadAsync();
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await Assertions.Expect(row).ToContainTextAsync("invited");
+        Assert.Equal(0, await page.Locator("[data-testid='invite-link']").CountAsync());
+        Assert.StartsWith(app.BaseAddress + "account/invite?token=", link);
+
+        var invitee = await browser.NewPageAsync(app);
+        await invitee.GotoAsync(link);
+        await Assertions.Expect(invitee.Locator("[data-testid='invite-email']")).ToHaveTextAsync(email);
+        await invitee.FillAsync("#password", password);
+        await invitee.FillAsync("#confirm", password);
+        await invitee.ClickAsync("#invite-submit");
+        await invitee.WaitForURLAsync(url => !url.Contains("/account/invite"));
+        var me = await invitee.EvaluateAsync<string>("async () => (await (await fetch('/api/auth/me')).json()).email");
+
+        var again = await browser.NewPageAsync(app);
+        await again.GotoAsync(link);
+
+        Assert.Equal(email, me);
+        await Assertions.Expect(again.Locator("[data-testid='invite-error']")).ToContainTextAsync("not valid: it was used already");
+        Assert.Equal(0, await again.Locator("#password").CountAsync());
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(Ct);
+        var log = await db.AuditLog.Where(e => e.TargetKind == "user" && e.Detail!.StartsWith(email)).ToListAsync(Ct);
+        Assert.Contains(log, e => e is { Action: SelfLong.Data.Audit.AuditTrail.Invited, Actor: AppFixture.AdminEmail });
+        Assert.Contains(log, e => e.Action == SelfLong.Data.Audit.AuditTrail.InviteAccepted && e.Actor == email);
+        await page.Context.CloseAsync();
+        await invitee.Context.CloseAsync();
+        await again.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task LastAdmin_CannotBeDisabledOrDemoted()
     {
         await using var scope = app.Services.CreateAsyncScope();

@@ -69,6 +69,50 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
     }
 
     [Fact]
+    public async Task NewRunDialog_BasePickedFromTrainingCheckpoints_TrainsFromItsFolder()
+    {
+        using var checkpoint = new SelfLong.Tests.Synthesis.TinyCheckpoint(maxPositions: 256);
+        var baseRun = $"ui-base-{Guid.NewGuid():N}"[..16];
+        await using (var db = await app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SelfLong.Data.SelfLongDbContext>>()
+            .CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var run = new SelfLong.Data.Training.TrainingRun
+            {
+                Name = baseRun, SpecJson = "{}", OutputDirectory = Path.GetDirectoryName(checkpoint.Folder)!, Status = SelfLong.Data.Runs.RunStatus.Succeeded,
+            };
+            run.Checkpoints.Add(new SelfLong.Data.Training.TrainingCheckpoint { Path = checkpoint.Folder, GlobalStep = 7, Stage = 0, StageEnd = true, RopeTheta = 10_000, MaxLength = 256 });
+            db.TrainingRuns.Add(run);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+        var data = Path.Combine(dataDir, "picked.jsonl");
+        File.WriteAllLines(data, TrainingTestData.Patterns().Select(s => System.Text.Json.JsonSerializer.Serialize(new { text = s.Response })));
+        var name = $"ui-pick-{Guid.NewGuid():N}"[..16];
+
+        var page = await browser.OpenSignedInAsync(app, "/training");
+        await page.ClickAsync("[data-testid=new-training-run]");
+        await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync(name);
+        await page.GetByText("A training run's checkpoint", new() { Exact = true }).ClickAsync();
+        await page.ClickAsync("[data-testid=run-base-checkpoint]");
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = $"{baseRun}, stage 1, step 7" }).ClickAsync();
+        // No folder is typed anywhere: the picked checkpoint's config is what the estimate reads.
+        Assert.Equal(0, await page.Locator("[data-testid=run-base]").CountAsync());
+        await Assertions.Expect(page.Locator("[data-testid=device-memory]")).ToContainTextAsync("Estimated");
+        await page.Locator("[data-testid=run-data] textarea, textarea[data-testid=run-data]").First.FillAsync(data);
+        var stageInputs = page.Locator("[data-testid=stage-row] input");
+        await stageInputs.Nth(0).FillAsync("16");
+        await stageInputs.Nth(2).FillAsync("1");
+        await page.ClickAsync("[data-testid=start-run]");
+
+        await page.WaitForURLAsync("**/training/*");
+        await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
+        await page.Locator("[data-testid=run-status]", new() { HasTextString = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
+        var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var stored = await app.Services.GetRequiredService<SelfLong.Jobs.Training.TrainingRunService>().FindAsync(runId, TestContext.Current.CancellationToken);
+        Assert.Equal(checkpoint.Folder, SelfLong.Jobs.Training.TrainingRunSpec.FromJson(stored!.SpecJson).Base);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task NewRunDialog_Presets_FillTheStageTableWithEstimatesAndWarnOnACheckpointAtItsOwnLength()
     {
         var baseFolder = Path.Combine(dataDir, "base");

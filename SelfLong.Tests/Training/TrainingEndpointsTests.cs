@@ -220,6 +220,67 @@ public sealed class TrainingEndpointsTests(AppFixture app) : IDisposable
         Assert.Empty(fromBase.GetProperty("warnings").EnumerateArray());
     }
 
+    /// <summary>A training run row with one checkpoint at <paramref name="folder"/>, as a finished run leaves them; its checkpoint's id.</summary>
+    private async Task<long> SeedCheckpointAsync(string folder)
+    {
+        await using var db = await app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SelfLong.Data.SelfLongDbContext>>().CreateDbContextAsync(Ct);
+        var run = new SelfLong.Data.Training.TrainingRun
+        {
+            Name = $"api-base-{Guid.NewGuid():N}"[..20], SpecJson = "{}", OutputDirectory = Path.GetDirectoryName(folder)!,
+            Status = SelfLong.Data.Runs.RunStatus.Succeeded,
+        };
+        run.Checkpoints.Add(new SelfLong.Data.Training.TrainingCheckpoint { Path = folder, GlobalStep = 3, Stage = 0, StageEnd = true, RopeTheta = 5000, MaxLength = 128 });
+        db.TrainingRuns.Add(run);
+        await db.SaveChangesAsync(Ct);
+        return run.Checkpoints[0].Id;
+    }
+
+    [Fact]
+    public async Task Estimate_BaseCheckpointById_ReadsThatCheckpoint_UnknownOrBothRefusedByField()
+    {
+        using var client = await app.CreateSignedInClientAsync();
+        var folder = Directory.CreateDirectory(Path.Combine(dataDir, "by-id")).FullName;
+        File.WriteAllText(Path.Combine(folder, "config.json"), SelfLong.Jobs.Models.SelfLongTiny.Config(maxPositions: 128, ropeTheta: 5000).ToJson());
+        var id = await SeedCheckpointAsync(folder);
+
+        var picked = await client.PostAsJsonAsync("/api/training/estimate", new { baseCheckpointId = id, preset = new { name = "from-base", stages = 2 } }, Ct);
+        var unknown = await client.PostAsJsonAsync("/api/training/estimate", new { baseCheckpointId = 987_654_321L, preset = new { name = "from-base" } }, Ct);
+        var both = await client.PostAsJsonAsync("/api/training/runs", new
+        {
+            name = "both", @base = folder, baseCheckpointId = id, data = new[] { new { path = DataFile() } },
+            stages = new[] { new { maxLength = 256, ropeTheta = 1e4, steps = 1, learningRate = 1e-3 } },
+        }, Ct);
+
+        Assert.True(picked.IsSuccessStatusCode, await picked.Content.ReadAsStringAsync(Ct));
+        // The same stages as the folder's path gives (Estimate_CheckpointBaseAtItsOwnLength_...): its config was read.
+        Assert.Equal([(256, 20_000.0), (512, 80_000.0)], (await picked.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("stages").EnumerateArray()
+            .Select(s => (s.GetProperty("maxLength").GetInt32(), s.GetProperty("ropeTheta").GetDouble())));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("There is no training checkpoint #987654321; pick one from the list.",
+            (await unknown.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").GetProperty("baseCheckpointId")[0].GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Equal("Give base or baseCheckpointId, not both.",
+            (await both.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").GetProperty("baseCheckpointId")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Create_BaseCheckpointById_TrainsFromThatCheckpointsFolder()
+    {
+        using var client = await app.CreateSignedInClientAsync();
+        using var checkpoint = new SelfLong.Tests.Synthesis.TinyCheckpoint(maxPositions: 256);
+        var id = await SeedCheckpointAsync(checkpoint.Folder);
+
+        var runId = await CreateAsync(client, new
+        {
+            name = $"api-by-id-{Guid.NewGuid():N}", baseCheckpointId = id, data = new[] { new { path = DataFile() } },
+            stages = new[] { new { maxLength = 32, ropeTheta = 1e4, steps = 1, learningRate = 1e-3 } }, options = new { batchSize = 1, warmupSteps = 1 },
+        });
+        var detail = await WaitAsync(client, runId, r => r.GetProperty("status").GetString() is "Succeeded" or "Failed");
+
+        Assert.True(Status(detail) == "Succeeded", detail.GetProperty("run").GetProperty("message").ToString());
+        Assert.Equal(checkpoint.Folder, detail.GetProperty("spec").GetProperty("base").GetString());
+    }
+
     [Fact]
     public async Task Create_FromBasePreset_RunsThePresetsStagesAndReturnsTheEstimate()
     {

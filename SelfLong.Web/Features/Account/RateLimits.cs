@@ -43,10 +43,19 @@ public static class RateLimits
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = async (context, ct) =>
             {
+                var wait = "a minute";
                 if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
-                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                {
+                    var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+                    context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    wait = seconds == 1 ? "1 second" : $"{seconds} seconds";
+                }
+                // Uploads are counted per account, sign-ins per client address: the message says which.
+                var upload = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == Upload;
                 context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
-                await context.HttpContext.Response.WriteAsync("Too many attempts from this client; wait a minute and try again.", ct);
+                await context.HttpContext.Response.WriteAsync(upload
+                    ? $"Too many uploads from this account; wait {wait} and try again."
+                    : "Too many attempts from this client; wait a minute and try again.", ct);
             };
             limiter.AddPolicy(SignIn, context =>
             {

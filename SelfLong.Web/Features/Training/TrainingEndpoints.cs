@@ -17,12 +17,25 @@ public static class TrainingEndpoints
     /// </summary>
     public sealed record PresetRequest(string? Name, int Stages = 3, int Steps = 200, double LearningRate = 1e-3);
 
-    /// <summary>The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.</summary>
+    /// <summary>
+    /// The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.
+    /// <c>BaseCheckpointId</c>: a training run's checkpoint (GET /api/training/runs/{id}/checkpoints) as
+    /// the base, in place of a folder path in <c>Base</c>.
+    /// </summary>
     public sealed record NewRunRequest(string? Name, string? Base = null, IReadOnlyList<DataFileSpec>? Data = null,
         IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
         IReadOnlyList<NeedleDrillSpec>? NeedleDrills = null, IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null,
-        PresetRequest? Preset = null)
+        PresetRequest? Preset = null, long? BaseCheckpointId = null)
     {
+        /// <summary>The request with <c>Base</c> set to the picked checkpoint's folder, or the error by field.</summary>
+        public async Task<(NewRunRequest Request, Dictionary<string, string[]> Errors)> WithBaseCheckpointAsync(TrainingRunService runs, CancellationToken ct)
+        {
+            if (BaseCheckpointId is not { } id) return (this, []);
+            if (!string.IsNullOrWhiteSpace(Base)) return (this, new() { ["baseCheckpointId"] = ["Give base or baseCheckpointId, not both."] });
+            var (folder, error) = await runs.CheckpointFolderAsync(id, ct);
+            return folder is null ? (this, new() { ["baseCheckpointId"] = [error!] }) : (this with { Base = folder }, []);
+        }
+
         /// <summary>JSON nulls inside the lists (e.g. "stages": [null]), which the spec cannot hold.</summary>
         public Dictionary<string, string[]> EmptyEntries()
         {
@@ -135,7 +148,7 @@ public static class TrainingEndpoints
         });
 
         group.MapPost("/runs", CreateRunAsync).DisableAntiforgery();
-        group.MapPost("/estimate", Estimate).DisableAntiforgery();
+        group.MapPost("/estimate", EstimateAsync).DisableAntiforgery();
 
         group.MapGet("/runs/{id:long}", async Task<Results<Ok<RunDetailDto>, NotFound>> (long id, TrainingRunService runs, CancellationToken ct) =>
             await runs.FindAsync(id, ct) is { } run ? TypedResults.Ok(ToDetail(run)) : TypedResults.NotFound());
@@ -162,6 +175,8 @@ public static class TrainingEndpoints
     private static async Task<Results<Created<CreatedRunDto>, ValidationProblem>> CreateRunAsync(
         NewRunRequest request, TrainingRunService runs, CancellationToken ct)
     {
+        (request, var unknown) = await request.WithBaseCheckpointAsync(runs, ct);
+        if (unknown.Count > 0) return TypedResults.ValidationProblem(unknown);
         var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
         var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", spec, ct);
@@ -174,8 +189,10 @@ public static class TrainingEndpoints
     /// The stage table a request would run (a preset's stages included), each stage's estimated
     /// peak memory on the training device, and warnings; nothing is stored. Data is not needed.
     /// </summary>
-    private static Results<Ok<TrainingPreview>, ValidationProblem> Estimate(NewRunRequest request, TrainingRunService runs)
+    private static async Task<Results<Ok<TrainingPreview>, ValidationProblem>> EstimateAsync(NewRunRequest request, TrainingRunService runs, CancellationToken ct)
     {
+        (request, var unknown) = await request.WithBaseCheckpointAsync(runs, ct);
+        if (unknown.Count > 0) return TypedResults.ValidationProblem(unknown);
         var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
         var (preview, errors) = runs.Preview(spec);
