@@ -1652,6 +1652,9 @@ namespace SelfLong.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<bool>("External")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("HangfireJobId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");

@@ -23,6 +23,15 @@ public sealed class TrainingRun : IJobRun
     public string? Device { get; set; }
     public string? Message { get; set; }
 
+    /// <summary>
+    /// Trained outside SelfLong (Axolotl on many GPUs): never enqueued, exported on request, and
+    /// followed through the trainer's output folder. Its status keeps the one vocabulary: Queued
+    /// until the trainer's first log or checkpoint is imported, Running while it writes, Succeeded
+    /// once every stage's final model is imported; a cancel ends it at once (SelfLong stops
+    /// following; it cannot stop the trainer), and a resume follows again.
+    /// </summary>
+    public bool External { get; set; }
+
     /// <summary>Samples longer than their stage that lost document text from the middle (plain text: its end), so far.</summary>
     public long CutSamples { get; set; }
     /// <summary>Tokens those samples lost.</summary>

@@ -14,6 +14,7 @@ public static class RunControl
 {
     public const string CancelledBeforeStart = "Cancelled before it started.";
     public const string CancelledByUser = "Cancelled.";
+    public const string StoppedFollowing = "Cancelled: SelfLong no longer follows the trainer's output (the trainer itself is not stopped from here).";
     public const string InterruptedMessage = "Interrupted (the worker stopped); it continues when a worker picks the job up again.";
 
     /// <summary>
@@ -34,7 +35,8 @@ public static class RunControl
     /// A queued run ends now (its job deleted; a job that starts anyway sees the flag first thing);
     /// a running one is asked to stop at its next durable point (a batch, a cell, a checkpoint).
     /// A run worked by many jobs ends now whatever it was doing: each of its jobs reads the run
-    /// first and leaves a cancelled one alone. False when the run has already ended.
+    /// first and leaves a cancelled one alone. A run worked outside SelfLong ends now too: no job
+    /// here would ever see the flag, so only the following stops. False when the run has already ended.
     /// </summary>
     /// <param name="jobs">Deletes a queued run's job (its queue slot is freed at once); without it the job still ends at its first check.</param>
     public static bool RequestCancel(IRun run, IBackgroundJobClient? jobs)
@@ -46,6 +48,11 @@ public static class RunControl
             return true;
         }
         if (single.Status is not (RunStatus.Queued or RunStatus.Running)) return false;
+        if (single.External)
+        {
+            End(single, RunStatus.Cancelled, single.Status == RunStatus.Queued ? CancelledBeforeStart : StoppedFollowing);
+            return true;
+        }
         single.CancelRequested = true;
         if (single.Status == RunStatus.Queued)
         {

@@ -58,7 +58,8 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var redone = await SweepAsync(db.IngestionRuns, _ => true, id => jobs.Enqueue<IngestionJob>(j => j.RunAsync(id, CancellationToken.None)), createdBefore, ct)
-            + await SweepAsync(db.TrainingRuns, _ => true, id => jobs.Enqueue<TrainingJob>(j => j.RunAsync(id, true, CancellationToken.None)), createdBefore, ct)
+            // A run trained outside SelfLong has no job to lose: the follow job reads its trainer's output.
+            + await SweepAsync(db.TrainingRuns, r => !r.External, id => jobs.Enqueue<TrainingJob>(j => j.RunAsync(id, true, CancellationToken.None)), createdBefore, ct)
             + await SweepAsync(db.EvaluationRuns, r => !r.Imported, id => jobs.Enqueue<EvaluationJob>(j => j.RunAsync(id, CancellationToken.None)), createdBefore, ct)
             + await SweepSynthesisAsync(db, createdBefore, ct);
         if (redone > 0) logger.LogWarning("Dispatched {Count} run(s) again whose job was lost.", redone);

@@ -15,7 +15,11 @@ public static class TrainingCommands
     /// synthesis runs or corpora (tests point it at their own database).</param>
     public static Command Train(Action<Microsoft.Extensions.Hosting.HostApplicationBuilder>? configureHost = null)
     {
-        var output = new Option<string>("--output") { Description = "Run folder: checkpoints are written under it.", Required = true };
+        var output = new Option<string?>("--output") { Description = "Run folder: checkpoints are written under it (training here)." };
+        var external = new Option<string?>("--external")
+        {
+            Description = "Store a run of this name for an external trainer (Axolotl) instead of training here: never queued; `train export --run ID` writes its stages and SelfLong follows the output. Prints one JSON object.",
+        };
         var baseModel = new Option<string>("--base") { Description = "\"tiny\" (SelfLong-Tiny from scratch) or a checkpoint folder.", DefaultValueFactory = _ => TrainingRunSpec.TinyBase };
         var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var synthesisRuns = new Option<string[]>("--synthesis-run") { Description = "Synthesis run id, optionally ID:WEIGHT; its accepted samples are mixed in.", AllowMultipleArgumentsPerToken = true };
@@ -50,7 +54,7 @@ public static class TrainingCommands
         var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
+            output, external, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
             accumulation, warmup, every, keep, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
             External.ExternalTrainingCommands.Export(configureHost), External.ExternalTrainingCommands.Follow(configureHost),
         };
@@ -90,6 +94,12 @@ public static class TrainingCommands
                     },
                 };
                 spec.Validate();
+                if (parse.GetValue(external) is { } runName)
+                {
+                    if (parse.GetValue(output) is not null) throw new ArgumentException("--output is the folder to train into here; an external run's folder is made under the storage root. Give one of them.");
+                    return await External.ExternalTrainingCommands.CreateAsync(parse, runName, spec, configureHost, ct);
+                }
+                var outputFolder = parse.GetValue(output) ?? throw new ArgumentException("Give --output (the folder to train into here), or --external NAME to store a run for an external trainer.");
                 var stderr = parse.InvocationConfiguration.Error;
                 var preview = TrainingPreview.For(spec, BaseConfig(spec), TrainingDevice.Detect(memory));
                 foreach (var warning in preview.Warnings) await stderr.WriteLineAsync($"warning: {warning}");
@@ -104,7 +114,7 @@ public static class TrainingCommands
                     var dbFactory = host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.SelfLongDbContext>>();
                     sources = DatabaseSampleSources.For(spec, host.Services.GetRequiredService<Synthesis.SynthesisSampleReader>(), dbFactory);
                 }
-                await TrainingLauncher.RunAsync(spec, parse.GetValue(output)!,
+                await TrainingLauncher.RunAsync(spec, outputFolder,
                     step => stdout.WriteLine(JsonSerializer.Serialize(new
                     {
                         step = step.GlobalStep, stage = step.Stage + 1, loss = Math.Round(step.Loss, 4), lr = step.LearningRate,

@@ -10,24 +10,28 @@ using SelfLong.Data.Runs;
 
 namespace SelfLong.Jobs.Training;
 
-/// <summary>Creates, lists, cancels and resumes training runs; the work itself is <see cref="TrainingJob"/>.</summary>
+/// <summary>
+/// Creates, lists, cancels and resumes training runs; the work itself is <see cref="TrainingJob"/>,
+/// or an external trainer's for a run created <c>external</c> (<see cref="External.ExternalTraining"/>).
+/// </summary>
 public sealed class TrainingRunService(
-    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IConfiguration configuration, TrainingDataReferences references,
-    ProgressPublisher progress, ServerPaths paths)
+    IDbContextFactory<SelfLongDbContext> dbFactory, IBackgroundJobClient jobs, IRecurringJobManager recurring, IConfiguration configuration,
+    TrainingDataReferences references, ProgressPublisher progress, ServerPaths paths)
 {
-    /// <summary>Validates the spec (ArgumentException with a message to show), stores the run and queues it.</summary>
-    public async Task<TrainingRun> CreateAsync(string name, TrainingRunSpec spec, CancellationToken ct = default)
+    /// <summary>Validates the spec (ArgumentException with a message to show), stores the run and queues it (an external one waits for its trainer).</summary>
+    public async Task<TrainingRun> CreateAsync(string name, TrainingRunSpec spec, CancellationToken ct = default, bool external = false)
     {
-        var (run, errors) = await TryCreateAsync(name, spec, ct);
+        var (run, errors) = await TryCreateAsync(name, spec, ct, external);
         return run ?? throw new TrainingSpecException(errors.First().Field, errors.First().Message);
     }
 
     /// <summary>
     /// Stores and queues the run, or returns every problem with the field it concerns (name, base,
-    /// data, synthesisRuns, corpusText, stages, options) and stores nothing.
+    /// data, synthesisRuns, corpusText, stages, options) and stores nothing. An <paramref name="external"/>
+    /// run is stored and never queued: it is exported for an external trainer and followed.
     /// </summary>
     public async Task<(TrainingRun? Run, IReadOnlyList<(string Field, string Message)> Errors)> TryCreateAsync(
-        string name, TrainingRunSpec spec, CancellationToken ct = default)
+        string name, TrainingRunSpec spec, CancellationToken ct = default, bool external = false)
     {
         List<(string Field, string Message)> errors = [];
         if (string.IsNullOrWhiteSpace(name)) errors.Add(("name", "Give the run a name."));
@@ -39,12 +43,14 @@ public sealed class TrainingRunService(
         if (errors.Count == 0)
         {
             // A run that cannot fit the device is refused now, not hours later at its first long stage.
+            // An external run trains on the trainer's GPUs, sharded, not on this device: only the
+            // base and stages must read.
             var (preview, previewErrors) = Preview(spec);
             errors.AddRange(previewErrors);
-            if (preview is not null) errors.AddRange(preview.Refusals());
+            if (preview is not null && !external) errors.AddRange(preview.Refusals());
         }
         if (errors.Count > 0) return (null, errors);
-        return (await StoreAsync(name, spec, ct), errors);
+        return (await StoreAsync(name, spec, external, ct), errors);
     }
 
     /// <summary>
@@ -117,7 +123,9 @@ public sealed class TrainingRunService(
     /// <summary>The column's length (TrainingRunConfiguration).</summary>
     public const int MaxNameLength = 200;
 
-    private async Task<TrainingRun> StoreAsync(string name, TrainingRunSpec spec, CancellationToken ct)
+    public const string WaitingForTrainer = "Trained outside SelfLong: export it for Axolotl and launch the script on the GPU machine; SelfLong follows its output folder.";
+
+    private async Task<TrainingRun> StoreAsync(string name, TrainingRunSpec spec, bool external, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = new TrainingRun
@@ -126,6 +134,8 @@ public sealed class TrainingRunService(
             SpecJson = spec.ToJson(),
             OutputDirectory = "",
             Status = RunStatus.Queued,
+            External = external,
+            Message = external ? WaitingForTrainer : null,
             TotalSteps = spec.Stages.Sum(s => s.StepCount(spec.Options.BatchSize * spec.Options.GradientAccumulation)),
         };
         db.TrainingRuns.Add(run);
@@ -134,33 +144,47 @@ public sealed class TrainingRunService(
         // marker is how a worker tells it sees the same storage root (TrainingJob refuses otherwise).
         run.OutputDirectory = RunFolders.Create(configuration, run.Id);
         await db.SaveChangesAsync(ct);
-        run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, false, CancellationToken.None));
-        await db.SaveChangesAsync(ct);
+        if (!external)
+        {
+            run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, false, CancellationToken.None));
+            await db.SaveChangesAsync(ct);
+        }
         progress.Publish(ProgressFeatures.Training, run.Id);
         return run;
     }
 
-    /// <summary>Asks a queued or running run to stop; it checkpoints first, so it can be resumed.</summary>
+    /// <summary>Asks a queued or running run to stop; it checkpoints first, so it can be resumed. An external run stops being followed.</summary>
     public async Task<bool> CancelAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
         if (run is null || !RunControl.RequestCancel(run, jobs)) return false;
         await db.SaveChangesAsync(ct);
+        if (run.External) recurring.RemoveIfExists(External.ExternalTraining.FollowJobId(id));
         // Other open pages show "cancelling" now, not at their next safety refresh.
         progress.Publish(ProgressFeatures.Training, id);
         return true;
     }
 
-    /// <summary>Queues a cancelled or failed run again, continuing from its newest checkpoint.</summary>
+    /// <summary>
+    /// Queues a cancelled or failed run again, continuing from its newest checkpoint. An external run
+    /// is followed again instead (once it has been exported): what its trainer wrote meanwhile is imported.
+    /// </summary>
     public async Task<bool> ResumeAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == id, ct);
         if (run is null || !RunControl.Requeue(run, RunStatus.Cancelled, RunStatus.Failed)) return false;
         await db.SaveChangesAsync(ct);
-        run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, true, CancellationToken.None));
-        await db.SaveChangesAsync(ct);
+        if (run.External)
+        {
+            if (Directory.Exists(External.ExternalTraining.ExportFolder(run.OutputDirectory))) External.ExternalTraining.Follow(recurring, id);
+        }
+        else
+        {
+            run.HangfireJobId = jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, true, CancellationToken.None));
+            await db.SaveChangesAsync(ct);
+        }
         progress.Publish(ProgressFeatures.Training, id);
         return true;
     }

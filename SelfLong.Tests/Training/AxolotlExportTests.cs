@@ -1,11 +1,6 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using SelfLong.Data;
-using SelfLong.Data.Runs;
-using SelfLong.Data.Training;
 using SelfLong.Jobs.Models;
 using SelfLong.Jobs.Training;
 using SelfLong.Jobs.Training.External;
@@ -131,67 +126,19 @@ public sealed class AxolotlExportTests(AppFixture app) : IDisposable
 
     private string BaseFolder => Path.Combine(root, "base");
 
-    private string RunFolder => Path.Combine(root, "run");
-
+    /// <summary>Created for an external trainer, as the dialog, the API and `train --external` create it: stored, never queued.</summary>
     private async Task<long> CreateRunAsync(string dataFile, CancellationToken ct)
     {
-        SaveModel(BaseFolder, 10_000, log: null);
-        var spec = new TrainingRunSpec
-        {
-            Base = BaseFolder,
-            Data = [new DataFileSpec(dataFile)],
-            Stages = [new TrainingStage(64, 10_000, 2, 1e-3), new TrainingStage(128, 40_000, 2, 5e-4)],
-            Options = TrainingTestData.Options(),
-        };
-        var factory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
-        await using var db = await factory.CreateDbContextAsync(ct);
-        // Stored, not queued: the export is what trains it.
-        var run = new TrainingRun { Name = $"axolotl-{Guid.NewGuid():N}", SpecJson = spec.ToJson(), OutputDirectory = RunFolder, Status = RunStatus.Cancelled };
-        db.TrainingRuns.Add(run);
-        await db.SaveChangesAsync(ct);
+        var run = await AxolotlFixtures.CreateExternalRunAsync(app, BaseFolder, dataFile, ct);
+        RunFolder = run.OutputDirectory;
         return run.Id;
     }
 
-    /// <summary>A short chat sample and one whose document is longer than every stage.</summary>
-    private string WriteData(string response)
-    {
-        var path = Path.Combine(root, "data.jsonl");
-        string Line(string user, bool isLong) => JsonSerializer.Serialize(new
-        {
-            messages = new object[] { new { role = "user", content = user }, new { role = "assistant", content = response } },
-            is_long = isLong,
-        });
-        File.WriteAllLines(path, [Line("a short question", false), Line(string.Concat(Enumerable.Repeat("the whale and the sea. ", 40)) + "Answer briefly.", true)]);
-        return path;
-    }
+    private string RunFolder { get; set; } = "";
 
-    private static JsonObject Log(params (int Step, double Loss)[] entries) => new()
-    {
-        ["global_step"] = entries[^1].Step,
-        ["log_history"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject { ["epoch"] = 0.1, ["grad_norm"] = 1.5, ["learning_rate"] = 1e-4, ["loss"] = e.Loss, ["step"] = e.Step })]),
-    };
+    private string WriteData(string response) => AxolotlFixtures.WriteData(root, response);
 
-    /// <summary>A Hugging Face folder as the trainer saves it: config, safetensors, tokenizer and (for checkpoints) trainer_state.json.</summary>
-    private static void SaveModel(string dir, double theta, JsonObject? log)
-    {
-        var config = SelfLongTiny.Config(maxPositions: 64, ropeTheta: theta, hidden: 16, layers: 1);
-        config.VocabSize = 262;
-        using (var model = new LlamaForCausalLM(config))
-            CheckpointFolder.Save(model, dir, config);
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), TokenizerJson());
-        if (log is not null) File.WriteAllText(Path.Combine(dir, "trainer_state.json"), log.ToJsonString());
-    }
+    private static JsonObject Log(params (int Step, double Loss)[] entries) => AxolotlFixtures.Log(entries);
 
-    /// <summary>A byte-level BPE tokenizer.json: 256 byte tokens, one merge ("he"), Llama-3's chat specials.</summary>
-    private static string TokenizerJson()
-    {
-        var vocab = new JsonObject();
-        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range(0xA1, 12)).Concat(Enumerable.Range(0xAE, 0x100 - 0xAE)).ToHashSet();
-        var extra = 0;
-        for (var b = 0; b < 256; b++) vocab[((char)(printable.Contains(b) ? b : 256 + extra++)).ToString()] = b;
-        vocab["he"] = 256;
-        string[] specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"];
-        var added = new JsonArray([.. specials.Select((s, i) => (JsonNode)new JsonObject { ["id"] = 257 + i, ["content"] = s, ["special"] = true })]);
-        return new JsonObject { ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab }, ["added_tokens"] = added }.ToJsonString();
-    }
+    private static void SaveModel(string dir, double theta, JsonObject? log) => AxolotlFixtures.SaveModel(dir, theta, log);
 }

@@ -189,4 +189,32 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         await Assertions.Expect(page.Locator("[data-testid=run-error]")).ToContainTextAsync("Stage length 128 is too short for a needle drill");
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task NewRunDialog_ExternalTrainer_CreatesARunWithNoJobWhosePageOffersTheExport()
+    {
+        var data = Path.Combine(dataDir, "external.jsonl");
+        File.WriteAllLines(data, TrainingTestData.Patterns().Select(s => System.Text.Json.JsonSerializer.Serialize(new { text = s.Response })));
+        var name = $"ext-{Guid.NewGuid():N}"[..12];
+
+        var page = await browser.OpenSignedInAsync(app, "/training");
+        await page.ClickAsync("[data-testid=new-training-run]");
+        await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync(name);
+        await page.Locator("[data-testid=run-data] textarea, textarea[data-testid=run-data]").First.FillAsync(data);
+        await page.ClickAsync("[data-testid=run-where-external]");
+        await Assertions.Expect(page.Locator("[data-testid=start-run]")).ToHaveTextAsync("Create");
+        await page.ClickAsync("[data-testid=start-run]");
+
+        await page.WaitForURLAsync("**/training/*");
+        await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
+        await Assertions.Expect(page.Locator("[data-testid=run-external]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=run-status]")).ToContainTextAsync("Queued");
+        // Its next step is the export: the fields are there without asking.
+        await Assertions.Expect(page.Locator("[data-testid=axolotl-export-button]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=cancel-run]")).ToHaveTextAsync("Stop following");
+        var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var run = (await app.Services.GetRequiredService<SelfLong.Jobs.Training.TrainingRunService>().FindAsync(runId, TestContext.Current.CancellationToken))!;
+        Assert.Equal((name, true, null), (run.Name, run.External, run.HangfireJobId));
+        await page.Context.CloseAsync();
+    }
 }

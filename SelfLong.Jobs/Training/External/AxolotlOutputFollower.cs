@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
+using SelfLong.Data.Runs;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Models;
+using SelfLong.Jobs.Runs;
 
 namespace SelfLong.Jobs.Training.External;
 
@@ -14,7 +16,9 @@ public sealed record FollowResult(long RunId, int MetricsAdded, int CheckpointsA
 /// writes): the loss in <c>trainer_state.json</c>'s <c>log_history</c> becomes the run's step
 /// metrics, each complete <c>checkpoint-N</c> folder and each stage's final model become the run's
 /// checkpoints, ready to evaluate. Steps are numbered across stages as SelfLong numbers them, so
-/// the run page reads the same as for a run trained here. A pass adds only what is new.
+/// the run page reads the same as for a run trained here. A pass adds only what is new. A run
+/// created external (<see cref="TrainingRun.External"/>) moves through the one status vocabulary as
+/// its trainer writes: Running from its first log or saved model, Succeeded at its last stage's end.
 /// </summary>
 public sealed class AxolotlOutputFollower(IDbContextFactory<SelfLongDbContext> dbFactory)
 {
@@ -62,7 +66,16 @@ public sealed class AxolotlOutputFollower(IDbContextFactory<SelfLongDbContext> d
         finished = await db.TrainingCheckpoints.CountAsync(c => c.RunId == runId && c.StageEnd, ct) + finished;
         run.CurrentStep = Math.Max(run.CurrentStep, lastStep);
         run.TotalSteps = spec.Stages.Sum(s => s.Steps);
-        run.Message = $"Following Axolotl's output: {finished} of {spec.Stages.Count} stage(s) finished.";
+        var following = $"Following Axolotl's output: {finished} of {spec.Stages.Count} stage(s) finished.";
+        if (!run.External) run.Message = following;
+        else if (run.Status is RunStatus.Queued or RunStatus.Running)
+        {
+            // A cancelled external run stays cancelled: a pass asked for by hand still imports, but only a resume follows it again.
+            if (run.Status == RunStatus.Queued && (lastStep > 0 || knownPaths.Count > 0)) RunControl.Start(run);
+            if (run.Status == RunStatus.Running && finished >= spec.Stages.Count)
+                RunControl.End(run, RunStatus.Succeeded, $"Trained by Axolotl: every stage's final model is imported ({spec.Stages.Count} stage(s)).");
+            else run.Message = following;
+        }
         await db.SaveChangesAsync(ct);
         return new FollowResult(runId, metrics, checkpoints, finished, spec.Stages.Count, run.CurrentStep);
     }

@@ -32,11 +32,15 @@ public sealed class ExternalTraining(
         var result = await AxolotlExport.WriteAsync(run, spec, DatabaseSampleSources.For(spec, synthesisSamples, dbFactory),
             ExportFolder(run.OutputDirectory), options, ct);
         logger.LogInformation("Exported training run {RunId} for Axolotl: {Stages} stage(s)", runId, result.Stages.Count);
-        if (follow) recurring.AddOrUpdate<ExternalTrainingFollowJob>(FollowJobId(runId), JobQueues.Default, j => j.RunAsync(runId, CancellationToken.None), Cron.Minutely(), new RecurringJobOptions());
+        if (follow) Follow(recurring, runId);
         return result;
     }
 
-    /// <summary>One pass over the output folders; the follow job stops once every stage has finished.</summary>
+    /// <summary>Reads the run's output folders every minute until every stage has finished or the run is cancelled.</summary>
+    public static void Follow(IRecurringJobManager recurring, long runId) =>
+        recurring.AddOrUpdate<ExternalTrainingFollowJob>(FollowJobId(runId), JobQueues.Default, j => j.RunAsync(runId, CancellationToken.None), Cron.Minutely(), new RecurringJobOptions());
+
+    /// <summary>One pass over the output folders; the follow job stops once every stage has finished or the run has ended.</summary>
     public async Task<FollowResult> FollowAsync(long runId, CancellationToken ct)
     {
         string folder;

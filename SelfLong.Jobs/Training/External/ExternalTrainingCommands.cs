@@ -45,6 +45,21 @@ public static class ExternalTrainingCommands
         return command;
     }
 
+    /// <summary>
+    /// `./selflong train --external NAME ...`: stores the run for an external trainer (never queued,
+    /// not held to this machine's device) and prints it; `train export --run ID` hands it over.
+    /// </summary>
+    public static async Task<int> CreateAsync(ParseResult parse, string name, TrainingRunSpec spec, Action<HostApplicationBuilder>? configureHost, CancellationToken ct)
+    {
+        using var host = CliHost.Build(configure: configureHost);
+        var runs = host.Services.GetRequiredService<TrainingRunService>();
+        return await Answer(parse, async () =>
+        {
+            var run = await runs.CreateAsync(name, spec, ct, external: true);
+            return new { run = run.Id, run.Name, Status = run.Status.ToString(), run.External, run.OutputDirectory, run.Message };
+        });
+    }
+
     private static async Task<int> Answer<T>(ParseResult parse, Func<Task<T>> work)
     {
         try

@@ -21,11 +21,12 @@ public static class TrainingEndpoints
     /// The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.
     /// <c>BaseCheckpointId</c>: a training run's checkpoint (GET /api/training/runs/{id}/checkpoints) as
     /// the base, in place of a folder path in <c>Base</c>.
+    /// <c>External</c>: where it trains; true stores a run for an external trainer (Axolotl), never queued here.
     /// </summary>
     public sealed record NewRunRequest(string? Name, string? Base = null, IReadOnlyList<DataFileSpec>? Data = null,
         IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
         IReadOnlyList<NeedleDrillSpec>? NeedleDrills = null, IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null,
-        PresetRequest? Preset = null, long? BaseCheckpointId = null)
+        PresetRequest? Preset = null, long? BaseCheckpointId = null, bool External = false)
     {
         /// <summary>The request with <c>Base</c> set to the picked checkpoint's folder, or the error by field.</summary>
         public async Task<(NewRunRequest Request, Dictionary<string, string[]> Errors)> WithBaseCheckpointAsync(TrainingRunService runs, CancellationToken ct)
@@ -91,7 +92,7 @@ public static class TrainingEndpoints
 
     public sealed record RunDto(long Id, string Name, string Status, int CurrentStage, int CurrentStep, int TotalSteps, bool CancelRequested,
         string? Device, string? Message, string OutputDirectory, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
-        TruncationDto Truncation);
+        TruncationDto Truncation, bool External);
 
     /// <summary>
     /// Samples longer than their stage so far: cut (document text from the middle; plain text from
@@ -115,7 +116,7 @@ public static class TrainingEndpoints
 
     public static RunDto ToDto(TrainingRun r) =>
         new(r.Id, r.Name, r.Status.ToString(), r.CurrentStage + 1, r.CurrentStep, r.TotalSteps, r.CancelRequested, r.Device, r.Message,
-            r.OutputDirectory, r.CreatedAt, r.StartedAt, r.CompletedAt, new TruncationDto(r.CutSamples, r.CutTokens, r.TooLongSamples));
+            r.OutputDirectory, r.CreatedAt, r.StartedAt, r.CompletedAt, new TruncationDto(r.CutSamples, r.CutTokens, r.TooLongSamples), r.External);
 
     public static RunDetailDto ToDetail(TrainingRun run)
     {
@@ -171,7 +172,7 @@ public static class TrainingEndpoints
         return app;
     }
 
-    /// <summary>Creates and queues a run; refused (400, by field) when invalid or estimated not to fit the device.</summary>
+    /// <summary>Creates and queues a run (an external one is stored for its trainer); refused (400, by field) when invalid or estimated not to fit the device it trains on.</summary>
     private static async Task<Results<Created<CreatedRunDto>, ValidationProblem>> CreateRunAsync(
         NewRunRequest request, TrainingRunService runs, CancellationToken ct)
     {
@@ -179,7 +180,7 @@ public static class TrainingEndpoints
         if (unknown.Count > 0) return TypedResults.ValidationProblem(unknown);
         var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
-        var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", spec, ct);
+        var (run, errors) = await runs.TryCreateAsync(request.Name ?? "", spec, ct, request.External);
         if (run is null) return TypedResults.ValidationProblem(ByField(errors));
         var detail = ToDetail(run);
         return TypedResults.Created($"/api/training/runs/{run.Id}", new CreatedRunDto(detail.Run, detail.Spec, detail.Stages, runs.Preview(spec).Preview!));
