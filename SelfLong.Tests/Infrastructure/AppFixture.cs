@@ -80,6 +80,12 @@ public sealed class AppFixture : IAsyncLifetime
         });
         await app.Services.MigrateSelfLongDatabaseAsync();
         await app.StartAsync();
+        // Hangfire logs through one process-wide provider, which the last host to configure Hangfire
+        // sets. A test that runs a command-line verb in this process builds such a host and disposes
+        // it; Hangfire parts this app made after that would fail on its disposed logger. They are
+        // made now, while the provider is this app's.
+        _ = app.Services.GetRequiredService<Hangfire.IBackgroundJobClient>();
+        _ = app.Services.GetRequiredService<Hangfire.IRecurringJobManager>();
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var users = scope.ServiceProvider.GetRequiredService<SelfLong.Jobs.Accounts.UserAdministration>();
