@@ -124,7 +124,8 @@ internal sealed class NiahGenerator(RulerResources resources)
         double total = 0;
         int? separator = null;
         double? mean = null;
-        while (total <= room)
+        // A few percent to spare: costed at a mean, the list could otherwise end short of the room.
+        while (total <= room * (1 + 3 * MeanMargin))
         {
             var key = Item(spec.KeyType, random);
             if (keys.Contains(key)) continue;

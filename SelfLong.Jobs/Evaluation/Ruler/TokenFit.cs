@@ -39,11 +39,11 @@ internal static class TokenFit
         if (maxUnits is { } most && tokens <= budget && budget - tokens > budget * TopUpBelow && units < most)
         {
             var more = Math.Min(most, units + (int)((budget - tokens) / perUnit) - 1);
+            // Over the budget after all, it is stepped down below like any first count.
             if (more > units)
             {
-                var topped = build(more);
-                var toppedTokens = tokenizer.CountTokens(topped);
-                if (toppedTokens <= budget) return (topped, toppedTokens);
+                (units, input) = (more, build(more));
+                tokens = tokenizer.CountTokens(input);
             }
         }
         while (true)
