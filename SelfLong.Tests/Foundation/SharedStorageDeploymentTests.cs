@@ -111,9 +111,7 @@ public sealed class SharedStorageDeploymentTests(AppFixture app) : IAsyncDisposa
             b.Configuration["ConnectionStrings:SelfLong"] = connection;
             foreach (var (key, value) in settings) b.Configuration[key] = value;
         });
-        // Hangfire's log provider is process-wide and the creator's host takes it over when it
-        // resolves its job client; once that host is disposed, the suite app's job server would
-        // log through a disposed factory and stop fetching jobs. Give it back to the suite app.
+        // Hangfire's log provider is process-wide: give it back to the suite app after this host.
         using var restore = new HangfireLogRestore(app.Services);
         var evaluations = creator.Services.GetRequiredService<EvaluationService>();
         var target = new EvaluationTargetRequest(EvaluationTargetKind.LocalCheckpoint, checkpoint, "selflong-tiny", null, "llama-3", 512,
@@ -153,12 +151,5 @@ public sealed class SharedStorageDeploymentTests(AppFixture app) : IAsyncDisposa
     {
         if (database is not null) await TestPostgres.DropDatabaseAsync(database);
         foreach (var folder in machines.Append(root)) Directory.Delete(folder, recursive: true);
-    }
-
-    /// <summary>Points Hangfire's process-wide log provider back at <paramref name="services"/>'s loggers when disposed.</summary>
-    private sealed class HangfireLogRestore(IServiceProvider services) : IDisposable
-    {
-        public void Dispose() => Hangfire.GlobalConfigurationExtensions.UseLogProvider(Hangfire.GlobalConfiguration.Configuration,
-            new Hangfire.AspNetCore.AspNetCoreLogProvider(services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
     }
 }

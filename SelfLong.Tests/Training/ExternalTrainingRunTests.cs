@@ -137,6 +137,8 @@ public sealed class ExternalTrainingRunTests(AppFixture app) : IDisposable
             b.Configuration["SelfLong:Training:DeviceMemoryBytes"] = "1024";
             b.Configuration["SelfLong:Storage:Root"] = root;
         }
+        // The verb's hosts take over Hangfire's process-wide log provider: the suite app gets it back after.
+        using var restore = new HangfireLogRestore(app.Services);
         using (var host = SelfLong.Jobs.Cli.CliHost.Build(configure: Host))
         {
             var (refused, errors) = await host.Services.GetRequiredService<TrainingRunService>()

@@ -20,6 +20,8 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     {
         var root = new RootCommand { TrainingCommands.Train(b => b.Configuration["ConnectionStrings:SelfLong"] = app.ConnectionString) };
         var configuration = new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() };
+        // The verb's host takes over Hangfire's process-wide log provider: the suite app gets it back after.
+        using var restore = new HangfireLogRestore(app.Services);
         var code = await root.Parse(["train", "--output", output, .. args]).InvokeAsync(configuration, TestContext.Current.CancellationToken);
         return (code, configuration.Output.ToString()!, configuration.Error.ToString()!);
     }
