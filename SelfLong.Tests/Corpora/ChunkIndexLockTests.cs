@@ -113,6 +113,44 @@ public sealed class ChunkIndexLockTests
         Assert.True(await ValidIndexAsync(harness, corpus, ct));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task EnsureAsync_ThreeCorporaBuiltAtOnce_AllBuiltWithoutADeadlock()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        List<long> corpora = [await harness.CreateCorpusAsync(), await harness.CreateCorpusAsync(), await harness.CreateCorpusAsync()];
+        var dimension = await DimensionAsync(harness, corpora[0], ct);
+
+        // An open write holds the first build in its first wait; the others start meanwhile. Built
+        // side by side, the first would later wait for a snapshot of one still queued for its
+        // table lock, and PostgreSQL would abort one build as a deadlock.
+        await using var open = await OpenAsync(harness, ct);
+        await using var openWrite = await open.BeginTransactionAsync(ct);
+        await using (var rows = new NpgsqlCommand("LOCK TABLE chunks IN ROW EXCLUSIVE MODE", open, openWrite))
+            await rows.ExecuteNonQueryAsync(ct);
+        var builders = new List<NpgsqlConnection>();
+        var builds = new List<Task>();
+        try
+        {
+            foreach (var corpus in corpora)
+            {
+                var builder = await OpenAsync(harness, ct);
+                builders.Add(builder);
+                builds.Add(ChunkVectorIndex.EnsureAsync(builder, corpus, dimension, ct));
+                if (builds.Count == 1) await Poll.UntilAsync(() => WaitingAsync(harness, builder.ProcessID, ct), "the first build waiting for the open write");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+        finally
+        {
+            await open.CloseAsync();
+        }
+
+        await Task.WhenAll(builds);
+        foreach (var corpus in corpora) Assert.True(await ValidIndexAsync(harness, corpus, ct));
+        foreach (var builder in builders) await builder.DisposeAsync();
+    }
+
     /// <summary>Cancels (in PostgreSQL too) work that does not go through in time, so a lock wait fails the test rather than hanging it.</summary>
     private static CancellationTokenSource Limit(CancellationToken ct)
     {

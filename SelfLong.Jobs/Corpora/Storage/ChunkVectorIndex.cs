@@ -32,6 +32,7 @@ public static class ChunkVectorIndex
     {
         var name = NameFor(corpusId);
         var layout = new VectorLayout(dimension);
+        await using var turn = await TurnAsync(connection, ct);
         await using (var find = new NpgsqlCommand(
             "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = @name",
             connection))
@@ -68,8 +69,50 @@ public static class ChunkVectorIndex
     /// chunks, and while it waits for a running search or write, every later query on any corpus
     /// queues behind it.
     /// </summary>
-    public static Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct) =>
-        ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {NameFor(corpusId)}", ct);
+    public static async Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
+    {
+        await using var turn = await TurnAsync(connection, ct);
+        await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {NameFor(corpusId)}", ct);
+    }
+
+    /// <summary>The advisory lock that gives index builds and drops on chunks their turns (any key no other part of SelfLong uses).</summary>
+    private const long TurnKey = 0x5345_4C46_4C4E_4731;
+
+    /// <summary>
+    /// Waits for this connection's turn to build or drop an index on chunks, in every process.
+    /// Two CONCURRENTLY builds or drops on one table deadlock: the second waits for the first's
+    /// table lock while holding a snapshot, and the first, before it ends, waits for every older
+    /// snapshot to go; PostgreSQL then aborts one of them (40P01), and with it an upload's
+    /// ingestion. The turn is a session advisory lock taken by polling, so a connection waiting
+    /// for it runs no statement, and holds no snapshot, that the running build would wait for.
+    /// Re-entrant: a build that drops an outdated index first takes the turn twice.
+    /// </summary>
+    private static async Task<IAsyncDisposable> TurnAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        while (true)
+        {
+            await using (var take = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection))
+            {
+                take.Parameters.AddWithValue("key", TurnKey);
+                if (await take.ExecuteScalarAsync(ct) is true) return new Turn(connection);
+            }
+            await Task.Delay(TurnPoll, ct);
+        }
+    }
+
+    private static readonly TimeSpan TurnPoll = TimeSpan.FromMilliseconds(200);
+
+    private sealed class Turn(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            // A connection that broke has lost its session, and the lock with it.
+            if (connection.State != System.Data.ConnectionState.Open) return;
+            await using var give = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            give.Parameters.AddWithValue("key", TurnKey);
+            await give.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
     {
