@@ -38,6 +38,21 @@ public sealed class HeatmapSvgTests
     }
 
     [Fact]
+    public void Render_NarrowChartNamedByALongId_CutsTheIdToFitAndKeepsTheNameWhole()
+    {
+        var name = "d564199b38ed4a5c8b8f9b5b1b8866f5d564199b38ed4a5c − Demo NIAH: stage 3 (1024 bytes, theta 160000)";
+
+        var doc = XDocument.Parse(HeatmapSvg.Render(name, [256, 512], [0, 50, 100], [], 1024, null, unit: "bytes"));
+
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var width = int.Parse(doc.Root!.Attribute("width")!.Value);
+        var title = doc.Descendants(ns + "text").Single(t => (string?)t.Attribute("data-testid") == "heatmap-title");
+        Assert.Contains(name, title.Value);
+        Assert.True(title.Elements(ns + "tspan").Count() >= 3);
+        Assert.All(title.Elements(ns + "tspan"), t => Assert.True(HeatmapSvg.TextWidth(t.Value.TrimEnd(), 13) <= width - 16, t.Value));
+    }
+
+    [Fact]
     public void Render_PaperSizedGridAndLongName_FitsTheLayoutWidthAndWrapsTheTitleWhole()
     {
         var lengths = Enumerable.Range(1, 40).Select(i => i * 25_600).ToList();
@@ -55,7 +70,7 @@ public sealed class HeatmapSvgTests
         var title = doc.Descendants(ns + "text").Single(t => (string?)t.Attribute("data-testid") == "heatmap-title");
         Assert.True(title.Elements(ns + "tspan").Count() > 1);
         Assert.Contains(name, title.Value);
-        Assert.All(title.Elements(ns + "tspan"), t => Assert.True(t.Value.Length * 7.5 <= width - 8, t.Value));
+        Assert.All(title.Elements(ns + "tspan"), t => Assert.True(HeatmapSvg.TextWidth(t.Value.TrimEnd(), 13) <= width - 16, t.Value));
         Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "Context length (bytes)");
         Assert.Contains("Scoring: Kamradt (LLM judge, 1-10).", doc.Descendants(ns + "text").Single(t => (string?)t.Attribute("data-testid") == "heatmap-legend").Value);
     }

@@ -19,6 +19,7 @@ public sealed record HeatmapCell(int Length, int Depth, double Score, string Too
 public static class HeatmapSvg
 {
     private const int Left = 70, Right = 110, TitleLine = 17, LineHeight = 15;
+    private const int TitleSize = 13, NoteSize = 12;
 
     /// <summary>The width the grid is laid out for; the page scales the SVG to its container (CSS width 100%).</summary>
     public const int LayoutWidth = 900;
@@ -41,11 +42,11 @@ public static class HeatmapSvg
         var slanted = lengths.Select(l => TokenLengths.Short(l).Length).DefaultIfEmpty(0).Max() * 7 > cellWidth;
         var mean = cells.Count == 0 ? (double?)null : cells.Average(c => c.Score);
         var heading = difference ? $"{title} (mean difference {Format(mean)})" : $"{title} (mean score {Format(mean)})";
-        var titleLines = Wrap(heading, (width - 16) / 7.5);
+        var titleLines = Wrap(heading, width - 16, TitleSize);
         var top = 12 + titleLines.Count * TitleLine + 8;
         var gridBottom = top + depths.Count * cellHeight;
         var axisTitleY = gridBottom + (slanted ? 52 : 32);
-        var notes = Wrap(Legend(difference, convention), (width - 16) / 6.2);
+        var notes = Wrap(Legend(difference, convention), width - 16, NoteSize);
         var height = axisTitleY + 10 + notes.Count * LineHeight + 6;
         var lookup = cells.ToDictionary(c => (c.Length, c.Depth));
         var svg = new StringBuilder();
@@ -53,7 +54,7 @@ public static class HeatmapSvg
         svg.Append(Invariant($"<title>{Escape(heading)}</title><rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"));
         svg.Append("<text font-size=\"13\" font-weight=\"bold\" data-testid=\"heatmap-title\">");
         for (var i = 0; i < titleLines.Count; i++)
-            svg.Append(Invariant($"<tspan x=\"8\" y=\"{12 + TitleLine * (i + 1) - 4}\">{Escape(titleLines[i])}{(i < titleLines.Count - 1 ? " " : "")}</tspan>"));
+            svg.Append(Invariant($"<tspan x=\"8\" y=\"{12 + TitleLine * (i + 1) - 4}\">{Escape(titleLines[i])}</tspan>"));
         svg.Append("</text>");
 
         var firstButton = true;
@@ -114,7 +115,7 @@ public static class HeatmapSvg
         svg.Append(Invariant($"<text x=\"{barX + 18}\" y=\"{gridBottom}\">{(difference ? "-1 worse" : "0 missed")}</text>"));
         svg.Append("<text font-size=\"11\" fill=\"#424242\" data-testid=\"heatmap-legend\">");
         for (var i = 0; i < notes.Count; i++)
-            svg.Append(Invariant($"<tspan x=\"8\" y=\"{axisTitleY + 10 + LineHeight * (i + 1) - 3}\">{Escape(notes[i])}{(i < notes.Count - 1 ? " " : "")}</tspan>"));
+            svg.Append(Invariant($"<tspan x=\"8\" y=\"{axisTitleY + 10 + LineHeight * (i + 1) - 3}\">{Escape(notes[i])}</tspan>"));
         svg.Append("</text></svg>");
         return svg.ToString();
     }
@@ -124,19 +125,48 @@ public static class HeatmapSvg
         + (convention is null ? "" : $" Scoring: {convention}.") + " Grey: beyond the target's length. Dashed: training length.";
 
     /// <summary>Words into lines of at most about <paramref name="perLine"/> characters; a longer word gets a line of its own.</summary>
-    internal static List<string> Wrap(string text, double perLine)
+    /// <summary>
+    /// Lines no wider than <paramref name="width"/>; a line that ends where a space was keeps it at
+    /// its end, so the lines joined (the SVG text's content, which tests and screen readers see) are
+    /// the text again, even where a word too wide for a line was cut.
+    /// </summary>
+    internal static List<string> Wrap(string text, double width, int fontSize)
     {
         var lines = new List<string>();
         var line = new StringBuilder();
         foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (line.Length > 0 && line.Length + 1 + word.Length > perLine) { lines.Add(line.ToString()); line.Clear(); }
+            if (line.Length > 0 && TextWidth($"{line} {word}", fontSize) > width) { lines.Add(line.Append(' ').ToString()); line.Clear(); }
             if (line.Length > 0) line.Append(' ');
-            line.Append(word);
+            // A word wider than a line on its own (a run name that is one long id) is cut where it must be.
+            foreach (var c in word)
+            {
+                if (line.Length > 0 && TextWidth($"{line}{c}", fontSize) > width) { lines.Add(line.ToString()); line.Clear(); }
+                line.Append(c);
+            }
         }
         if (line.Length > 0) lines.Add(line.ToString());
         return lines;
     }
+
+    /// <summary>
+    /// A text's width in pixels at <paramref name="fontSize"/>, from DejaVu Sans Bold's advance
+    /// widths by kind of character, rounded up: the widest of the fonts "sans-serif" falls back to
+    /// (a bare Debian with Chromium has only DejaVu), so a line that fits here fits in any of them.
+    /// Counting characters instead ran past the chart with ids made of digits and wide letters.
+    /// </summary>
+    public static double TextWidth(string text, int fontSize) => text.Sum(c => c switch
+    {
+        ' ' => 0.35,
+        'i' or 'j' or 'l' or 'I' or 'J' or '.' or ',' or ':' or ';' or '\'' or '!' or '|' => 0.40,
+        'f' or 't' or 'r' or '(' or ')' or '[' or ']' or '-' or '/' => 0.50,
+        'c' or 's' or 'z' => 0.60,
+        'm' or 'M' or '%' => 1.05,
+        'w' or 'W' => 1.11,
+        >= 'a' and <= 'z' or >= '0' and <= '9' => 0.72,
+        >= 'A' and <= 'Z' => 0.85,
+        _ => 1.0,
+    }) * fontSize;
 
     /// <summary>Red #F0496E (0) through amber #EBB839 (0.5) to green #0CD79F (1); clamped to 0..1.</summary>
     public static string Color(double score)
