@@ -103,6 +103,7 @@ public static class WebExtensions
         app.MapSynthesisEndpoints();
         app.MapTrainingEndpoints();
         app.MapExternalTrainingEndpoints();
+        app.MapTrainingDataEndpoints();
         app.MapEvaluationEndpoints();
         app.MapCorporaEndpoints();
         app.MapHangfireDashboard("/jobs", new DashboardOptions

@@ -11,7 +11,7 @@ using SelfLong.Data.Training;
 namespace SelfLong.Data.Audit;
 
 /// <summary>
-/// Records every created, changed or deleted run, corpus, endpoint and QA dataset saved while a
+/// Records every created, changed or deleted run, corpus, endpoint, QA dataset and training data file saved while a
 /// person is acting (<see cref="AuditActor.Current"/>), whichever page, API route or service
 /// saved it. Accounts and tokens are recorded by what was done to them (UserAdministration,
 /// ApiTokens): Identity saves several rows per action (role rows, stamps), which say it badly.
@@ -26,6 +26,7 @@ public sealed class AuditInterceptor : SaveChangesInterceptor
         [typeof(IngestionRun)] = "ingestion run",
         [typeof(SynthesisRun)] = "synthesis run",
         [typeof(TrainingRun)] = "training run",
+        [typeof(TrainingDataFile)] = "training data file",
         [typeof(EvaluationRun)] = "evaluation run",
         [typeof(QaDatasetFile)] = "QA dataset",
         [typeof(ModelEndpoint)] = "endpoint",

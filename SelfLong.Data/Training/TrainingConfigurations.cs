@@ -39,3 +39,15 @@ internal sealed class TrainingCheckpointConfiguration : IEntityTypeConfiguration
         builder.HasIndex(c => new { c.RunId, c.GlobalStep });
     }
 }
+
+internal sealed class TrainingDataFileConfiguration : IEntityTypeConfiguration<TrainingDataFile>
+{
+    public void Configure(EntityTypeBuilder<TrainingDataFile> builder)
+    {
+        builder.ToTable("training_data_files");
+        builder.Property(f => f.FileName).HasMaxLength(300);
+        builder.Property(f => f.StoredPath).HasMaxLength(1000);
+        builder.HasIndex(f => f.StoredPath).IsUnique();
+        builder.HasIndex(f => f.UploadedAt);
+    }
+}

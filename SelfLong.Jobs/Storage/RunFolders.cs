@@ -20,6 +20,13 @@ public static class RunFolders
         return Path.Combine(Path.GetFullPath(root), "runs");
     }
 
+    /// <summary>
+    /// The folder of uploaded training data files (<see cref="Training.DataFiles.TrainingDataFiles"/>) in the
+    /// configured storage root, as an absolute path: shared with the workers as the runs folder is.
+    /// </summary>
+    public static string DataFilesDirectory(IConfiguration configuration) =>
+        Path.Combine(Path.GetDirectoryName(RunsDirectory(configuration))!, "data-files");
+
     /// <summary>Creates the run's folder and its marker; returns the folder.</summary>
     public static string Create(IConfiguration configuration, long runId)
     {

@@ -38,13 +38,15 @@ public sealed class ServerPaths(IOptions<StorageOptions> storage, IConfiguration
         : [RunFolders.RunsDirectory(configuration), storage.Value.ModelsDirectory];
 
     /// <summary>
-    /// The configured roots and the demo's shipped base checkpoint (operator-provided, read-only;
-    /// the demo trains from it through the same checks as any run).
+    /// The configured roots, the uploaded training data files (SelfLong's own, whatever the roots
+    /// say), and the demo's shipped base checkpoint (operator-provided, read-only; the demo trains
+    /// from it through the same checks as any run).
     /// </summary>
     private IEnumerable<string> Roots()
     {
         var demo = configuration.GetSection(DemoOptions.Section).Get<DemoOptions>() ?? new DemoOptions();
-        return demo.ResolveBase() is { } demoBase ? [.. ConfiguredRoots, demoBase] : ConfiguredRoots;
+        IEnumerable<string> own = [.. ConfiguredRoots, RunFolders.DataFilesDirectory(configuration)];
+        return demo.ResolveBase() is { } demoBase ? [.. own, demoBase] : own;
     }
 
     /// <summary>The real path of <paramref name="path"/> when it may be used as <paramref name="kind"/>; null otherwise.</summary>

@@ -13,9 +13,11 @@ namespace SelfLong.Jobs.Training;
 /// <c>"kind"</c> is <c>"long_output"</c> (a synthesis export's back-translation sample, whose user
 /// turn is its instruction alone), which is skipped instead.
 /// </summary>
-public sealed class ChatJsonlSampleSource(string path) : ITrainingSampleSource
+/// <param name="path">The file.</param>
+/// <param name="name">What messages call it (an upload's own name); the file's name by default.</param>
+public sealed class ChatJsonlSampleSource(string path, string? name = null) : ITrainingSampleSource
 {
-    public string Name => Path.GetFileName(path);
+    public string Name => name ?? Path.GetFileName(path);
 
     public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
     {
@@ -46,9 +48,11 @@ public sealed class ChatJsonlSampleSource(string path) : ITrainingSampleSource
         if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"{Name} line {lineNumber} has neither \"messages\" nor \"text\".");
 
-        var turns = messages.EnumerateArray().Select(m => new ChatMessage(
-            m.TryGetProperty("role", out var r) ? r.GetString() ?? "" : "",
-            m.TryGetProperty("content", out var c) ? c.GetString() ?? "" : "")).ToList();
+        if (messages.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.Object
+            || !m.TryGetProperty("role", out var r) || r.ValueKind != JsonValueKind.String
+            || !m.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String))
+            throw new InvalidDataException($"{Name} line {lineNumber}: every message needs a \"role\" and a \"content\" that are strings.");
+        var turns = messages.EnumerateArray().Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!)).ToList();
         if (turns.Count == 0 || turns[^1].Role != "assistant")
             throw new InvalidDataException($"{Name} line {lineNumber}: the last message must be the assistant's response.");
         var unknown = turns.FirstOrDefault(t => t.Role is not ("system" or "user" or "assistant"));

@@ -22,6 +22,8 @@ public static class TrainingCommands
         };
         var baseModel = new Option<string>("--base") { Description = "\"tiny\" (SelfLong-Tiny from scratch) or a checkpoint folder.", DefaultValueFactory = _ => TrainingRunSpec.TinyBase };
         var data = new Option<string[]>("--data") { Description = "JSONL(.gz) file, optionally PATH:WEIGHT; repeat to mix.", AllowMultipleArgumentsPerToken = true };
+        var dataFile = new Option<string[]>("--data-file") { Description = "An uploaded data file's id (GET /api/training/data-files), optionally ID:WEIGHT; repeat to mix.", AllowMultipleArgumentsPerToken = true };
+        var baseCheckpoint = new Option<long?>("--base-checkpoint") { Description = "A training run's checkpoint id (GET /api/training/runs/{id}/checkpoints) as the base, in place of --base." };
         var synthesisRuns = new Option<string[]>("--synthesis-run") { Description = "Synthesis run id, optionally ID:WEIGHT; its accepted samples are mixed in.", AllowMultipleArgumentsPerToken = true };
         var needleDrills = new Option<string[]>("--needle-drills")
         {
@@ -54,7 +56,7 @@ public static class TrainingCommands
         var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, external, baseModel, data, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
+            output, external, baseModel, baseCheckpoint, data, dataFile, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
             accumulation, warmup, every, keep, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
             External.ExternalTrainingCommands.Export(configureHost), External.ExternalTrainingCommands.Follow(configureHost),
         };
@@ -65,7 +67,11 @@ public static class TrainingCommands
                 if (new object?[] { parse.GetValue(stages), parse.GetValue(preset), parse.GetValue(paperStages) }.Count(x => x is not null) > 1)
                     throw new ArgumentException("Give one of --stages, --preset or --paper-rule.");
                 var memory = MemorySize(parse.GetValue(deviceMemory));
-                var baseName = parse.GetValue(baseModel)!;
+                if (parse.GetValue(baseCheckpoint) is not null && parse.GetResult(baseModel) is { Implicit: false })
+                    throw new TrainingSpecException("base", "Give --base or --base-checkpoint, not both.");
+                var (checkpointFolder, uploadedData) = await TrainingCommandReferences.ResolveAsync(parse.GetValue(baseCheckpoint),
+                    [.. (parse.GetValue(dataFile) ?? []).Select(TrainingRunSpec.ParseUploadedData)], configureHost, ct);
+                var baseName = checkpointFolder ?? parse.GetValue(baseModel)!;
                 var schedule = parse.GetValue(stages) is { } text
                     ? TrainingRunSpec.ParseStages(text)
                     : parse.GetValue(preset) is { } name
@@ -74,7 +80,7 @@ public static class TrainingCommands
                 var spec = new TrainingRunSpec
                 {
                     Base = baseName,
-                    Data = [.. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
+                    Data = [.. uploadedData, .. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
                     SynthesisRuns = [.. (parse.GetValue(synthesisRuns) ?? []).Select(TrainingRunSpec.ParseSynthesisRun)],
                     CorpusText = [.. (parse.GetValue(corpusText) ?? []).Select(TrainingRunSpec.ParseCorpusText)],
                     NeedleDrills = [.. (parse.GetValue(needleDrills) ?? []).Select(TrainingRunSpec.ParseNeedleDrills)],

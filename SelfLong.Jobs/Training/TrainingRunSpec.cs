@@ -189,6 +189,14 @@ public sealed record TrainingRunSpec
         return new SynthesisDataSpec(id, weight);
     }
 
+    /// <summary>"ID" or "ID:WEIGHT" of an uploaded data file.</summary>
+    public static DataFiles.UploadedDataSpec ParseUploadedData(string text)
+    {
+        var (id, weight) = ParseIdAndWeight(text)
+            ?? throw new TrainingSpecException("data", $"'{text}' is not an uploaded data file's id, optionally ID:WEIGHT (e.g. 4 or 4:0.5).");
+        return new DataFiles.UploadedDataSpec(id, weight);
+    }
+
     private static (long Id, double Weight)? ParseIdAndWeight(string text)
     {
         var parts = text.Trim().TrimStart('#').Split(':');

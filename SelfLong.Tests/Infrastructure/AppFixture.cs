@@ -38,6 +38,8 @@ public sealed class AppFixture : IAsyncLifetime
     public Uri BaseAddress { get => Started(baseAddress)!; private set => baseAddress = value; }
     private Uri? baseAddress;
     public IServiceProvider Services => App.Services;
+    /// <summary>The app's storage root (SelfLong:Storage:Root): run folders and uploaded training data lie under it.</summary>
+    public string StorageRoot => runsDirectory;
     public string ConnectionString { get => Started(connectionString)!; private set => connectionString = value; }
     private string? connectionString;
 

@@ -107,4 +107,22 @@ public sealed class ServerPathsTests : IDisposable
         Assert.Single(refusals.Select(r => r.Error).Distinct());
         Assert.DoesNotContain("/", refusals[0].Error!.Replace("SelfLong:Storage:AllowedRoots", ""));
     }
+
+    [Fact]
+    public void Resolve_UploadedDataFile_AllowedWhateverTheConfiguredRootsWhileTheRestOfTheStorageRootIsNot()
+    {
+        var storage = Path.Combine(outside, "storage");
+        Directory.CreateDirectory(Path.Combine(storage, "data-files"));
+        Directory.CreateDirectory(Path.Combine(storage, "runs"));
+        var uploaded = Path.Combine(storage, "data-files", "a.jsonl");
+        File.WriteAllText(uploaded, "{}\n");
+        File.WriteAllText(Path.Combine(storage, "runs", "b.jsonl"), "{}\n");
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageOptions.RootSetting] = storage }).Build();
+        var sandbox = new ServerPaths(Microsoft.Extensions.Options.Options.Create(new StorageOptions { AllowedRoots = [root] }), configuration);
+
+        Assert.Equal(uploaded, sandbox.Resolve(uploaded, ServerPathKind.File));
+        Assert.Null(sandbox.Resolve(Path.Combine(storage, "runs", "b.jsonl"), ServerPathKind.File));
+        Assert.Null(sandbox.Resolve(Path.Combine(storage, "data-files", "..", "runs", "b.jsonl"), ServerPathKind.File));
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.CommandLine;
 using System.Text.Json;
 using SelfLong.Jobs.Corpora;
@@ -41,6 +42,45 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
         Assert.True(File.Exists(Path.Combine(checkpoint, CheckpointFolder.IndexFile)));
         using var model = CheckpointFolder.Load(checkpoint);
         Assert.Equal(16, model.Config.MaxPositionEmbeddings);
+    }
+
+    [Fact]
+    public async Task Train_ByIds_UploadedDataFileAndTrainingCheckpointAsBase_TrainsFromThatCheckpointOnThatFile()
+    {
+        var upload = string.Join('\n', TrainingTestData.Patterns().Select(s => JsonSerializer.Serialize(new { text = s.Response })));
+        var file = await app.Services.GetRequiredService<SelfLong.Jobs.Training.DataFiles.TrainingDataFiles>()
+            .AddAsync("cli.jsonl", new MemoryStream(System.Text.Encoding.UTF8.GetBytes(upload)), TestContext.Current.CancellationToken);
+        using var checkpoint = new TinyCheckpoint(maxPositions: 256);
+        var picked = new SelfLong.Data.Training.TrainingCheckpoint { Path = checkpoint.Folder, GlobalStep = 3, Stage = 0, StageEnd = true, RopeTheta = 10_000, MaxLength = 256 };
+        await using (var db = await app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SelfLong.Data.SelfLongDbContext>>()
+            .CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var run = new SelfLong.Data.Training.TrainingRun
+            {
+                Name = $"cli-base-{Guid.NewGuid():N}", SpecJson = "{}", OutputDirectory = Path.GetDirectoryName(checkpoint.Folder)!, Status = SelfLong.Data.Runs.RunStatus.Succeeded,
+            };
+            run.Checkpoints.Add(picked);
+            db.TrainingRuns.Add(run);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var (code, stdout, error) = await TrainAsync("--base-checkpoint", $"{picked.Id}", "--data-file", $"{file.Id}:2",
+            "--stages", "32:40000:2:1e-3", "--batch-size", "2", "--warmup", "1");
+
+        Assert.True(code == 0, error);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([1, 2], lines.Where(l => l.TryGetProperty("step", out _)).Select(l => l.GetProperty("step").GetInt32()));
+        using var trained = CheckpointFolder.Load(Assert.Single(lines, l => l.TryGetProperty("checkpoint", out _)).GetProperty("checkpoint").GetString()!);
+        // The base's own width (TinyCheckpoint's), not SelfLong-Tiny from scratch.
+        using var based = CheckpointFolder.Load(checkpoint.Folder);
+        Assert.Equal((based.Config.HiddenSize, based.Config.NumHiddenLayers), (trained.Config.HiddenSize, trained.Config.NumHiddenLayers));
+
+        (code, _, error) = await TrainAsync("--base-checkpoint", "987654321", "--data-file", $"{file.Id}", "--stages", "32:40000:2:1e-3");
+        Assert.Equal((2, "There is no training checkpoint #987654321; pick one from the list."), (code, error.Trim()));
+        (code, _, error) = await TrainAsync("--data-file", "987654321", "--stages", "32:40000:2:1e-3");
+        Assert.Equal((2, "Uploaded data file #987654321 does not exist."), (code, error.Trim()));
+        (code, _, error) = await TrainAsync("--base", "tiny", "--base-checkpoint", $"{picked.Id}", "--data-file", $"{file.Id}", "--stages", "32:40000:2:1e-3");
+        Assert.Equal((2, "Give --base or --base-checkpoint, not both."), (code, error.Trim()));
     }
 
     [Fact]

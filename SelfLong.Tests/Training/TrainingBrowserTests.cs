@@ -217,4 +217,35 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         Assert.Equal((name, true, null), (run.Name, run.External, run.HangfireJobId));
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task NewRunDialog_UploadedDataFile_RefusedThenStoredTickedAndTheRunNamesIt()
+    {
+        var name = $"upl-{Guid.NewGuid():N}"[..12];
+        var good = Path.Combine(dataDir, $"{name}.jsonl");
+        File.WriteAllLines(good, TrainingTestData.Patterns().Select(s => System.Text.Json.JsonSerializer.Serialize(new { text = s.Response })));
+        var bad = Path.Combine(dataDir, $"{name}-bad.jsonl");
+        File.WriteAllText(bad, "{\"text\": \"fine\"}\nnot json\n");
+
+        var page = await browser.OpenSignedInAsync(app, "/training");
+        await page.ClickAsync("[data-testid=new-training-run]");
+        await page.Locator("[data-testid=run-name] input, input[data-testid=run-name]").First.FillAsync(name);
+        var upload = page.Locator("input[type=file][data-testid=upload-data-file]");
+        await upload.SetInputFilesAsync(bad);
+        await Assertions.Expect(page.Locator("[data-testid=data-file-message]")).ToContainTextAsync($"{name}-bad.jsonl line 2 is not JSON");
+        await upload.SetInputFilesAsync(good);
+        await Assertions.Expect(page.Locator("[data-testid=data-file-message]")).ToContainTextAsync($"{name}.jsonl: {TrainingTestData.Patterns().Count} samples stored");
+        var ticked = page.GetByRole(AriaRole.Checkbox, new() { Name = $"{name}.jsonl:" });
+        await Assertions.Expect(ticked).ToBeCheckedAsync();
+        await page.ClickAsync("[data-testid=run-where-external]");
+        await page.ClickAsync("[data-testid=start-run]");
+
+        await page.WaitForURLAsync("**/training/*");
+        var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var run = (await app.Services.GetRequiredService<SelfLong.Jobs.Training.TrainingRunService>().FindAsync(runId, TestContext.Current.CancellationToken))!;
+        var data = Assert.Single(SelfLong.Jobs.Training.TrainingRunSpec.FromJson(run.SpecJson).Data);
+        Assert.StartsWith(Path.Combine(app.StorageRoot, "data-files"), data.Path);
+        Assert.Equal(File.ReadAllText(good), File.ReadAllText(data.Path));
+        await page.Context.CloseAsync();
+    }
 }

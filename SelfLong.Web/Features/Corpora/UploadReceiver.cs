@@ -1,9 +1,7 @@
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Ingestion;
+using SelfLong.Web.Features.Api;
 
 namespace SelfLong.Web.Features.Corpora;
 
@@ -19,33 +17,21 @@ public sealed class UploadReceiver(IOptions<CorporaOptions> options, UploadStore
     public async Task<(List<IngestionInput> Files, string? Error)> ReceiveAsync(HttpRequest request, CancellationToken ct)
     {
         var limits = options.Value;
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = limits.MaxUploadBytes;
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
-            return ([], "Send the files as multipart/form-data (one part per file).");
-
         var files = new List<IngestionInput>();
         var written = new List<Guid>();
         var complete = false;
-        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
         try
         {
-            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            var refused = await MultipartFiles.ReadAsync(request, limits.MaxUploadBytes, async (name, body) =>
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
-                    continue;
-                var given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "";
-                // The name is only a label and an extension; it never becomes a path.
-                var name = Path.GetFileName(given.Replace('\\', '/'));
-                if (name.Length == 0) name = "unnamed";
                 var id = Guid.NewGuid();
-                var (length, tooLarge) = await store.WriteAsync(id, section.Body, limits.MaxFileBytes, ct);
+                var (length, tooLarge) = await store.WriteAsync(id, body, limits.MaxFileBytes, ct);
                 if (!tooLarge) written.Add(id);
                 files.Add(tooLarge
                     ? new IngestionInput(name, null, length, Refused: $"The file is larger than the limit of {ByteSize.Format(limits.MaxFileBytes)}; it was not uploaded.")
                     : new IngestionInput(name, null, length, UploadId: id));
-            }
+            }, ct);
+            if (refused is not null) return ([], refused);
             complete = true;
         }
         catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException or IOException)

@@ -2,6 +2,7 @@ using SelfLong.Web.Features.Account;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Training;
+using SelfLong.Jobs.Training.DataFiles;
 
 namespace SelfLong.Web.Features.Training;
 
@@ -21,20 +22,37 @@ public static class TrainingEndpoints
     /// The fields of <see cref="TrainingRunSpec"/>, plus the run's name; omitted lists are empty.
     /// <c>BaseCheckpointId</c>: a training run's checkpoint (GET /api/training/runs/{id}/checkpoints) as
     /// the base, in place of a folder path in <c>Base</c>.
+    /// <c>DataFileIds</c>: uploaded data files (GET /api/training/data-files) with their weights, beside
+    /// or in place of server paths in <c>Data</c>.
     /// <c>External</c>: where it trains; true stores a run for an external trainer (Axolotl), never queued here.
     /// </summary>
     public sealed record NewRunRequest(string? Name, string? Base = null, IReadOnlyList<DataFileSpec>? Data = null,
         IReadOnlyList<SynthesisDataSpec>? SynthesisRuns = null, IReadOnlyList<CorpusTextSpec>? CorpusText = null,
         IReadOnlyList<NeedleDrillSpec>? NeedleDrills = null, IReadOnlyList<TrainingStage>? Stages = null, TrainingOptions? Options = null,
-        PresetRequest? Preset = null, long? BaseCheckpointId = null, bool External = false)
+        PresetRequest? Preset = null, long? BaseCheckpointId = null, bool External = false, IReadOnlyList<UploadedDataSpec>? DataFileIds = null)
     {
-        /// <summary>The request with <c>Base</c> set to the picked checkpoint's folder, or the error by field.</summary>
-        public async Task<(NewRunRequest Request, Dictionary<string, string[]> Errors)> WithBaseCheckpointAsync(TrainingRunService runs, CancellationToken ct)
+        /// <summary>
+        /// The request with what it names by id put in place: <c>Base</c> set to the picked
+        /// checkpoint's folder, the uploaded files added to <c>Data</c>; or the errors by field.
+        /// </summary>
+        public async Task<(NewRunRequest Request, Dictionary<string, string[]> Errors)> WithReferencesAsync(
+            TrainingRunService runs, TrainingDataFiles dataFiles, CancellationToken ct)
         {
-            if (BaseCheckpointId is not { } id) return (this, []);
-            if (!string.IsNullOrWhiteSpace(Base)) return (this, new() { ["baseCheckpointId"] = ["Give base or baseCheckpointId, not both."] });
-            var (folder, error) = await runs.CheckpointFolderAsync(id, ct);
-            return folder is null ? (this, new() { ["baseCheckpointId"] = [error!] }) : (this with { Base = folder }, []);
+            var request = this;
+            var errors = new Dictionary<string, string[]>();
+            if (BaseCheckpointId is { } id)
+            {
+                var (folder, error) = string.IsNullOrWhiteSpace(Base) ? await runs.CheckpointFolderAsync(id, ct) : (null, "Give base or baseCheckpointId, not both.");
+                if (folder is null) errors["baseCheckpointId"] = [error!];
+                else request = request with { Base = folder };
+            }
+            if (DataFileIds is { Count: > 0 } uploaded && uploaded.All(u => u is not null))
+            {
+                var (data, unknown) = await dataFiles.ResolveAsync(uploaded, ct);
+                if (unknown.Count > 0) errors[TrainingDataFiles.Field] = [.. unknown.Select(e => e.Message)];
+                else request = request with { Data = [.. Data ?? [], .. data] };
+            }
+            return (request, errors);
         }
 
         /// <summary>JSON nulls inside the lists (e.g. "stages": [null]), which the spec cannot hold.</summary>
@@ -47,6 +65,7 @@ public static class TrainingEndpoints
                 if (empty.Length > 0) errors[field] = empty;
             }
             Check("data", Data);
+            Check(TrainingDataFiles.Field, DataFileIds);
             Check("synthesisRuns", SynthesisRuns);
             Check("corpusText", CorpusText);
             Check("needleDrills", NeedleDrills);
@@ -174,9 +193,10 @@ public static class TrainingEndpoints
 
     /// <summary>Creates and queues a run (an external one is stored for its trainer); refused (400, by field) when invalid or estimated not to fit the device it trains on.</summary>
     private static async Task<Results<Created<CreatedRunDto>, ValidationProblem>> CreateRunAsync(
-        NewRunRequest request, TrainingRunService runs, CancellationToken ct)
+        NewRunRequest request, TrainingRunService runs, TrainingDataFiles dataFiles, CancellationToken ct)
     {
-        (request, var unknown) = await request.WithBaseCheckpointAsync(runs, ct);
+        if (request.EmptyEntries() is { Count: > 0 } empty) return TypedResults.ValidationProblem(empty);
+        (request, var unknown) = await request.WithReferencesAsync(runs, dataFiles, ct);
         if (unknown.Count > 0) return TypedResults.ValidationProblem(unknown);
         var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
@@ -190,9 +210,11 @@ public static class TrainingEndpoints
     /// The stage table a request would run (a preset's stages included), each stage's estimated
     /// peak memory on the training device, and warnings; nothing is stored. Data is not needed.
     /// </summary>
-    private static async Task<Results<Ok<TrainingPreview>, ValidationProblem>> EstimateAsync(NewRunRequest request, TrainingRunService runs, CancellationToken ct)
+    private static async Task<Results<Ok<TrainingPreview>, ValidationProblem>> EstimateAsync(NewRunRequest request, TrainingRunService runs,
+        TrainingDataFiles dataFiles, CancellationToken ct)
     {
-        (request, var unknown) = await request.WithBaseCheckpointAsync(runs, ct);
+        if (request.EmptyEntries() is { Count: > 0 } empty) return TypedResults.ValidationProblem(empty);
+        (request, var unknown) = await request.WithReferencesAsync(runs, dataFiles, ct);
         if (unknown.Count > 0) return TypedResults.ValidationProblem(unknown);
         var (spec, invalid) = request.Resolve(runs.ReadBaseConfig);
         if (spec is null) return TypedResults.ValidationProblem(invalid);
