@@ -112,7 +112,7 @@ public sealed class TrainingDataFileTests(AppFixture app)
         Assert.Contains(reason.Replace(fileName, unique), message);
         Assert.False(await StoredAsync(unique));
         var folder = Path.Combine(app.StorageRoot, "data-files");
-        Assert.Empty(Directory.Exists(folder) ? Directory.GetFiles(folder, "*.partial") : []);
+        Assert.Empty(Directory.Exists(folder) ? Directory.GetFiles(folder, "*.partial.*") : []);
     }
 
     [Fact]

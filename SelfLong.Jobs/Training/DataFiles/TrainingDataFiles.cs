@@ -40,8 +40,10 @@ public sealed class TrainingDataFiles(IDbContextFactory<SelfLongDbContext> dbFac
         if (name.Length > 300) throw new ArgumentException("The file's name is longer than 300 characters.");
         var folder = RunFolders.DataFilesDirectory(configuration);
         Directory.CreateDirectory(folder);
-        var stored = Path.Combine(folder, $"{Guid.NewGuid():N}{extension}");
-        var partial = stored + ".partial";
+        var id = Guid.NewGuid().ToString("N");
+        var stored = Path.Combine(folder, id + extension);
+        // Ends as the stored file does: the check reads it as the trainer will (gzip by its ending).
+        var partial = Path.Combine(folder, $"{id}.partial{extension}");
         try
         {
             long size;
