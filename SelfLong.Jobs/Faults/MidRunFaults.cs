@@ -113,7 +113,10 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         var (run, errors) = await runs.CreateAsync(new NewSynthesisRun($"faults {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, samples, Seed: 4, settings), ct);
         if (run is null) throw new InvalidOperationException(string.Join("; ", errors.SelectMany(e => e.Value)));
         await runs.StartAsync(run.Id, ct);
-        var faultedAt = await FaultMidwayAsync(JobQueues.Synthesis, token => CompletedSamplesAsync(run.Id, token), n => n >= 6, ct);
+        // The workers' reaper takes over samples left without a live job after its grace and this
+        // down limit, well inside the scenario's time, should a killed worker's job not come back.
+        var faultedAt = await FaultMidwayAsync(JobQueues.Synthesis, token => CompletedSamplesAsync(run.Id, token), n => n >= 6, ct,
+            new Dictionary<string, string> { ["SelfLong:ModelCalls:DownLimit"] = "00:00:30" });
         run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
@@ -129,22 +132,24 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
     private Dictionary<string, int> At(string unit, int progress) => new() { [$"{faultName}_at_{unit}"] = progress };
 
     /// <summary>Starts a worker, injects the fault once <paramref name="far"/> holds (by default: kills it, starts another); returns the progress then.</summary>
-    private async Task<int> FaultMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct)
+    private async Task<int> FaultMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? extra = null)
     {
+        var workerSettings = extra is null ? settings : new Dictionary<string, string>(settings.Concat(extra));
         int at;
         if (fault is not null)
         {
-            second = WorkerProcess.Start(connection, queue, settings);
+            second = WorkerProcess.Start(connection, queue, workerSettings);
             at = await FaultBench.WaitAsync(progress, far, Limit, ct);
             await fault(ct);
             return at;
         }
-        using (var first = WorkerProcess.Start(connection, queue, settings))
+        using (var first = WorkerProcess.Start(connection, queue, workerSettings))
         {
             at = await FaultBench.WaitAsync(progress, far, Limit, ct);
             first.Kill();
         }
-        second = WorkerProcess.Start(connection, queue, settings);
+        second = WorkerProcess.Start(connection, queue, workerSettings);
         return at;
     }
 

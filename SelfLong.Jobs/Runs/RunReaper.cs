@@ -25,8 +25,9 @@ namespace SelfLong.Jobs.Runs;
 /// again: ingestion, training and evaluation all continue from their last durable point. A
 /// synthesis run has a job per sample rather than one per run: a running one with no live sample
 /// job and no sample stored for a while gets its waiting samples sent again (see
-/// <see cref="SweepSynthesisAsync"/>). A worker killed mid-job needs no help here: Hangfire hands its
-/// job to another worker once the job's invisibility timeout passes. Every worker process sweeps;
+/// <see cref="SweepSynthesisAsync"/>; a sample job left "Processing" on a server that stopped beating
+/// does not count as live). A worker killed mid-job needs no other help: Hangfire hands its job to
+/// another worker once the job's invisibility timeout passes. Every worker process sweeps;
 /// a conditional update (an advisory lock for synthesis) lets one win.
 /// </summary>
 public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, JobStorage storage, IBackgroundJobClient jobs,
@@ -121,22 +122,30 @@ public sealed class RunReaper(IDbContextFactory<SelfLongDbContext> dbFactory, Jo
         return redone;
     }
 
-    /// <summary>Which of <paramref name="runIds"/> have a sample job being processed, scheduled (a retry) or enqueued.</summary>
+    /// <summary>How long a Hangfire server may go without a heartbeat (sent every 30 s) before its jobs count as abandoned.</summary>
+    public static readonly TimeSpan ServerSilence = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Which of <paramref name="runIds"/> have a sample job being processed by a live server, scheduled (a retry) or enqueued.
+    /// A job still "Processing" on a server that stopped beating (its worker was killed mid-sample) is not live:
+    /// Hangfire hands it to another worker once its invisibility timeout passes, but a run does not wait on that alone.
+    /// </summary>
     private HashSet<long> RunsWithSampleJobs(IReadOnlyCollection<long> runIds)
     {
         const int page = 500;
         var monitor = storage.GetMonitoringApi();
         var found = new HashSet<long>();
         // Reads one page; true while a next page may hold more and some run is not found yet.
-        bool More(IReadOnlyCollection<Job?> listed)
+        bool More(IReadOnlyCollection<(Job? Job, bool Live)> listed)
         {
-            foreach (var job in listed)
-                if (job is { Type.Name: nameof(SynthesisSampleJob), Args: [long runId, ..] } && runIds.Contains(runId)) found.Add(runId);
+            foreach (var (job, live) in listed)
+                if (live && job is { Type.Name: nameof(SynthesisSampleJob), Args: [long runId, ..] } && runIds.Contains(runId)) found.Add(runId);
             return listed.Count == page && found.Count < runIds.Count;
         }
-        for (var from = 0; More(monitor.ProcessingJobs(from, page).Select(j => j.Value.Job).ToList()); from += page) { }
-        for (var from = 0; More(monitor.ScheduledJobs(from, page).Select(j => j.Value.Job).ToList()); from += page) { }
-        for (var from = 0; More(monitor.EnqueuedJobs(JobQueues.Synthesis, from, page).Select(j => j.Value.Job).ToList()); from += page) { }
+        var beating = monitor.Servers().Where(s => s.Heartbeat is { } beat && DateTime.UtcNow - beat < ServerSilence).Select(s => s.Name).ToHashSet();
+        for (var from = 0; More(monitor.ProcessingJobs(from, page).Select(j => ((Job?)j.Value.Job, beating.Contains(j.Value.ServerId))).ToList()); from += page) { }
+        for (var from = 0; More(monitor.ScheduledJobs(from, page).Select(j => ((Job?)j.Value.Job, true)).ToList()); from += page) { }
+        for (var from = 0; More(monitor.EnqueuedJobs(JobQueues.Synthesis, from, page).Select(j => ((Job?)j.Value.Job, true)).ToList()); from += page) { }
         return found;
     }
 

@@ -67,6 +67,33 @@ public sealed class RunReaperTests(AppFixture app)
         public void Schedule(long runId, int index, TimeSpan delay) { }
     }
 
+    /// <summary>
+    /// Sample jobs a worker took and was killed over: each stays "Processing" on a server that no
+    /// longer beats (written as Hangfire's worker writes it; never queued, so no live worker runs it).
+    /// </summary>
+    private sealed class JobsOfAKilledWorker(Hangfire.IBackgroundJobClient jobs) : ISampleJobQueue
+    {
+        public void Enqueue(long runId, int index) =>
+            jobs.Create(Hangfire.Common.Job.FromExpression<SynthesisSampleJob>(j => j.RunAsync(runId, index, CancellationToken.None)), new ProcessingOnADeadServer());
+
+        public void Schedule(long runId, int index, TimeSpan delay) { }
+    }
+
+    private sealed class ProcessingOnADeadServer : Hangfire.States.IState
+    {
+        public string Name => Hangfire.States.ProcessingState.StateName;
+        public string? Reason => null;
+        public bool IsFinal => false;
+        public bool IgnoreJobLoadException => false;
+
+        public Dictionary<string, string> SerializeData() => new()
+        {
+            ["StartedAt"] = Hangfire.Common.JobHelper.SerializeDateTime(DateTime.UtcNow),
+            ["ServerId"] = $"killed-worker:{Guid.NewGuid():N}",
+            ["WorkerId"] = Guid.NewGuid().ToString(),
+        };
+    }
+
     /// <summary>Sample jobs a command-line process keeps to run itself, and then never runs (it died, or is still busy).</summary>
     private sealed class HeldJobs(string owner) : ISampleJobQueue
     {
@@ -144,6 +171,27 @@ public sealed class RunReaperTests(AppFixture app)
             Assert.Equal(2, samples[1].Attempts);
         }
         // The run is over: a later sweep sends nothing more for it.
+        Assert.Equal(RunStatus.Succeeded, done!.Status);
+    }
+
+    [Fact]
+    public async Task Sweep_SynthesisWhoseSampleJobsAreProcessingOnADeadServer_SendsThemAgainAndFinishes()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+        var endpoint = await app.Services.GetRequiredService<ModelEndpointService>().EnsureExtractiveAsync(Ct);
+        var runs = app.Services.GetRequiredService<SynthesisRunService>();
+        var (run, errors) = await runs.CreateAsync(new NewSynthesisRun($"killed {Guid.NewGuid():N}"[..20], corpusId, endpoint.Id, 3,
+            Settings: new SynthesisSettings { LongOutputFraction = 0, TargetTokenizer = "bytes" }), Ct);
+        Assert.Empty(errors);
+        Assert.True(await runs.StartAsync(run!.Id, new JobsOfAKilledWorker(app.Services.GetRequiredService<Hangfire.IBackgroundJobClient>()), Ct));
+
+        await Reaper.SweepAsync(DateTimeOffset.UtcNow.AddHours(1), Ct);
+
+        var done = await Poll.UntilAsync(async () => await runs.FindAsync(run.Id, Ct), r => r?.Status == RunStatus.Succeeded,
+            "the synthesis run to finish once the samples its killed worker held were sent again", TimeSpan.FromMinutes(2));
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(Ct);
+        Assert.Equal([0, 1, 2], await db.SynthesisSamples.Where(s => s.RunId == run.Id && s.Status == SampleStatus.Completed)
+            .OrderBy(s => s.Index).Select(s => s.Index).ToListAsync(Ct));
         Assert.Equal(RunStatus.Succeeded, done!.Status);
     }
 }
