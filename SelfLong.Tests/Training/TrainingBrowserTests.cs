@@ -215,6 +215,9 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
         var run = (await app.Services.GetRequiredService<SelfLong.Jobs.Training.TrainingRunService>().FindAsync(runId, TestContext.Current.CancellationToken))!;
         Assert.Equal((name, true, null), (run.Name, run.External, run.HangfireJobId));
+        // The run list says where it trains.
+        await page.GotoAsync("/training");
+        await Assertions.Expect(page.Locator("[data-testid=training-runs] tr", new() { HasTextString = name })).ToContainTextAsync("External trainer");
         await page.Context.CloseAsync();
     }
 
