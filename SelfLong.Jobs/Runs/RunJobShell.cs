@@ -55,6 +55,17 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
             await EndAsync(runId, work, null);
             throw;
         }
+        catch (Exception e) when (IsDatabaseAway(e))
+        {
+            // The database went away under the work (stopped, restarted, failed over): nothing is wrong
+            // with the run. It waits in the queue as after a stopping worker (the end is written once the
+            // database is back), and RunReaper dispatches its ended job again to continue from what was stored.
+            logger.LogWarning("{Kind} run {Run} stopped: the database went away ({Error}); it waits to be dispatched again.",
+                typeof(TRun).Name, runId, e.Message);
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
+            await EndAsync(runId, work, null);
+            throw;
+        }
         catch (Exception e)
         {
             span?.SetStatus(ActivityStatusCode.Error, e.Message);
@@ -94,7 +105,9 @@ public sealed class RunJobShell(IDbContextFactory<SelfLongDbContext> dbFactory, 
     /// </summary>
     public static bool IsDatabaseAway(Exception e) => e switch
     {
-        PostgresException answered => answered.IsTransient,
+        // A server shutting down (a stop, a crash, a fail-over) answers before it goes; Npgsql does not count these as transient.
+        PostgresException answered => answered.IsTransient
+            || answered.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
         NpgsqlException or TimeoutException => true,
         DbUpdateException or InvalidOperationException => e.InnerException is { } inner && IsDatabaseAway(inner),
         _ => false,

@@ -97,6 +97,35 @@ public sealed class RunJobShellTests
     }
 
     [Fact]
+    public async Task Run_DatabaseShutsDownUnderTheWork_LeavesTheRunQueuedForItsJobAndRethrows()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var database = await TestDatabase.CreateAsync();
+        var runId = await AddRunAsync(database, cancelRequested: false);
+        // What a query gets when PostgreSQL is stopped under it.
+        var shutdown = new Npgsql.PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", Npgsql.PostgresErrorCodes.AdminShutdown);
+        var work = new ScriptedWork((_, _) => throw shutdown);
+
+        var thrown = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Shell(database).RunAsync(runId, work, ct));
+
+        Assert.Same(shutdown, thrown);
+        var run = await FindAsync(database, runId);
+        Assert.Equal((RunStatus.Queued, RunControl.InterruptedMessage), (run.Status, run.Message));
+        Assert.Null(run.CompletedAt);
+        Assert.Equal(["starting", "run", "ending:interrupted:Queued"], work.Calls);
+    }
+
+    [Theory]
+    [InlineData("57P01", true)]
+    [InlineData("57P02", true)]
+    [InlineData("57P03", true)]
+    [InlineData("40P01", true)]
+    [InlineData("23505", false)]
+    [InlineData("42P01", false)]
+    public void IsDatabaseAway_ByTheServersAnswer(string sqlState, bool away) =>
+        Assert.Equal(away, RunJobShell.IsDatabaseAway(new Npgsql.PostgresException("answer", "ERROR", "ERROR", sqlState)));
+
+    [Fact]
     public async Task Run_WorkerStops_LeavesTheRunQueuedForItsJobAndRethrows()
     {
         var ct = TestContext.Current.CancellationToken;
