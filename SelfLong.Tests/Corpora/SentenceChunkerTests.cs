@@ -61,6 +61,8 @@ public sealed class SentenceChunkerTests
         var chunked = Chunker(10, 0).Chunk("Abcdefghi. Jk.", TestContext.Current.CancellationToken);
 
         Assert.Equal([("Abcdefghi.", 10), ("Jk.", 4)], chunked.Chunks.Select(c => (c.Text, c.TokenCount)));
+        // With an overlap: cut in two, its last piece would be stepped back onto and start the next chunk.
+        Assert.Equal(["Ab.", "Cdefghij.", "K."], Chunker(10, 2).Chunk("Ab. Cdefghij. K.", TestContext.Current.CancellationToken).Chunks.Select(c => c.Text));
     }
 
     [Fact]
