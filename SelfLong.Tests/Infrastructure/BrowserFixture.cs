@@ -58,7 +58,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task<IPage> NewPageAsync(AppFixture app)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString() });
-        context.SetDefaultTimeout(30_000);
+        // The suite runs browser tests beside each other and the app on two cores: a page load there
+        // has taken over 30 s, where a failure would say nothing about the page.
+        context.SetDefaultTimeout(60_000);
         return await context.NewPageAsync();
     }
 
