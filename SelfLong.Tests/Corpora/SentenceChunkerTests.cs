@@ -56,7 +56,7 @@ public sealed class SentenceChunkerTests
     }
 
     [Fact]
-    public void Chunk_SentenceOfExactlyAChunk_StaysWhole()
+    public void Chunk_SentenceTheSizeOfAChunk_IsNotCut()
     {
         var chunked = Chunker(10, 0).Chunk("Abcdefghi. Jk.", TestContext.Current.CancellationToken);
 

@@ -134,15 +134,30 @@ public static class HeatmapSvg
     {
         var lines = new List<string>();
         var line = new StringBuilder();
+        // The line's width so far, kept as characters are added rather than measured again for each.
+        var lineWidth = 0.0;
+        void Break(string end)
+        {
+            lines.Add(line.Append(end).ToString());
+            line.Clear();
+            lineWidth = 0;
+        }
+        var space = CharWidth(' ') * fontSize;
         foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (line.Length > 0 && TextWidth($"{line} {word}", fontSize) > width) { lines.Add(line.Append(' ').ToString()); line.Clear(); }
-            if (line.Length > 0) line.Append(' ');
+            if (line.Length > 0 && lineWidth + space + TextWidth(word, fontSize) > width) Break(" ");
+            if (line.Length > 0)
+            {
+                line.Append(' ');
+                lineWidth += space;
+            }
             // A word wider than a line on its own (a run name that is one long id) is cut where it must be.
             foreach (var c in word)
             {
-                if (line.Length > 0 && TextWidth($"{line}{c}", fontSize) > width) { lines.Add(line.ToString()); line.Clear(); }
+                var w = CharWidth(c) * fontSize;
+                if (line.Length > 0 && lineWidth + w > width) Break("");
                 line.Append(c);
+                lineWidth += w;
             }
         }
         if (line.Length > 0) lines.Add(line.ToString());
@@ -155,7 +170,10 @@ public static class HeatmapSvg
     /// (a bare Debian with Chromium has only DejaVu), so a line that fits here fits in any of them.
     /// Counting characters instead ran past the chart with ids made of digits and wide letters.
     /// </summary>
-    public static double TextWidth(string text, int fontSize) => text.Sum(c => c switch
+    public static double TextWidth(string text, int fontSize) => text.Sum(CharWidth) * fontSize;
+
+    /// <summary>One character's advance width in em (see <see cref="TextWidth"/>).</summary>
+    private static double CharWidth(char c) => c switch
     {
         ' ' => 0.35,
         'i' or 'j' or 'l' or 'I' or 'J' or '.' or ',' or ':' or ';' or '\'' or '!' or '|' => 0.40,
@@ -166,7 +184,7 @@ public static class HeatmapSvg
         >= 'a' and <= 'z' or >= '0' and <= '9' => 0.72,
         >= 'A' and <= 'Z' => 0.85,
         _ => 1.0,
-    }) * fontSize;
+    };
 
     /// <summary>Red #F0496E (0) through amber #EBB839 (0.5) to green #0CD79F (1); clamped to 0..1.</summary>
     public static string Color(double score)

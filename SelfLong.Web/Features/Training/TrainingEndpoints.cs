@@ -46,7 +46,7 @@ public static class TrainingEndpoints
                 if (folder is null) errors["baseCheckpointId"] = [error!];
                 else request = request with { Base = folder };
             }
-            if (DataFileIds is { Count: > 0 } uploaded && uploaded.All(u => u is not null))
+            if (DataFileIds is { Count: > 0 } uploaded)
             {
                 var (data, unknown) = await dataFiles.ResolveAsync(uploaded, ct);
                 if (unknown.Count > 0) errors[TrainingDataFiles.Field] = [.. unknown.Select(e => e.Message)];
