@@ -27,10 +27,17 @@ public static class RunFolders
     public static string DataFilesDirectory(IConfiguration configuration) =>
         Path.Combine(Path.GetDirectoryName(RunsDirectory(configuration))!, "data-files");
 
-    /// <summary>Creates the run's folder and its marker; returns the folder.</summary>
+    /// <summary>
+    /// Creates the run's folder and its marker; returns the folder. A folder of that id that already
+    /// holds something belongs to a run of another database (one reset, or another deployment on
+    /// the same storage root): it is left alone and the run gets a folder of its own, since a worker
+    /// would otherwise resume that run's checkpoints as this run's.
+    /// </summary>
     public static string Create(IConfiguration configuration, long runId)
     {
         var folder = Path.Combine(RunsDirectory(configuration), $"run-{runId}");
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            folder = $"{folder}-{Guid.NewGuid():N}"[..(folder.Length + 9)];
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, MarkerName), runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return folder;

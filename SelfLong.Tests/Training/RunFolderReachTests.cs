@@ -77,4 +77,33 @@ public sealed class RunFolderReachTests(AppFixture app)
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void Create_IdWhoseFolderHoldsAnotherDatabasesRun_GivesTheRunAnEmptyFolderAndLeavesTheOtherAlone()
+    {
+        var root = Directory.CreateTempSubdirectory("selflong-root-").FullName;
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection([new(StorageOptions.RootSetting, root)]).Build();
+            // Run 3 of a database since reset, with a checkpoint a worker would resume from.
+            var old = RunFolders.Create(configuration, 3);
+            var state = Path.Combine(old, "checkpoints", "step-000030", "trainer_state.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(state)!);
+            File.WriteAllText(state, "{}");
+
+            var folder = RunFolders.Create(configuration, 3);
+
+            Assert.NotEqual(old, folder);
+            Assert.StartsWith(old + "-", folder);
+            Assert.Equal([".selflong-run"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
+            Assert.Null(ProgressiveTrainer.LatestCheckpoint(folder));
+            Assert.True(File.Exists(state));
+            Assert.Null(RunFolders.Unreachable(folder, 3));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
