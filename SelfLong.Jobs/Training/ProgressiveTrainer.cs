@@ -1,13 +1,24 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using SelfLong.Jobs.Models;
 using static TorchSharp.torch;
 
 namespace SelfLong.Jobs.Training;
 
-/// <summary>Logged after every optimizer step.</summary>
-public sealed record StepMetrics(int GlobalStep, int Stage, int StepInStage, double Loss, double LearningRate, double TokensPerSecond, long PeakMemoryBytes, double GradNorm)
+/// <summary>Logged after every optimizer step (named as in Hugging Face's log history, where one exists).</summary>
+[JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] // a diverged step's NaN loss is kept, not refused
+public sealed record StepMetrics(
+    [property: JsonPropertyName("step")] int GlobalStep,
+    [property: JsonPropertyName("stage")] int Stage,
+    [property: JsonPropertyName("step_in_stage")] int StepInStage,
+    [property: JsonPropertyName("loss")] double Loss,
+    [property: JsonPropertyName("learning_rate")] double LearningRate,
+    [property: JsonPropertyName("tokens_per_second")] double TokensPerSecond,
+    [property: JsonPropertyName("peak_memory_bytes")] long PeakMemoryBytes,
+    [property: JsonPropertyName("grad_norm")] double GradNorm)
 {
-    /// <summary>Samples cut or skipped to fit their stage, over the whole run so far (resumes included).</summary>
+    /// <summary>Samples cut or skipped to fit their stage, over the whole run so far (resumes included); a checkpoint keeps it once, not per step.</summary>
+    [JsonIgnore]
     public TruncationCounts Truncation { get; init; }
 }
 
@@ -36,6 +47,9 @@ public sealed class ProgressiveTrainer(
 
     /// <summary>Run totals of <see cref="Batch.Truncation"/>, saved with each checkpoint.</summary>
     private TruncationCounts truncation;
+
+    /// <summary>Every step's metrics so far (resumes included), saved with each checkpoint.</summary>
+    private readonly List<StepMetrics> logHistory = [];
 
     /// <summary>The newest resumable checkpoint under a run's output folder, if any.</summary>
     public static string? LatestCheckpoint(string outputDir)
@@ -69,6 +83,7 @@ public sealed class ProgressiveTrainer(
             CheckpointFolder.LoadWeights(model, resumeFrom);
         }
         truncation = resume?.Truncation ?? default;
+        logHistory.AddRange(resume?.LogHistory ?? []);
         var stream = new SampleStream(data, options.Seed, resume is null ? null : new SampleStreamState(resume.StreamDraws, resume.StreamTaken));
         var builder = new BatchBuilder(tokenizer, options.Loss);
         using var optimizer = new AdamW(model.named_parameters(), options);
@@ -91,7 +106,9 @@ public sealed class ProgressiveTrainer(
                 var lr = LearningRate.At(step, steps, stage.LearningRate, Math.Min(options.WarmupSteps, steps / 2), options.MinLearningRateRatio);
                 var metrics = TrainStep(optimizer, builder, stream, stage, lr, device);
                 globalStep++;
-                OnStep?.Invoke(metrics with { GlobalStep = globalStep, Stage = stageIndex, StepInStage = step + 1, Truncation = truncation });
+                metrics = metrics with { GlobalStep = globalStep, Stage = stageIndex, StepInStage = step + 1, Truncation = truncation };
+                logHistory.Add(metrics);
+                OnStep?.Invoke(metrics);
                 var stageEnd = step + 1 == steps;
                 if (stageEnd || (options.CheckpointEvery > 0 && globalStep % options.CheckpointEvery == 0))
                     Save(optimizer, stream, globalStep, stageEnd ? stageIndex + 1 : stageIndex, stageEnd ? 0 : step + 1, stageEnd);
@@ -162,6 +179,7 @@ public sealed class ProgressiveTrainer(
                 StreamDraws = stream.State.Draws,
                 StreamTaken = stream.State.Taken,
                 Truncation = truncation,
+                LogHistory = logHistory,
             }.Save(partial);
         });
         CheckpointWriter.Prune(Path.Combine(outputDir, CheckpointsFolder), options.KeepCheckpoints);

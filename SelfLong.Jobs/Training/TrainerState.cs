@@ -24,6 +24,13 @@ public sealed record TrainerState
     /// <summary>Samples cut or skipped to fit their stage up to this checkpoint (zero in older checkpoints).</summary>
     [JsonPropertyName("truncation")] public TruncationCounts Truncation { get; init; }
 
+    /// <summary>
+    /// Every step's metrics up to this checkpoint, as Hugging Face's trainer_state.json keeps its
+    /// log history: a worker killed before its last steps' metrics reached the database leaves
+    /// them here, and a resume stores them from here (empty in older checkpoints).
+    /// </summary>
+    [JsonPropertyName("log_history")] public IReadOnlyList<StepMetrics> LogHistory { get; init; } = [];
+
     public void Save(string dir) =>
         CheckpointWriter.WriteAllTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
 

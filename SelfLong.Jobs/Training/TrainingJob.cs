@@ -117,7 +117,16 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
         progress.Publish(ProgressFeatures.Training, runId);
     }
 
-    /// <summary>Metrics, checkpoint rows and truncation counts past the newest checkpoint on disk will be produced again.</summary>
+    private static TrainingStepMetric MetricRow(long runId, StepMetrics s) => new()
+    {
+        RunId = runId, GlobalStep = s.GlobalStep, Stage = s.Stage, Loss = s.Loss, LearningRate = s.LearningRate,
+        TokensPerSecond = s.TokensPerSecond, PeakMemoryBytes = s.PeakMemoryBytes, GradNorm = s.GradNorm,
+    };
+
+    /// <summary>
+    /// Metrics, checkpoint rows and truncation counts past the newest checkpoint on disk will be
+    /// produced again; metrics up to it that never reached the database come from its log history.
+    /// </summary>
     private static async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, CancellationToken ct)
     {
         var latest = ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory);
@@ -126,6 +135,9 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
         SetTruncation(run, state?.Truncation ?? default);
         await db.TrainingStepMetrics.Where(m => m.RunId == run.Id && m.GlobalStep > step).ExecuteDeleteAsync(ct);
         await db.TrainingCheckpoints.Where(c => c.RunId == run.Id && c.GlobalStep > step).ExecuteDeleteAsync(ct);
+        // Steps the checkpoint covers whose metrics the killed worker had not stored yet.
+        var stored = await db.TrainingStepMetrics.Where(m => m.RunId == run.Id).Select(m => m.GlobalStep).ToHashSetAsync(ct);
+        db.TrainingStepMetrics.AddRange(state?.LogHistory.Where(s => s.GlobalStep <= step && stored.Add(s.GlobalStep)).Select(s => MetricRow(run.Id, s)) ?? []);
         run.CurrentStep = step;
     }
 
@@ -181,11 +193,7 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
         {
             if (stored.Add(s.GlobalStep))
             {
-                db.TrainingStepMetrics.Add(new TrainingStepMetric
-                {
-                    RunId = runId, GlobalStep = s.GlobalStep, Stage = s.Stage, Loss = s.Loss, LearningRate = s.LearningRate,
-                    TokensPerSecond = s.TokensPerSecond, PeakMemoryBytes = s.PeakMemoryBytes, GradNorm = s.GradNorm,
-                });
+                db.TrainingStepMetrics.Add(MetricRow(runId, s));
             }
             run.CurrentStep = s.GlobalStep;
             run.CurrentStage = s.Stage;

@@ -1,7 +1,9 @@
 using SelfLong.Data.Training;
 using SelfLong.Jobs.Training;
 using SelfLong.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SelfLong.Data;
 using SelfLong.Data.Runs;
 
 namespace SelfLong.Tests.Training;
@@ -127,6 +129,46 @@ public sealed class TrainingJobTests(AppFixture app) : IDisposable
         Assert.Equal(["stage-1-step-000006", "step-000004"], run.Checkpoints.Select(c => Path.GetFileName(c.Path)).Order().ToList());
         Assert.Equal(["stage-1-step-000006", "step-000004"], Directory.GetDirectories(Path.GetDirectoryName(run.Checkpoints[0].Path)!).Select(Path.GetFileName).Order().ToList());
         Assert.All(run.Checkpoints, c => Assert.True(Directory.Exists(c.Path)));
+    }
+
+    [Fact]
+    public async Task WorkerKilledBeforeItStoredItsLastSteps_ResumeStoresThemFromTheCheckpointsLogHistory()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var runs = app.Services.GetRequiredService<TrainingRunService>();
+        var spec = new TrainingRunSpec
+        {
+            Data = [new DataFileSpec(DataFile())],
+            Stages = [new TrainingStage(16, 100, 6, 1e-3)],
+            Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1, CheckpointEvery = 2 },
+        };
+        var run = await runs.CreateAsync($"log-history-{Guid.NewGuid():N}", spec, ct);
+        outputs.Add(run.OutputDirectory);
+        run = await WaitAsync(runs, run.Id, r => r.Status is RunStatus.Succeeded or RunStatus.Failed);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
+        var before = (await runs.MetricsAsync(run.Id, ct: ct)).ToDictionary(m => m.GlobalStep, m => m.Loss);
+
+        // As if the worker died after writing the checkpoint of step 4, with steps 3 and 4 still
+        // waiting for their flush: nothing past step 4 on disk, nothing past step 2 stored, and the
+        // run dispatched again as the reaper does.
+        Directory.Delete(run.Checkpoints.Single(c => c.StageEnd).Path, recursive: true);
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(ct))
+        {
+            await db.TrainingStepMetrics.Where(m => m.RunId == run.Id && m.GlobalStep > 2).ExecuteDeleteAsync(ct);
+            await db.TrainingRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(r => r.SetProperty(x => x.Status, RunStatus.Queued), ct);
+        }
+        using (var scope = app.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<TrainingJob>().RunAsync(run.Id, true, ct);
+        }
+
+        run = (await runs.FindAsync(run.Id, ct))!;
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
+        var after = await runs.MetricsAsync(run.Id, ct: ct);
+        Assert.Equal(Enumerable.Range(1, 6), after.Select(m => m.GlobalStep));
+        // Steps 3 and 4 are the first worker's own figures, from the checkpoint, not trained again.
+        Assert.Equal([before[3], before[4]], after.Where(m => m.GlobalStep is 3 or 4).Select(m => m.Loss));
+        Assert.Equal(4, TrainerState.Load(run.Checkpoints.Single(c => c.GlobalStep == 4).Path).LogHistory.Count);
     }
 
     [Fact]
