@@ -25,7 +25,7 @@ public static class HostCommands
                 await Console.Error.WriteLineAsync($"Unknown queue(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", JobQueues.All)}.");
                 return 2;
             }
-            using var host = CliHost.Build(names ?? JobQueues.All, runServer: true, serviceLogs: true);
+            using var host = CliHost.Build(names ?? JobQueues.All, runServer: true, configure: Faults.TrainingStepHold.AddWhenConfigured, serviceLogs: true);
             await host.Services.MigrateSelfLongDatabaseAsync(ct);
             Console.Error.WriteLine($"Worker listening on queues: {string.Join(", ", names ?? JobQueues.All)}. Ctrl-C stops.");
             await host.RunAsync(ct);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,10 +26,10 @@ namespace SelfLong.Jobs.Faults;
 /// one after the invisibility timeout, 20 s here), or <paramref name="fault"/> (PostgreSQL stopped
 /// for a while) with the worker left running. The run must end Succeeded with every item done once.
 /// Each outcome's detail says how far the run had come when the fault struck, under the fault's
-/// <paramref name="faultName"/> ("killed_at_step", "postgres_stopped_at_step").
+/// name ("killed_at_step", "postgres_stopped_at_step").
 /// </summary>
 public sealed class MidRunFaults(IServiceProvider services, string connection, IReadOnlyDictionary<string, string> settings, string folder,
-    Func<CancellationToken, Task>? fault = null, string faultName = "killed")
+    InjectedFault? fault = null)
 {
     // Generous: a killed worker's endpoint slots are only freed when their leases expire, and a loaded machine is slow.
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(10);
@@ -38,6 +39,9 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
     {
         var watch = Stopwatch.StartNew();
         const int steps = 30;
+        // Held after step 12, two steps past the checkpoint at 10: a new worker redoes 11 and 12,
+        // whose metrics the first may have stored already.
+        const int holdAfter = 12;
         var data = Path.Combine(folder, "faults.jsonl");
         await File.WriteAllLinesAsync(data, Enumerable.Range(0, 200).Select(i => JsonSerializer.Serialize(new { text = Sentence(i, 40) })), ct);
         var runs = services.GetRequiredService<TrainingRunService>();
@@ -47,14 +51,24 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
             Stages = [new TrainingStage(64, 100, steps, 1e-3)],
             Options = new TrainingOptions { BatchSize = 1, WarmupSteps = 1, CheckpointEvery = 5 },
         }, ct);
-        var faultedAt = await FaultMidwayAsync(JobQueues.Training,
-            async token => (await runs.FindAsync(run.Id, token))!.CurrentStep, step => step >= 8, ct);
+        // A folder per scenario: run ids restart in each scenario's database.
+        var holds = Directory.CreateDirectory(Path.Combine(folder, $"holds-{Guid.NewGuid():N}")).FullName;
+        var hold = new Dictionary<string, string>
+        {
+            [TrainingStepHold.StepSetting] = holdAfter.ToString(CultureInfo.InvariantCulture),
+            [TrainingStepHold.FolderSetting] = holds,
+        };
+        var faultedAt = await FaultMidwayAsync(JobQueues.Training, _ => Task.FromResult(HeldStep(holds, run.Id)), step => step > 0, ct,
+            firstOnly: hold, release: () => File.WriteAllText(TrainingStepHold.ReleaseFile(holds, run.Id), ""));
         run = await FaultBench.WaitAsync(async token => (await runs.FindAsync(run.Id, token))!,
             r => r.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled, Limit, ct);
         StopWorker();
         var metrics = (await runs.MetricsAsync(run.Id, ct: ct)).Select(m => m.GlobalStep).ToList();
+        var detail = At("step", faultedAt);
+        // Which steps have no metrics, when some are lost: where in the run they fall says what lost them.
+        if (Enumerable.Range(1, steps).Except(metrics).ToList() is { Count: > 0 } missing) detail["missing_steps"] = missing;
         return new FaultOutcome(run.Status.ToString(), steps, metrics.Distinct().Count(), steps - metrics.Distinct().Count(),
-            metrics.Count - metrics.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, At("step", faultedAt));
+            metrics.Count - metrics.Distinct().Count(), Math.Round(watch.Elapsed.TotalSeconds, 1), run.Message, detail);
     }
 
     public async Task<FaultOutcome> IngestionAsync(CancellationToken ct)
@@ -129,22 +143,37 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
 
     private WorkerProcess? second;
 
-    private Dictionary<string, int> At(string unit, int progress) => new() { [$"{faultName}_at_{unit}"] = progress };
+    private Dictionary<string, object> At(string unit, int progress) => new() { [$"{fault?.Name ?? "killed"}_at_{unit}"] = progress };
 
-    /// <summary>Starts a worker, injects the fault once <paramref name="far"/> holds (by default: kills it, starts another); returns the progress then.</summary>
-    private async Task<int> FaultMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct,
-        IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>The step a worker holds the run after (<see cref="TrainingStepHold"/>); 0 until it holds.</summary>
+    private static int HeldStep(string holds, long runId)
     {
-        var workerSettings = extra is null ? settings : new Dictionary<string, string>(settings.Concat(extra));
+        var held = TrainingStepHold.HeldFile(holds, runId);
+        return File.Exists(held) && int.TryParse(File.ReadAllText(held), CultureInfo.InvariantCulture, out var step) ? step : 0;
+    }
+
+    /// <summary>
+    /// Starts a worker (with <paramref name="firstOnly"/> added to its settings), injects the fault
+    /// once <paramref name="far"/> holds (by default: kills it, starts another without those
+    /// settings) and returns the progress then. Under another fault the worker is kept, and
+    /// <paramref name="release"/> runs while the fault is on.
+    /// </summary>
+    private async Task<int> FaultMidwayAsync(string queue, Func<CancellationToken, Task<int>> progress, Func<int, bool> far, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? extra = null, IReadOnlyDictionary<string, string>? firstOnly = null, Action? release = null)
+    {
+        var workerSettings = With(settings, extra);
+        var firstSettings = With(workerSettings, firstOnly);
         int at;
         if (fault is not null)
         {
-            second = WorkerProcess.Start(connection, queue, workerSettings);
+            second = WorkerProcess.Start(connection, queue, firstSettings);
             at = await FaultBench.WaitAsync(progress, far, Limit, ct);
-            await fault(ct);
+            await fault.StartAsync(ct);
+            release?.Invoke();
+            await fault.EndAsync(ct);
             return at;
         }
-        using (var first = WorkerProcess.Start(connection, queue, workerSettings))
+        using (var first = WorkerProcess.Start(connection, queue, firstSettings))
         {
             at = await FaultBench.WaitAsync(progress, far, Limit, ct);
             first.Kill();
@@ -152,6 +181,9 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         second = WorkerProcess.Start(connection, queue, workerSettings);
         return at;
     }
+
+    private static IReadOnlyDictionary<string, string> With(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? more) =>
+        more is null ? settings : new Dictionary<string, string>(settings.Concat(more));
 
     private void StopWorker()
     {
@@ -193,3 +225,6 @@ public sealed class MidRunFaults(IServiceProvider services, string connection, I
         return $"Record {seed}: " + string.Join(' ', Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)])) + ".";
     }
 }
+
+/// <summary>A fault other than a killed worker: started once a run is well under way, then ended, the run's worker left running throughout.</summary>
+public sealed record InjectedFault(string Name, Func<CancellationToken, Task> StartAsync, Func<CancellationToken, Task> EndAsync);

@@ -35,12 +35,11 @@ public static class PostgresStopScenario
             foreach (var (key, value) in settings) b.Configuration[key] = value;
         });
         await host.Services.MigrateSelfLongDatabaseAsync(ct);
-        var scenarios = new MidRunFaults(host.Services, connection, settings, folder, async token =>
+        var scenarios = new MidRunFaults(host.Services, connection, settings, folder, new InjectedFault("postgres_stopped", cluster.StopAsync, async token =>
         {
-            await cluster.StopAsync(token);
             await Task.Delay(Down, token);
             await cluster.StartAgainAsync(token);
-        }, faultName: "postgres_stopped");
+        }));
         var outcomes = new Dictionary<string, FaultOutcome>();
         if (kinds.Contains("training")) outcomes["training"] = await scenarios.TrainingAsync(ct);
         if (kinds.Contains("ingestion")) outcomes["ingestion"] = await scenarios.IngestionAsync(ct);
