@@ -95,19 +95,6 @@ public static class DemoOptionsExtensions
         if (options.RulerTasks.Length > 0) return options.RulerTasks;
         var generator = new RulerGenerator(RulerResources.Create(ByteTokenizer.Instance));
         var shortest = options.RulerLengths.Min();
-        return [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa && Fits(t)).Select(t => t.Name)];
-
-        bool Fits(RulerTask task)
-        {
-            try
-            {
-                generator.Generate(task, shortest, 0, reservedTokens: chatOverhead);
-                return true;
-            }
-            catch (ArgumentException)
-            {
-                return false;
-            }
-        }
+        return [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa && generator.Fits(t, shortest, reservedTokens: chatOverhead)).Select(t => t.Name)];
     }
 }

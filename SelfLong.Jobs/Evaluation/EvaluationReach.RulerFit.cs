@@ -44,26 +44,8 @@ internal static partial class EvaluationReach
     private static bool Fits(RulerGenerator generator, RulerTask task, int length, int seed, int reserved)
     {
         const int Probe = 8192;
-        return Generates(generator, task, Math.Min(length, Probe), seed, reserved)
-            || (length > Probe && Generates(generator, task, length, seed, reserved));
-    }
-
-    private static bool Generates(RulerGenerator generator, RulerTask task, int length, int seed, int reserved)
-    {
-        try
-        {
-            generator.Generate(task, length, 0, seed, reserved);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (RulerLengthException)
-        {
-            // The haystack ran short, not the template: the task fits.
-            return true;
-        }
+        return generator.Fits(task, Math.Min(length, Probe), seed, reserved)
+            || (length > Probe && generator.Fits(task, length, seed, reserved));
     }
 
     /// <summary>
