@@ -219,8 +219,11 @@ public sealed partial class RulerGeneratorTests
         Assert.Equal(2, Regex.Matches(sample.Input, "Memorize and track").Count);
     }
 
+    // common_words_extraction.py takes 6 and 1 while max_seq_length < 4096, 30 and 3 from 4096 on.
     [Theory]
     [InlineData(8192, 30, 3)]
+    [InlineData(4096, 30, 3)]
+    [InlineData(4095, 6, 1)]
     [InlineData(2048, 6, 1)]
     public void Generate_CommonWords_CommonThirtyOthersThree(int length, int common, int uncommon)
     {
