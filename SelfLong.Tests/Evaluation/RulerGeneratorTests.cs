@@ -55,7 +55,7 @@ public sealed partial class RulerGeneratorTests
     }
 
     [Fact]
-    public void Generate_CommonWordsPastWordNet_UsesEachWordAtItsFrequency()
+    public void Generate_CommonWordsPastWordNet_UsesShuffledScowlWordsEachAtItsFrequency()
     {
         var sample = RulerFixtures.Generator.Generate(RulerTask.Find("cwe"), 524288, 0);
         var list = sample.Input[sample.Input.LastIndexOf("Below is a numbered list", StringComparison.Ordinal)..];
@@ -63,6 +63,11 @@ public sealed partial class RulerGeneratorTests
         Assert.True(counts.Count > 20000, $"only {counts.Count} distinct words");
         Assert.All(sample.Outputs, w => Assert.Equal(30, counts[w]));
         Assert.All(counts.Where(c => !sample.Outputs.Contains(c.Key)), c => Assert.Equal(3, c.Value));
+        // SCOWL's words are drawn in shuffled order, as WordNet's are, not its alphabetical first ones.
+        var more = RulerFixtures.Generator.Resources.MoreWords;
+        var used = more.Count(counts.ContainsKey);
+        Assert.InRange(used, 1, more.Count - 1);
+        Assert.False(more.Take(used).All(counts.ContainsKey), "SCOWL's first words, in its order");
     }
 
     [Theory]
@@ -214,8 +219,11 @@ public sealed partial class RulerGeneratorTests
         Assert.Equal(2, Regex.Matches(sample.Input, "Memorize and track").Count);
     }
 
+    // common_words_extraction.py takes 6 and 1 while max_seq_length < 4096, 30 and 3 from 4096 on.
     [Theory]
     [InlineData(8192, 30, 3)]
+    [InlineData(4096, 30, 3)]
+    [InlineData(4095, 6, 1)]
     [InlineData(2048, 6, 1)]
     public void Generate_CommonWords_CommonThirtyOthersThree(int length, int common, int uncommon)
     {
