@@ -58,48 +58,42 @@ public sealed class RunFolderReachTests(AppFixture app)
     }
 
     [Fact]
-    public void Unreachable_FolderTheCreatorMade_IsNullAndAnotherRunsIsNot()
+    public void Unreachable_FolderTheCreatorMade_IsNullAndAnotherRunsIsNot() => InStorageRoot((root, configuration) =>
     {
-        var root = Directory.CreateTempSubdirectory("selflong-root-").FullName;
-        try
-        {
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection([new(StorageOptions.RootSetting, root)]).Build();
-            var folder = RunFolders.Create(configuration, 7);
+        var folder = RunFolders.Create(configuration, 7);
 
-            Assert.Equal(Path.Combine(root, "runs", "run-7"), folder);
-            Assert.Null(RunFolders.Unreachable(folder, 7));
-            // A folder of the same path made for another run (another deployment's root) is not this run's.
-            Assert.Contains(StorageOptions.RootSetting, RunFolders.Unreachable(folder, 8));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
-    }
+        Assert.Equal(Path.Combine(root, "runs", "run-7"), folder);
+        Assert.Null(RunFolders.Unreachable(folder, 7));
+        // A folder of the same path made for another run (another deployment's root) is not this run's.
+        Assert.Contains(StorageOptions.RootSetting, RunFolders.Unreachable(folder, 8));
+    });
 
     [Fact]
-    public void Create_IdWhoseFolderHoldsAnotherDatabasesRun_GivesTheRunAnEmptyFolderAndLeavesTheOtherAlone()
+    public void Create_IdWhoseFolderHoldsAnotherDatabasesRun_GivesTheRunAnEmptyFolderAndLeavesTheOtherAlone() => InStorageRoot((_, configuration) =>
+    {
+        // Run 3 of a database since reset, with a checkpoint a worker would resume from.
+        var old = RunFolders.Create(configuration, 3);
+        var state = Path.Combine(old, "checkpoints", "step-000030", "trainer_state.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(state)!);
+        File.WriteAllText(state, "{}");
+
+        var folder = RunFolders.Create(configuration, 3);
+
+        Assert.NotEqual(old, folder);
+        Assert.StartsWith(old + "-", folder);
+        Assert.Equal([".selflong-run"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
+        Assert.Null(ProgressiveTrainer.LatestCheckpoint(folder));
+        Assert.True(File.Exists(state));
+        Assert.Null(RunFolders.Unreachable(folder, 3));
+    });
+
+    /// <summary>Runs <paramref name="test"/> with a configuration whose storage root is a new temporary folder, removed after.</summary>
+    private static void InStorageRoot(Action<string, IConfiguration> test)
     {
         var root = Directory.CreateTempSubdirectory("selflong-root-").FullName;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection([new(StorageOptions.RootSetting, root)]).Build();
-            // Run 3 of a database since reset, with a checkpoint a worker would resume from.
-            var old = RunFolders.Create(configuration, 3);
-            var state = Path.Combine(old, "checkpoints", "step-000030", "trainer_state.json");
-            Directory.CreateDirectory(Path.GetDirectoryName(state)!);
-            File.WriteAllText(state, "{}");
-
-            var folder = RunFolders.Create(configuration, 3);
-
-            Assert.NotEqual(old, folder);
-            Assert.StartsWith(old + "-", folder);
-            Assert.Equal([".selflong-run"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
-            Assert.Null(ProgressiveTrainer.LatestCheckpoint(folder));
-            Assert.True(File.Exists(state));
-            Assert.Null(RunFolders.Unreachable(folder, 3));
+            test(root, new ConfigurationBuilder().AddInMemoryCollection([new(StorageOptions.RootSetting, root)]).Build());
         }
         finally
         {
