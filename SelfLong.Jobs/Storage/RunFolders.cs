@@ -37,7 +37,7 @@ public static class RunFolders
     {
         var folder = Path.Combine(RunsDirectory(configuration), $"run-{runId}");
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-            folder = $"{folder}-{Guid.NewGuid():N}"[..(folder.Length + 9)];
+            folder = $"{folder}-{Guid.NewGuid().ToString("N")[..8]}";
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, MarkerName), runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return folder;

@@ -60,8 +60,9 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
             // Checked before anything reads the folder: a resume that found no checkpoint here would forget the run's progress.
             if ((unreachable = Storage.RunFolders.Unreachable(run.OutputDirectory, run.Id)) is not null) return;
             // Run again after its worker died (Hangfire re-dispatches the same job): continue, never start over.
-            resume = resume || ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory) is not null;
-            if (resume) await ForgetAfterCheckpointAsync(db, run, ct);
+            var latest = ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory);
+            resume = resume || latest is not null;
+            if (resume) await job.ForgetAfterCheckpointAsync(db, run, latest, ct);
         }
 
         public async Task<RunEnd> RunAsync(TrainingRun run, CancellationToken ct)
@@ -117,27 +118,19 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
         progress.Publish(ProgressFeatures.Training, runId);
     }
 
-    private static TrainingStepMetric MetricRow(long runId, StepMetrics s) => new()
-    {
-        RunId = runId, GlobalStep = s.GlobalStep, Stage = s.Stage, Loss = s.Loss, LearningRate = s.LearningRate,
-        TokensPerSecond = s.TokensPerSecond, PeakMemoryBytes = s.PeakMemoryBytes, GradNorm = s.GradNorm,
-    };
-
     /// <summary>
     /// Metrics, checkpoint rows and truncation counts past the newest checkpoint on disk will be
-    /// produced again; metrics up to it that never reached the database come from its log history.
+    /// produced again. Its log history is reported again too: the first write stores the steps up
+    /// to it that a killed worker had not stored yet, and skips the rest.
     /// </summary>
-    private static async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, CancellationToken ct)
+    private async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, string? latest, CancellationToken ct)
     {
-        var latest = ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory);
         var state = latest is null ? null : TrainerState.Load(latest);
         var step = state?.GlobalStep ?? 0;
         SetTruncation(run, state?.Truncation ?? default);
         await db.TrainingStepMetrics.Where(m => m.RunId == run.Id && m.GlobalStep > step).ExecuteDeleteAsync(ct);
         await db.TrainingCheckpoints.Where(c => c.RunId == run.Id && c.GlobalStep > step).ExecuteDeleteAsync(ct);
-        // Steps the checkpoint covers whose metrics the killed worker had not stored yet.
-        var stored = await db.TrainingStepMetrics.Where(m => m.RunId == run.Id).Select(m => m.GlobalStep).ToHashSetAsync(ct);
-        db.TrainingStepMetrics.AddRange(state?.LogHistory.Where(s => s.GlobalStep <= step && stored.Add(s.GlobalStep)).Select(s => MetricRow(run.Id, s)) ?? []);
+        pendingSteps.AddRange(state?.LogHistory.Select(s => s with { Truncation = state.Truncation }) ?? []);
         run.CurrentStep = step;
     }
 
@@ -193,7 +186,11 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
         {
             if (stored.Add(s.GlobalStep))
             {
-                db.TrainingStepMetrics.Add(MetricRow(runId, s));
+                db.TrainingStepMetrics.Add(new TrainingStepMetric
+                {
+                    RunId = runId, GlobalStep = s.GlobalStep, Stage = s.Stage, Loss = s.Loss, LearningRate = s.LearningRate,
+                    TokensPerSecond = s.TokensPerSecond, PeakMemoryBytes = s.PeakMemoryBytes, GradNorm = s.GradNorm,
+                });
             }
             run.CurrentStep = s.GlobalStep;
             run.CurrentStage = s.Stage;
