@@ -48,8 +48,7 @@ public static class SampleChunkCorpus
         var writeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, ct);
-        await using (var analyze = new NpgsqlCommand("ANALYZE chunks", connection) { CommandTimeout = 0 })
-            await analyze.ExecuteNonQueryAsync(ct);
+        await ChunkStatistics.RefreshAsync(connection, ct);
         return new Written(written, documents, writeSeconds, watch.Elapsed.TotalSeconds);
     }
 

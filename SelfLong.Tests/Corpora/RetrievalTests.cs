@@ -1,4 +1,5 @@
 using Npgsql;
+using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
 using static SelfLong.Tests.Corpora.TestFiles;
@@ -124,6 +125,37 @@ public sealed class RetrievalTests
         Assert.Contains(ChunkVectorIndex.NameFor(corpus), plan);
         var chunks = await harness.Corpora.GetAsync(corpus, ct);
         Assert.Equal(6, chunks!.Chunks);
+    }
+
+    [Fact]
+    public async Task VectorSearch_RightAfterIngestion_PlannerKnowsTheCorpusSizeAndWalksItsHnswIndex()
+    {
+        await using var harness = await CorporaHarness.CreateAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await harness.CreateCorpusAsync(new CorpusSettings { Name = "many", ChunkTokens = 16, ChunkOverlapTokens = 0 });
+        var words = new[] { "harpoon", "tariff", "lamp", "ledger", "compass", "harbour", "senate", "whale", "budget", "mast", "canal", "treaty" };
+        var random = new Random(5);
+        var lines = Enumerable.Range(0, 3000).Select(i => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            title = $"Entry {i}",
+            text = string.Join(' ', Enumerable.Range(0, 6).Select(_ => words[random.Next(words.Length)])) + $" number {i}.",
+        }));
+        await harness.IngestAsync(corpus, ("many.jsonl", Utf8(string.Join("\n", lines))));
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+
+        await using var count = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) SELECT id FROM chunks WHERE corpus_id = {corpus}", connection);
+        var estimate = System.Text.Json.JsonDocument.Parse((await ReadAllAsync(count, ct))[0]).RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
+        var layout = new VectorLayout(256);
+        var query = "[" + string.Join(",", Enumerable.Repeat("0.0625", 256)) + "]";
+        await using var explain = new NpgsqlCommand($"""
+            EXPLAIN SELECT id, {layout.ExactDistance($"'{query}'::vector")} AS distance FROM chunks
+            WHERE corpus_id = {corpus} AND dimension = 256 AND {layout.Column} IS NOT NULL ORDER BY {layout.IndexOrder($"'{query}'::vector")} LIMIT 50
+            """, connection);
+        var plan = string.Join("\n", await ReadAllAsync(explain, ct));
+
+        // Stale statistics (the corpus counted as empty) made the planner sort every chunk instead.
+        Assert.InRange(estimate, 2400, 3600);
+        Assert.Contains(ChunkVectorIndex.NameFor(corpus), plan);
     }
 
     private static async Task<List<string>> ReadAllAsync(NpgsqlCommand command, CancellationToken ct)
