@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Corpora.Storage;
 using System.ComponentModel.DataAnnotations;
 using SelfLong.Jobs.Hosting;
 namespace SelfLong.Jobs.Corpora;
@@ -54,6 +55,19 @@ public sealed class CorporaOptions
     /// </summary>
     [Range(1, 1000)]
     public int HnswEfSearch { get; set; } = 100;
+
+    /// <summary>
+    /// HNSW graph degree (pgvector's m) of a corpus's index when it is built: more links cost build
+    /// time and index size and raise recall at a given ef_search. Applies to indexes built after a change.
+    /// </summary>
+    [Range(2, 100)]
+    public int HnswM { get; set; } = 16;
+
+    /// <summary>HNSW build candidate list (pgvector's ef_construction), at least twice <see cref="HnswM"/>; applies like it.</summary>
+    [Range(4, 1000)]
+    public int HnswEfConstruction { get; set; } = 64;
+
+    public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM));
 
     /// <summary>
     /// Full-text candidates ranked per query: up to this many chunks holding all the query's words

@@ -25,7 +25,7 @@ public static class SampleChunkCorpus
     public sealed record Written(long Chunks, int Documents, double WriteSeconds, double IndexSeconds);
 
     public static async Task<Written> WriteAsync(NpgsqlConnection connection, long corpusId, int dimension, long chunks, int chunkTokens,
-        CancellationToken ct)
+        ChunkVectorIndex.Build build, CancellationToken ct)
     {
         var pieces = Pieces();
         var embedder = new LexicalEmbedder(dimension);
@@ -47,8 +47,8 @@ public static class SampleChunkCorpus
         }
         var writeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
-        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, ct);
-        await ChunkStatistics.RefreshAsync(connection, ct);
+        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, build, ct);
+        await ChunkTableSettle.SettleAsync(connection, ct);
         return new Written(written, documents, writeSeconds, watch.Elapsed.TotalSeconds);
     }
 

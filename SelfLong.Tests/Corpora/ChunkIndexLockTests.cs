@@ -30,7 +30,7 @@ public sealed class ChunkIndexLockTests
         await using (var rows = new NpgsqlCommand("LOCK TABLE chunks IN ROW EXCLUSIVE MODE", open, openWrite))
             await rows.ExecuteNonQueryAsync(ct);
         await using var builder = await OpenAsync(harness, ct);
-        var build = ChunkVectorIndex.EnsureAsync(builder, building, dimension, ct);
+        var build = ChunkVectorIndex.EnsureAsync(builder, building, dimension, ChunkVectorIndex.Build.Default, ct);
         await Poll.UntilAsync(() => WaitingAsync(harness, builder.ProcessID, ct), "the index build waiting for the open write");
 
         try
@@ -60,7 +60,7 @@ public sealed class ChunkIndexLockTests
         var (dropping, searching) = (await harness.CreateCorpusAsync(), await harness.CreateCorpusAsync());
         var dimension = await DimensionAsync(harness, dropping, ct);
         await using (var builder = await OpenAsync(harness, ct))
-            await ChunkVectorIndex.EnsureAsync(builder, dropping, dimension, ct);
+            await ChunkVectorIndex.EnsureAsync(builder, dropping, dimension, ChunkVectorIndex.Build.Default, ct);
 
         // Another run's search, inside a transaction still open: the drop has to wait for it.
         await using var open = await OpenAsync(harness, ct);
@@ -98,7 +98,7 @@ public sealed class ChunkIndexLockTests
         var corpus = await harness.CreateCorpusAsync();
         var dimension = await DimensionAsync(harness, corpus, ct);
         await using var connection = await OpenAsync(harness, ct);
-        await ChunkVectorIndex.EnsureAsync(connection, corpus, dimension, ct);
+        await ChunkVectorIndex.EnsureAsync(connection, corpus, dimension, ChunkVectorIndex.Build.Default, ct);
         // What a CONCURRENTLY build that failed or was cancelled leaves behind.
         await using (var invalidate = new NpgsqlCommand(
             "UPDATE pg_index SET indisvalid = false WHERE indexrelid = @name::regclass", connection))
@@ -108,7 +108,7 @@ public sealed class ChunkIndexLockTests
         }
         Assert.False(await ValidIndexAsync(harness, corpus, ct));
 
-        await ChunkVectorIndex.EnsureAsync(connection, corpus, dimension, ct);
+        await ChunkVectorIndex.EnsureAsync(connection, corpus, dimension, ChunkVectorIndex.Build.Default, ct);
 
         Assert.True(await ValidIndexAsync(harness, corpus, ct));
     }
@@ -136,7 +136,7 @@ public sealed class ChunkIndexLockTests
             {
                 var builder = await OpenAsync(harness, ct);
                 builders.Add(builder);
-                builds.Add(ChunkVectorIndex.EnsureAsync(builder, corpus, dimension, ct));
+                builds.Add(ChunkVectorIndex.EnsureAsync(builder, corpus, dimension, ChunkVectorIndex.Build.Default, ct));
                 if (builds.Count == 1) await Poll.UntilAsync(() => WaitingAsync(harness, builder.ProcessID, ct), "the first build waiting for the open write");
             }
             await Task.Delay(TimeSpan.FromSeconds(1), ct);

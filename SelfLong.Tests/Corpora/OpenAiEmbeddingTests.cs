@@ -74,7 +74,8 @@ public sealed class ReembeddingTests
         await using var harness = await CorporaHarness.CreateAsync();
         var corpus = await harness.CreateCorpusAsync();
         await harness.IngestAsync(corpus, ("a.jsonl", Utf8("{\"text\": \"Lighthouses guide ships.\"}\n{\"text\": \"Tariffs protect steel.\"}")));
-        var reembedder = new SelfLong.Jobs.Corpora.Embeddings.CorpusReembedder(harness.Database, harness.Database.DataSource, harness.Embedders, null!);
+        var reembedder = new SelfLong.Jobs.Corpora.Embeddings.CorpusReembedder(harness.Database, harness.Database.DataSource, harness.Embedders, null!,
+            Microsoft.Extensions.Options.Options.Create(harness.Options));
 
         await reembedder.RunAsync(corpus, EmbedderKind.Lexical, null, null, null, 64, ct);
 

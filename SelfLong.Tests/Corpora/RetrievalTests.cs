@@ -158,6 +158,19 @@ public sealed class RetrievalTests
         Assert.Contains(ChunkVectorIndex.NameFor(corpus), plan);
     }
 
+    [Fact]
+    public async Task Ingestion_BuildsTheHnswIndexWithTheConfiguredGraphSettings()
+    {
+        await using var harness = await CorporaHarness.CreateAsync(o => (o.HnswM, o.HnswEfConstruction) = (24, 100));
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await harness.CreateCorpusAsync();
+        await harness.IngestAsync(corpus, ("a.jsonl", Utf8("{\"text\": \"Lighthouses guide ships.\"}\n{\"text\": \"Tariffs protect steel.\"}")));
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        await using var definition = new NpgsqlCommand($"SELECT pg_get_indexdef('{ChunkVectorIndex.NameFor(corpus)}'::regclass)", connection);
+
+        Assert.Contains("WITH (m='24', ef_construction='100')", (string)(await definition.ExecuteScalarAsync(ct))!);
+    }
+
     private static async Task<List<string>> ReadAllAsync(NpgsqlCommand command, CancellationToken ct)
     {
         var lines = new List<string>();

@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using SelfLong.Data;
@@ -19,7 +20,7 @@ public sealed record EmbedderChange([property: System.Text.Json.Serialization.Js
 /// new dimension. Vector search skips rows of the old dimension meanwhile.
 /// </summary>
 public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, CorpusEmbedders embedders,
-    IBackgroundJobClient jobs)
+    IBackgroundJobClient jobs, IOptions<CorporaOptions> options)
 {
     private const int BatchChunks = 512;
 
@@ -91,7 +92,7 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         corpus.EmbedderApiKeyProtected = protectedKey;
         corpus.EmbeddingDimension = dimension;
         await db.SaveChangesAsync(ct);
-        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, ct);
+        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.Value.HnswBuild, ct);
     }
 
     private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)

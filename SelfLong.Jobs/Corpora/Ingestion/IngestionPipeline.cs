@@ -56,8 +56,8 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
 
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
-            await ChunkStatistics.RefreshAsync(connection, ct);
-            await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, ct);
+            await ChunkTableSettle.SettleAsync(connection, ct);
+            await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct);
         }
         logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
         await db.SaveChangesAsync(CancellationToken.None);

@@ -18,6 +18,12 @@ public static class ChunkVectorIndex
 {
     public static string NameFor(long corpusId) => $"ix_chunks_embedding_hnsw_corpus_{corpusId}";
 
+    /// <summary>How the HNSW graph is built (pgvector's m and ef_construction, their defaults here).</summary>
+    public sealed record Build(int M = 16, int EfConstruction = 64)
+    {
+        public static readonly Build Default = new();
+    }
+
     /// <summary>
     /// Creates the index for the corpus's dimension, replacing one made for another dimension or
     /// one left invalid by a build that was interrupted.
@@ -28,7 +34,7 @@ public static class ChunkVectorIndex
     /// behind it; the concurrent build takes a lock writers do not conflict with. It cannot run in
     /// a transaction, so the connection must not be in one.
     /// </remarks>
-    public static async Task EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, CancellationToken ct)
+    public static async Task EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
     {
         var name = NameFor(corpusId);
         var layout = new VectorLayout(dimension);
@@ -49,7 +55,8 @@ public static class ChunkVectorIndex
         try
         {
             await ExecuteAsync(connection,
-                $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunks USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) WHERE corpus_id = {corpusId}", ct);
+                $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunks USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) " +
+                $"WITH (m = {build.M}, ef_construction = {build.EfConstruction}) WHERE corpus_id = {corpusId}", ct);
         }
         finally
         {

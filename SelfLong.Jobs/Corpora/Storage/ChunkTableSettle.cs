@@ -1,0 +1,28 @@
+using Npgsql;
+
+namespace SelfLong.Jobs.Corpora.Storage;
+
+/// <summary>
+/// What a bulk load of chunks leaves undone, done before the corpus is searched:
+/// <list type="bullet">
+/// <item>The planner's statistics. Until they are refreshed, the planner believes a corpus just
+/// loaded holds no rows and answers its vector list by sorting every chunk of the corpus instead of
+/// walking its HNSW index: 186 ms instead of 14 ms for one hybrid query over 126K chunks, measured.
+/// Autovacuum would get there, but only on its next round and only once enough of the whole table
+/// has changed. ANALYZE reads a fixed-size sample (a fraction of a second at any size).</item>
+/// <item>The full-text index's pending list. GIN takes inserts into an unsorted list (up to
+/// gin_pending_list_limit, 4 MB) that every full-text search reads through until a vacuum merges
+/// it; merging it now costs at most those 4 MB once.</item>
+/// </list>
+/// </summary>
+public static class ChunkTableSettle
+{
+    public static async Task SettleAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var settle = new NpgsqlCommand("""ANALYZE chunks; SELECT gin_clean_pending_list('"IX_chunks_search_vector"'::regclass)""", connection)
+        {
+            CommandTimeout = 0,
+        };
+        await settle.ExecuteNonQueryAsync(ct);
+    }
+}
