@@ -78,6 +78,13 @@ public sealed class CorporaOptions
     public int FullTextCandidates { get; set; } = 300;
 
     /// <summary>
+    /// A word in more than this share of all chunks brings no full-text candidates by itself (it
+    /// still counts in their rank): its GIN posting list grows with the corpus. 1 turns this off.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double FullTextCommonShare { get; set; } = 0.02;
+
+    /// <summary>
     /// For embeddings over 4,000 dimensions (binary-quantized index): candidates taken from the
     /// index per result kept, then re-ranked by exact cosine distance.
     /// </summary>

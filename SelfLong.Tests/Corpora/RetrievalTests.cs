@@ -171,6 +171,45 @@ public sealed class RetrievalTests
         Assert.Contains("WITH (m='24', ef_construction='100')", (string)(await definition.ExecuteScalarAsync(ct))!);
     }
 
+    [Theory]
+    [InlineData(0.02, false)]
+    [InlineData(1.0, true)]
+    public async Task FullTextBounded_WordInMostChunks_ItsPostingListIsReadOnlyWhenCommonWordsAreNotLeftOut(double commonShare, bool readsCommonWord)
+    {
+        await using var harness = await CorporaHarness.CreateAsync(o => o.FullTextCandidates = 10);
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await harness.CreateCorpusAsync();
+        var texts = Enumerable.Range(0, 600).Select(i => $"The harbor log entry {i} noted calm water.").Append("The harbor lantern burned all night.");
+        var lines = string.Join("\n", texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { title = $"d{i}", text = t })));
+        await harness.IngestAsync(corpus, ("harbor.jsonl", Utf8(lines)));
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        // Index scans only, so the plan reads posting lists whatever the table's size.
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
+
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpus, bounded: true)), connection);
+        explain.Parameters.AddWithValue("query", "harbor lantern");
+        explain.Parameters.AddWithValue("depth", 10);
+        explain.Parameters.AddWithValue("candidates", 10);
+        explain.Parameters.AddWithValue("common", commonShare);
+        explain.Parameters.AddWithValue("fill", 500);
+        var plan = System.Text.Json.JsonDocument.Parse((await ReadAllAsync(explain, ct))[0]).RootElement;
+        var postings = Nodes(plan).Where(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan").Max(n => n.GetProperty("Actual Rows").GetDouble());
+        var found = await harness.Retriever.FullTextAsync(corpus, "harbor lantern", 3, ct);
+
+        Assert.Equal(readsCommonWord, postings >= 600);
+        Assert.Equal("d600", found[0].DocumentTitle);
+        Assert.Equal(3, found.Count);
+    }
+
+    private static IEnumerable<System.Text.Json.JsonElement> Nodes(System.Text.Json.JsonElement element)
+    {
+        if (element.ValueKind == System.Text.Json.JsonValueKind.Array)
+            return element.EnumerateArray().SelectMany(Nodes);
+        if (element.ValueKind != System.Text.Json.JsonValueKind.Object) return [];
+        var children = element.EnumerateObject().SelectMany(p => Nodes(p.Value));
+        return element.TryGetProperty("Node Type", out _) ? children.Prepend(element) : children;
+    }
+
     private static async Task<List<string>> ReadAllAsync(NpgsqlCommand command, CancellationToken ct)
     {
         var lines = new List<string>();

@@ -98,7 +98,12 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             batch.BatchCommands.Add(check);
             var search = new NpgsqlBatchCommand(sql);
             if (embedding is not null) search.Parameters.AddWithValue("q", layout.Parameter(embedding));
-            if (mode != RetrievalMode.Vector) search.Parameters.AddWithValue("query", query);
+            if (mode != RetrievalMode.Vector)
+            {
+                search.Parameters.AddWithValue("query", query);
+                search.Parameters.AddWithValue("common", o.FullTextCommonShare);
+                search.Parameters.AddWithValue("fill", (int)Math.Min(1_000_000, Math.Ceiling(depth / Math.Max(o.FullTextCommonShare, 1e-6))));
+            }
             search.Parameters.AddWithValue("depth", depth);
             search.Parameters.AddWithValue("candidates", Math.Max(candidates, depth));
             if (mode == RetrievalMode.Hybrid) search.Parameters.AddWithValue("k", topK);

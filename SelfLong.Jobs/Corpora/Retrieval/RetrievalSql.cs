@@ -6,9 +6,9 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// The SQL of one retrieval: the vector list <c>vec(id, rank, distance)</c> and the full-text list
 /// <c>txt(id, rank, score)</c> as common table expressions, fused by reciprocal rank fusion in the
 /// same statement, so a hybrid query is one statement and one round trip. Parameters: @q (the
-/// query vector), @query (its text), @depth (length of each list), @candidates, @k.
+/// query vector), @query (its text), @depth (length of each list), @candidates, @common, @fill, @k.
 /// </summary>
-internal static class RetrievalSql
+public static class RetrievalSql
 {
     /// <summary>Cormack et al. (2009): a chunk scores the sum over lists of 1 / (60 + rank), ranks from 1.</summary>
     public const int RrfK = 60;
@@ -41,39 +41,75 @@ internal static class RetrievalSql
 
     /// <summary>
     /// Chunks matching any of the query's words (English stemming, stop words dropped), ranked by
-    /// cover density. Any word, not all: an instruction used as a query rarely has every word in
-    /// one chunk. Ranking every match costs time in proportion to the corpus (a common word
-    /// matches a large share of it), so when bounded only candidates are ranked: up to @candidates
-    /// chunks holding all the query's words but at most one (the ones cover density ranks highest)
-    /// and up to @candidates holding any. Both come straight off the GIN index without sorting,
-    /// and are ranked in the same scan; `bench corpus` reports how often the bounded top 10 equals
-    /// the exhaustive one.
+    /// cover density over all of them. Any word, not all: an instruction used as a query rarely has
+    /// every word in one chunk. Ranking every match costs time in proportion to the corpus, so when
+    /// bounded only candidates are ranked, taken straight off the GIN index without sorting:
+    /// <list type="bullet">
+    /// <item>Words in more than @common of all chunks (the planner's statistics of the table, which
+    /// a bulk load refreshes) bring no candidates by themselves. A GIN scan reads a word's whole
+    /// posting list before the first row comes back, so one such word costs in proportion to the
+    /// corpus, while it hardly tells chunks apart (BM25 gives it an IDF near zero). They still
+    /// count in every candidate's rank.</item>
+    /// <item>Up to @candidates chunks holding all the other words but at most one (the ones cover
+    /// density ranks highest), and up to @candidates holding any of them.</item>
+    /// <item>When those find fewer than @depth chunks (a query of common words only, or of other
+    /// words that are absent), the corpus's first @fill chunks in table order that hold any word
+    /// fill the list: @depth / @common rows, where a common word would be expected @depth times.
+    /// A bounded walk of the (corpus_id, id) index, never a posting list.</item>
+    /// </list>
+    /// `bench corpus` reports how often the bounded top 10 equals ranking every match.
     /// </summary>
     public static string FullTextList(long corpusId, bool bounded)
     {
         const string rank = "ts_rank_cd(search_vector, (SELECT tsq FROM q))";
         var scan = $"SELECT id, {rank} AS score FROM chunks WHERE corpus_id = {corpusId} AND search_vector @@";
         var matches = bounded
-            ? $"({scan} (SELECT tsq_most FROM q) LIMIT @candidates) UNION ({scan} (SELECT tsq FROM q) LIMIT @candidates)"
+            ? $"""
+              SELECT * FROM found
+              UNION (SELECT id, {rank} AS score
+                     FROM (SELECT id, search_vector FROM chunks WHERE corpus_id = {corpusId} AND (SELECT count(*) FROM found) < @depth
+                           ORDER BY id LIMIT @fill) first_rows
+                     WHERE search_vector @@ (SELECT tsq FROM q) LIMIT @depth)
+              """
             : $"{scan} (SELECT tsq FROM q)";
+        var found = bounded
+            ? $"found AS MATERIALIZED (({scan} (SELECT tsq_most FROM q) LIMIT @candidates) UNION ({scan} (SELECT tsq_rare FROM q) LIMIT @candidates)),"
+            : "";
         return $"""
-            q AS MATERIALIZED (SELECT {AnyWordQuery} AS tsq, {AllButOneWordQuery} AS tsq_most),
+            {CommonWords},
+            words AS MATERIALIZED (SELECT w, NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w) AS rare
+                                   FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w),
+            q AS MATERIALIZED ({WordQueries}),
+            {found}
             txt AS (SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank, score
                     FROM ({matches}) s
                     ORDER BY rank LIMIT @depth)
             """;
     }
 
+    /// <summary>Lexemes in more than @common of the chunks table's rows, from ANALYZE's most common elements of search_vector.</summary>
+    private const string CommonWords = """
+        common AS (SELECT m.e AS lexeme
+                   FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(e, f)
+                   WHERE s.schemaname = current_schema() AND s.tablename = 'chunks' AND s.attname = 'search_vector'
+                     AND m.e IS NOT NULL AND m.f > @common)
+        """;
+
     /// <summary>
-    /// A tsquery for chunks holding every word of @query but at most one: the OR over each word
-    /// left out of the AND of the others ('a' &amp; 'b' | 'a' &amp; 'c' | 'b' &amp; 'c'); with all
-    /// the words when there are fewer than three.
+    /// tsq: every word OR-ed (ranking and the exhaustive list); tsq_rare: the uncommon words OR-ed;
+    /// tsq_most: chunks holding every uncommon word but at most one, the OR over each word left out
+    /// of the AND of the others ('a' &amp; 'b' | 'a' &amp; 'c' | 'b' &amp; 'c'), with all of them when there
+    /// are fewer than three. With no uncommon word, both of these are the AND of every word.
     /// </summary>
-    private const string AllButOneWordQuery = """
-        (SELECT CASE WHEN cardinality(ws) < 3 THEN (SELECT string_agg(quote_literal(w), ' & ') FROM unnest(ws) w)
-                     ELSE (SELECT string_agg('(' || (SELECT string_agg(quote_literal(o), ' & ') FROM unnest(ws) o WHERE o <> w) || ')', ' | ')
-                           FROM unnest(ws) w) END
-         FROM (SELECT tsvector_to_array(to_tsvector('english', @query)) AS ws) words)::tsquery
+    private const string WordQueries = """
+        SELECT (SELECT string_agg(quote_literal(w), ' | ') FROM words)::tsquery AS tsq,
+               (CASE WHEN cardinality(r) = 0 THEN (SELECT string_agg(quote_literal(w), ' & ') FROM words)
+                     ELSE (SELECT string_agg(quote_literal(w), ' | ') FROM unnest(r) w) END)::tsquery AS tsq_rare,
+               (CASE WHEN cardinality(r) = 0 THEN (SELECT string_agg(quote_literal(w), ' & ') FROM words)
+                     WHEN cardinality(r) < 3 THEN (SELECT string_agg(quote_literal(w), ' & ') FROM unnest(r) w)
+                     ELSE (SELECT string_agg('(' || (SELECT string_agg(quote_literal(o), ' & ') FROM unnest(r) o WHERE o <> w) || ')', ' | ')
+                           FROM unnest(r) w) END)::tsquery AS tsq_most
+        FROM (SELECT coalesce(array_agg(w) FILTER (WHERE rare), '{}') AS r FROM words) uncommon
         """;
 
     /// <summary>Both lists fused: score = sum of 1 / (60 + rank); ties go to the better single rank, then the lower id.</summary>
