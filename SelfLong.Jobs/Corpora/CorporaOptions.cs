@@ -54,20 +54,24 @@ public sealed class CorporaOptions
     /// higher is slower and closer to exact; `bench corpus` reports recall for several values.
     /// </summary>
     [Range(1, 1000)]
-    public int HnswEfSearch { get; set; } = 100;
+    public int HnswEfSearch { get; set; } = 300;
 
     /// <summary>
     /// HNSW graph degree (pgvector's m) of a corpus's index when it is built: more links cost build
     /// time and index size and raise recall at a given ef_search. Applies to indexes built after a change.
     /// </summary>
     [Range(2, 100)]
-    public int HnswM { get; set; } = 16;
+    public int HnswM { get; set; } = 32;
 
     /// <summary>HNSW build candidate list (pgvector's ef_construction), at least twice <see cref="HnswM"/>; applies like it.</summary>
     [Range(4, 1000)]
-    public int HnswEfConstruction { get; set; } = 64;
+    public int HnswEfConstruction { get; set; } = 128;
 
-    public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM));
+    /// <summary>Memory an index build may hold (PostgreSQL's maintenance_work_mem for it), in MB.</summary>
+    [Range(64, 1 << 20)]
+    public int HnswBuildMemoryMb { get; set; } = 2048;
+
+    public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM), HnswBuildMemoryMb);
 
     /// <summary>
     /// Full-text candidates ranked per query: up to this many chunks holding all the query's words

@@ -18,8 +18,13 @@ public static class ChunkVectorIndex
 {
     public static string NameFor(long corpusId) => $"ix_chunks_embedding_hnsw_corpus_{corpusId}";
 
-    /// <summary>How the HNSW graph is built (pgvector's m and ef_construction, their defaults here).</summary>
-    public sealed record Build(int M = 16, int EfConstruction = 64)
+    /// <summary>
+    /// How the HNSW graph is built: pgvector's m and ef_construction, and the memory the build may
+    /// hold (maintenance_work_mem). A graph that outgrows that memory is finished by far slower
+    /// inserts, so it should hold the corpus's vectors and links (about 1.5 KB a chunk at 256
+    /// dimensions and m 32).
+    /// </summary>
+    public sealed record Build(int M = 32, int EfConstruction = 128, int MemoryMb = 2048)
     {
         public static readonly Build Default = new();
     }
@@ -51,7 +56,7 @@ public static class ChunkVectorIndex
             if (valid is true && definition.Contains(ExpectedDefinition(layout))) return;
             if (valid is not null) await DropAsync(connection, corpusId, ct);
         }
-        await ExecuteAsync(connection, "SET maintenance_work_mem = '512MB'", ct);
+        await ExecuteAsync(connection, $"SET maintenance_work_mem = '{build.MemoryMb}MB'", ct);
         try
         {
             await ExecuteAsync(connection,
