@@ -71,7 +71,11 @@ public sealed class CorporaOptions
     [Range(64, 1 << 20)]
     public int HnswBuildMemoryMb { get; set; } = 2048;
 
-    public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM), HnswBuildMemoryMb);
+    /// <summary>Corpora of fewer chunks are indexed with pgvector's defaults (m 16, ef_construction 64) instead; see ChunkVectorIndex.Build.</summary>
+    [Range(0, long.MaxValue)]
+    public long HnswFromChunks { get; set; } = 50_000;
+
+    public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM), HnswBuildMemoryMb, HnswFromChunks);
 
     /// <summary>
     /// Full-text candidates ranked per query: up to this many chunks holding all the query's words

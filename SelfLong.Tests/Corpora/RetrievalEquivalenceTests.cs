@@ -9,9 +9,9 @@ using static SelfLong.Tests.Corpora.TestFiles;
 namespace SelfLong.Tests.Corpora;
 
 /// <summary>
-/// The one-statement hybrid query against the ranking it replaced: the vector list and the
-/// full-text list queried one after the other with the former SQL (kept here, verbatim) and fused
-/// by reciprocal rank fusion in C#.
+/// The hybrid search against the ranking it replaced: the vector list and the full-text list
+/// queried one after the other with the former SQL (kept here, verbatim) and fused by reciprocal
+/// rank fusion.
 /// </summary>
 [NeedsDatabase]
 public sealed class RetrievalEquivalenceTests
@@ -73,24 +73,7 @@ public sealed class RetrievalEquivalenceTests
         Assert.Equal(1.0 / 61, fused[2].Score, 1e-12);
     }
 
-    /// <summary>The former fusion: reciprocal rank fusion of ranked lists; ties keep the better single rank, then the lower id.</summary>
-    internal static IReadOnlyList<RetrievedChunk> Fuse(int topK, params IReadOnlyList<RetrievedChunk>[] lists)
-    {
-        var scores = new Dictionary<long, (RetrievedChunk Chunk, double Score, int Best)>();
-        foreach (var list in lists)
-        {
-            for (var rank = 0; rank < list.Count; rank++)
-            {
-                var chunk = list[rank];
-                var add = 1.0 / (PgCorpusRetriever.RrfK + rank + 1);
-                scores[chunk.ChunkId] = scores.TryGetValue(chunk.ChunkId, out var seen)
-                    ? (seen.Chunk, seen.Score + add, Math.Min(seen.Best, rank))
-                    : (chunk, add, rank);
-            }
-        }
-        return scores.Values.OrderByDescending(s => s.Score).ThenBy(s => s.Best).ThenBy(s => s.Chunk.ChunkId).Take(topK)
-            .Select(s => s.Chunk with { Score = s.Score }).ToList();
-    }
+    private static IReadOnlyList<RetrievedChunk> Fuse(int topK, params IReadOnlyList<RetrievedChunk>[] lists) => ReciprocalRankFusion.Fuse(topK, lists);
 
     private static async Task<List<RetrievedChunk>> FormerVectorAsync(CorporaHarness harness, long corpus, string query, int topK, CancellationToken ct)
     {

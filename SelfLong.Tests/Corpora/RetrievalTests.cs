@@ -60,7 +60,7 @@ public sealed class RetrievalTests
         var fullText = await harness.Retriever.FullTextAsync(corpus, "whale oil lamps", 50, ct);
 
         Assert.Equal("Whale oil", hybrid[0].DocumentTitle);
-        var expected = RetrievalEquivalenceTests.Fuse(6, vector, fullText);
+        var expected = ReciprocalRankFusion.Fuse(6, vector, fullText);
         Assert.Equal(expected.Select(c => c.ChunkId), hybrid.Select(c => c.ChunkId));
         Assert.Equal(2.0 / (PgCorpusRetriever.RrfK + 1), hybrid[0].Score, 1e-9);
     }
@@ -158,17 +158,19 @@ public sealed class RetrievalTests
         Assert.Contains(ChunkVectorIndex.NameFor(corpus), plan);
     }
 
-    [Fact]
-    public async Task Ingestion_BuildsTheHnswIndexWithTheConfiguredGraphSettings()
+    [Theory]
+    [InlineData(2, "WITH (m='24', ef_construction='100')")]
+    [InlineData(3, "WITH (m='16', ef_construction='64')")]
+    public async Task Ingestion_BuildsTheHnswIndexWithTheConfiguredGraphSettings_OrPgvectorsDefaultsBelowTheirSize(long fromChunks, string expected)
     {
-        await using var harness = await CorporaHarness.CreateAsync(o => (o.HnswM, o.HnswEfConstruction) = (24, 100));
+        await using var harness = await CorporaHarness.CreateAsync(o => (o.HnswM, o.HnswEfConstruction, o.HnswFromChunks) = (24, 100, fromChunks));
         var ct = TestContext.Current.CancellationToken;
         var corpus = await harness.CreateCorpusAsync();
         await harness.IngestAsync(corpus, ("a.jsonl", Utf8("{\"text\": \"Lighthouses guide ships.\"}\n{\"text\": \"Tariffs protect steel.\"}")));
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
         await using var definition = new NpgsqlCommand($"SELECT pg_get_indexdef('{ChunkVectorIndex.NameFor(corpus)}'::regclass)", connection);
 
-        Assert.Contains("WITH (m='24', ef_construction='100')", (string)(await definition.ExecuteScalarAsync(ct))!);
+        Assert.Contains(expected, (string)(await definition.ExecuteScalarAsync(ct))!);
     }
 
     [Theory]

@@ -12,14 +12,15 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// <summary>
 /// Top-k retrieval over one corpus in PostgreSQL: cosine distance on the corpus's HNSW index,
 /// full-text rank on the GIN-indexed tsvector, or both fused by reciprocal rank fusion
-/// (Cormack et al., 2009: score = sum over lists of 1 / (60 + rank)). Every search is one round
-/// trip: a batch of the HNSW setting, a check of the corpus's embedder and the query (RetrievalSql).
+/// (<see cref="ReciprocalRankFusion"/>). Each list is one round trip: a batch of the HNSW setting, a
+/// check of the corpus's embedder and the query (RetrievalSql). A hybrid search runs its two lists
+/// at once on two connections, so it waits for the slower list rather than for both in turn.
 /// </summary>
 public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFactory<SelfLongDbContext> dbFactory, CorpusEmbedders embedders,
     IOptions<CorporaOptions> options)
     : ICorpusRetriever
 {
-    public const int RrfK = RetrievalSql.RrfK;
+    public const int RrfK = ReciprocalRankFusion.K;
 
     public const string AnyWordQuery = RetrievalSql.AnyWordQuery;
 
@@ -39,9 +40,17 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         {
             RetrievalMode.Vector => VectorAsync(corpusId, query, topK, ct),
             RetrievalMode.FullText => FullTextAsync(corpusId, query, topK, ct),
-            // Each list is deeper than k so a chunk ranked moderately by both can rise to the top.
-            _ => RunAsync(corpusId, query, topK, Math.Max(topK * 4, 50), RetrievalMode.Hybrid, null, bounded: true, ct),
+            _ => HybridAsync(corpusId, query, topK, ct),
         };
+    }
+
+    private async Task<IReadOnlyList<RetrievedChunk>> HybridAsync(long corpusId, string query, int topK, CancellationToken ct)
+    {
+        // Each list is deeper than k so a chunk ranked moderately by both can rise to the top.
+        var depth = Math.Max(topK * 4, 50);
+        var vector = RunAsync(corpusId, query, depth, depth, RetrievalMode.Vector, null, bounded: true, ct);
+        var fullText = RunAsync(corpusId, query, depth, depth, RetrievalMode.FullText, null, bounded: true, ct);
+        return ReciprocalRankFusion.Fuse(topK, await vector, await fullText);
     }
 
     /// <summary>Nearest chunks by cosine similarity (score = 1 - cosine distance).</summary>
@@ -75,17 +84,13 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             var ef = Math.Max(efSearch ?? o.HnswEfSearch, depth * 2);
             // Binary codes are coarse: the index is asked for more candidates than are kept, and
             // they are re-ranked by exact distance (the oversampling recall@10 is measured with).
-            var candidates = layout.Kind == VectorIndexKind.BinaryQuantized ? Math.Max(ef, depth * o.BinaryRerankFactor) : o.FullTextCandidates;
-            if (layout.Kind == VectorIndexKind.BinaryQuantized) ef = candidates;
+            var quantized = mode == RetrievalMode.Vector && layout.Kind == VectorIndexKind.BinaryQuantized;
+            var candidates = quantized ? Math.Max(ef, depth * o.BinaryRerankFactor) : o.FullTextCandidates;
+            if (quantized) ef = candidates;
 
             var vector = RetrievalSql.VectorList(corpusId, layout, embedding is not null);
             var fullText = RetrievalSql.FullTextList(corpusId, bounded);
-            var sql = mode switch
-            {
-                RetrievalMode.Vector => RetrievalSql.VectorOnly(vector),
-                RetrievalMode.FullText => RetrievalSql.FullTextOnly(fullText),
-                _ => RetrievalSql.Hybrid(vector, fullText),
-            };
+            var sql = mode == RetrievalMode.Vector ? RetrievalSql.VectorOnly(vector) : RetrievalSql.FullTextOnly(fullText);
 
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var batch = new NpgsqlBatch(connection);
@@ -106,7 +111,6 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             }
             search.Parameters.AddWithValue("depth", depth);
             search.Parameters.AddWithValue("candidates", Math.Max(candidates, depth));
-            if (mode == RetrievalMode.Hybrid) search.Parameters.AddWithValue("k", topK);
             batch.BatchCommands.Add(search);
 
             // Prepared once per connection and corpus (the SQL names the corpus): later queries skip planning.

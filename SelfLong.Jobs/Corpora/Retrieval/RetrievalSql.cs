@@ -3,16 +3,14 @@ using SelfLong.Jobs.Corpora.Storage;
 namespace SelfLong.Jobs.Corpora.Retrieval;
 
 /// <summary>
-/// The SQL of one retrieval: the vector list <c>vec(id, rank, distance)</c> and the full-text list
-/// <c>txt(id, rank, score)</c> as common table expressions, fused by reciprocal rank fusion in the
-/// same statement, so a hybrid query is one statement and one round trip. Parameters: @q (the
-/// query vector), @query (its text), @depth (length of each list), @candidates, @common, @fill, @k.
+/// The SQL of one ranked list, one statement each: the vector list <c>vec(id, rank, distance)</c>
+/// or the full-text list <c>txt(id, rank, score)</c> as common table expressions, with the rows of
+/// the chunks they hold. A hybrid search runs both at once and fuses them (ReciprocalRankFusion).
+/// Parameters: @q (the query vector), @query (its text), @depth (length of the list),
+/// @candidates, @common, @fill.
 /// </summary>
 public static class RetrievalSql
 {
-    /// <summary>Cormack et al. (2009): a chunk scores the sum over lists of 1 / (60 + rank), ranks from 1.</summary>
-    public const int RrfK = 60;
-
     /// <summary>SQL for a tsquery OR-ing the stemmed words of parameter @query (null when it has none).</summary>
     public const string AnyWordQuery = "(SELECT string_agg(quote_literal(w), ' | ') FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w)::tsquery";
 
@@ -110,16 +108,6 @@ public static class RetrievalSql
                      ELSE (SELECT string_agg('(' || (SELECT string_agg(quote_literal(o), ' & ') FROM unnest(r) o WHERE o <> w) || ')', ' | ')
                            FROM unnest(r) w) END)::tsquery AS tsq_most
         FROM (SELECT coalesce(array_agg(w) FILTER (WHERE rare), '{}') AS r FROM words) uncommon
-        """;
-
-    /// <summary>Both lists fused: score = sum of 1 / (60 + rank); ties go to the better single rank, then the lower id.</summary>
-    public static string Hybrid(string vectorList, string fullTextList) => $"""
-        WITH {vectorList},
-        {fullTextList},
-        fused AS (SELECT id, sum(1.0::float8 / ({RrfK} + rank)) AS score, min(rank) AS best
-                  FROM (SELECT id, rank FROM vec UNION ALL SELECT id, rank FROM txt) r
-                  GROUP BY id ORDER BY score DESC, best, id LIMIT @k)
-        {Rows("fused", "l.score", "l.score DESC, l.best, l.id")}
         """;
 
     public static string VectorOnly(string vectorList) => $"WITH {vectorList}\n{Rows("vec", "1 - l.distance", "l.rank")}";

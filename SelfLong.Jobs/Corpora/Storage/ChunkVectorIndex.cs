@@ -24,9 +24,17 @@ public static class ChunkVectorIndex
     /// inserts, so it should hold the corpus's vectors and links (about 1.5 KB a chunk at 256
     /// dimensions and m 32).
     /// </summary>
-    public sealed record Build(int M = 32, int EfConstruction = 128, int MemoryMb = 2048)
+    /// <remarks>
+    /// A corpus of fewer than <paramref name="FromChunks"/> chunks gets pgvector's own defaults (m 16,
+    /// ef_construction 64) instead: a small graph is searched almost whole at the usual ef_search
+    /// (recall@10 0.99 or more at 126K small chunks, measured), and the denser graph would triple
+    /// its build, which is most of an upload's ingestion time after the COPY.
+    /// </remarks>
+    public sealed record Build(int M = 32, int EfConstruction = 128, int MemoryMb = 2048, long FromChunks = 50_000)
     {
         public static readonly Build Default = new();
+
+        public (int M, int EfConstruction) For(long chunks) => chunks >= FromChunks ? (M, EfConstruction) : (16, 64);
     }
 
     /// <summary>
@@ -56,12 +64,16 @@ public static class ChunkVectorIndex
             if (valid is true && definition.Contains(ExpectedDefinition(layout))) return;
             if (valid is not null) await DropAsync(connection, corpusId, ct);
         }
+        long chunks;
+        await using (var count = new NpgsqlCommand($"SELECT count(*) FROM chunks WHERE corpus_id = {corpusId}", connection) { CommandTimeout = 0 })
+            chunks = (long)(await count.ExecuteScalarAsync(ct))!;
+        var (m, efConstruction) = build.For(chunks);
         await ExecuteAsync(connection, $"SET maintenance_work_mem = '{build.MemoryMb}MB'", ct);
         try
         {
             await ExecuteAsync(connection,
                 $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunks USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) " +
-                $"WITH (m = {build.M}, ef_construction = {build.EfConstruction}) WHERE corpus_id = {corpusId}", ct);
+                $"WITH (m = {m}, ef_construction = {efConstruction}) WHERE corpus_id = {corpusId}", ct);
         }
         finally
         {
