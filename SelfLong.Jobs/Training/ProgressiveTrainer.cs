@@ -52,6 +52,11 @@ public sealed class ProgressiveTrainer(
     private readonly List<StepMetrics> logHistory = [];
 
     /// <summary>The newest resumable checkpoint under a run's output folder, if any.</summary>
+    /// <remarks>
+    /// The trainer names its folders by global step (its Save), so states are
+    /// read newest first until one loads: each holds the run's whole log history, and reading every
+    /// one would cost checkpoints x steps. A folder named otherwise is placed by its state's step.
+    /// </remarks>
     public static string? LatestCheckpoint(string outputDir)
     {
         var root = Path.Combine(outputDir, CheckpointsFolder);
@@ -59,11 +64,20 @@ public sealed class ProgressiveTrainer(
         // A .partial folder is a checkpoint the trainer did not finish writing: never resumed from.
         return Directory.EnumerateDirectories(root)
             .Where(d => !d.EndsWith(CheckpointWriter.PartialSuffix, StringComparison.Ordinal))
-            .Select(d => (Dir: d, State: TrainerState.TryLoad(d)))
-            .Where(c => c.State is not null)
-            .OrderByDescending(c => c.State!.GlobalStep)
+            .Select(d => (Dir: d, Step: StepInName(d) ?? TrainerState.TryLoad(d)?.GlobalStep ?? -1))
+            .Where(c => c.Step >= 0)
+            .OrderByDescending(c => c.Step)
             .Select(c => c.Dir)
-            .FirstOrDefault();
+            .FirstOrDefault(d => TrainerState.TryLoad(d) is not null);
+    }
+
+    /// <summary>The global step in a folder name the trainer gave (<c>step-000012</c>, <c>stage-1-step-000030</c>).</summary>
+    private static int? StepInName(string dir)
+    {
+        var name = Path.GetFileName(dir);
+        var at = name.LastIndexOf("step-", StringComparison.Ordinal);
+        return at >= 0 && (at == 0 || name[at - 1] == '-') && int.TryParse(name.AsSpan(at + 5), System.Globalization.NumberStyles.None, null, out var step)
+            ? step : null;
     }
 
     public void Run(CancellationToken ct, string? resumeFrom = null)

@@ -43,6 +43,21 @@ public sealed class CheckpointWriterTests : IDisposable
     }
 
     [Fact]
+    public void LatestCheckpoint_OrdersTheTrainersFoldersByTheStepInTheirNames_AndOthersByTheirState()
+    {
+        var checkpoints = Path.Combine(root, "run", "checkpoints");
+        foreach (var (name, step) in new[] { ("step-000009", 9), ("stage-1-step-000010", 10), ("step-000008", 8) })
+            State(Directory.CreateDirectory(Path.Combine(checkpoints, name)).FullName, step);
+        Directory.CreateDirectory(Path.Combine(checkpoints, "notes"));
+
+        Assert.Equal(Path.Combine(checkpoints, "stage-1-step-000010"), ProgressiveTrainer.LatestCheckpoint(Path.Combine(root, "run")));
+
+        // A folder named otherwise (copied in by hand) counts by the step its state records.
+        State(Directory.CreateDirectory(Path.Combine(checkpoints, "copied")).FullName, 11);
+        Assert.Equal(Path.Combine(checkpoints, "copied"), ProgressiveTrainer.LatestCheckpoint(Path.Combine(root, "run")));
+    }
+
+    [Fact]
     public void Prune_KeepsTheNewestPeriodicCheckpointsAndEveryStageEnd()
     {
         foreach (var name in new[] { "step-000002", "step-000004", "stage-1-step-000005", "step-000006", "step-000008" })
