@@ -35,6 +35,21 @@ public static class ChunkVectorIndex
         public static readonly Build Default = new();
 
         public (int M, int EfConstruction) For(long chunks) => chunks >= FromChunks ? (M, EfConstruction) : (16, 64);
+
+        /// <summary>
+        /// The build's memory for a graph of <paramref name="chunks"/> elements: each holds its
+        /// vector and up to 2m neighbours at the bottom layer (16 bytes each), with a quarter to
+        /// spare; at least 64 MB and at most <see cref="MemoryMb"/>. Not simply the most: a
+        /// parallel build maps all of it up front, which alone took 0.6 s of a 1.9 s build of
+        /// 9,521 chunks (2 GB against 64 MB, measured).
+        /// </summary>
+        public int MemoryMbFor(long chunks, VectorLayout layout)
+        {
+            var (m, _) = For(chunks);
+            var element = layout.IndexedBytes + 2 * m * 16 + 128;
+            var mb = Math.Ceiling(chunks * element * 1.25 / (1 << 20));
+            return (int)Math.Clamp(mb, 64, Math.Max(64, MemoryMb));
+        }
     }
 
     /// <summary>
@@ -68,7 +83,7 @@ public static class ChunkVectorIndex
         await using (var count = new NpgsqlCommand($"SELECT count(*) FROM chunks WHERE corpus_id = {corpusId}", connection) { CommandTimeout = 0 })
             chunks = (long)(await count.ExecuteScalarAsync(ct))!;
         var (m, efConstruction) = build.For(chunks);
-        await ExecuteAsync(connection, $"SET maintenance_work_mem = '{build.MemoryMb}MB'", ct);
+        await ExecuteAsync(connection, $"SET maintenance_work_mem = '{build.MemoryMbFor(chunks, layout)}MB'", ct);
         try
         {
             await ExecuteAsync(connection,

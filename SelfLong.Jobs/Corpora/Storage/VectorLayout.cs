@@ -58,6 +58,14 @@ public sealed record VectorLayout(int Dimension)
     /// <summary>The stored vector cast to its dimension: exact distances use it, and the two HNSW kinds index it.</summary>
     public string Typed => $"({Column}::{TypeName}({Dimension}))";
 
+    /// <summary>Bytes of one indexed value: a float or half per dimension, or a bit once quantized, and a header.</summary>
+    public int IndexedBytes => Kind switch
+    {
+        VectorIndexKind.Vector => 4 * Dimension + 8,
+        VectorIndexKind.HalfVector => 2 * Dimension + 8,
+        _ => (Dimension + 7) / 8 + 8,
+    };
+
     /// <summary>The indexed expression; queries must repeat it literally for the planner to use the index.</summary>
     public string IndexExpression => Kind == VectorIndexKind.BinaryQuantized ? $"(binary_quantize({Column})::bit({Dimension}))" : Typed;
 

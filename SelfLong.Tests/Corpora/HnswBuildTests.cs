@@ -1,0 +1,27 @@
+using SelfLong.Jobs.Corpora.Storage;
+
+namespace SelfLong.Tests.Corpora;
+
+public sealed class HnswBuildTests
+{
+    private static readonly ChunkVectorIndex.Build Build = new(M: 32, EfConstruction: 128, MemoryMb: 2048, FromChunks: 50_000);
+
+    [Fact]
+    public void For_BelowTheSize_PgvectorsDefaults_FromIt_TheConfiguredGraph()
+    {
+        Assert.Equal((16, 64), Build.For(49_999));
+        Assert.Equal((32, 128), Build.For(50_000));
+    }
+
+    [Theory]
+    // 9,521 chunks of 256 dimensions (the sotu sample): about 20 MB, so the floor.
+    [InlineData(9_521, 256, 64)]
+    // 200,000 chunks at m 32: 200,000 x (1,032 + 1,024 + 128) x 1.25 bytes = 521 MB.
+    [InlineData(200_000, 256, 521)]
+    // A million: more than the cap.
+    [InlineData(1_000_000, 256, 2048)]
+    // 4,096 dimensions are binary-quantized: 520 bytes a vector.
+    [InlineData(1_000_000, 4096, 1994)]
+    public void MemoryMbFor_SizesTheGraph_BetweenTheFloorAndTheCap(long chunks, int dimension, int expected) =>
+        Assert.Equal(expected, Build.MemoryMbFor(chunks, new VectorLayout(dimension)));
+}
