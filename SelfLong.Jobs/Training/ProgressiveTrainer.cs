@@ -57,18 +57,22 @@ public sealed class ProgressiveTrainer(
     /// read newest first until one loads: each holds the run's whole log history, and reading every
     /// one would cost checkpoints x steps. A folder named otherwise is placed by its state's step.
     /// </remarks>
-    public static string? LatestCheckpoint(string outputDir)
+    public static string? LatestCheckpoint(string outputDir) => Latest(outputDir)?.Dir;
+
+    /// <summary>The newest resumable checkpoint and its state, read once.</summary>
+    public static (string Dir, TrainerState State)? Latest(string outputDir)
     {
         var root = Path.Combine(outputDir, CheckpointsFolder);
         if (!Directory.Exists(root)) return null;
         // A .partial folder is a checkpoint the trainer did not finish writing: never resumed from.
-        return Directory.EnumerateDirectories(root)
+        var newestFirst = Directory.EnumerateDirectories(root)
             .Where(d => !d.EndsWith(CheckpointWriter.PartialSuffix, StringComparison.Ordinal))
             .Select(d => (Dir: d, Step: StepInName(d) ?? TrainerState.TryLoad(d)?.GlobalStep ?? -1))
             .Where(c => c.Step >= 0)
-            .OrderByDescending(c => c.Step)
-            .Select(c => c.Dir)
-            .FirstOrDefault(d => TrainerState.TryLoad(d) is not null);
+            .OrderByDescending(c => c.Step);
+        foreach (var (dir, _) in newestFirst)
+            if (TrainerState.TryLoad(dir) is { } state) return (dir, state);
+        return null;
     }
 
     /// <summary>The global step in a folder name the trainer gave (<c>step-000012</c>, <c>stage-1-step-000030</c>).</summary>

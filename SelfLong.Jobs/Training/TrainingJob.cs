@@ -60,7 +60,7 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
             // Checked before anything reads the folder: a resume that found no checkpoint here would forget the run's progress.
             if ((unreachable = Storage.RunFolders.Unreachable(run.OutputDirectory, run.Id)) is not null) return;
             // Run again after its worker died (Hangfire re-dispatches the same job): continue, never start over.
-            var latest = ProgressiveTrainer.LatestCheckpoint(run.OutputDirectory);
+            var latest = ProgressiveTrainer.Latest(run.OutputDirectory)?.State;
             resume = resume || latest is not null;
             if (resume) await job.ForgetAfterCheckpointAsync(db, run, latest, ct);
         }
@@ -123,9 +123,8 @@ public sealed class TrainingJob(RunJobShell shell, IDbContextFactory<SelfLongDbC
     /// produced again. Its log history is reported again too: the first write stores the steps up
     /// to it that a killed worker had not stored yet, and skips the rest.
     /// </summary>
-    private async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, string? latest, CancellationToken ct)
+    private async Task ForgetAfterCheckpointAsync(SelfLongDbContext db, TrainingRun run, TrainerState? state, CancellationToken ct)
     {
-        var state = latest is null ? null : TrainerState.Load(latest);
         var step = state?.GlobalStep ?? 0;
         SetTruncation(run, state?.Truncation ?? default);
         await db.TrainingStepMetrics.Where(m => m.RunId == run.Id && m.GlobalStep > step).ExecuteDeleteAsync(ct);
