@@ -47,8 +47,8 @@ public static class SampleChunkCorpus
         }
         var writeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
-        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, build, ct);
         await ChunkTableSettle.SettleAsync(connection, ct);
+        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, build, ct);
         return new Written(written, documents, writeSeconds, watch.Elapsed.TotalSeconds);
     }
 
