@@ -151,6 +151,39 @@ public sealed class ChunkIndexLockTests
         foreach (var builder in builders) await builder.DisposeAsync();
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task SettleAsync_WhileAnotherIngestionsIndexBuilds_WaitsItsTurnInsteadOfDeadlocking()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var building = await harness.CreateCorpusAsync();
+        var dimension = await DimensionAsync(harness, building, ct);
+
+        // An open write holds the build in its first wait, with the table lock ANALYZE needs; an
+        // ANALYZE queued for it would hold a snapshot the build then waits for (40P01).
+        await using var open = await OpenAsync(harness, ct);
+        await using var openWrite = await open.BeginTransactionAsync(ct);
+        await using (var rows = new NpgsqlCommand("LOCK TABLE chunks IN ROW EXCLUSIVE MODE", open, openWrite))
+            await rows.ExecuteNonQueryAsync(ct);
+        await using var builder = await OpenAsync(harness, ct);
+        var build = ChunkVectorIndex.EnsureAsync(builder, building, dimension, ChunkVectorIndex.Build.Default, ct);
+        await using var settler = await OpenAsync(harness, ct);
+        Task settle;
+        try
+        {
+            await Poll.UntilAsync(() => WaitingAsync(harness, builder.ProcessID, ct), "the index build waiting for the open write");
+            settle = ChunkTableSettle.SettleAsync(settler, ct);
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+        finally
+        {
+            await open.CloseAsync();
+        }
+
+        await Task.WhenAll(build, settle);
+        Assert.True(await ValidIndexAsync(harness, building, ct));
+    }
+
     /// <summary>Cancels (in PostgreSQL too) work that does not go through in time, so a lock wait fails the test rather than hanging it.</summary>
     private static CancellationTokenSource Limit(CancellationToken ct)
     {

@@ -14,11 +14,15 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// gin_pending_list_limit, 4 MB) that every full-text search reads through until a vacuum merges
 /// it; merging it now costs at most those 4 MB once.</item>
 /// </list>
+/// It takes the index builds' turn (ChunkVectorIndex): ANALYZE needs the table lock a concurrent
+/// index build holds, while that build waits for ANALYZE's snapshot to end, and PostgreSQL
+/// aborts one of them (40P01, seen when two ingestions ended together).
 /// </summary>
 public static class ChunkTableSettle
 {
     public static async Task SettleAsync(NpgsqlConnection connection, CancellationToken ct)
     {
+        await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
         await using var settle = new NpgsqlCommand("""ANALYZE chunks; SELECT gin_clean_pending_list('"IX_chunks_search_vector"'::regclass)""", connection)
         {
             CommandTimeout = 0,

@@ -118,7 +118,8 @@ public static class ChunkVectorIndex
     private const long TurnKey = 0x5345_4C46_4C4E_4731;
 
     /// <summary>
-    /// Waits for this connection's turn to build or drop an index on chunks, in every process.
+    /// Waits for this connection's turn to build or drop an index on chunks, or to settle the table
+    /// after a load (ChunkTableSettle), in every process.
     /// Two CONCURRENTLY builds or drops on one table deadlock: the second waits for the first's
     /// table lock while holding a snapshot, and the first, before it ends, waits for every older
     /// snapshot to go; PostgreSQL then aborts one of them (40P01), and with it an upload's
@@ -126,7 +127,7 @@ public static class ChunkVectorIndex
     /// for it runs no statement, and holds no snapshot, that the running build would wait for.
     /// Re-entrant: a build that drops an outdated index first takes the turn twice.
     /// </summary>
-    private static async Task<IAsyncDisposable> TurnAsync(NpgsqlConnection connection, CancellationToken ct)
+    internal static async Task<IAsyncDisposable> TurnAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         while (true)
         {
