@@ -100,14 +100,17 @@ public sealed class NiahTests(AppFixture app)
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OpenAiTestServer.StartAsync();
         await using var judge = await OpenAiTestServer.StartAsync();
-        server.CompletionResponder = _ => "Probably a sandwich in the park.";
+        // Two different answers: identical judge prompts would let the call cache answer the second.
+        var answers = 0;
+        server.CompletionResponder = _ => Interlocked.Increment(ref answers) == 1 ? "Probably a sandwich in the park." : "Probably a sandwich in the park, I think.";
         judge.RequiredApiKey = "judge-secret";
         // Kamradt's layout: his system message, then LangChain's scoring template with his rubric and the reference.
         judge.ChatResponder = messages =>
             messages.Count == 2 && messages[0] == ("system", "You are a helpful assistant.")
             && messages[1].Content.Contains("Score 7: The answer aligns with the reference but has minor omissions.")
             && messages[1].Content.Contains($"[Ground truth]\n{NiahSettings.FuAnswer}\n")
-            && messages[1].Content.Contains("[The Start of Assistant's Answer]\nProbably a sandwich in the park.\n[The End of Assistant's Answer]")
+            && (messages[1].Content.Contains("[The Start of Assistant's Answer]\nProbably a sandwich in the park.\n[The End of Assistant's Answer]")
+                || messages[1].Content.Contains("[The Start of Assistant's Answer]\nProbably a sandwich in the park, I think.\n[The End of Assistant's Answer]"))
                 ? "The answer is close but vague. Rating: [[7]]" : "Rating: [[1]]";
         var evaluations = app.Services.GetRequiredService<EvaluationService>();
         var run = await evaluations.CreateNiahAsync($"judge-{Guid.NewGuid():N}", Target(server, 4000), new NiahSettings
