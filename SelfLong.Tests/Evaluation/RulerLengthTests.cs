@@ -31,11 +31,12 @@ public sealed class RulerLengthTests
 
     // Sentences of 200 bytes: over 200 consecutive lengths the prompt falls short of its length by
     // each of 0 to 199 tokens once. Below 6,400 tokens 2 % is under the 128-token allowance, so the
-    // 129 samples short by at most 128 are kept and the 71 others refused.
+    // 129 samples short by at most 128 are kept and the 71 others refused. Each sentence is one
+    // word, so none can be cut to fill the gap.
     [Fact]
     public void Generate_ShortByUpToTheUnitAllowance_AcceptedAndOneMoreRefused()
     {
-        var essay = Enumerable.Range(0, 100).Select(i => $"Sentence {i:D5} {new string('o', 183)}.").ToList();
+        var essay = Enumerable.Range(0, 100).Select(i => $"Sentence-{i:D5}-{new string('o', 183)}.").ToList();
         var generator = new ByteCounter().Generator(essay);
         var task = RulerTask.Find("niah_single_2");
         var accepted = 0;
@@ -51,6 +52,30 @@ public sealed class RulerLengthTests
         }
 
         Assert.Equal(RulerGenerator.UnitAllowance + 1, accepted);
+    }
+
+    // Sentences of 600 bytes in words of 10: at a thousand bytes whole sentences leave a sample up to
+    // 600 short, past the allowance. RULER cuts its essay at a word, and so does the generator.
+    [Theory]
+    [InlineData("niah_single_2")]
+    [InlineData("niah_multikey_1")]
+    [InlineData("niah_multivalue")]
+    public void Generate_EssayOfLongSentences_TheNextSentencesFirstWordsFillWhatWholeSentencesLeave(string name)
+    {
+        var essay = Enumerable.Range(0, 100).Select(i => string.Join(' ', Enumerable.Repeat($"word{i:D5}", 54)) + ".").ToList();
+        var generator = new ByteCounter().Generator(essay);
+        var task = RulerTask.Find(name);
+        var cut = 0;
+        for (var length = 1024; length < 1024 + 600; length += 37)
+        {
+            var sample = generator.Generate(task, length, index: 0);
+
+            Assert.InRange(length - task.TokensToGenerate - sample.Length, 0, RulerGenerator.UnitAllowance);
+            // Whole sentences first, then maybe part of the next: whole words of it, never a word cut in two.
+            if (sample.Input.Contains(essay.First(e => !sample.Input.Contains(e, StringComparison.Ordinal))[..9], StringComparison.Ordinal)) cut++;
+            Assert.DoesNotMatch(@"word\d{0,4}[^\d]", sample.Input);
+        }
+        Assert.True(cut >= 8, $"{cut} of 17 samples end mid-sentence");
     }
 
     [Fact]

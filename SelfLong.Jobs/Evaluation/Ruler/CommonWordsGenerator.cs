@@ -41,7 +41,7 @@ internal sealed class CommonWordsGenerator(RulerResources resources)
             pool = [.. pool, .. more];
             fit = Fit(example, pool, common, uncommon, shuffleSeed, room);
         }
-        var (input, tokens) = TokenFit.Exact(fit.Units, room, fit.PerWord, fit.Build, resources.Tokenizer, task.Name, length);
+        var (input, tokens, _) = TokenFit.Exact(fit.Units, room, fit.PerWord, fit.Build, resources.Tokenizer, task.Name, length);
         return new RulerSample(index, input, words[..CommonWords], tokens + prefixTokens, AnswerPrefix);
     }
 

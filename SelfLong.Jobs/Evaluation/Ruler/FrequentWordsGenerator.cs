@@ -53,7 +53,7 @@ internal sealed class FrequentWordsGenerator(RulerResources resources)
         var room = budget - resources.Tokenizer.CountTokens(AnswerPrefix);
         var overhead = resources.Tokenizer.CountTokens(build(0));
         var units = TokenFit.Largest(Math.Max(0, room) * 2, room - overhead, Estimate);
-        var (input, tokens) = TokenFit.Exact(units, room, 1.5, build, resources.Tokenizer, task.Name, length);
+        var (input, tokens, _) = TokenFit.Exact(units, room, 1.5, build, resources.Tokenizer, task.Name, length);
         return new RulerSample(index, input, vocabulary[1..4], tokens + resources.Tokenizer.CountTokens(AnswerPrefix), AnswerPrefix);
     }
 

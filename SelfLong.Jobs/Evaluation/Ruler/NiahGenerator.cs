@@ -55,7 +55,9 @@ internal sealed class NiahGenerator(RulerResources resources)
         var perUnit = haystack.TokensPerUnit;
         var overhead = resources.Tokenizer.CountTokens(build(0));
         var units = TokenFit.Largest(haystack.MaxUnits, room - overhead, haystack.Estimate);
-        var (input, tokens) = TokenFit.Exact(units, room, perUnit, build, resources.Tokenizer, task.Name, length, haystack.MaxUnits);
+        var (input, tokens, fitted) = TokenFit.Exact(units, room, perUnit, build, resources.Tokenizer, task.Name, length, haystack.MaxUnits);
+        if (spec.Haystack == NiahHaystack.Essay && room - tokens > RulerGenerator.Allowance(length))
+            (input, tokens) = EndMidSentence(template, fitted, needles, depths, room, (input, tokens));
         return new RulerSample(index, input, answers, tokens + prefixTokens, answerPrefix);
     }
 
@@ -142,17 +144,41 @@ internal sealed class NiahGenerator(RulerResources resources)
     }
 
     /// <summary>Prose sentences with the needles inserted between sentences at their depths.</summary>
-    private string EssayContext(int sentences, IReadOnlyList<string> needles, IReadOnlyList<int> depths)
+    private string EssayContext(int sentences, IReadOnlyList<string> needles, IReadOnlyList<int> depths, string tail = "")
     {
         var text = new StringBuilder();
         var next = 0;
         for (var i = 0; i <= sentences; i++)
         {
+            // The cut sentence closes the haystack, before the needles that go at its very end.
+            if (i == sentences && tail.Length > 0) Append(text, tail, ' ');
             while (next < needles.Count && (int)(sentences * (depths[next] / 100.0)) == i)
                 Append(text, needles[next++], ' ');
             if (i < sentences) Append(text, resources.EssaySentence(i), ' ');
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Whole sentences left the prompt short of its length (one long sentence did not fit, as at
+    /// a thousand bytes of a byte-level tokenizer): the next sentence's first words fill the rest.
+    /// RULER itself cuts its essay haystack at a word (niah.py splits the essay on spaces).
+    /// </summary>
+    private (string Input, int Tokens) EndMidSentence(string template, int sentences, IReadOnlyList<string> needles,
+        IReadOnlyList<int> depths, int room, (string Input, int Tokens) whole)
+    {
+        var words = resources.EssaySentence(sentences).Split(' ');
+        var best = whole;
+        int lo = 1, hi = words.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = lo + (hi - lo) / 2;
+            var input = template.Replace("{context}", EssayContext(sentences, needles, depths, string.Join(' ', words[..mid])));
+            var tokens = resources.Tokenizer.CountTokens(input);
+            if (tokens <= room) (best, lo) = ((input, tokens), mid + 1);
+            else hi = mid - 1;
+        }
+        return best;
     }
 
     /// <summary>Lines of noise or distractor needles with the needles inserted at their depths.</summary>

@@ -81,7 +81,7 @@ internal sealed class QaGenerator(RulerResources resources)
         {
             var units = chosen.Count - gold;
             var perDocument = units == 0 ? 100 : (total - overhead) / units;
-            (input, tokens) = TokenFit.Exact(units, room, perDocument, n => Build(template, dataset, chosen[..(gold + n)], shuffleSeed),
+            (input, tokens, _) = TokenFit.Exact(units, room, perDocument, n => Build(template, dataset, chosen[..(gold + n)], shuffleSeed),
                 resources.Tokenizer, task.Name, length);
         }
         return new RulerSample(index, input, question.Outputs, tokens + resources.Tokenizer.CountTokens(AnswerPrefix), AnswerPrefix);

@@ -32,7 +32,7 @@ public sealed class RulerGenerator(RulerResources resources)
         var reached = sample.Length + task.TokensToGenerate + reservedTokens;
         // A short sample would be scored as if it were at its length; refuse it instead. Short lengths
         // in a byte-level tokenizer allow one haystack unit (a noise line is ~90 bytes, over 2 % of 4096).
-        if (reached < length - Math.Max(length * LengthTolerance, UnitAllowance))
+        if (reached < length - Allowance(length))
             throw new RulerLengthException(
                 $"{task.Name} at {length:N0} tokens: sample {index} reaches only {reached:N0} tokens ({reached * 100.0 / length:0.#} %), " +
                 $"short of the {100 * (1 - LengthTolerance):0} % a RULER length needs. Its haystack ran out" +
@@ -45,6 +45,9 @@ public sealed class RulerGenerator(RulerResources resources)
 
     /// <summary>The shortfall always allowed, in tokens: about one haystack unit in the coarsest (byte-level) tokenizer.</summary>
     public const int UnitAllowance = 128;
+
+    /// <summary>How many tokens short of <paramref name="length"/> a sample may end.</summary>
+    public static double Allowance(int length) => Math.Max(length * LengthTolerance, UnitAllowance);
 
     /// <summary>Whether the task can be generated with these resources (qa needs its uploaded data set).</summary>
     public bool CanGenerate(RulerTask task) => task.Qa is not { } kind || resources.Dataset(kind) is { Questions.Count: > 0 };

@@ -30,7 +30,7 @@ internal static class TokenFit
     /// budget; when an estimate left it well short and the haystack can grow (up to
     /// <paramref name="maxUnits"/> units, when given), one top-up with the units the gap holds.
     /// </summary>
-    public static (string Input, int Tokens) Exact(int units, int budget, double tokensPerUnit, Func<int, string> build,
+    public static (string Input, int Tokens, int Units) Exact(int units, int budget, double tokensPerUnit, Func<int, string> build,
         ITokenCounter tokenizer, string task, int length, int? maxUnits = null)
     {
         var perUnit = Math.Max(tokensPerUnit, 0.5);
@@ -48,7 +48,7 @@ internal static class TokenFit
         }
         while (true)
         {
-            if (tokens <= budget) return (input, tokens);
+            if (tokens <= budget) return (input, tokens, units);
             if (units == 0)
                 throw new ArgumentException(
                     $"{task}: the prompt without any haystack already takes {tokens} tokens, more than the {budget} that length {length} leaves; choose a longer length.");

@@ -48,7 +48,7 @@ internal sealed class VariableTrackingGenerator(RulerResources resources)
         Func<int, string> build = n => example + "\n\n" + question.Replace("{context}", Context(n, chain, positions));
         var overhead = resources.Tokenizer.CountTokens(build(0));
         var units = TokenFit.Largest((int)(room / noiseCost) + 1, room - overhead, n => (long)Math.Ceiling(n * noiseCost));
-        var (input, tokens) = TokenFit.Exact(units, room, noiseCost, build, resources.Tokenizer, task.Name, length);
+        var (input, tokens, _) = TokenFit.Exact(units, room, noiseCost, build, resources.Tokenizer, task.Name, length);
         return new RulerSample(index, input, vars, tokens + resources.Tokenizer.CountTokens(answerPrefix), answerPrefix);
     }
 
