@@ -54,6 +54,16 @@ public sealed class DemoOptions
     public double DrillWeight { get; set; } = 6;
     public int DrillsPerLength { get; set; } = 10_000;
 
+    /// <summary>
+    /// Drills in RULER's task formats in the live stages (stage 1's 256 bytes hold no RULER template),
+    /// at this weight beside the pass-key drills: SelfLong-Tiny has never read RULER's instructions
+    /// otherwise, so its RULER table would read 0 at every stage whatever its reach.
+    /// </summary>
+    [Range(0, 1000)]
+    public double RulerDrillWeight { get; set; } = 6;
+    [Range(1, 1_000_000)]
+    public int RulerDrillsPerLength { get; set; } = 2000;
+
     /// <summary>Share of corpus text against the synthesized samples (weight 1) in training.</summary>
     public double CorpusTextWeight { get; set; } = 2;
 
@@ -66,7 +76,7 @@ public sealed class DemoOptions
     /// </summary>
     public int[] RulerLengths { get; set; } = [1024, 2048];
     [Range(1, 10_000)]
-    public int RulerSamples { get; set; } = 1;
+    public int RulerSamples { get; set; } = 4;
 
     /// <summary>
     /// RULER tasks to run; empty means every task but qa_1 and qa_2 (they need uploaded data sets)

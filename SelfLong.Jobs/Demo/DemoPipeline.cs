@@ -126,7 +126,7 @@ public sealed class DemoPipeline(
             // learns retrieval at each stage's length (the demo's needle).
             SynthesisRuns = [new SynthesisDataSpec(synthesisRunId)],
             CorpusText = [new CorpusTextSpec(corpusId, Options.CorpusTextWeight)],
-            NeedleDrills = [new NeedleDrillSpec(corpusId, Options.DrillWeight, Options.DrillsPerLength)],
+            NeedleDrills = [new NeedleDrillSpec(corpusId, Options.DrillWeight, Options.DrillsPerLength), .. RulerDrills(corpusId, trainBase)],
             Stages = stages,
             Options = new TrainingOptions { Seed = Options.Seed, BatchSize = Options.BatchSize, WarmupSteps = 20, CheckpointEvery = trainBase ? 250 : 0 },
         };
@@ -146,6 +146,11 @@ public sealed class DemoPipeline(
         }
         return (targets, done.OutputDirectory);
     }
+
+    /// <summary>RULER-format drills for the live stages; none for the base, whose 256 bytes hold no RULER template.</summary>
+    private IEnumerable<NeedleDrillSpec> RulerDrills(long corpusId, bool trainBase) =>
+        trainBase || Options.RulerDrillWeight <= 0 ? []
+            : [new NeedleDrillSpec(corpusId, Options.RulerDrillWeight, Options.RulerDrillsPerLength, NeedleDrillFormat.Ruler)];
 
     private static string StageName(int stage, int length, double theta) => $"stage {stage + 1} ({length} bytes, theta {theta:g})";
 

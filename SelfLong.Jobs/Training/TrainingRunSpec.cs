@@ -20,8 +20,12 @@ public sealed class TrainingSpecException(string field, string message) : Argume
     public string Field { get; } = field;
 }
 
-/// <summary>Pass-key retrieval drills cut from a corpus's text, generated for every stage length.</summary>
-public sealed record NeedleDrillSpec(long CorpusId, double Weight = 1.0, int PerLength = 10_000);
+/// <summary>Retrieval drills whose haystacks are a corpus's text, generated for every stage length.</summary>
+public sealed record NeedleDrillSpec(long CorpusId, double Weight = 1.0, int PerLength = 10_000, NeedleDrillFormat Format = NeedleDrillFormat.PassKey);
+
+/// <summary>What a drill teaches: the demo's pass key (<see cref="Drills.NeedleDrills"/>) or RULER's task formats (<see cref="Drills.RulerDrills"/>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NeedleDrillFormat>))]
+public enum NeedleDrillFormat { PassKey, Ruler }
 
 /// <summary>
 /// Everything a training run needs, as stored with the run: the base (SelfLong-Tiny from scratch,
@@ -86,12 +90,21 @@ public sealed record TrainingRunSpec
         {
             errors.Add(("stages", e.Message));
         }
-        if (NeedleDrills.Count > 0 && TryTokenizer() is { } tokenizer)
+        if (NeedleDrills.Any(d => d.Format == NeedleDrillFormat.PassKey) && TryTokenizer() is { } tokenizer)
         {
             // Keys are five distinct digits; any one of them measures the frame in this tokenizer.
             var shortest = Drills.NeedleDrills.ShortestLength(tokenizer, "71829");
             foreach (var stage in Stages.Where(s => s is not null && s.MaxLength < shortest))
                 errors.Add(("needleDrills", $"Stage length {stage.MaxLength} is too short for a needle drill (at least {shortest} tokens); drop the drills or lengthen the stage."));
+        }
+        if (NeedleDrills.Any(d => d.Format == NeedleDrillFormat.Ruler) && TryTokenizer() is { } rulerTokenizer)
+        {
+            // Whether a template fits does not depend on the haystack: one sentence stands in for the corpus.
+            var generator = new Evaluation.Ruler.RulerGenerator(Evaluation.Ruler.RulerResources.Create(rulerTokenizer, ["The haystack repeats."]));
+            var reserved = LocalCheckpoint.ChatOverhead(rulerTokenizer);
+            var lengths = Stages.Where(s => s is not null).Select(s => s.MaxLength).ToList();
+            if (lengths.Count > 0 && lengths.All(length => Drills.RulerDrills.TasksAt(generator, length, reserved).Count == 0))
+                errors.Add(("needleDrills", $"No stage is long enough for a RULER task's template (the longest is {lengths.Max()} tokens); drop the RULER drills or lengthen a stage."));
         }
         if (Options.BatchSize < 1 || Options.GradientAccumulation < 1)
             errors.Add(("options", "Batch size and accumulation must be at least 1."));

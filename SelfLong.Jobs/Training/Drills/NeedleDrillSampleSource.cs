@@ -11,13 +11,24 @@ public sealed class NeedleDrillSampleSource(IDbContextFactory<SelfLongDbContext>
     public static IEnumerable<WeightedSource> For(TrainingRunSpec spec, IDbContextFactory<SelfLongDbContext> dbFactory) =>
         spec.NeedleDrills.Select(d => new WeightedSource(new NeedleDrillSampleSource(dbFactory, d, spec), d.Weight));
 
-    public string Name => $"needle drills from corpus #{drills.CorpusId}";
+    public string Name => drills.Format == NeedleDrillFormat.Ruler ? $"RULER drills from corpus #{drills.CorpusId}" : $"needle drills from corpus #{drills.CorpusId}";
 
     public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
     {
+        if (drills.Format == NeedleDrillFormat.Ruler) return await LoadRulerAsync(ct);
         var texts = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, drills.CorpusId, ct);
         if (texts.Count == 0) throw new ArgumentException($"Corpus #{drills.CorpusId} has no text for needle drills.");
         // Drills are measured in the tokenizer the trainer will encode them with.
         return NeedleDrills.Generate(string.Join(' ', texts), [.. run.Stages.Select(s => s.MaxLength)], drills.PerLength, run.Options.Seed, run.Tokenizer());
+    }
+
+    /// <summary>RULER's tasks with the corpus's documents as the essay haystack, as an evaluation on that corpus reads them.</summary>
+    private async Task<IReadOnlyList<TrainingSample>> LoadRulerAsync(CancellationToken ct)
+    {
+        var (name, sentences) = await new Corpora.CorpusHaystackSource(dbFactory).LoadAsync(drills.CorpusId, ct);
+        if (sentences.Count == 0) throw new ArgumentException($"Corpus #{drills.CorpusId} has no text for RULER drills.");
+        var tokenizer = run.Tokenizer();
+        var generator = new Evaluation.Ruler.RulerGenerator(Evaluation.Ruler.RulerResources.Create(tokenizer, sentences, name));
+        return await Task.Run(() => RulerDrills.Generate(generator, [.. run.Stages.Select(s => s.MaxLength)], drills.PerLength, run.Options.Seed, tokenizer), ct);
     }
 }
