@@ -30,6 +30,11 @@ public static class TrainingCommands
             Description = "Corpus id, optionally ID:WEIGHT; pass-key retrieval drills cut from its text at every stage length. Repeat to mix.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var rulerDrills = new Option<string[]>("--ruler-drills")
+        {
+            Description = "Corpus id, optionally ID:WEIGHT; drills in RULER's task formats (its generator, other seeds than an evaluation's) with its documents as the essay haystack, at every stage length that holds a RULER template. Repeat to mix.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var corpusText = new Option<string[]>("--corpus-text") { Description = "Corpus id, optionally ID:WEIGHT; its text is trained on as plain text (every token learned). Repeat to mix.", AllowMultipleArgumentsPerToken = true };
         var stages = new Option<string?>("--stages") { Description = "LEN:THETA:STEPS:LR,... e.g. 256:10000:200:1e-3,512:40000:200:5e-4" };
         var paperStages = new Option<int?>("--paper-rule") { Description = "Number of stages from the paper's rule (length x2, theta x4 per stage), starting at --first-length/--first-theta." };
@@ -56,7 +61,7 @@ public static class TrainingCommands
         var maxShardSize = new Option<string?>("--max-shard-size") { Description = "Checkpoints larger than this are saved as Hugging Face shards with an index, e.g. 5GB (the default), 500MB, 2GiB, or bytes." };
         var command = new Command("train", "Train with a progressive context-length schedule; prints one JSON line per step.")
         {
-            output, external, baseModel, baseCheckpoint, data, dataFile, synthesisRuns, corpusText, needleDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
+            output, external, baseModel, baseCheckpoint, data, dataFile, synthesisRuns, corpusText, needleDrills, rulerDrills, stages, preset, stageCount, paperStages, firstLength, firstTheta, steps, lr, batch,
             accumulation, warmup, every, keep, seed, noPacking, dtype, checkpointAbove, resume, maxShardSize, deviceMemory,
             External.ExternalTrainingCommands.Export(configureHost), External.ExternalTrainingCommands.Follow(configureHost),
         };
@@ -83,7 +88,11 @@ public static class TrainingCommands
                     Data = [.. uploadedData, .. (parse.GetValue(data) ?? []).Select(TrainingRunSpec.ParseData)],
                     SynthesisRuns = [.. (parse.GetValue(synthesisRuns) ?? []).Select(TrainingRunSpec.ParseSynthesisRun)],
                     CorpusText = [.. (parse.GetValue(corpusText) ?? []).Select(TrainingRunSpec.ParseCorpusText)],
-                    NeedleDrills = [.. (parse.GetValue(needleDrills) ?? []).Select(TrainingRunSpec.ParseNeedleDrills)],
+                    NeedleDrills =
+                    [
+                        .. (parse.GetValue(needleDrills) ?? []).Select(TrainingRunSpec.ParseNeedleDrills),
+                        .. (parse.GetValue(rulerDrills) ?? []).Select(t => TrainingRunSpec.ParseNeedleDrills(t, NeedleDrillFormat.Ruler)),
+                    ],
                     Stages = schedule,
                     Options = new TrainingOptions
                     {

@@ -187,11 +187,15 @@ public sealed record TrainingRunSpec
     }
 
     /// <summary>"ID" or "ID:WEIGHT" of a corpus to cut needle drills from (the default number per stage length).</summary>
-    public static NeedleDrillSpec ParseNeedleDrills(string text)
+    public static NeedleDrillSpec ParseNeedleDrills(string text) => ParseNeedleDrills(text, NeedleDrillFormat.PassKey);
+
+    /// <summary>"ID" or "ID:WEIGHT" of a corpus whose documents are the haystacks of drills in <paramref name="format"/>.</summary>
+    public static NeedleDrillSpec ParseNeedleDrills(string text, NeedleDrillFormat format)
     {
+        var kind = format == NeedleDrillFormat.Ruler ? "RULER drills" : "needle drills";
         var (id, weight) = ParseIdAndWeight(text)
-            ?? throw new TrainingSpecException("needleDrills", $"'{text}' is not a corpus id for needle drills, optionally ID:WEIGHT (e.g. 3 or 3:6).");
-        return new NeedleDrillSpec(id, weight);
+            ?? throw new TrainingSpecException("needleDrills", $"'{text}' is not a corpus id for {kind}, optionally ID:WEIGHT (e.g. 3 or 3:6).");
+        return new NeedleDrillSpec(id, weight, Format: format);
     }
 
     /// <summary>"ID" or "ID:WEIGHT" of a synthesis run.</summary>

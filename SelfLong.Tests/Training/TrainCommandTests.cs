@@ -104,6 +104,22 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task Train_RulerDrillsOnly_TrainsOnThemAtTheStageThatHoldsATemplate()
+    {
+        var (corpusId, _) = await app.HandMadeAsync();
+
+        // RULER drills are the only data; the 256-token stage holds no template and takes none, so
+        // it would find nothing to learn: only the 1024-token stage is given.
+        var (code, stdout, error) = await TrainAsync("--ruler-drills", $"{corpusId}", "--stages", "1024:100:2:1e-3", "--batch-size", "1", "--warmup", "1");
+
+        Assert.True(code == 0, error);
+        var steps = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.TryGetProperty("step", out _)).ToList();
+        Assert.Equal([1, 2], steps.Select(l => l.GetProperty("step").GetInt32()));
+        Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble())));
+    }
+
+    [Fact]
     public async Task Train_CheckpointedLayersInBfloat16OnCpu_TrainsAndRefusesAnUnknownDtype()
     {
         var (corpusId, _) = await app.HandMadeAsync();
@@ -203,6 +219,8 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
     [InlineData("--corpus-text", "moby", "'moby' is not a corpus id")]
     [InlineData("--needle-drills", "moby", "'moby' is not a corpus id for needle drills")]
     [InlineData("--needle-drills", "987654321", "Stage length 16 is too short for a needle drill")]
+    [InlineData("--ruler-drills", "moby", "'moby' is not a corpus id for RULER drills")]
+    [InlineData("--ruler-drills", "987654321", "No stage is long enough for a RULER task's template (the longest is 16 tokens)")]
     [InlineData("--corpus-text", "3:-1", "Corpus #3: weight must be positive.")]
     [InlineData("--max-shard-size", "huge", "'huge' is not a shard size")]
     [InlineData("--preset", "paper", "Give one of --stages, --preset or --paper-rule.")]

@@ -59,4 +59,29 @@ public sealed class NeedleDrillSourceTests(AppFixture app)
         // Drawn between half a stage and all of it: the 512-token drills carry hundreds of words of corpus.
         Assert.True(haystacks.Max(h => h.Length) > 200, $"the longest haystack has {haystacks.Max(h => h.Length)} characters");
     }
+
+    [Fact]
+    public async Task LoadAsync_RulerFormat_DrillsInRulersTemplates_WithTheCorpusDocumentsAsTheEssayHaystack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (corpusId, _) = await app.HandMadeAsync();
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        var spec = new TrainingRunSpec
+        {
+            NeedleDrills = [new NeedleDrillSpec(corpusId, PerLength: 20, Format: NeedleDrillFormat.Ruler)],
+            Stages = [new TrainingStage(256, 10_000, 2, 1e-3), new TrainingStage(1024, 40_000, 2, 1e-3)],
+        };
+
+        var source = Assert.Single(NeedleDrillSampleSource.For(spec, dbFactory)).Source;
+        var drills = await source.LoadAsync(ct);
+
+        Assert.Equal($"RULER drills from corpus #{corpusId}", source.Name);
+        // None at 256 tokens (no template fits), 20 at 1024.
+        Assert.Equal(20, drills.Count);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var firstSentence = EvaluationText.SplitSentences(await db.Documents.Where(d => d.CorpusId == corpusId).OrderBy(d => d.Id).Select(d => d.Text).FirstAsync(ct))[0];
+        // Five of the ten tasks that fit read the essay haystack (the others noise, distractor needles or their own lists).
+        Assert.InRange(drills.Count(d => d.Prompt.Single().Content.Contains(firstSentence, StringComparison.Ordinal)), 8, 12);
+        Assert.All(drills, d => Assert.StartsWith(" ", d.Response));
+    }
 }

@@ -89,6 +89,22 @@ public sealed class RulerDrillsTests
         Assert.True(drills.Select(d => d.Prompt.Single().Content).Distinct().Count() == 50, "every drill is its own sample");
     }
 
+    [Fact]
+    public void SpecErrors_NoStageHoldsARulerTemplate_RefusedWhenTheRunIsMade_ALaterStageThatDoesSuffices()
+    {
+        TrainingRunSpec Spec(params int[] lengths) => new()
+        {
+            NeedleDrills = [new NeedleDrillSpec(3, 6, Format: NeedleDrillFormat.Ruler)],
+            Stages = [.. lengths.Select((l, i) => new TrainingStage(l, 10_000 << (2 * i), 10, 1e-3))],
+        };
+
+        Assert.Equal("No stage is long enough for a RULER task's template (the longest is 256 tokens); drop the RULER drills or lengthen a stage.",
+            Assert.Single(Spec(256).Errors(), e => e.Field == "needleDrills").Message);
+        Assert.DoesNotContain(Spec(256, 512).Errors(), e => e.Field == "needleDrills");
+        // Pass-key drills' own bound does not apply to RULER drills.
+        Assert.Empty(Spec(512).Errors());
+    }
+
     private static RulerSample? Generated(RulerTask task, int length, int index, int seed)
     {
         try
