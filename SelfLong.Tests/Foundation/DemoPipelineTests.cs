@@ -25,8 +25,8 @@ public sealed class DemoPipelineTests(AppFixture app)
     /// <summary>The real chain at toy sizes: 3 samples, 2 steps per stage, a few cells per checkpoint.</summary>
     private static DemoOptions Toy() => new()
     {
-        Samples = 3, Stages = 2, StepsPerStage = 2, FirstLength = 256, BatchSize = 2, DrillsPerLength = 20, BaseCheckpoint = "",
-        NiahLengths = [512, 1024], NiahDepths = [50], RulerLengths = [1024], RulerTasks = ["niah_single_1", "vt"],
+        Samples = 3, Stages = 2, StepsPerStage = 2, FirstLength = 256, BatchSize = 2, DrillsPerLength = 20, RulerDrillsPerLength = 20, BaseCheckpoint = "",
+        NiahLengths = [512, 1024], NiahDepths = [50], RulerLengths = [1024], RulerTasks = ["niah_single_1", "vt"], RulerSamples = 1,
     };
 
     private async Task<(DemoRun Demo, List<string> Steps)> RunAsync(DemoOptions options, CancellationToken ct)
@@ -63,7 +63,9 @@ public sealed class DemoPipelineTests(AppFixture app)
         Assert.Equal([256, 512], checkpoints.Select(c => c.MaxLength));
         var spec = TrainingRunSpec.FromJson((await db.TrainingRuns.SingleAsync(r => r.Id == demo.TrainingRunId, ct)).SpecJson);
         Assert.Equal(TrainingRunSpec.TinyBase, spec.Base);
-        Assert.Equal(demo.CorpusId, Assert.Single(spec.NeedleDrills).CorpusId);
+        // Pass-key drills, and RULER drills (made for the 512-byte stage only: 256 bytes hold no RULER template).
+        Assert.Equal([(NeedleDrillFormat.PassKey, demo.CorpusId), (NeedleDrillFormat.Ruler, demo.CorpusId)],
+            spec.NeedleDrills.Select(d => (d.Format, (long?)d.CorpusId)));
 
         // One NIAH and one RULER run for each stage plus the theta-only control, all finished;
         // the NIAH grids plant the demo's pass key.
@@ -128,6 +130,11 @@ public sealed class DemoPipelineTests(AppFixture app)
                 catch (ArgumentException) { fits = false; }
                 Assert.True(fits == tasks.Contains(task.Name), $"{task.Name}: fits {fits}; chosen {string.Join(",", tasks)}");
             }
+            // Every sample the demo's RULER runs ask for generates: one refused sample fails its whole run.
+            foreach (var name in tasks)
+                foreach (var length in options.RulerLengths)
+                    for (var index = 0; index < options.RulerSamples; index++)
+                        generator.Generate(RulerTask.Find(name), length, index, reservedTokens: checkpoint.ChatOverheadTokens);
         }
         finally
         {
