@@ -35,9 +35,8 @@ public static class HnswEfSearchTuner
     public static async Task<EfSearchTuning?> TuneAndStoreAsync(NpgsqlConnection connection, long corpusId, int dimension, CorporaOptions options,
         CancellationToken ct)
     {
-        var ladder = Ladder.Where(ef => ef < options.HnswTuneMaxEfSearch).Append(options.HnswTuneMaxEfSearch).ToList();
         var tuning = options.HnswTuneQueries == 0 ? null
-            : await TuneAsync(connection, corpusId, dimension, options.HnswTuneQueries, options.HnswTuneTargetRecall, ladder, options, ct);
+            : await TuneAsync(connection, corpusId, dimension, options.HnswTuneQueries, options.HnswTuneTargetRecall, LadderFor(options), options, ct);
         await using var store = new NpgsqlCommand(
             "UPDATE corpora SET hnsw_ef_search = @ef, hnsw_recall_at10 = @recall, hnsw_tune_queries = @queries WHERE id = @id", connection);
         store.Parameters.AddWithValue("ef", tuning is null ? DBNull.Value : tuning.EfSearch);
@@ -47,6 +46,10 @@ public static class HnswEfSearchTuner
         await store.ExecuteNonQueryAsync(ct);
         return tuning;
     }
+
+    /// <summary><see cref="Ladder"/> up to HnswTuneMaxEfSearch, which ends it.</summary>
+    public static List<int> LadderFor(CorporaOptions options) =>
+        [.. Ladder.Where(ef => ef < options.HnswTuneMaxEfSearch), options.HnswTuneMaxEfSearch];
 
     /// <summary>The smallest ef_search of <paramref name="ladder"/> reaching <paramref name="target"/>, else its largest; null for a corpus without vectors.</summary>
     public static async Task<EfSearchTuning?> TuneAsync(NpgsqlConnection connection, long corpusId, int dimension, int queries, double target,
