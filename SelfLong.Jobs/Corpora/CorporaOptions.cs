@@ -58,7 +58,7 @@ public sealed class CorporaOptions
     public int HnswEfSearch { get; set; } = 300;
 
     /// <summary>
-    /// Chunks of a corpus searched for after its index is built (a seeded sample), to choose the
+    /// Queries (a few words of each of a seeded sample of a corpus's chunks) searched after its index is built, to choose the
     /// corpus's own ef_search (HnswEfSearchTuner). 0 turns tuning off: every corpus then uses
     /// <see cref="HnswEfSearch"/>.
     /// </summary>

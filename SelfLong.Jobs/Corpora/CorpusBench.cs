@@ -48,7 +48,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             // Ingestion tuned it already; tuned again (the same sample, so the same choice) to time it.
             EfSearchTuning? queryTuning;
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
-                queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, queryCorpus.Id, queryCorpus.EmbeddingDimension, options.Value, ct);
+                queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, queryCorpus.Id, queryCorpus.EmbeddingDimension,
+                    new Embeddings.LexicalEmbedder(queryCorpus.EmbeddingDimension), options.Value, ct);
             var small = await measure.MeasureAsync(queryCorpus, queries, Sweep(queryTuning?.EfSearch), efSearch, ct);
             await corpora.DeleteAsync(queryCorpus.Id, CancellationToken.None);
 

@@ -30,8 +30,8 @@ public static class CorpusBenchFigures
             hnsw_tuned = tuning is null ? null : new
             {
                 ef_search = tuning.EfSearch,
-                recall_at_10_on_own_chunks = Math.Round(tuning.RecallAt10, 4),
-                own_chunks = tuning.Queries,
+                recall_at_10 = Math.Round(tuning.RecallAt10, 4),
+                queries_from_own_chunks = tuning.Queries,
                 reached_target = tuning.Reached,
                 seconds = Math.Round(tuning.Seconds, 2),
                 recall_at_10_by_ef_search = tuning.RecallByEfSearch.ToDictionary(r => r.Key.ToString(), r => Math.Round(r.Value, 4)),

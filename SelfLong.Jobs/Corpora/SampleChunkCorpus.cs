@@ -51,7 +51,7 @@ public static class SampleChunkCorpus
         await ChunkTableSettle.SettleAsync(connection, ct);
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.HnswBuild, ct);
         var indexSeconds = watch.Elapsed.TotalSeconds;
-        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, options, ct);
+        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options, ct);
         return new Written(written, documents, writeSeconds, indexSeconds, tuning);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
 using SelfLong.Tests.Infrastructure;
@@ -38,14 +39,14 @@ public sealed class EfSearchTuningTests
     }
 
     [Fact]
-    public async Task Ingestion_StoresTheSmallestEfSearchOfTheLadderReachingTheTarget_OnItsOwnChunks()
+    public async Task Ingestion_StoresTheSmallestEfSearchOfTheLadderReachingTheTarget_OnQueriesFromItsChunks()
     {
         await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
         var corpus = await RandomWordsCorpusAsync(harness, 3000);
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
 
         var row = await RowAsync(harness, corpus);
-        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
+        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, new LexicalEmbedder(256), 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
             TestContext.Current.CancellationToken);
 
         Assert.Equal(32, row.HnswTuneQueries);
@@ -125,7 +126,7 @@ public sealed class EfSearchTuningTests
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
 
         var row = await RowAsync(harness, corpus);
-        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, 32, 1.0, [40, 64, 80], harness.Options,
+        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, new LexicalEmbedder(256), 32, 1.0, [40, 64, 80], harness.Options,
             TestContext.Current.CancellationToken);
 
         Assert.Equal(80, row.HnswEfSearch);

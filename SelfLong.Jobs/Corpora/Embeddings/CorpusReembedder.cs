@@ -95,7 +95,7 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         await db.SaveChangesAsync(ct);
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.Value.HnswBuild, ct);
         // New vectors make a new graph: the ef_search tuned for the old one says nothing about it.
-        await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, options.Value, ct);
+        await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options.Value, ct);
     }
 
     private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)

@@ -60,8 +60,9 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             await ChunkTableSettle.SettleAsync(connection, ct);
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct);
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
-            var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value, ct);
-            logger.LogDebug("Corpus {Corpus}: ef_search {EfSearch}, recall@10 {Recall} on {Queries} of its chunks, tuned in {Seconds:0.0} s.",
+            using var embedder = embedders.Create(corpus);
+            var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, ct);
+            logger.LogDebug("Corpus {Corpus}: ef_search {EfSearch}, recall@10 {Recall} on {Queries} queries from its chunks, tuned in {Seconds:0.0} s.",
                 corpus.Id, tuning?.EfSearch, tuning?.RecallAt10, tuning?.Queries, tuning?.Seconds);
         }
         logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.AI;
 using Npgsql;
 using SelfLong.Jobs.Corpora.Storage;
 
@@ -15,12 +16,14 @@ public sealed record EfSearchTuning(int EfSearch, double RecallAt10, int Queries
 /// Chooses a corpus's own HNSW ef_search once its index is built. One value for every corpus is
 /// wrong both ways: a corpus of 126K small chunks reaches recall@10 1.0 at ef_search 40 and pays
 /// for 300, while a million chunks of 256 tokens stay under 0.95 at 400 (README, `bench corpus`).
-/// A seeded sample of the corpus's own chunks are the queries; each is searched exactly and through
-/// the retriever's own vector list (the SQL and ef_search it serves with) at each ef_search of
+/// The queries are five words from each of a seeded sample of the corpus's own chunks, embedded by
+/// the corpus's embedder, as a search would embed them; each is searched exactly and through the
+/// retriever's own vector list (the SQL and ef_search it serves with) at each ef_search of
 /// <see cref="Ladder"/> in turn, and the first reaching the target recall is kept, else the largest.
-/// The query chunk itself is left out of both lists: it is always its own nearest neighbour, and
-/// counting it would lift recall by a tenth of what is missed. Binary-quantized corpora are tuned
-/// the same way: their list's candidates and re-ranking follow ef_search (PgCorpusRetriever.VectorEffort).
+/// Not the chunks' own vectors: each is a node of the graph, linked to its nearest neighbours when
+/// it was inserted, so HNSW finds them at any ef_search (recall 1.0 at 40 over 200,000 chunks, where
+/// five-word queries got 0.57). Binary-quantized corpora are tuned the same way: their list's
+/// candidates and re-ranking follow ef_search (PgCorpusRetriever.VectorEffort).
 /// </summary>
 public static class HnswEfSearchTuner
 {
@@ -28,15 +31,17 @@ public static class HnswEfSearchTuner
     public static readonly IReadOnlyList<int> Ladder = [40, 64, 100, 160, 250, 400, 640, 1000];
 
     private const int K = 10;
+    private const int QueryWords = 5;
     /// <summary>Fixed, so a corpus that has not changed is measured on the same chunks every time.</summary>
     private const int Seed = 1205;
 
     /// <summary>Tunes the corpus (unless tuning is off) and records the outcome on its row; null clears it.</summary>
-    public static async Task<EfSearchTuning?> TuneAndStoreAsync(NpgsqlConnection connection, long corpusId, int dimension, CorporaOptions options,
-        CancellationToken ct)
+    /// <param name="embedder">The corpus's embedder (searches embed their query with it).</param>
+    public static async Task<EfSearchTuning?> TuneAndStoreAsync(NpgsqlConnection connection, long corpusId, int dimension,
+        IEmbeddingGenerator<string, Embedding<float>> embedder, CorporaOptions options, CancellationToken ct)
     {
         var tuning = options.HnswTuneQueries == 0 ? null
-            : await TuneAsync(connection, corpusId, dimension, options.HnswTuneQueries, options.HnswTuneTargetRecall, LadderFor(options), options, ct);
+            : await TuneAsync(connection, corpusId, dimension, embedder, options.HnswTuneQueries, options.HnswTuneTargetRecall, LadderFor(options), options, ct);
         await using var store = new NpgsqlCommand(
             "UPDATE corpora SET hnsw_ef_search = @ef, hnsw_recall_at10 = @recall, hnsw_tune_queries = @queries WHERE id = @id", connection);
         store.Parameters.AddWithValue("ef", tuning is null ? DBNull.Value : tuning.EfSearch);
@@ -52,27 +57,31 @@ public static class HnswEfSearchTuner
         [.. Ladder.Where(ef => ef < options.HnswTuneMaxEfSearch), options.HnswTuneMaxEfSearch];
 
     /// <summary>The smallest ef_search of <paramref name="ladder"/> reaching <paramref name="target"/>, else its largest; null for a corpus without vectors.</summary>
-    public static async Task<EfSearchTuning?> TuneAsync(NpgsqlConnection connection, long corpusId, int dimension, int queries, double target,
-        IReadOnlyList<int> ladder, CorporaOptions options, CancellationToken ct)
+    public static async Task<EfSearchTuning?> TuneAsync(NpgsqlConnection connection, long corpusId, int dimension,
+        IEmbeddingGenerator<string, Embedding<float>> embedder, int queries, double target, IReadOnlyList<int> ladder, CorporaOptions options,
+        CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var layout = new VectorLayout(dimension);
-        var sample = await SampleAsync(connection, corpusId, layout, queries, ct);
+        var texts = await SampleAsync(connection, corpusId, layout, queries, ct);
+        if (texts.Count == 0) return null;
+        // Queries of words the embedder gives no features (a zero vector) are not searched, as in the retriever.
+        var sample = (await embedder.GenerateAsync(texts, cancellationToken: ct)).Select(e => e.Vector.ToArray())
+            .Where(v => v.Any(x => x != 0)).Select(layout.Parameter).ToList();
         if (sample.Count == 0) return null;
         var exact = new List<List<double>>();
-        foreach (var (id, vector) in sample)
-            exact.Add(await NearestAsync(connection, ExactSql(corpusId, layout), id, vector, null, K + 1, K + 1, ct));
+        foreach (var vector in sample) exact.Add(await NearestAsync(connection, ExactSql(corpusId, layout), vector, null, K, ct));
 
         var served = RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, hasVector: true));
         var recalls = new Dictionary<int, double>();
         foreach (var ef in ladder)
         {
-            var (efSearch, candidates) = PgCorpusRetriever.VectorEffort(ef, K + 1, layout, options);
+            var (efSearch, candidates) = PgCorpusRetriever.VectorEffort(ef, K, layout, options);
             double found = 0, possible = 0;
             for (var q = 0; q < sample.Count; q++)
             {
                 if (exact[q].Count == 0) continue;
-                var approximate = await NearestAsync(connection, served, sample[q].Id, sample[q].Vector, efSearch, K + 1, candidates, ct);
+                var approximate = await NearestAsync(connection, served, sample[q], efSearch, candidates, ct);
                 // At least as near as the exact 10th counts as found: among equally near chunks
                 // (repeated sentences) any choice is right.
                 var bound = exact[q][^1] + 1e-6;
@@ -95,8 +104,11 @@ public static class HnswEfSearchTuner
         ORDER BY distance, id LIMIT @depth
         """;
 
-    /// <summary>Up to <paramref name="queries"/> distinct chunks with vectors, drawn with a fixed seed between the corpus's first and last id.</summary>
-    private static async Task<List<(long Id, object Vector)>> SampleAsync(NpgsqlConnection connection, long corpusId, VectorLayout layout, int queries,
+    /// <summary>
+    /// Five consecutive words (or all, when fewer) of each of up to <paramref name="queries"/>
+    /// distinct chunks with vectors, drawn with a fixed seed between the corpus's first and last id.
+    /// </summary>
+    private static async Task<List<string>> SampleAsync(NpgsqlConnection connection, long corpusId, VectorLayout layout, int queries,
         CancellationToken ct)
     {
         var filter = RetrievalSql.VectorFilter(corpusId, layout);
@@ -113,22 +125,27 @@ public static class HnswEfSearchTuner
         var random = new Random(Seed);
         var draws = Enumerable.Range(0, queries * 4).Select(_ => random.NextInt64(first, last + 1)).ToArray();
         await using var command = new NpgsqlCommand($"""
-            SELECT c.id, c.v FROM unnest(@draws) WITH ORDINALITY d(at, n)
-            CROSS JOIN LATERAL (SELECT id, {layout.Column} AS v FROM chunks WHERE {filter} AND id >= d.at ORDER BY id LIMIT 1) c
+            SELECT c.id, c.text FROM unnest(@draws) WITH ORDINALITY d(at, n)
+            CROSS JOIN LATERAL (SELECT id, text FROM chunks WHERE {filter} AND id >= d.at ORDER BY id LIMIT 1) c
             ORDER BY d.n
             """, connection);
         command.Parameters.AddWithValue("draws", draws);
-        var sample = new List<(long, object)>();
+        var sample = new List<string>();
         var seen = new HashSet<long>();
         await using var rows = await command.ExecuteReaderAsync(ct);
         while (await rows.ReadAsync(ct) && sample.Count < queries)
-            if (seen.Add(rows.GetInt64(0))) sample.Add((rows.GetInt64(0), rows.GetValue(1)));
+        {
+            if (!seen.Add(rows.GetInt64(0))) continue;
+            var words = rows.GetString(1).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            var start = random.Next(Math.Max(1, words.Length - QueryWords + 1));
+            sample.Add(string.Join(' ', words.Skip(start).Take(QueryWords)));
+        }
         return sample;
     }
 
-    /// <summary>Distances of the list's chunks other than the query's own, at most <see cref="K"/>, nearest first.</summary>
-    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, long queryId, object vector, int? efSearch,
-        int depth, int candidates, CancellationToken ct)
+    /// <summary>Distances of the list's <see cref="K"/> chunks, nearest first.</summary>
+    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, object vector, int? efSearch, int candidates,
+        CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection);
         if (efSearch is { } ef)
@@ -140,15 +157,14 @@ public static class HnswEfSearchTuner
         }
         var search = new NpgsqlBatchCommand(sql);
         search.Parameters.AddWithValue("q", vector);
-        search.Parameters.AddWithValue("depth", depth);
-        search.Parameters.AddWithValue("candidates", Math.Max(candidates, depth));
+        search.Parameters.AddWithValue("depth", K);
+        search.Parameters.AddWithValue("candidates", Math.Max(candidates, K));
         batch.BatchCommands.Add(search);
         batch.Timeout = 0;
         var distances = new List<double>();
         await using var reader = await batch.ExecuteReaderAsync(ct);
         if (efSearch is not null) await reader.NextResultAsync(ct);
-        while (await reader.ReadAsync(ct))
-            if (reader.GetInt64(0) != queryId && distances.Count < K) distances.Add(1 - Convert.ToDouble(reader.GetValue(6)));
+        while (await reader.ReadAsync(ct)) distances.Add(1 - Convert.ToDouble(reader.GetValue(6)));
         return distances;
     }
 }
