@@ -34,6 +34,17 @@ public sealed class Corpus
     /// <summary>Field holding the title in records; the file name and record number when missing.</summary>
     public string TitleField { get; set; } = "title";
 
+    /// <summary>
+    /// HNSW ef_search chosen for this corpus after its index was last built or grown (the smallest
+    /// of a ladder reaching the target recall@10 on queries from its own chunks, else the largest); searches use
+    /// it in place of the configured one. Null until tuned.
+    /// </summary>
+    public int? HnswEfSearch { get; set; }
+    /// <summary>Recall@10 against exact search that <see cref="HnswEfSearch"/> reached when it was chosen.</summary>
+    public double? HnswRecallAt10 { get; set; }
+    /// <summary>How many queries (a few words of as many of the corpus's chunks) that measurement took.</summary>
+    public int? HnswTuneQueries { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 
     public List<Document> Documents { get; set; } = [];

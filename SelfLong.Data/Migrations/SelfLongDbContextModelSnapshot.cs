@@ -338,6 +338,18 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("embedding_dimension");
 
+                    b.Property<int?>("HnswEfSearch")
+                        .HasColumnType("integer")
+                        .HasColumnName("hnsw_ef_search");
+
+                    b.Property<double?>("HnswRecallAt10")
+                        .HasColumnType("double precision")
+                        .HasColumnName("hnsw_recall_at10");
+
+                    b.Property<int?>("HnswTuneQueries")
+                        .HasColumnType("integer")
+                        .HasColumnName("hnsw_tune_queries");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)

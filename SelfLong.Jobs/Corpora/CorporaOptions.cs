@@ -50,11 +50,31 @@ public sealed class CorporaOptions
     public int BatchDocuments { get; set; } = 64;
 
     /// <summary>
-    /// HNSW candidate list size for vector search (pgvector's hnsw.ef_search, at least 2k is used):
-    /// higher is slower and closer to exact; `bench corpus` reports recall for several values.
+    /// HNSW candidate list size for vector search (pgvector's hnsw.ef_search, at least 2k is used)
+    /// in a corpus not tuned (<see cref="HnswTuneQueries"/>): higher is slower and closer to exact;
+    /// `bench corpus` reports recall for several values.
     /// </summary>
     [Range(1, 1000)]
     public int HnswEfSearch { get; set; } = 300;
+
+    /// <summary>
+    /// Queries (a few words of each of a seeded sample of a corpus's chunks) searched after its index is built, to choose the
+    /// corpus's own ef_search (HnswEfSearchTuner). 0 turns tuning off: every corpus then uses
+    /// <see cref="HnswEfSearch"/>.
+    /// </summary>
+    [Range(0, 1000)]
+    public int HnswTuneQueries { get; set; } = 32;
+
+    /// <summary>Recall@10 against exact search that a corpus's tuned ef_search must reach (the smallest such is kept).</summary>
+    [Range(0.0, 1.0)]
+    public double HnswTuneTargetRecall { get; set; } = 0.95;
+
+    /// <summary>
+    /// The largest ef_search tuning may choose: a bound on a vector search's effort. A corpus that
+    /// does not reach the target below it keeps it (and the recall it reached there).
+    /// </summary>
+    [Range(1, 1000)]
+    public int HnswTuneMaxEfSearch { get; set; } = 1000;
 
     /// <summary>
     /// HNSW graph degree (pgvector's m) of a corpus's index when it is built: more links cost build

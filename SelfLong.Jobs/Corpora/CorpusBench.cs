@@ -45,7 +45,12 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var queryCorpus = await CreateAsync($"bench-query-{Guid.NewGuid():N}", QueryChunkTokens, 0, made, ct);
             var queryIngestSeconds = await IngestAsync(queryCorpus, [sotu, moby], ct);
             var queryChunks = (await corpora.GetAsync(queryCorpus.Id, ct))!.Chunks;
-            var small = await measure.MeasureAsync(queryCorpus, queries, EfSearchSweep.Append(efSearch), ct);
+            // Ingestion tuned it already; tuned again (the same sample, so the same choice) to time it.
+            EfSearchTuning? queryTuning;
+            await using (var connection = await dataSource.OpenConnectionAsync(ct))
+                queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, queryCorpus.Id, queryCorpus.EmbeddingDimension,
+                    new Embeddings.LexicalEmbedder(queryCorpus.EmbeddingDimension), options.Value, ct);
+            var small = await measure.MeasureAsync(queryCorpus, queries, Sweep(queryTuning?.EfSearch), efSearch, ct);
             await corpora.DeleteAsync(queryCorpus.Id, CancellationToken.None);
 
             var defaults = new CorpusSettings();
@@ -53,8 +58,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             SampleChunkCorpus.Written written;
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
                 written = await SampleChunkCorpus.WriteAsync(connection, largeCorpus.Id, largeCorpus.EmbeddingDimension, largeChunks, defaults.ChunkTokens,
-                    options.Value.HnswBuild, ct);
-            var large = await measure.MeasureAsync(largeCorpus, queries, EfSearchSweep.Append(efSearch), ct);
+                    options.Value, ct);
+            var large = await measure.MeasureAsync(largeCorpus, queries, Sweep(written.Tuning?.EfSearch), efSearch, ct);
 
             return new
             {
@@ -80,8 +85,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                     ratio_to_raw_copy = Math.Round(ingest.Ratio, 3),
                     target_ratio = 0.5,
                 },
-                query = Figures(small, queryChunks, QueryChunkTokens, efSearch, options.Value.HnswBuild, new { ingest_seconds = Math.Round(queryIngestSeconds, 2) }, 20),
-                large = Figures(large, written.Chunks, defaults.ChunkTokens, efSearch, options.Value.HnswBuild, new
+                query = CorpusBenchFigures.Query(small, queryChunks, QueryChunkTokens, efSearch, queryTuning, options.Value, new { ingest_seconds = Math.Round(queryIngestSeconds, 2) }, 20),
+                large = CorpusBenchFigures.Query(large, written.Chunks, defaults.ChunkTokens, efSearch, written.Tuning, options.Value, new
                 {
                     written.Documents,
                     made_from = "sotu.jsonl.gz and moby-dick.jsonl.gz: each chunk two runs of sentences from seeded random places",
@@ -96,24 +101,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
     }
 
-    private static object Figures(QueryFigures f, long chunks, int chunkTokens, int efSearch, ChunkVectorIndex.Build build, object corpus, int targetP95) => new
-    {
-        chunks,
-        chunk_tokens = chunkTokens,
-        corpus,
-        queries = f.Queries,
-        hybrid_top10_p50_ms = Math.Round(f.Hybrid.P50Ms, 2),
-        hybrid_top10_p95_ms = Math.Round(f.Hybrid.P95Ms, 2),
-        target_p95_ms = targetP95,
-        vector_top10_p50_p95_ms = new[] { Math.Round(f.Vector.P50Ms, 2), Math.Round(f.Vector.P95Ms, 2) },
-        full_text_top10_p50_p95_ms = new[] { Math.Round(f.FullText.P50Ms, 2), Math.Round(f.FullText.P95Ms, 2) },
-        hnsw_ef_search = efSearch,
-        hnsw_build = new { m = build.For(chunks).M, ef_construction = build.For(chunks).EfConstruction },
-        hnsw_recall_at_10 = Math.Round(f.RecallByEfSearch[efSearch], 4),
-        hnsw_recall_at_10_by_ef_search = f.RecallByEfSearch.ToDictionary(r => r.Key.ToString(), r => Math.Round(r.Value, 4)),
-        full_text_top10_agreement_with_exhaustive = Math.Round(f.FullTextTop10Agreement, 4),
-        target_recall = 0.95,
-    };
+    /// <summary>The ef_search values whose recall is measured: the fixed sweep, the configured one and the corpus's tuned one.</summary>
+    private IEnumerable<int> Sweep(int? tuned) => EfSearchSweep.Append(options.Value.HnswEfSearch).Concat(tuned is { } ef ? [ef] : []);
 
     private sealed record IngestFigures(int Documents, long Tokens, long Chunks, long TextBytes, double Seconds, double CopySeconds, double IndexSeconds)
     {

@@ -7,8 +7,10 @@ using SelfLong.Jobs.Corpora.Storage;
 namespace SelfLong.Jobs.Corpora;
 
 /// <summary>What `bench corpus` measures on one query corpus.</summary>
-public sealed record QueryFigures(int Queries, Latency Hybrid, Latency Vector, Latency FullText, Dictionary<int, double> RecallByEfSearch,
-    double FullTextTop10Agreement);
+/// <param name="Hybrid">At the ef_search searches use (the corpus's tuned one, else the configured one).</param>
+/// <param name="HybridAtConfigured">At the configured HnswEfSearch, for comparison.</param>
+public sealed record QueryFigures(int Queries, Latency Hybrid, Latency HybridAtConfigured, Latency Vector, Latency FullText,
+    Dictionary<int, double> RecallByEfSearch, double FullTextTop10Agreement);
 
 /// <summary>Milliseconds per query at the median and the 95th percentile.</summary>
 public sealed record Latency(double P50Ms, double P95Ms);
@@ -19,7 +21,7 @@ public sealed record Latency(double P50Ms, double P95Ms);
 /// </summary>
 public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetriever retriever)
 {
-    public async Task<QueryFigures> MeasureAsync(CorpusSummary corpus, int count, IEnumerable<int> efSearch, CancellationToken ct)
+    public async Task<QueryFigures> MeasureAsync(CorpusSummary corpus, int count, IEnumerable<int> efSearch, int configuredEfSearch, CancellationToken ct)
     {
         // Queries are a few words from chunks drawn with a fixed seed: realistic vocabulary, reproducible.
         var random = new Random(2024);
@@ -35,6 +37,7 @@ public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetr
 
         // Each list alone as well, so a slow hybrid query shows which side it waits on.
         var hybrid = await TimeAsync(queries, q => retriever.SearchAsync(corpus.Id, q, 10, RetrievalMode.Hybrid, ct));
+        var hybridAtConfigured = await TimeAsync(queries, q => retriever.HybridAsync(corpus.Id, q, 10, ct, configuredEfSearch));
         var vector = await TimeAsync(queries, q => retriever.SearchAsync(corpus.Id, q, 10, RetrievalMode.Vector, ct));
         var fullText = await TimeAsync(queries, q => retriever.SearchAsync(corpus.Id, q, 10, RetrievalMode.FullText, ct));
 
@@ -68,7 +71,7 @@ public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetr
             agreeing += Math.Min(all.Count, bounded.Count(c => c.Score >= all[^1].Score - 1e-6));
             listed += all.Count;
         }
-        return new QueryFigures(count, hybrid, vector, fullText, recall, listed == 0 ? 0 : agreeing / listed);
+        return new QueryFigures(count, hybrid, hybridAtConfigured, vector, fullText, recall, listed == 0 ? 0 : agreeing / listed);
     }
 
     /// <summary>Latency over the queries, after one untimed query (connections opened, statements prepared).</summary>

@@ -11,7 +11,8 @@ namespace SelfLong.Jobs.Corpora;
 /// <summary>A corpus with its counts, as lists and pages show it (no secrets).</summary>
 public sealed record CorpusSummary(long Id, string Name, string Description, string Embedder, string? EmbedderModel,
     string? EmbedderBaseUrl, bool HasApiKey, int EmbeddingDimension, int ChunkTokens, int ChunkOverlapTokens, string TextField,
-    string TitleField, long Documents, long Chunks, long Tokens, DateTimeOffset CreatedAt);
+    string TitleField, long Documents, long Chunks, long Tokens, DateTimeOffset CreatedAt, int? HnswEfSearch = null, double? HnswRecallAt10 = null,
+    int? HnswTuneQueries = null);
 
 /// <summary>One bar of the document-length histogram: documents with lo &lt;= tokens &lt; hi.</summary>
 public sealed record LengthBucket(long Lo, long Hi, long Documents);
@@ -98,7 +99,7 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
         var chunks = await db.Chunks.LongCountAsync(x => x.CorpusId == id, ct);
         return new CorpusSummary(c.Id, c.Name, c.Description, c.EmbedderKind.ToString(), c.EmbedderModel, c.EmbedderBaseUrl,
             c.EmbedderApiKeyProtected is not null, c.EmbeddingDimension, c.ChunkTokens, c.ChunkOverlapTokens, c.TextField, c.TitleField,
-            documents?.Count ?? 0, chunks, documents?.Tokens ?? 0, c.CreatedAt);
+            documents?.Count ?? 0, chunks, documents?.Tokens ?? 0, c.CreatedAt, c.HnswEfSearch, c.HnswRecallAt10, c.HnswTuneQueries);
     }
 
     public async Task<CorpusSummary?> FindByNameAsync(string name, CancellationToken ct = default)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using SelfLong.Jobs.Corpora.Chunking;
 using SelfLong.Jobs.Corpora.Embeddings;
+using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
 using SelfLong.Jobs.Evaluation;
 using SelfLong.Jobs.Text;
@@ -11,7 +12,7 @@ namespace SelfLong.Jobs.Corpora;
 /// <summary>
 /// The large corpus of `bench corpus`: any number of chunks of a real chunk size, made from the two
 /// samples, embedded by the lexical embedder, written by the ingestion's own COPY writer and then
-/// indexed once (as ingestion does). The samples hold about 10,000 such chunks, so each chunk
+/// indexed and tuned once (as ingestion does). The samples hold about 10,000 such chunks, so each chunk
 /// joins two runs of consecutive sentences from places drawn with a fixed seed: prose like the
 /// samples', rarely repeated, the same corpus on every run.
 /// </summary>
@@ -22,10 +23,10 @@ public static class SampleChunkCorpus
     /// <summary>Sentence pieces: at most this many tokens each, so chunks can end near their size.</summary>
     private const int PieceTokens = 32;
 
-    public sealed record Written(long Chunks, int Documents, double WriteSeconds, double IndexSeconds);
+    public sealed record Written(long Chunks, int Documents, double WriteSeconds, double IndexSeconds, EfSearchTuning? Tuning);
 
     public static async Task<Written> WriteAsync(NpgsqlConnection connection, long corpusId, int dimension, long chunks, int chunkTokens,
-        ChunkVectorIndex.Build build, CancellationToken ct)
+        CorporaOptions options, CancellationToken ct)
     {
         var pieces = Pieces();
         var embedder = new LexicalEmbedder(dimension);
@@ -48,8 +49,10 @@ public static class SampleChunkCorpus
         var writeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
         await ChunkTableSettle.SettleAsync(connection, ct);
-        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, build, ct);
-        return new Written(written, documents, writeSeconds, watch.Elapsed.TotalSeconds);
+        await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.HnswBuild, ct);
+        var indexSeconds = watch.Elapsed.TotalSeconds;
+        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options, ct);
+        return new Written(written, documents, writeSeconds, indexSeconds, tuning);
     }
 
     /// <summary>The samples cut into runs of whole sentences of at most <see cref="PieceTokens"/> tokens, in order.</summary>

@@ -48,6 +48,8 @@ public sealed class CorporaApiTests(AppFixture app)
         var details = (await client.GetFromJsonAsync<CorpusDetailsDto>($"/api/corpora/{corpus.Id}", Json, ct))!;
         Assert.Equal(2, details.Corpus.Documents);
         Assert.Equal(2, details.LengthHistogram.Sum(b => b.Documents));
+        // Two chunks: each the other's only neighbour, found at the first ef_search tried.
+        Assert.Equal((40, 1.0, 2), (details.Corpus.HnswEfSearch, details.Corpus.HnswRecallAt10, details.Corpus.HnswTuneQueries));
         var document = (await client.GetFromJsonAsync<DocumentDto>($"/api/documents/{hits[0].DocumentId}", Json, ct))!;
         Assert.StartsWith("The albatross", document.Text);
     }

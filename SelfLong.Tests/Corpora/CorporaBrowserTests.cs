@@ -36,6 +36,7 @@ public sealed class CorporaBrowserTests(AppFixture app, BrowserFixture browser)
         await Assertions.Expect(statuses.Nth(1)).ToContainTextAsync("Succeeded: 1 documents", new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("[data-testid=run-status]").First).ToHaveTextAsync("Succeeded");
         await Assertions.Expect(page.Locator("[data-testid='stat-Documents']")).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("[data-testid=vector-index]")).ToContainTextAsync("ef_search 40, tuned: recall@10 1.00 on 2 queries from its chunks");
 
         await page.Locator("input[data-testid=search-query], [data-testid=search-query] input").First.FillAsync("spiral tusk");
         await page.ClickAsync("[data-testid=search-button]");

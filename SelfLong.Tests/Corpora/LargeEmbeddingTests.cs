@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora;
@@ -80,6 +81,15 @@ public sealed class LargeEmbeddingTests
             while (await reader.ReadAsync(ct)) expected.Add((reader.GetInt64(0), reader.GetDouble(1)));
         Assert.Equal(expected.Select(e => e.Item1), vector.Select(c => c.ChunkId));
         Assert.Equal(expected.Select(e => e.Item2), vector.Select(c => c.Score));
+        // Tuned through this layout's own list: six chunks, each query's five others found at the first ef_search.
+        Assert.Equal((40, 1.0, 6), await TunedAsync(harness, corpus, ct));
+    }
+
+    private static async Task<(int?, double?, int?)> TunedAsync(CorporaHarness harness, long corpus, CancellationToken ct)
+    {
+        await using var db = harness.Database.CreateDbContext();
+        var row = await db.Corpora.AsNoTracking().SingleAsync(c => c.Id == corpus, ct);
+        return (row.HnswEfSearch, row.HnswRecallAt10, row.HnswTuneQueries);
     }
 
     [Fact]
@@ -91,7 +101,10 @@ public sealed class LargeEmbeddingTests
         Assert.Equal("Tariffs", (await harness.Retriever.VectorAsync(corpus, "tariffs on steel imports", 3, ct))[0].DocumentTitle);
 
         // The retriever has the corpus's 256-dimension settings cached; its next query must notice the change.
+        await using (var db = harness.Database.CreateDbContext())
+            await db.Corpora.Where(c => c.Id == corpus).ExecuteUpdateAsync(s => s.SetProperty(c => c.HnswEfSearch, 999), ct);
         await harness.Reembedder.RunAsync(corpus, EmbedderKind.Lexical, null, null, null, 4096, ct);
+        var tunedUp = await TunedAsync(harness, corpus, ct);
         var afterUp = await harness.Retriever.VectorAsync(corpus, "tariffs on steel imports", 3, ct);
         var columnsUp = await ColumnsAsync(harness, corpus, ct);
         await harness.Reembedder.RunAsync(corpus, EmbedderKind.Lexical, null, null, null, 256, ct);
@@ -99,6 +112,7 @@ public sealed class LargeEmbeddingTests
 
         Assert.Equal("Tariffs", afterUp[0].DocumentTitle);
         Assert.Equal((0L, 6L), columnsUp);
+        Assert.Equal((40, 1.0, 6), tunedUp);
         Assert.Equal("Tariffs", afterDown[0].DocumentTitle);
         Assert.Equal((6L, 0L), await ColumnsAsync(harness, corpus, ct));
     }

@@ -39,6 +39,18 @@ public sealed class ValidatedOptionsTests
         Assert.Equal(1 << 20, services.GetRequiredService<IOptions<CorporaOptions>>().Value.MaxFileBytes);
     }
 
+    [Theory]
+    [InlineData("HnswTuneTargetRecall", "1.5")]
+    [InlineData("HnswTuneQueries", "-1")]
+    [InlineData("HnswTuneMaxEfSearch", "1001")]
+    public void EfSearchTuning_OutOfRange_NamesTheKey(string key, string value)
+    {
+        var services = With(($"SelfLong:Corpora:{key}", value));
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<CorporaOptions>>().Value);
+        Assert.Contains(key, error.Message);
+    }
+
     [Fact]
     public void NegativeSize_RefusedAsNotPositive()
     {

@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using SelfLong.Data;
 using SelfLong.Data.Corpora;
+using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
 using SelfLong.Jobs.Hosting;
 
@@ -93,6 +94,8 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         corpus.EmbeddingDimension = dimension;
         await db.SaveChangesAsync(ct);
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.Value.HnswBuild, ct);
+        // New vectors make a new graph: the ef_search tuned for the old one says nothing about it.
+        await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options.Value, ct);
     }
 
     private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)

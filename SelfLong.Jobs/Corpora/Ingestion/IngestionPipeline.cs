@@ -8,6 +8,7 @@ using SelfLong.Data;
 using SelfLong.Data.Corpora;
 using SelfLong.Jobs.Corpora.Embeddings;
 using SelfLong.Jobs.Corpora.Extraction;
+using SelfLong.Jobs.Corpora.Retrieval;
 using SelfLong.Jobs.Corpora.Storage;
 using SelfLong.Jobs.Progress;
 using SelfLong.Jobs.Text;
@@ -58,6 +59,11 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         {
             await ChunkTableSettle.SettleAsync(connection, ct);
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct);
+            // Again after every run, not only when the index is first built: a graph that grew may need more effort.
+            using var embedder = embedders.Create(corpus);
+            var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, ct);
+            logger.LogDebug("Corpus {Corpus}: ef_search {EfSearch}, recall@10 {Recall} on {Queries} queries from its chunks, tuned in {Seconds:0.0} s.",
+                corpus.Id, tuning?.EfSearch, tuning?.RecallAt10, tuning?.Queries, tuning?.Seconds);
         }
         logger.LogDebug("Ingestion run {Run}: {Documents} documents, {Chunks} chunks in {Elapsed}.", run.Id, run.Documents, run.Chunks, watch.Elapsed);
         await db.SaveChangesAsync(CancellationToken.None);

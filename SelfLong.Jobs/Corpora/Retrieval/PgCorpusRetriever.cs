@@ -25,10 +25,11 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     public const string AnyWordQuery = RetrievalSql.AnyWordQuery;
 
     /// <summary>
-    /// Each corpus's embedder settings, so a query embeds without first reading the corpus row.
-    /// The row is read again in the query's own batch and compared: a corpus re-embedded (or
-    /// deleted) by another process is noticed on its next query, which is then run again with the
-    /// fresh settings. No expiry to tune, and never a query embedded for the wrong dimension.
+    /// Each corpus's embedder settings and tuned ef_search, so a query embeds without first reading
+    /// the corpus row. The row is read again in the query's own batch and compared: a corpus
+    /// re-embedded, re-tuned (or deleted) by another process is noticed on its next query, which is
+    /// then run again with the fresh settings. No expiry to tune, and never a query embedded for
+    /// the wrong dimension.
     /// </summary>
     private readonly ConcurrentDictionary<long, Corpus> corpora = new();
 
@@ -44,17 +45,19 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         };
     }
 
-    private async Task<IReadOnlyList<RetrievedChunk>> HybridAsync(long corpusId, string query, int topK, CancellationToken ct)
+    /// <summary>Both lists fused (RRF).</summary>
+    /// <param name="efSearch">HNSW candidate list size; the corpus's tuned one, else the configured one, when null.</param>
+    public async Task<IReadOnlyList<RetrievedChunk>> HybridAsync(long corpusId, string query, int topK, CancellationToken ct, int? efSearch = null)
     {
         // Each list is deeper than k so a chunk ranked moderately by both can rise to the top.
         var depth = Math.Max(topK * 4, 50);
-        var vector = RunAsync(corpusId, query, depth, depth, RetrievalMode.Vector, null, bounded: true, ct);
+        var vector = RunAsync(corpusId, query, depth, depth, RetrievalMode.Vector, efSearch, bounded: true, ct);
         var fullText = RunAsync(corpusId, query, depth, depth, RetrievalMode.FullText, null, bounded: true, ct);
         return ReciprocalRankFusion.Fuse(topK, await vector, await fullText);
     }
 
     /// <summary>Nearest chunks by cosine similarity (score = 1 - cosine distance).</summary>
-    /// <param name="efSearch">HNSW candidate list size; the configured one when null.</param>
+    /// <param name="efSearch">HNSW candidate list size; the corpus's tuned one, else the configured one, when null.</param>
     public Task<IReadOnlyList<RetrievedChunk>> VectorAsync(long corpusId, string query, int topK, CancellationToken ct, int? efSearch = null) =>
         RunAsync(corpusId, query, topK, topK, RetrievalMode.Vector, efSearch, bounded: true, ct);
 
@@ -81,12 +84,10 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             }
 
             var o = options.Value;
-            var ef = Math.Max(efSearch ?? o.HnswEfSearch, depth * 2);
-            // Binary codes are coarse: the index is asked for more candidates than are kept, and
-            // they are re-ranked by exact distance (the oversampling recall@10 is measured with).
-            var quantized = mode == RetrievalMode.Vector && layout.Kind == VectorIndexKind.BinaryQuantized;
-            var candidates = quantized ? Math.Max(ef, depth * o.BinaryRerankFactor) : o.FullTextCandidates;
-            if (quantized) ef = candidates;
+            // The corpus's own ef_search (HnswEfSearchTuner) unless tuning was turned off since.
+            var tuned = o.HnswTuneQueries > 0 ? corpus.HnswEfSearch : null;
+            var (ef, vectorCandidates) = VectorEffort(efSearch ?? tuned ?? o.HnswEfSearch, depth, layout, o);
+            var candidates = mode == RetrievalMode.Vector ? vectorCandidates : o.FullTextCandidates;
 
             var vector = RetrievalSql.VectorList(corpusId, layout, embedding is not null);
             var fullText = RetrievalSql.FullTextList(corpusId, bounded);
@@ -96,9 +97,9 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             await using var batch = new NpgsqlBatch(connection);
             // One implicit transaction for the batch: set_config(..., true) holds for the query that follows only.
             var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
-            setting.Parameters.AddWithValue("ef", Math.Clamp(ef, 1, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            setting.Parameters.AddWithValue("ef", ef.ToString(System.Globalization.CultureInfo.InvariantCulture));
             batch.BatchCommands.Add(setting);
-            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension FROM corpora WHERE id = @corpus");
+            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search FROM corpora WHERE id = @corpus");
             check.Parameters.AddWithValue("corpus", corpusId);
             batch.BatchCommands.Add(check);
             var search = new NpgsqlBatchCommand(sql);
@@ -117,7 +118,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct);
-            var current = await reader.ReadAsync(ct) && SameEmbedder(corpus, reader);
+            var current = await reader.ReadAsync(ct) && SameSettings(corpus, reader);
             if (!current)
             {
                 corpora.TryRemove(corpusId, out _);
@@ -144,12 +145,27 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         return corpus;
     }
 
-    private static bool SameEmbedder(Corpus corpus, NpgsqlDataReader row) =>
+    private static bool SameSettings(Corpus corpus, NpgsqlDataReader row) =>
         row.GetString(0) == corpus.EmbedderKind.ToString()
         && (row.IsDBNull(1) ? null : row.GetString(1)) == corpus.EmbedderBaseUrl
         && (row.IsDBNull(2) ? null : row.GetString(2)) == corpus.EmbedderModel
         && (row.IsDBNull(3) ? null : row.GetString(3)) == corpus.EmbedderApiKeyProtected
-        && row.GetInt32(4) == corpus.EmbeddingDimension;
+        && row.GetInt32(4) == corpus.EmbeddingDimension
+        && (row.IsDBNull(5) ? null : row.GetInt32(5)) == corpus.HnswEfSearch;
+
+    /// <summary>
+    /// The hnsw.ef_search and @candidates a vector list @depth long runs with: at least twice its
+    /// depth, at most pgvector's 1,000. Binary codes are coarse, so for them the index is asked for
+    /// more candidates than are kept, re-ranked by exact distance (the oversampling recall@10 is
+    /// measured with). The tuner measures through this too, so it measures what searches run.
+    /// </summary>
+    public static (int EfSearch, int Candidates) VectorEffort(int efSearch, int depth, VectorLayout layout, CorporaOptions o)
+    {
+        var ef = Math.Max(efSearch, depth * 2);
+        var candidates = layout.Kind == VectorIndexKind.BinaryQuantized ? Math.Max(ef, depth * o.BinaryRerankFactor) : depth;
+        if (layout.Kind == VectorIndexKind.BinaryQuantized) ef = candidates;
+        return (Math.Clamp(ef, 1, 1000), candidates);
+    }
 
     public async Task<RetrievedChunk?> RandomChunkAsync(long corpusId, Random random, CancellationToken ct = default)
     {

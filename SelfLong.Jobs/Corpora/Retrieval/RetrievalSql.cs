@@ -23,7 +23,7 @@ public static class RetrievalSql
     public static string VectorList(long corpusId, VectorLayout layout, bool hasVector)
     {
         if (!hasVector) return "vec AS (SELECT NULL::bigint AS id, NULL::bigint AS rank, NULL::float8 AS distance WHERE false)";
-        var filter = $"corpus_id = {corpusId} AND dimension = {layout.Dimension} AND {layout.Column} IS NOT NULL";
+        var filter = VectorFilter(corpusId, layout);
         var nearest = layout.Kind == VectorIndexKind.BinaryQuantized
             ? $"""
               SELECT id, {layout.ExactDistance("@q")} AS distance
@@ -36,6 +36,10 @@ public static class RetrievalSql
                     FROM ({nearest}) v)
             """;
     }
+
+    /// <summary>The chunks a vector list searches: the corpus's, with a vector of its dimension (its HNSW index's predicate).</summary>
+    public static string VectorFilter(long corpusId, VectorLayout layout) =>
+        $"corpus_id = {corpusId} AND dimension = {layout.Dimension} AND {layout.Column} IS NOT NULL";
 
     /// <summary>
     /// Chunks matching any of the query's words (English stemming, stop words dropped), ranked by

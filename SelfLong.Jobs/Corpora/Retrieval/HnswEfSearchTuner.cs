@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using Npgsql;
+using SelfLong.Jobs.Corpora.Storage;
+
+namespace SelfLong.Jobs.Corpora.Retrieval;
+
+/// <summary>
+/// What tuning found: the ef_search kept, the recall@10 it reached on <paramref name="Queries"/> of
+/// the corpus's chunks, whether that met the target, and the recall of every ef_search tried.
+/// </summary>
+public sealed record EfSearchTuning(int EfSearch, double RecallAt10, int Queries, bool Reached, IReadOnlyDictionary<int, double> RecallByEfSearch,
+    double Seconds);
+
+/// <summary>
+/// Chooses a corpus's own HNSW ef_search once its index is built. One value for every corpus is
+/// wrong both ways: a corpus of 126K small chunks reaches recall@10 1.0 at ef_search 40 and pays
+/// for 300, while a million chunks of 256 tokens stay under 0.95 at 400 (README, `bench corpus`).
+/// The queries are five words from each of a seeded sample of the corpus's own chunks, embedded by
+/// the corpus's embedder, as a search would embed them; each is searched exactly and through the
+/// retriever's own vector list (the SQL and ef_search it serves with) at each ef_search of
+/// <see cref="Ladder"/> in turn, and the first reaching the target recall is kept, else the largest.
+/// Not the chunks' own vectors: each is a node of the graph, linked to its nearest neighbours when
+/// it was inserted, so HNSW finds them at any ef_search (recall 1.0 at 40 over 200,000 chunks, where
+/// five-word queries got 0.57). Binary-quantized corpora are tuned the same way: their list's
+/// candidates and re-ranking follow ef_search (PgCorpusRetriever.VectorEffort).
+/// </summary>
+public static class HnswEfSearchTuner
+{
+    /// <summary>ef_search values tried, smallest first, each about 1.6 times the last, up to HnswTuneMaxEfSearch; pgvector's most is 1,000.</summary>
+    public static readonly IReadOnlyList<int> Ladder = [40, 64, 100, 160, 250, 400, 640, 1000];
+
+    private const int K = 10;
+    private const int QueryWords = 5;
+    /// <summary>Fixed, so a corpus that has not changed is measured on the same chunks every time.</summary>
+    private const int Seed = 1205;
+
+    /// <summary>Tunes the corpus (unless tuning is off) and records the outcome on its row; null clears it.</summary>
+    /// <param name="embedder">The corpus's embedder (searches embed their query with it).</param>
+    public static async Task<EfSearchTuning?> TuneAndStoreAsync(NpgsqlConnection connection, long corpusId, int dimension,
+        IEmbeddingGenerator<string, Embedding<float>> embedder, CorporaOptions options, CancellationToken ct)
+    {
+        var tuning = options.HnswTuneQueries == 0 ? null
+            : await TuneAsync(connection, corpusId, dimension, embedder, options.HnswTuneQueries, options.HnswTuneTargetRecall, LadderFor(options), options, ct);
+        await using var store = new NpgsqlCommand(
+            "UPDATE corpora SET hnsw_ef_search = @ef, hnsw_recall_at10 = @recall, hnsw_tune_queries = @queries WHERE id = @id", connection);
+        store.Parameters.AddWithValue("ef", tuning is null ? DBNull.Value : tuning.EfSearch);
+        store.Parameters.AddWithValue("recall", tuning is null ? DBNull.Value : tuning.RecallAt10);
+        store.Parameters.AddWithValue("queries", tuning is null ? DBNull.Value : tuning.Queries);
+        store.Parameters.AddWithValue("id", corpusId);
+        await store.ExecuteNonQueryAsync(ct);
+        return tuning;
+    }
+
+    /// <summary><see cref="Ladder"/> up to HnswTuneMaxEfSearch, which ends it.</summary>
+    public static List<int> LadderFor(CorporaOptions options) =>
+        [.. Ladder.Where(ef => ef < options.HnswTuneMaxEfSearch), options.HnswTuneMaxEfSearch];
+
+    /// <summary>The smallest ef_search of <paramref name="ladder"/> reaching <paramref name="target"/>, else its largest; null for a corpus without vectors.</summary>
+    public static async Task<EfSearchTuning?> TuneAsync(NpgsqlConnection connection, long corpusId, int dimension,
+        IEmbeddingGenerator<string, Embedding<float>> embedder, int queries, double target, IReadOnlyList<int> ladder, CorporaOptions options,
+        CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var layout = new VectorLayout(dimension);
+        var texts = await SampleAsync(connection, corpusId, layout, queries, ct);
+        if (texts.Count == 0) return null;
+        // Queries of words the embedder gives no features (a zero vector) are not searched, as in the retriever.
+        var sample = (await embedder.GenerateAsync(texts, cancellationToken: ct)).Select(e => e.Vector.ToArray())
+            .Where(v => v.Any(x => x != 0)).Select(layout.Parameter).ToList();
+        if (sample.Count == 0) return null;
+        var exact = new List<List<double>>();
+        foreach (var vector in sample) exact.Add(await NearestAsync(connection, ExactSql(corpusId, layout), vector, null, K, ct));
+
+        var served = RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, hasVector: true));
+        var recalls = new Dictionary<int, double>();
+        foreach (var ef in ladder)
+        {
+            var (efSearch, candidates) = PgCorpusRetriever.VectorEffort(ef, K, layout, options);
+            double found = 0, possible = 0;
+            for (var q = 0; q < sample.Count; q++)
+            {
+                if (exact[q].Count == 0) continue;
+                var approximate = await NearestAsync(connection, served, sample[q], efSearch, candidates, ct);
+                // At least as near as the exact 10th counts as found: among equally near chunks
+                // (repeated sentences) any choice is right.
+                var bound = exact[q][^1] + 1e-6;
+                found += Math.Min(exact[q].Count, approximate.Count(d => d <= bound));
+                possible += exact[q].Count;
+            }
+            recalls[ef] = possible == 0 ? 1 : found / possible;
+            if (recalls[ef] >= target) return new EfSearchTuning(ef, recalls[ef], sample.Count, true, recalls, watch.Elapsed.TotalSeconds);
+        }
+        return new EfSearchTuning(ladder[^1], recalls[ladder[^1]], sample.Count, false, recalls, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The exact nearest chunks: distances are computed in a subquery that OFFSET 0 keeps apart, so
+    /// the ORDER BY cannot be answered by the HNSW index and every chunk of the corpus is compared.
+    /// </summary>
+    public static string ExactSql(long corpusId, VectorLayout layout) => $"""
+        SELECT id, 0, '', 0, '', 0, 1 - distance
+        FROM (SELECT id, {layout.ExactDistance("@q")} AS distance FROM chunks WHERE {RetrievalSql.VectorFilter(corpusId, layout)} OFFSET 0) every_chunk
+        ORDER BY distance, id LIMIT @depth
+        """;
+
+    /// <summary>
+    /// Five consecutive words (or all, when fewer) of each of up to <paramref name="queries"/>
+    /// distinct chunks with vectors, drawn with a fixed seed between the corpus's first and last id.
+    /// </summary>
+    private static async Task<List<string>> SampleAsync(NpgsqlConnection connection, long corpusId, VectorLayout layout, int queries,
+        CancellationToken ct)
+    {
+        var filter = RetrievalSql.VectorFilter(corpusId, layout);
+        long first, last;
+        await using (var bounds = new NpgsqlCommand($"SELECT min(id), max(id) FROM chunks WHERE {filter}", connection))
+        await using (var reader = await bounds.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            if (reader.IsDBNull(0)) return [];
+            (first, last) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        // Each draw takes the first chunk at or after a random id (a walk of the (corpus_id, id)
+        // index); more draws than queries, as draws may land on the same chunk.
+        var random = new Random(Seed);
+        var draws = Enumerable.Range(0, queries * 4).Select(_ => random.NextInt64(first, last + 1)).ToArray();
+        await using var command = new NpgsqlCommand($"""
+            SELECT c.id, c.text FROM unnest(@draws) WITH ORDINALITY d(at, n)
+            CROSS JOIN LATERAL (SELECT id, text FROM chunks WHERE {filter} AND id >= d.at ORDER BY id LIMIT 1) c
+            ORDER BY d.n
+            """, connection);
+        command.Parameters.AddWithValue("draws", draws);
+        var sample = new List<string>();
+        var seen = new HashSet<long>();
+        await using var rows = await command.ExecuteReaderAsync(ct);
+        while (await rows.ReadAsync(ct) && sample.Count < queries)
+        {
+            if (!seen.Add(rows.GetInt64(0))) continue;
+            var words = rows.GetString(1).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            var start = random.Next(Math.Max(1, words.Length - QueryWords + 1));
+            sample.Add(string.Join(' ', words.Skip(start).Take(QueryWords)));
+        }
+        return sample;
+    }
+
+    /// <summary>Distances of the list's <see cref="K"/> chunks, nearest first.</summary>
+    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, object vector, int? efSearch, int candidates,
+        CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        if (efSearch is { } ef)
+        {
+            // As the retriever sets it: for the statement that follows only (the batch is one transaction).
+            var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
+            setting.Parameters.AddWithValue("ef", ef.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            batch.BatchCommands.Add(setting);
+        }
+        var search = new NpgsqlBatchCommand(sql);
+        search.Parameters.AddWithValue("q", vector);
+        search.Parameters.AddWithValue("depth", K);
+        search.Parameters.AddWithValue("candidates", Math.Max(candidates, K));
+        batch.BatchCommands.Add(search);
+        batch.Timeout = 0;
+        var distances = new List<double>();
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        if (efSearch is not null) await reader.NextResultAsync(ct);
+        while (await reader.ReadAsync(ct)) distances.Add(1 - Convert.ToDouble(reader.GetValue(6)));
+        return distances;
+    }
+}

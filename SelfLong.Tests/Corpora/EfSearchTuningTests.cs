@@ -1,0 +1,178 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using SelfLong.Jobs.Corpora;
+using SelfLong.Jobs.Corpora.Embeddings;
+using SelfLong.Jobs.Corpora.Retrieval;
+using SelfLong.Jobs.Corpora.Storage;
+using SelfLong.Tests.Infrastructure;
+using static SelfLong.Tests.Corpora.TestFiles;
+
+namespace SelfLong.Tests.Corpora;
+
+[NeedsDatabase]
+public sealed class EfSearchTuningTests
+{
+    /// <summary>
+    /// Chunks of twelve words drawn from a few hundred: one chunk each, vectors spread out enough
+    /// that an HNSW graph has to be searched rather than read whole.
+    /// </summary>
+    private static async Task<long> RandomWordsCorpusAsync(CorporaHarness harness, int chunks, int seed = 3)
+    {
+        var corpus = await harness.CreateCorpusAsync(new CorpusSettings { Name = $"words-{Guid.NewGuid():N}", ChunkTokens = 64, ChunkOverlapTokens = 0 });
+        var random = new Random(seed);
+        var lines = Enumerable.Range(0, chunks).Select(i => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            title = $"r{i}",
+            text = string.Join(' ', Enumerable.Range(0, 12).Select(_ => $"term{random.Next(400)}")) + ".",
+        }));
+        await harness.IngestAsync(corpus, ("words.jsonl", Utf8(string.Join("\n", lines))));
+        return corpus;
+    }
+
+    /// <summary>An HNSW graph of pgvector's least links and build effort: far from exact at a small ef_search.</summary>
+    private static void SparseGraph(CorporaOptions o) => (o.HnswM, o.HnswEfConstruction, o.HnswFromChunks) = (2, 4, 0);
+
+    private static async Task<SelfLong.Data.Corpora.Corpus> RowAsync(CorporaHarness harness, long corpus)
+    {
+        await using var db = harness.Database.CreateDbContext();
+        return await db.Corpora.AsNoTracking().SingleAsync(c => c.Id == corpus, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Ingestion_StoresTheSmallestEfSearchOfTheLadderReachingTheTarget_OnQueriesFromItsChunks()
+    {
+        await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
+        var corpus = await RandomWordsCorpusAsync(harness, 3000);
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+
+        var row = await RowAsync(harness, corpus);
+        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, new LexicalEmbedder(256), 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(32, row.HnswTuneQueries);
+        Assert.Contains(row.HnswEfSearch!.Value, HnswEfSearchTuner.Ladder);
+        Assert.InRange(row.HnswRecallAt10!.Value, 0.95, 1.0);
+        // The same sample measured again gives the same choice, and every smaller rung fell short.
+        Assert.True(again!.Reached);
+        Assert.Equal(row.HnswEfSearch, again.EfSearch);
+        Assert.Equal(row.HnswRecallAt10!.Value, again.RecallAt10, 9);
+        Assert.All(again.RecallByEfSearch.Where(r => r.Key < again.EfSearch), r => Assert.True(r.Value < 0.95, $"ef_search {r.Key}: {r.Value}"));
+        // The sparse graph needs more than the first rung: the choice was measured, not the floor.
+        Assert.True(row.HnswEfSearch > HnswEfSearchTuner.Ladder[0], $"chosen {row.HnswEfSearch}");
+    }
+
+    [Fact]
+    public async Task ExactSide_NeverUsesTheHnswIndex_AndEqualsDistancesComputedHere()
+    {
+        await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await RandomWordsCorpusAsync(harness, 1500);
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        var layout = new VectorLayout(256);
+        var vectors = new List<(long Id, float[] Vector)>();
+        await using (var all = new NpgsqlCommand($"SELECT id, embedding FROM chunks WHERE corpus_id = {corpus} AND embedding IS NOT NULL ORDER BY id", connection))
+        await using (var reader = await all.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) vectors.Add((reader.GetInt64(0), reader.GetFieldValue<Pgvector.Vector>(1).ToArray()));
+        var query = vectors[vectors.Count / 2];
+
+        // Index scans as cheap as they can be made: the planner would take the HNSW index if the SQL let it.
+        await using (var tempt = new NpgsqlCommand("SET enable_seqscan = off; SET enable_sort = off", connection)) await tempt.ExecuteNonQueryAsync(ct);
+        var exactPlan = await ExplainAsync(connection, HnswEfSearchTuner.ExactSql(corpus, layout), query.Vector, ct);
+        var servedPlan = await ExplainAsync(connection, RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true)), query.Vector, ct);
+        var exact = new List<double>();
+        await using (var command = new NpgsqlCommand(HnswEfSearchTuner.ExactSql(corpus, layout), connection))
+        {
+            command.Parameters.AddWithValue("q", new Pgvector.Vector(query.Vector));
+            command.Parameters.AddWithValue("depth", 11);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) exact.Add(1 - reader.GetDouble(6));
+        }
+        var computed = vectors.Select(v => CosineDistance(v.Vector, query.Vector)).Order().Take(11).ToList();
+
+        Assert.DoesNotContain(ChunkVectorIndex.NameFor(corpus), exactPlan);
+        Assert.Contains(ChunkVectorIndex.NameFor(corpus), servedPlan);
+        Assert.Equal(computed, exact, (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
+    public async Task Retriever_SearchesWithTheStoredEfSearch_AndNoticesWhenItChanges()
+    {
+        await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await RandomWordsCorpusAsync(harness, 3000);
+        var queries = Enumerable.Range(0, 20).Select(i => $"term{i * 7} term{i * 11 % 400} term{i * 13 % 400} term{i * 17 % 400}").ToList();
+        var exact = new List<List<RetrievedChunk>>();
+        foreach (var q in queries) exact.Add([.. await harness.Retriever.VectorAsync(corpus, q, 10, ct, efSearch: 1000)]);
+
+        await StoreEfSearchAsync(harness, corpus, 1, ct);
+        var low = await OverlapAsync(harness, corpus, queries, exact, ct);
+        // Changed behind the retriever's back (as another process's ingestion would): its cached corpus is stale.
+        await StoreEfSearchAsync(harness, corpus, 1000, ct);
+        var high = await OverlapAsync(harness, corpus, queries, exact, ct);
+        await StoreEfSearchAsync(harness, corpus, 1, ct);
+        var lowAgain = await OverlapAsync(harness, corpus, queries, exact, ct);
+
+        Assert.Equal(1.0, high);
+        Assert.True(low < 0.9, $"overlap at the stored ef_search 1 (searched at 20): {low}");
+        Assert.Equal(low, lowAgain);
+    }
+
+    [Fact]
+    public async Task Ingestion_TargetOutOfReach_KeepsTheLargestEfSearchAllowedAndTheRecallItReached()
+    {
+        // The sparse graph falls short of recall 1 at small ef_search (it needed 400 when measured).
+        await using var harness = await CorporaHarness.CreateAsync(o => { SparseGraph(o); (o.HnswTuneTargetRecall, o.HnswTuneMaxEfSearch) = (1.0, 80); });
+        var corpus = await RandomWordsCorpusAsync(harness, 3000);
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+
+        var row = await RowAsync(harness, corpus);
+        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, new LexicalEmbedder(256), 32, 1.0, [40, 64, 80], harness.Options,
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(80, row.HnswEfSearch);
+        Assert.False(again!.Reached);
+        Assert.Equal([40, 64, 80], again.RecallByEfSearch.Keys.Order());
+        Assert.Equal(again.RecallByEfSearch[80], row.HnswRecallAt10!.Value, 9);
+        Assert.True(row.HnswRecallAt10 < 1.0);
+    }
+
+    private static async Task StoreEfSearchAsync(CorporaHarness harness, long corpus, int efSearch, CancellationToken ct)
+    {
+        await using var db = harness.Database.CreateDbContext();
+        await db.Corpora.Where(c => c.Id == corpus).ExecuteUpdateAsync(s => s.SetProperty(c => c.HnswEfSearch, efSearch), ct);
+    }
+
+    /// <summary>Share of the reference top 10s the retriever's own vector search finds, at whatever ef_search it picks.</summary>
+    private static async Task<double> OverlapAsync(CorporaHarness harness, long corpus, List<string> queries, List<List<RetrievedChunk>> reference,
+        CancellationToken ct)
+    {
+        double found = 0, possible = 0;
+        for (var i = 0; i < queries.Count; i++)
+        {
+            var got = await harness.Retriever.VectorAsync(corpus, queries[i], 10, ct);
+            var bound = 1 - reference[i][^1].Score + 1e-6;
+            found += Math.Min(reference[i].Count, got.Count(c => 1 - c.Score <= bound));
+            possible += reference[i].Count;
+        }
+        return found / possible;
+    }
+
+    private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, float[] query, CancellationToken ct)
+    {
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        explain.Parameters.AddWithValue("q", new Pgvector.Vector(query));
+        explain.Parameters.AddWithValue("depth", 11);
+        explain.Parameters.AddWithValue("candidates", 11);
+        var lines = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) lines.Add(reader.GetString(0));
+        return string.Join("\n", lines);
+    }
+
+    private static double CosineDistance(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++) (dot, na, nb) = (dot + (double)a[i] * b[i], na + (double)a[i] * a[i], nb + (double)b[i] * b[i]);
+        return 1 - dot / Math.Sqrt(na * nb);
+    }
+}
