@@ -34,7 +34,8 @@ public sealed class CorporaHarness : IAsyncDisposable
             Uploads, NullLogger<IngestionPipeline>.Instance);
         Job = new IngestionJob(new RunJobShell(database, progress, NullLogger<RunJobShell>.Instance), Pipeline, Uploads);
         Retriever = new PgCorpusRetriever(database.DataSource, database, Embedders, wrapped);
-        Reembedder = new CorpusReembedder(database, database.DataSource, Embedders, new NoJobs(), wrapped);
+        Reembedder = new CorpusReembedder(database, database.DataSource, Embedders, new NoJobs(), wrapped,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CorpusReembedder>.Instance);
     }
 
     public TestDatabase Database { get; }

@@ -157,6 +157,54 @@ public sealed class EfSearchTuningTests
         return found / possible;
     }
 
+    [Fact]
+    public async Task TuningFails_AfterTheChunksAreStored_IsLoggedAndClearsTheTunedValue_WithoutThrowing()
+    {
+        await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await RandomWordsCorpusAsync(harness, 600);
+        Assert.NotNull((await RowAsync(harness, corpus)).HnswEfSearch);
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        var logger = new ListLogger();
+
+        var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(connection, corpus, 256, new FailingEmbedder(), harness.Options, logger, ct);
+
+        Assert.Null(tuning);
+        var row = await RowAsync(harness, corpus);
+        Assert.Equal((null, null, null), (row.HnswEfSearch, row.HnswRecallAt10, row.HnswTuneQueries));
+        var warning = Assert.Single(logger.Entries);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("ef_search tuning failed", warning.Message);
+        // Its searches still run, at HnswEfSearch.
+        Assert.Equal(10, (await harness.Retriever.VectorAsync(corpus, "term1 term2 term3", 10, ct)).Count);
+    }
+
+    /// <summary>An embedder whose server went away after the chunks were embedded.</summary>
+    private sealed class FailingEmbedder : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
+    {
+        public Task<Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>> GenerateAsync(IEnumerable<string> values,
+            Microsoft.Extensions.AI.EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new HttpRequestException("Connection refused (127.0.0.1:9)");
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => Entries.Add((logLevel, formatter(state, exception)));
+    }
+
     private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, float[] query, CancellationToken ct)
     {
         await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);

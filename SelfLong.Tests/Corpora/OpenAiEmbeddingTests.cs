@@ -77,7 +77,7 @@ public sealed class ReembeddingTests
         var corpus = await harness.CreateCorpusAsync();
         await harness.IngestAsync(corpus, ("a.jsonl", Utf8("{\"text\": \"Lighthouses guide ships.\"}\n{\"text\": \"Tariffs protect steel.\"}")));
         var reembedder = new SelfLong.Jobs.Corpora.Embeddings.CorpusReembedder(harness.Database, harness.Database.DataSource, harness.Embedders, null!,
-            Microsoft.Extensions.Options.Options.Create(harness.Options));
+            Microsoft.Extensions.Options.Options.Create(harness.Options), Microsoft.Extensions.Logging.Abstractions.NullLogger<SelfLong.Jobs.Corpora.Embeddings.CorpusReembedder>.Instance);
 
         await reembedder.RunAsync(corpus, EmbedderKind.Lexical, null, null, null, 64, ct);
 

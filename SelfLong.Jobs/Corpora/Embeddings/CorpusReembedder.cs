@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -21,7 +22,7 @@ public sealed record EmbedderChange([property: System.Text.Json.Serialization.Js
 /// new dimension. Vector search skips rows of the old dimension meanwhile.
 /// </summary>
 public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, CorpusEmbedders embedders,
-    IBackgroundJobClient jobs, IOptions<CorporaOptions> options)
+    IBackgroundJobClient jobs, IOptions<CorporaOptions> options, ILogger<CorpusReembedder> logger)
 {
     private const int BatchChunks = 512;
 
@@ -95,7 +96,7 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         await db.SaveChangesAsync(ct);
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.Value.HnswBuild, ct);
         // New vectors make a new graph: the ef_search tuned for the old one says nothing about it.
-        await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options.Value, ct);
+        await HnswEfSearchTuner.TryTuneAndStoreAsync(connection, corpusId, dimension, embedder, options.Value, logger, ct);
     }
 
     private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)

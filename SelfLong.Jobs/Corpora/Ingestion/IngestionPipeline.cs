@@ -61,7 +61,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct);
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
             using var embedder = embedders.Create(corpus);
-            var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, ct);
+            var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(connection, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, logger, ct);
             logger.LogDebug("Corpus {Corpus}: ef_search {EfSearch}, recall@10 {Recall} on {Queries} queries from its chunks, tuned in {Seconds:0.0} s.",
                 corpus.Id, tuning?.EfSearch, tuning?.RecallAt10, tuning?.Queries, tuning?.Seconds);
         }

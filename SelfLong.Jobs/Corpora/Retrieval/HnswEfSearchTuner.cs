@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using SelfLong.Jobs.Corpora.Storage;
 
@@ -50,6 +51,27 @@ public static class HnswEfSearchTuner
         store.Parameters.AddWithValue("id", corpusId);
         await store.ExecuteNonQueryAsync(ct);
         return tuning;
+    }
+
+    /// <summary>
+    /// <see cref="TuneAndStoreAsync"/> after the corpus's chunks and index are stored: a failure (say
+    /// a remote embedder gone down since) must not fail the run that stored them. It is logged, and
+    /// the corpus's tuned value is cleared, so its searches use HnswEfSearch until it is tuned again.
+    /// </summary>
+    public static async Task<EfSearchTuning?> TryTuneAndStoreAsync(NpgsqlConnection connection, long corpusId, int dimension,
+        IEmbeddingGenerator<string, Embedding<float>> embedder, CorporaOptions options, ILogger logger, CancellationToken ct)
+    {
+        try
+        {
+            return await TuneAndStoreAsync(connection, corpusId, dimension, embedder, options, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Corpus {Corpus}: ef_search tuning failed; its searches use HnswEfSearch ({EfSearch}) until it is tuned again.",
+                corpusId, options.HnswEfSearch);
+            await TuneAndStoreAsync(connection, corpusId, dimension, embedder, new CorporaOptions { HnswTuneQueries = 0 }, ct);
+            return null;
+        }
     }
 
     /// <summary><see cref="Ladder"/> up to HnswTuneMaxEfSearch, which ends it.</summary>
