@@ -93,10 +93,7 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
         var (code, stdout, error) = await TrainAsync("--needle-drills", $"{corpusId}:6", "--stages", "256:100:2:1e-3", "--batch-size", "2", "--warmup", "1");
 
         Assert.True(code == 0, error);
-        var steps = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(l => l.TryGetProperty("step", out _)).ToList();
-        Assert.Equal([1, 2], steps.Select(l => l.GetProperty("step").GetInt32()));
-        Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble())));
+        AssertTwoFiniteSteps(stdout);
 
         (code, _, error) = await TrainAsync("--needle-drills", "987654321", "--stages", "256:100:2:1e-3");
         Assert.Equal(2, code);
@@ -113,10 +110,7 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
         var (code, stdout, error) = await TrainAsync("--ruler-drills", $"{corpusId}", "--stages", "1024:100:2:1e-3", "--batch-size", "1", "--warmup", "1");
 
         Assert.True(code == 0, error);
-        var steps = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(l => l.TryGetProperty("step", out _)).ToList();
-        Assert.Equal([1, 2], steps.Select(l => l.GetProperty("step").GetInt32()));
-        Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble())));
+        AssertTwoFiniteSteps(stdout);
     }
 
     [Fact]
@@ -231,5 +225,14 @@ public sealed class TrainCommandTests(AppFixture app) : IDisposable
 
         Assert.Equal(2, code);
         Assert.Contains(message, error);
+    }
+
+    /// <summary>`train` printed steps 1 and 2, each with a finite loss.</summary>
+    private static void AssertTwoFiniteSteps(string stdout)
+    {
+        var steps = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.TryGetProperty("step", out _)).ToList();
+        Assert.Equal([1, 2], steps.Select(l => l.GetProperty("step").GetInt32()));
+        Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble())));
     }
 }
