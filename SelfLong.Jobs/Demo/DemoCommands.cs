@@ -14,9 +14,9 @@ public static class DemoCommands
     /// <summary>`./selflong demo`: the whole chain in this process, with its own Hangfire server.</summary>
     public static Command Demo()
     {
-        var steps = new Option<int?>("--steps-per-stage") { Description = "Training steps per stage (default 150)." };
+        var steps = new Option<int?>("--steps-per-stage") { Description = $"Training steps per stage (default {new DemoOptions().StepsPerStage})." };
         var trainBase = new Option<string?>("--train-base") { Description = "Train only stage 1 from scratch (--base-steps) and copy it to this folder: how the shipped base was made." };
-        var baseSteps = new Option<int?>("--base-steps") { Description = "Stage-1 steps with --train-base (default 3000)." };
+        var baseSteps = new Option<int?>("--base-steps") { Description = $"Stage-1 steps with --train-base (default {new DemoOptions().BaseSteps})." };
         var command = new Command("demo", "Run the built-in demo: ingest, extractive synthesis, SelfLong-Tiny in stages, NIAH and RULER per stage.") { steps, trainBase, baseSteps };
         command.SetAction(async (parse, ct) =>
         {
