@@ -33,6 +33,17 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     /// </summary>
     private readonly ConcurrentDictionary<long, Corpus> corpora = new();
 
+    /// <summary>
+    /// The chunks table's common lexemes (RetrievalSql.CommonWordsQuery), read again after this
+    /// process's own loads refresh the statistics (ChunkTableSettle) and at least once per
+    /// <see cref="CommonWordsFor"/> for other processes' loads and autovacuum's ANALYZE. A list a
+    /// minute old costs at most a posting list read or a candidate missed by the bounded list,
+    /// never a wrong rank.
+    /// </summary>
+    private (DateTime Read, long Settled, double Share, string[] Words)? commonWords;
+
+    public static readonly TimeSpan CommonWordsFor = TimeSpan.FromMinutes(1);
+
     public Task<IReadOnlyList<RetrievedChunk>> SearchAsync(long corpusId, string query, int topK,
         RetrievalMode mode = RetrievalMode.Hybrid, CancellationToken ct = default)
     {
@@ -84,6 +95,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             }
 
             var o = options.Value;
+            var common = mode == RetrievalMode.Vector ? [] : await CommonWordsAsync(o.FullTextCommonShare, ct);
             // The corpus's own ef_search (HnswEfSearchTuner) unless tuning was turned off since.
             var tuned = o.HnswTuneQueries > 0 ? corpus.HnswEfSearch : null;
             var (ef, vectorCandidates) = VectorEffort(efSearch ?? tuned ?? o.HnswEfSearch, depth, layout, o);
@@ -107,7 +119,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             if (mode != RetrievalMode.Vector)
             {
                 search.Parameters.AddWithValue("query", query);
-                search.Parameters.AddWithValue("common", o.FullTextCommonShare);
+                search.Parameters.AddWithValue("common_words", common);
                 search.Parameters.AddWithValue("fill", (int)Math.Min(1_000_000, Math.Ceiling(depth / Math.Max(o.FullTextCommonShare, 1e-6))));
             }
             search.Parameters.AddWithValue("depth", depth);
@@ -134,6 +146,26 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             }
             return result;
         }
+    }
+
+    /// <summary>The lexemes in more than <paramref name="share"/> of all chunks, from the cache when it is current.</summary>
+    public async Task<string[]> CommonWordsAsync(double share, CancellationToken ct)
+    {
+        var settled = ChunkTableSettle.Settled;
+        if (commonWords is { } known && known.Share == share && known.Settled == settled && DateTime.UtcNow - known.Read < CommonWordsFor)
+            return known.Words;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var words = await ReadCommonWordsAsync(connection, share, ct);
+        commonWords = (DateTime.UtcNow, settled, share, words);
+        return words;
+    }
+
+    /// <summary>The lexemes in more than <paramref name="share"/> of all chunks, as the full-text list's @common_words.</summary>
+    public static async Task<string[]> ReadCommonWordsAsync(NpgsqlConnection connection, double share, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(RetrievalSql.CommonWordsQuery, connection);
+        command.Parameters.AddWithValue("common", share);
+        return (string[])(await command.ExecuteScalarAsync(ct))!;
     }
 
     private async Task<Corpus?> CorpusAsync(long corpusId, CancellationToken ct)

@@ -7,7 +7,7 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// or the full-text list <c>txt(id, rank, score)</c> as common table expressions, with the rows of
 /// the chunks they hold. A hybrid search runs both at once and fuses them (ReciprocalRankFusion).
 /// Parameters: @q (the query vector), @query (its text), @depth (length of the list),
-/// @candidates, @common, @fill.
+/// @candidates, @common_words (the lexemes in more than FullTextCommonShare of all chunks), @fill.
 /// </summary>
 public static class RetrievalSql
 {
@@ -47,8 +47,8 @@ public static class RetrievalSql
     /// every word in one chunk. Ranking every match costs time in proportion to the corpus, so when
     /// bounded only candidates are ranked, taken straight off the GIN index without sorting:
     /// <list type="bullet">
-    /// <item>Words in more than @common of all chunks (the planner's statistics of the table, which
-    /// a bulk load refreshes) bring no candidates by themselves. A GIN scan reads a word's whole
+    /// <item>Words in more than a share of all chunks (@common_words, from the planner's statistics of
+    /// the table, which a bulk load refreshes) bring no candidates by themselves. A GIN scan reads a word's whole
     /// posting list before the first row comes back, so one such word costs in proportion to the
     /// corpus, while it hardly tells chunks apart (BM25 gives it an IDF near zero). They still
     /// count in every candidate's rank.</item>
@@ -56,7 +56,7 @@ public static class RetrievalSql
     /// density ranks highest), and up to @candidates holding any of them.</item>
     /// <item>When those find fewer than @depth chunks (a query of common words only, or of other
     /// words that are absent), the corpus's first @fill chunks in table order that hold any word
-    /// fill the list: @depth / @common rows, where a common word would be expected @depth times.
+    /// fill the list: @depth / share rows, where a common word would be expected @depth times.
     /// A bounded walk of the (corpus_id, id) index, never a posting list.</item>
     /// </list>
     /// `bench corpus` reports how often the bounded top 10 equals ranking every match.
@@ -89,12 +89,19 @@ public static class RetrievalSql
             """;
     }
 
-    /// <summary>Lexemes in more than @common of the chunks table's rows, from ANALYZE's most common elements of search_vector.</summary>
-    private const string CommonWords = """
-        common AS (SELECT m.e AS lexeme
-                   FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(e, f)
-                   WHERE s.schemaname = current_schema() AND s.tablename = 'chunks' AND s.attname = 'search_vector'
-                     AND m.e IS NOT NULL AND m.f > @common)
+    /// <summary>The common lexemes, given as @common_words (<see cref="CommonWordsQuery"/>, read by the caller and cached).</summary>
+    private const string CommonWords = "common AS (SELECT unnest(@common_words::text[]) AS lexeme)";
+
+    /// <summary>
+    /// Lexemes in more than @common of the chunks table's rows, from ANALYZE's most common elements
+    /// of search_vector. Read apart from the search: pg_stats is a view over the catalogues whose
+    /// expansion cost about a millisecond of every full-text list.
+    /// </summary>
+    public const string CommonWordsQuery = """
+        SELECT coalesce(array_agg(m.e), '{}')
+        FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(e, f)
+        WHERE s.schemaname = current_schema() AND s.tablename = 'chunks' AND s.attname = 'search_vector'
+          AND m.e IS NOT NULL AND m.f > @common
         """;
 
     /// <summary>

@@ -20,6 +20,11 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// </summary>
 public static class ChunkTableSettle
 {
+    private static long settled;
+
+    /// <summary>How many times this process has refreshed the statistics: what it read from them before is stale.</summary>
+    public static long Settled => Interlocked.Read(ref settled);
+
     public static async Task SettleAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
@@ -28,5 +33,6 @@ public static class ChunkTableSettle
             CommandTimeout = 0,
         };
         await settle.ExecuteNonQueryAsync(ct);
+        Interlocked.Increment(ref settled);
     }
 }
