@@ -40,7 +40,10 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     /// minute old costs at most a posting list read or a candidate missed by the bounded list,
     /// never a wrong rank.
     /// </summary>
-    private (DateTime Read, long Settled, double Share, string[] Words)? commonWords;
+    private CommonWordsRead? commonWords;
+
+    /// <summary>One read of the common words; a class, so a query on another thread sees a whole one.</summary>
+    private sealed record CommonWordsRead(DateTime Read, long Settled, double Share, string[] Words);
 
     public static readonly TimeSpan CommonWordsFor = TimeSpan.FromMinutes(1);
 
@@ -156,7 +159,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             return known.Words;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var words = await ReadCommonWordsAsync(connection, share, ct);
-        commonWords = (DateTime.UtcNow, settled, share, words);
+        commonWords = new CommonWordsRead(DateTime.UtcNow, settled, share, words);
         return words;
     }
 

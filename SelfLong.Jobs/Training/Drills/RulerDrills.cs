@@ -23,7 +23,7 @@ public static class RulerDrills
             // A stage too short for every template gets none: its other sources fill its batches.
             var tasks = TasksAt(generator, length, reserved);
             if (tasks.Count == 0) continue;
-            var drillSeed = StableSeed.Of(seed, length, 0x52554c45);
+            var drillSeed = StableSeed.Of(seed, length, SeedStream);
             var random = new Random(drillSeed);
             for (var i = 0; i < perLength; i++)
             {
@@ -34,9 +34,20 @@ public static class RulerDrills
         return samples;
     }
 
-    /// <summary>The tasks whose template fits a stage (qa needs uploaded data sets and is left out).</summary>
+    /// <summary>Mixed into the run's seed so drills draw apart from the pass-key drills of the same run and length.</summary>
+    private const long SeedStream = 0x52554c45; // "RULE"
+
+    /// <summary>Past this length every template that fits at all fits: RULER's shortest default length.</summary>
+    private const int TemplateCheckLength = 4096;
+
+    /// <summary>
+    /// The tasks whose template fits a stage (qa needs uploaded data sets and is left out). A template
+    /// that fits a length fits every longer one, so a long stage is checked at 4,096 tokens: a fit
+    /// check generates a whole sample, which at a million tokens would take seconds per task.
+    /// </summary>
     public static IReadOnlyList<RulerTask> TasksAt(RulerGenerator generator, int length, int reservedTokens) =>
-        [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa && generator.Fits(t, length, reservedTokens: reservedTokens))];
+        [.. RulerTask.All.Where(t => t.Family != RulerFamily.Qa
+            && generator.Fits(t, Math.Min(length, TemplateCheckLength), reservedTokens: reservedTokens))];
 
     /// <summary>What the model learns to write: the answer prefix, then the references as RULER's graders read them.</summary>
     public static string Response(RulerTask task, RulerSample sample) =>
