@@ -131,10 +131,15 @@ public static class CorporaCommands
         {
             if (r.GetValue(chunks) is < 1000 or > 100_000_000) r.AddError("--chunks must be from 1000 to 100000000.");
         });
+        var keep = new Option<bool>("--keep") { Description = "Keep the 126k and the large query corpora, to measure again with --corpus." };
+        var stored = new Option<string?>("--corpus")
+        {
+            Description = "Measure only the queries on this stored corpus (built-in embedder): nothing is ingested, made or deleted.",
+        };
         var command = new Command("corpus",
             "Ingestion throughput vs raw COPY, hybrid latency, HNSW recall and full-text agreement on 126k small chunks and on a large corpus; prints one JSON object.")
         {
-            queries, chunks,
+            queries, chunks, keep, stored,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -142,7 +147,18 @@ public static class CorporaCommands
             await host.Services.MigrateSelfLongDatabaseAsync(ct);
             await using var scope = host.Services.CreateAsyncScope();
             var bench = ActivatorUtilities.CreateInstance<CorpusBench>(scope.ServiceProvider);
-            var result = await bench.RunAsync(parse.GetValue(queries), parse.GetValue(chunks), ct);
+            object result;
+            try
+            {
+                result = parse.GetValue(stored) is { } name
+                    ? await bench.MeasureStoredAsync(name, parse.GetValue(queries), ct)
+                    : await bench.RunAsync(parse.GetValue(queries), parse.GetValue(chunks), parse.GetValue(keep), ct);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
             Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });

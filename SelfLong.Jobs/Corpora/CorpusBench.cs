@@ -16,7 +16,9 @@ namespace SelfLong.Jobs.Corpora;
 /// binary COPY of the same rows (three runs, the median reported), hybrid query latency, HNSW
 /// recall@10 (against exact search) and bounded full-text agreement over 100k+ small chunks made
 /// from both samples, and the same over a large corpus of chunks of the default size
-/// (SampleChunkCorpus, a million by default). The corpora it makes are deleted at the end.
+/// (SampleChunkCorpus, a million by default). The corpora it makes are deleted at the end unless
+/// kept; a kept or any other corpus of the built-in embedder can be measured again alone
+/// (MeasureStoredAsync), without the minutes a large corpus takes to build.
 /// </summary>
 public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, CorpusService corpora,
     IngestionService ingestion, IngestionJob ingestionJob, PgCorpusRetriever retriever, IOptions<CorporaOptions> options)
@@ -28,7 +30,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
 
     private static readonly int[] EfSearchSweep = [40, 100, 200, 400];
 
-    public async Task<object> RunAsync(int queries, long largeChunks, CancellationToken ct)
+    /// <param name="keep">Keep the 126K and the large query corpora (their names are in the figures); the ingest runs' corpora go anyway.</param>
+    public async Task<object> RunAsync(int queries, long largeChunks, bool keep, CancellationToken ct)
     {
         var made = new List<long>();
         try
@@ -51,7 +54,11 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                 queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, queryCorpus.Id, queryCorpus.EmbeddingDimension,
                     new Embeddings.LexicalEmbedder(queryCorpus.EmbeddingDimension), options.Value, ct);
             var small = await measure.MeasureAsync(queryCorpus, queries, Sweep(queryTuning?.EfSearch), efSearch, ct);
-            await corpora.DeleteAsync(queryCorpus.Id, CancellationToken.None);
+            if (!keep)
+            {
+                await corpora.DeleteAsync(queryCorpus.Id, CancellationToken.None);
+                made.Remove(queryCorpus.Id);
+            }
 
             var defaults = new CorpusSettings();
             var largeCorpus = await CreateAsync($"bench-large-{Guid.NewGuid():N}", defaults.ChunkTokens, 0, made, ct);
@@ -85,9 +92,11 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                     ratio_to_raw_copy = Math.Round(ingest.Ratio, 3),
                     target_ratio = 0.5,
                 },
-                query = CorpusBenchFigures.Query(small, queryChunks, QueryChunkTokens, efSearch, queryTuning, options.Value, new { ingest_seconds = Math.Round(queryIngestSeconds, 2) }, 20),
+                query = CorpusBenchFigures.Query(small, queryChunks, QueryChunkTokens, efSearch, queryTuning, options.Value,
+                    new { name = keep ? queryCorpus.Name : null, ingest_seconds = Math.Round(queryIngestSeconds, 2) }, 20),
                 large = CorpusBenchFigures.Query(large, written.Chunks, defaults.ChunkTokens, efSearch, written.Tuning, options.Value, new
                 {
+                    name = keep ? largeCorpus.Name : null,
                     written.Documents,
                     made_from = "sotu.jsonl.gz and moby-dick.jsonl.gz: each chunk two runs of sentences from seeded random places",
                     write_seconds = Math.Round(written.WriteSeconds, 1),
@@ -97,8 +106,30 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         }
         finally
         {
-            foreach (var id in made) await corpora.DeleteAsync(id, CancellationToken.None);
+            if (!keep) foreach (var id in made) await corpora.DeleteAsync(id, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// The query figures of a stored corpus, searched as searches run (at its tuned ef_search, when
+    /// it has one). Recall is measured against the built-in embedder, so a corpus embedded by a
+    /// remote model is refused. Nothing is made or deleted.
+    /// </summary>
+    public async Task<object> MeasureStoredAsync(string name, int queries, CancellationToken ct)
+    {
+        var corpus = await corpora.FindByNameAsync(name, ct) ?? throw new ArgumentException($"No corpus is named '{name}'.");
+        if (corpus.Embedder != nameof(EmbedderKind.Lexical))
+            throw new ArgumentException($"Corpus '{name}' is embedded by {corpus.Embedder}; the bench measures recall with the built-in embedder only.");
+        if (corpus.Chunks == 0) throw new ArgumentException($"Corpus '{name}' has no chunks.");
+        var o = options.Value;
+        var tuned = o.HnswTuneQueries > 0 ? corpus.HnswEfSearch : null;
+        var figures = await new CorpusBenchQueries(dataSource, retriever).MeasureAsync(corpus, queries, Sweep(tuned), o.HnswEfSearch, ct);
+        return new
+        {
+            area = "corpus",
+            query = CorpusBenchFigures.Query(figures, corpus.Chunks, corpus.ChunkTokens, o.HnswEfSearch, tuned ?? o.HnswEfSearch,
+                tuned is null ? null : CorpusBenchFigures.Stored(corpus), o, new { name = corpus.Name, stored = true }, corpus.Chunks >= 500_000 ? 50 : 20),
+        };
     }
 
     /// <summary>The ef_search values whose recall is measured: the fixed sweep, the configured one and the corpus's tuned one.</summary>

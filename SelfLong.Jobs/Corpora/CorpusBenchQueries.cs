@@ -8,8 +8,9 @@ namespace SelfLong.Jobs.Corpora;
 
 /// <summary>What `bench corpus` measures on one query corpus.</summary>
 /// <param name="Hybrid">At the ef_search searches use (the corpus's tuned one, else the configured one).</param>
+/// <param name="HybridFirst">The same over the first queries the corpus gets in this process (other queries than the timed ones).</param>
 /// <param name="HybridAtConfigured">At the configured HnswEfSearch, for comparison.</param>
-public sealed record QueryFigures(int Queries, Latency Hybrid, Latency HybridAtConfigured, Latency Vector, Latency FullText,
+public sealed record QueryFigures(int Queries, Latency Hybrid, Latency HybridFirst, Latency HybridAtConfigured, Latency Vector, Latency FullText,
     Dictionary<int, double> RecallByEfSearch, double FullTextTop10Agreement);
 
 /// <summary>Milliseconds per query at the median and the 95th percentile.</summary>
@@ -23,17 +24,13 @@ public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetr
 {
     public async Task<QueryFigures> MeasureAsync(CorpusSummary corpus, int count, IEnumerable<int> efSearch, int configuredEfSearch, CancellationToken ct)
     {
-        // Queries are a few words from chunks drawn with a fixed seed: realistic vocabulary, reproducible.
-        var random = new Random(2024);
-        var queries = new List<string>();
-        while (queries.Count < count)
-        {
-            var chunk = await retriever.RandomChunkAsync(corpus.Id, random, ct);
-            var words = chunk!.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length < 6) continue;
-            var start = random.Next(words.Length - 5);
-            queries.Add(string.Join(' ', words[start..(start + 5)]));
-        }
+        var queries = await QueriesAsync(corpus.Id, count, 2024, ct);
+        var first = await QueriesAsync(corpus.Id, count, 2025, ct);
+
+        // The first queries after a load or a restart read the index and the rows into shared
+        // buffers (and set the hint bits of rows just written): timed apart, over other queries, so
+        // that every figure after them is of the same warm state and none is of answers just read.
+        var hybridFirst = await TimeAsync(first, q => retriever.SearchAsync(corpus.Id, q, 10, RetrievalMode.Hybrid, ct));
 
         // Each list alone as well, so a slow hybrid query shows which side it waits on.
         var hybrid = await TimeAsync(queries, q => retriever.SearchAsync(corpus.Id, q, 10, RetrievalMode.Hybrid, ct));
@@ -71,7 +68,23 @@ public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetr
             agreeing += Math.Min(all.Count, bounded.Count(c => c.Score >= all[^1].Score - 1e-6));
             listed += all.Count;
         }
-        return new QueryFigures(count, hybrid, hybridAtConfigured, vector, fullText, recall, listed == 0 ? 0 : agreeing / listed);
+        return new QueryFigures(count, hybrid, hybridFirst, hybridAtConfigured, vector, fullText, recall, listed == 0 ? 0 : agreeing / listed);
+    }
+
+    /// <summary>Queries of five words from chunks drawn with a fixed seed: realistic vocabulary, reproducible.</summary>
+    private async Task<List<string>> QueriesAsync(long corpusId, int count, int seed, CancellationToken ct)
+    {
+        var random = new Random(seed);
+        var queries = new List<string>();
+        while (queries.Count < count)
+        {
+            var chunk = await retriever.RandomChunkAsync(corpusId, random, ct);
+            var words = chunk!.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length < 6) continue;
+            var start = random.Next(words.Length - 5);
+            queries.Add(string.Join(' ', words[start..(start + 5)]));
+        }
+        return queries;
     }
 
     /// <summary>Latency over the queries, after one untimed query (connections opened, statements prepared).</summary>
