@@ -109,6 +109,50 @@ public sealed class RetrievalTests
     }
 
     [Fact]
+    public async Task RandomChunk_IdsMissingFromItsRange_DrawsItsOwnChunksUniformly_AndAfterMissesTheNextChunk()
+    {
+        var (harness, corpus) = await HandmadeCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        var ids = new List<long>();
+        await using (var read = new NpgsqlCommand("SELECT id FROM chunks WHERE corpus_id = $1 ORDER BY id", connection))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = corpus });
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
+        }
+        Assert.Equal(6, ids.Count);
+        Assert.Equal(5, ids[^1] - ids[0]);
+        // Three neighbours gone: a draw that took the next chunk after a random id would give
+        // the one after the gap four times in six.
+        await using (var delete = new NpgsqlCommand("DELETE FROM chunks WHERE id = ANY($1)", connection))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = ids[1..4].ToArray() });
+            Assert.Equal(3, await delete.ExecuteNonQueryAsync(ct));
+        }
+
+        var counts = new Dictionary<long, int>();
+        var random = new Random(3);
+        for (var i = 0; i < 900; i++)
+        {
+            var id = (await harness.Retriever.RandomChunkAsync(corpus, random, ct))!.ChunkId;
+            counts[id] = counts.GetValueOrDefault(id) + 1;
+        }
+        Assert.Equal([ids[0], ids[4], ids[5]], counts.Keys.Order());
+        Assert.All(counts.Values, n => Assert.InRange(n, 240, 360));
+
+        // Every try lands on a deleted id: the chunk after the first try is taken.
+        Assert.Equal(ids[4], (await harness.Retriever.RandomChunkAsync(corpus, new Fixed(0.5), ct))!.ChunkId);
+    }
+
+    /// <summary>A random source that always gives one value.</summary>
+    private sealed class Fixed(double value) : Random
+    {
+        public override double NextDouble() => value;
+    }
+
+    [Fact]
     public async Task VectorSearch_UsesTheCorpusHnswIndex()
     {
         var (harness, corpus) = await HandmadeCorpusAsync();

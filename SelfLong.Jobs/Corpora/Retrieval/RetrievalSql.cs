@@ -121,6 +121,30 @@ public static class RetrievalSql
         FROM (SELECT coalesce(array_agg(w) FILTER (WHERE rare), '{}') AS r FROM words) uncommon
         """;
 
+    /// <summary>
+    /// One chunk of corpus @c (PgCorpusRetriever.RandomChunkAsync): the first of the ids at
+    /// fractions @tries of its id range that is the corpus's, else the corpus's next chunk at or
+    /// after the first try. UNION ALL with LIMIT runs its second branch only when the first is empty.
+    /// The range's ends and the fallback seek the (corpus_id, id) index by row comparison: written
+    /// as min(id) or ORDER BY id, the planner may walk the primary key through other corpora's rows
+    /// instead (60 to 200 ms beside a million-chunk corpus whose statistics were not yet refreshed).
+    /// </summary>
+    public const string RandomChunk = """
+        WITH bounds AS MATERIALIZED (SELECT (SELECT id FROM chunks WHERE (corpus_id, id) >= (@c, -9223372036854775808) AND corpus_id = @c
+                                ORDER BY corpus_id, id LIMIT 1) AS lo,
+                               (SELECT id FROM chunks WHERE (corpus_id, id) <= (@c, 9223372036854775807) AND corpus_id = @c
+                                ORDER BY corpus_id DESC, id DESC LIMIT 1) AS hi),
+        tries AS (SELECT t.n, b.lo + least(floor(t.f * (b.hi - b.lo + 1))::bigint, b.hi - b.lo) AS id
+                  FROM bounds b, unnest(@tries::float8[]) WITH ORDINALITY AS t(f, n) WHERE b.lo IS NOT NULL),
+        pick AS ((SELECT c.id FROM tries t JOIN chunks c ON c.id = t.id AND c.corpus_id = @c ORDER BY t.n LIMIT 1)
+                 UNION ALL
+                 (SELECT id FROM chunks WHERE (corpus_id, id) >= (@c, (SELECT id FROM tries WHERE n = 1)) AND corpus_id = @c
+                  ORDER BY corpus_id, id LIMIT 1)
+                 LIMIT 1)
+        SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, 0
+        FROM pick p JOIN chunks c ON c.id = p.id JOIN documents d ON d.id = c.document_id
+        """;
+
     public static string VectorOnly(string vectorList) => $"WITH {vectorList}\n{Rows("vec", "1 - l.distance", "l.rank")}";
 
     public static string FullTextOnly(string fullTextList) => $"WITH {fullTextList}\n{Rows("txt", "l.score", "l.rank")}";
