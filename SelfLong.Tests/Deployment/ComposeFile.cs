@@ -67,6 +67,19 @@ internal sealed partial class ComposeFile
         return node;
     }
 
+    /// <summary>A compose byte size ("3g", "512m", "1gb", "65536").</summary>
+    public static long Bytes(string size)
+    {
+        var match = ByteSize().Match(size.Trim());
+        if (!match.Success) throw new FormatException($"'{size}' is not a byte size.");
+        var unit = match.Groups["unit"].Value.ToLowerInvariant();
+        var scale = unit switch { "" or "b" => 1L, "k" => 1L << 10, "m" => 1L << 20, "g" => 1L << 30, _ => throw new FormatException(unit) };
+        return long.Parse(match.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture) * scale;
+    }
+
+    [GeneratedRegex(@"^(?<n>[0-9]+)(?<unit>[bkmgBKMG]?)[bB]?$")]
+    private static partial Regex ByteSize();
+
     public static string Text(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
 
     /// <summary>A value with <c>${VAR:-default}</c> at its default and other references as <c>&lt;VAR&gt;</c>.</summary>

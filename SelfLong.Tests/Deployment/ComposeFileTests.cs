@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using SelfLong.Data.DataProtection;
+using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Hosting;
 using SelfLong.Jobs.Storage;
 using YamlDotNet.RepresentationModel;
@@ -33,6 +34,20 @@ public sealed class ComposeFileTests
                 || configuration[$"{KeyRingCertificate.Section}:CertificatePath"] is { Length: > 0 }, $"{name}: the key-ring certificate is set");
             var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
             Validator.ValidateObject(storage, new ValidationContext(storage), validateAllProperties: true);
+        }
+    }
+
+    [Fact]
+    public void Database_SharedMemory_HoldsTheLargestHnswBuildAnAppServiceAsksFor()
+    {
+        var database = compose.Services["db"];
+        Assert.True(database.Children.ContainsKey("shm_size"), "db: shm_size is set (the container default, 64 MB, fails parallel index builds)");
+        var shm = ComposeFile.Bytes(ComposeFile.Text(database.Children["shm_size"]));
+        foreach (var (name, service) in compose.AppServices)
+        {
+            var corpora = ComposeFile.Configuration(service).GetSection(CorporaOptions.Section).Get<CorporaOptions>() ?? new CorporaOptions();
+            Assert.True(shm > corpora.HnswBuildMemoryMb * (1L << 20),
+                $"{name}: an index build may hold {corpora.HnswBuildMemoryMb} MB of shared memory; db's shm_size is {shm >> 20} MB");
         }
     }
 
