@@ -15,29 +15,28 @@ public static class NeedleDrills
 {
     /// <param name="prose">The corpus text the haystacks are cut from.</param>
     /// <param name="lengths">Stage lengths; each gets <paramref name="perLength"/> drills between half of it and all of it.</param>
+    /// <returns>Drills made as they are read (<see cref="LazySamples"/>); a stage too short for any is refused here.</returns>
     public static IReadOnlyList<TrainingSample> Generate(string prose, IReadOnlyList<int> lengths, int perLength, int seed, ITextTokenizer tokenizer)
     {
         var text = EvaluationText.CollapseWhitespace(prose);
         if (text.Contains(PassKeyNeedle.Marker))
             throw new ArgumentException($"The drill prose contains the needle's marker '{PassKeyNeedle.Marker}'; pick other text.");
-        var samples = new List<TrainingSample>(lengths.Count * perLength);
-        foreach (var length in lengths.Distinct().Order())
+        var stages = lengths.Distinct().Order().ToList();
+        // Every key has five digits, so one key tells the shortest length for all.
+        var shortest = ShortestLength(tokenizer, PassKeyNeedle.RandomKey(new Random(seed)));
+        if (stages.Find(l => l < shortest) is > 0 and var tooShort)
+            throw new ArgumentException($"Stage length {tooShort} is too short for a needle drill (at least {shortest} tokens).");
+        return new LazySamples(stages.Count * perLength, index =>
         {
-            var random = new Random(StableSeed.Of(seed, length));
-            var shortest = ShortestLength(tokenizer, PassKeyNeedle.RandomKey(random));
-            if (shortest > length)
-                throw new ArgumentException($"Stage length {length} is too short for a needle drill (at least {shortest} tokens).");
-            for (var i = 0; i < perLength; i++)
-            {
-                var key = PassKeyNeedle.RandomKey(random);
-                var target = random.Next(Math.Max(shortest, length / 2), length + 1);
-                // Two spaces join the needle to the prose around it.
-                var budget = target - Tokens(tokenizer, Drill("", key, 0)) - 2;
-                var haystack = Window(text, random.Next(text.Length), budget, tokenizer);
-                samples.Add(Drill(haystack, key, random.Next(0, 101)));
-            }
-        }
-        return samples;
+            var length = stages[index / perLength];
+            var random = new Random(StableSeed.Of(seed, length, index % perLength));
+            var key = PassKeyNeedle.RandomKey(random);
+            var target = random.Next(Math.Max(shortest, length / 2), length + 1);
+            // Two spaces join the needle to the prose around it.
+            var budget = target - Tokens(tokenizer, Drill("", key, 0)) - 2;
+            var haystack = Window(text, random.Next(text.Length), budget, tokenizer);
+            return Drill(haystack, key, random.Next(0, 101));
+        });
     }
 
     /// <summary>The shortest stage a drill with <paramref name="key"/> fits in: frame, needle, question and answer, and a little prose.</summary>

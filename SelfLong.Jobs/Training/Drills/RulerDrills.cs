@@ -14,24 +14,22 @@ public static class RulerDrills
 {
     /// <param name="generator">RULER's generator, over the drill corpus's sentences and the run's tokenizer.</param>
     /// <param name="lengths">Stage lengths; each that holds a template gets <paramref name="perLength"/> drills, from half of it to all of it.</param>
+    /// <returns>Drills made as they are read (<see cref="LazySamples"/>); which tasks fit each length is settled here.</returns>
     public static IReadOnlyList<TrainingSample> Generate(RulerGenerator generator, IReadOnlyList<int> lengths, int perLength, int seed, ITextTokenizer tokenizer)
     {
         var reserved = LocalCheckpoint.ChatOverhead(tokenizer);
-        var samples = new List<TrainingSample>(lengths.Count * perLength);
-        foreach (var length in lengths.Distinct().Order())
+        // A stage too short for every template gets none: its other sources fill its batches.
+        var stages = lengths.Distinct().Order()
+            .Select(length => (Length: length, Tasks: TasksAt(generator, length, reserved), Seed: StableSeed.Of(seed, length, SeedStream)))
+            .Where(s => s.Tasks.Count > 0)
+            .ToList();
+        return new LazySamples(stages.Count * perLength, index =>
         {
-            // A stage too short for every template gets none: its other sources fill its batches.
-            var tasks = TasksAt(generator, length, reserved);
-            if (tasks.Count == 0) continue;
-            var drillSeed = StableSeed.Of(seed, length, SeedStream);
-            var random = new Random(drillSeed);
-            for (var i = 0; i < perLength; i++)
-            {
-                var target = random.Next(length / 2, length + 1);
-                samples.Add(Draw(generator, tasks, i, perLength, target, length, drillSeed, reserved));
-            }
-        }
-        return samples;
+            var (length, tasks, drillSeed) = stages[index / perLength];
+            var i = index % perLength;
+            var target = new Random(StableSeed.Of(drillSeed, i)).Next(length / 2, length + 1);
+            return Draw(generator, tasks, i, perLength, target, length, drillSeed, reserved);
+        });
     }
 
     /// <summary>Mixed into the run's seed so drills draw apart from the pass-key drills of the same run and length.</summary>

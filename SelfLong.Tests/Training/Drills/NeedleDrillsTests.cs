@@ -10,6 +10,48 @@ public sealed class NeedleDrillsTests
     private static readonly string Prose = string.Join(' ', Enumerable.Range(0, 400).Select(i => $"Sentence {i} of the sea, the whale and the ship."));
 
     [Fact]
+    public void Generate_MillionTokenStages_MakesADrillOnlyWhenItIsRead_TheSameOneEachTime()
+    {
+        // Ten billion tokens of drills if they were made up front.
+        var tokenizer = new CountingTokenizer();
+        var drills = NeedleDrills.Generate(Prose, [524_288, 1_048_576], perLength: 10_000, seed: 3, tokenizer);
+        var atStart = tokenizer.Encoded;
+
+        Assert.Equal(20_000, drills.Count);
+        Assert.InRange(atStart, 1, 10); // the shortest stage a drill fits, once
+        var first = drills[12_345];
+        Assert.True(tokenizer.Encoded > atStart);
+        Assert.Contains(PassKeyNeedle.Marker, first.Response);
+        var encoded = tokenizer.Encoded;
+        Assert.Same(first, drills[12_345]); // the stream looks at a sample before it takes it
+        Assert.Equal(encoded, tokenizer.Encoded);
+        _ = drills[7];
+        var again = drills[12_345];
+        Assert.NotSame(first, again);
+        Assert.Equal(first.Prompt.Single(), again.Prompt.Single());
+        Assert.Equal(first.Response, again.Response);
+    }
+
+    /// <summary>The byte tokenizer, counting its encodings.</summary>
+    private sealed class CountingTokenizer : ITextTokenizer
+    {
+        public int Encoded { get; private set; }
+
+        public string Name => ByteTokenizer.Instance.Name;
+        public int VocabSize => ByteTokenizer.Instance.VocabSize;
+        public ChatTokens Chat => ByteTokenizer.Instance.Chat;
+        public int CountTokens(string text) => Encode(text).Count;
+        public string Truncate(string text, int maxTokens) => ByteTokenizer.Instance.Truncate(text, maxTokens);
+        public string Decode(IEnumerable<int> ids) => ByteTokenizer.Instance.Decode(ids);
+
+        public IReadOnlyList<int> Encode(string text)
+        {
+            Encoded++;
+            return ByteTokenizer.Instance.Encode(text);
+        }
+    }
+
+    [Fact]
     public void Generate_EveryDrillFitsItsStage_AndPlantsItsOwnKey()
     {
         var drills = NeedleDrills.Generate(Prose, [256, 1024], perLength: 50, seed: 5, ByteTokenizer.Instance);
