@@ -51,8 +51,8 @@ internal sealed class ChunkConfiguration : IEntityTypeConfiguration<Chunk>
         // Above 2,000 dimensions vectors are stored as halfvec in their own column (VectorLayout in SelfLong.Jobs says why).
         builder.Property(c => c.Embedding).HasColumnType("vector");
         builder.Property(c => c.EmbeddingHalf).HasColumnType("halfvec");
-        builder.HasGeneratedTsVectorColumn(c => c.SearchVector, "english", c => new { c.Text })
-            .HasIndex(c => c.SearchVector).HasMethod("GIN");
+        // Its GIN index is per corpus too, WHERE corpus_id = id (ChunkTextIndex in SelfLong.Jobs says why).
+        builder.HasGeneratedTsVectorColumn(c => c.SearchVector, "english", c => new { c.Text });
         SnakeCase.Apply(builder);
     }
 }

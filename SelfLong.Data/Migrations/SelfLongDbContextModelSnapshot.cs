@@ -275,10 +275,6 @@ namespace SelfLong.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SearchVector");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
-
                     b.HasIndex("CorpusId", "Id");
 
                     b.HasIndex("DocumentId", "Index")

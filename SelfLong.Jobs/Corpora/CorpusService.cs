@@ -155,6 +155,7 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
             await uploadStore.RemoveAsync(uploads);
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await ChunkVectorIndex.DropAsync(connection, id, ct);
+            await ChunkTextIndex.DropAsync(connection, id, ct);
         }
         return deleted;
     }

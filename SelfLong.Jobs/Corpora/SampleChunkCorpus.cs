@@ -46,9 +46,10 @@ public static class SampleChunkCorpus
             }
             written += (await CorpusCopyWriter.WriteAsync(connection, corpusId, null, dimension, batch, ct)).Chunks;
         }
+        await ChunkTableSettle.SettleAsync(connection, ct);
+        await ChunkTextIndex.EnsureAsync(connection, corpusId, ct);
         var writeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
-        await ChunkTableSettle.SettleAsync(connection, ct);
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.HnswBuild, ct);
         var indexSeconds = watch.Elapsed.TotalSeconds;
         var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options, ct);

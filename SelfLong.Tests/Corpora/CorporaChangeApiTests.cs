@@ -68,8 +68,8 @@ public sealed class CorporaChangeApiTests(AppFixture app)
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>().CreateDbContextAsync(Ct);
         Assert.Equal(0, await db.Documents.CountAsync(d => d.CorpusId == corpus.Id, Ct));
         Assert.Equal(0, await db.Chunks.CountAsync(c => c.CorpusId == corpus.Id, Ct));
-        var index = ChunkVectorIndex.NameFor(corpus.Id);
-        Assert.Equal(0, await db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_indexes WHERE indexname = {index}").SingleAsync(Ct));
+        foreach (var index in new[] { ChunkVectorIndex.NameFor(corpus.Id), ChunkTextIndex.NameFor(corpus.Id) })
+            Assert.Equal(0, await db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_indexes WHERE indexname = {index}").SingleAsync(Ct));
     }
 
     private async Task<CorpusSummary> IngestedCorpusAsync(HttpClient client, string prefix)

@@ -153,6 +153,26 @@ public sealed class RetrievalTests
     }
 
     [Fact]
+    public async Task FullTextSearch_ReadsTheCorpusOwnTextIndex_NotAnotherCorpusRows()
+    {
+        var (harness, corpus) = await HandmadeCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+        var other = await harness.CreateCorpusAsync();
+        await harness.IngestAsync(other, ("other.txt", Utf8(string.Join(" ", Enumerable.Repeat("Whales and lighthouses and harbours.", 50)))));
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
+        await using var explain = new NpgsqlCommand(
+            $"EXPLAIN SELECT id FROM chunks WHERE corpus_id = {corpus} AND search_vector @@ to_tsquery('english', 'whale')", connection);
+        var plan = string.Join("\n", await ReadAllAsync(explain, ct));
+
+        Assert.Contains(ChunkTextIndex.NameFor(corpus), plan);
+        Assert.DoesNotContain(ChunkTextIndex.NameFor(other), plan);
+        await using var indexes = new NpgsqlCommand("SELECT indexname FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%USING gin%'", connection);
+        Assert.Equal(new[] { ChunkTextIndex.NameFor(corpus), ChunkTextIndex.NameFor(other) }.Order(), (await ReadAllAsync(indexes, ct)).Order());
+    }
+
+    [Fact]
     public async Task VectorSearch_UsesTheCorpusHnswIndex()
     {
         var (harness, corpus) = await HandmadeCorpusAsync();

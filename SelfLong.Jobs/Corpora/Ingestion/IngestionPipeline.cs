@@ -58,6 +58,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
             await ChunkTableSettle.SettleAsync(connection, ct);
+            await ChunkTextIndex.EnsureAsync(connection, corpus.Id, ct);
             await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct);
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
             using var embedder = embedders.Create(corpus);

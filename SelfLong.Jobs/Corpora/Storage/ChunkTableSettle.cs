@@ -10,10 +10,8 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// walking its HNSW index: 186 ms instead of 14 ms for one hybrid query over 126K chunks, measured.
 /// Autovacuum would get there, but only on its next round and only once enough of the whole table
 /// has changed. ANALYZE reads a fixed-size sample (a fraction of a second at any size).</item>
-/// <item>The full-text index's pending list. GIN takes inserts into an unsorted list (up to
-/// gin_pending_list_limit, 4 MB) that every full-text search reads through until a vacuum merges
-/// it; merging it now costs at most those 4 MB once.</item>
 /// </list>
+/// The corpus's full-text index, with its pending list, is ChunkTextIndex's.
 /// It takes the index builds' turn (ChunkVectorIndex): ANALYZE needs the table lock a concurrent
 /// index build holds, while that build waits for ANALYZE's snapshot to end, and PostgreSQL
 /// aborts one of them (40P01, seen when two ingestions ended together).
@@ -28,7 +26,7 @@ public static class ChunkTableSettle
     public static async Task SettleAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
-        await using var settle = new NpgsqlCommand("""ANALYZE chunks; SELECT gin_clean_pending_list('"IX_chunks_search_vector"'::regclass)""", connection)
+        await using var settle = new NpgsqlCommand("ANALYZE chunks", connection)
         {
             CommandTimeout = 0,
         };
