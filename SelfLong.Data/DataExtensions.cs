@@ -52,10 +52,16 @@ public static class DataExtensions
         options.UseNpgsql(connectionString, npgsql => npgsql.UseVector()).AddInterceptors(AuditInterceptor.Instance);
 
     /// <summary>Applies pending migrations; never EnsureCreated, so upgrades keep their data.</summary>
+    public static readonly TimeSpan MigrationTimeout = TimeSpan.FromHours(1);
+
     public static async Task MigrateSelfLongDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
     {
         var factory = services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
         await using var db = await factory.CreateDbContextAsync(ct);
+        // A migration may build an index over every corpus's rows (PerCorpusTextIndex: about a
+        // minute for a million chunks here); the default 30 s would abort it, and a deployment with
+        // it half done, so migrations get as long as an hour.
+        db.Database.SetCommandTimeout(MigrationTimeout);
         await db.Database.MigrateAsync(ct);
         if (services.GetService<KeyRingCertificateHolder>() is { } holder)
             await KeyRingEncryption.EncryptStoredKeysAsync(db, holder.Certificate, ct);
