@@ -51,9 +51,10 @@ public static class DataExtensions
     public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString, npgsql => npgsql.UseVector()).AddInterceptors(AuditInterceptor.Instance);
 
-    /// <summary>Applies pending migrations; never EnsureCreated, so upgrades keep their data.</summary>
+    /// <summary>How long one migration command may run.</summary>
     public static readonly TimeSpan MigrationTimeout = TimeSpan.FromHours(1);
 
+    /// <summary>Applies pending migrations; never EnsureCreated, so upgrades keep their data.</summary>
     public static async Task MigrateSelfLongDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
     {
         var factory = services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();

@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 using SelfLong.Data;
+using SelfLong.Jobs.Corpora.Storage;
 using SelfLong.Tests.Infrastructure;
 
 namespace SelfLong.Tests.Foundation;
@@ -39,6 +42,42 @@ public sealed class MigrationTests
             await TestPostgres.DropDatabaseAsync(name);
         }
     }
+
+    [Fact]
+    public async Task PerCorpusTextIndex_DatabaseWithCorpora_GivesEachItsOwnFullTextIndexAndDropsTheSharedOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = await TestPostgres.CreateEmptyDatabaseAsync();
+        try
+        {
+            var options = new DbContextOptionsBuilder<SelfLongDbContext>();
+            DataExtensions.Configure(options, TestPostgres.ConnectionStringFor(name));
+            await using var db = new SelfLongDbContext(options.Options);
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync("TunedHnswEfSearch", cancellationToken: ct);
+            var corpora = new List<long>();
+            foreach (var corpus in new[] { "first", "second" })
+            {
+                // Not composed (an INSERT cannot be a subquery): the list, then its one row.
+                corpora.Add((await db.Database.SqlQuery<long>($"""
+                    INSERT INTO corpora (name, description, embedder_kind, embedding_dimension, chunk_tokens, chunk_overlap_tokens, text_field, title_field, created_at)
+                    VALUES ({corpus}, '', 'Lexical', 256, 256, 32, 'text', 'title', now()) RETURNING id AS "Value"
+                    """).ToListAsync(ct)).Single());
+            }
+            Assert.Equal(["IX_chunks_search_vector"], await GinIndexesAsync(db, ct));
+
+            await db.Database.MigrateAsync(ct);
+
+            Assert.Equal(corpora.Select(ChunkTextIndex.NameFor).Order(), (await GinIndexesAsync(db, ct)).Order());
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(name);
+        }
+    }
+
+    private static Task<List<string>> GinIndexesAsync(SelfLongDbContext db, CancellationToken ct) =>
+        db.Database.SqlQueryRaw<string>("""SELECT indexname AS "Value" FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%USING gin%'""").ToListAsync(ct);
 
     [Fact]
     public async Task TestDatabase_EachTest_StartsWithoutOthersRows()
