@@ -24,18 +24,13 @@ public static class ChunkTextIndex
     {
         var name = NameFor(corpusId);
         await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
-        bool? valid;
-        await using (var find = new NpgsqlCommand("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = @name", connection))
-        {
-            find.Parameters.AddWithValue("name", name);
-            valid = await find.ExecuteScalarAsync(ct) as bool?;
-        }
+        var (valid, _) = await ChunkVectorIndex.FindAsync(connection, name, ct);
         if (valid is true)
         {
             await ChunkVectorIndex.ExecuteAsync(connection, $"SELECT gin_clean_pending_list('{name}'::regclass)", ct);
             return;
         }
-        if (valid is false) await ChunkVectorIndex.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {name}", ct);
+        if (valid is false) await ChunkVectorIndex.DropIndexAsync(connection, name, ct);
         await ChunkVectorIndex.ExecuteAsync(connection, $"SET maintenance_work_mem = '{BuildMemoryMb}MB'", ct);
         try
         {
@@ -48,9 +43,6 @@ public static class ChunkTextIndex
         }
     }
 
-    public static async Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
-    {
-        await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
-        await ChunkVectorIndex.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {NameFor(corpusId)}", ct);
-    }
+    public static Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct) =>
+        ChunkVectorIndex.DropIndexAsync(connection, NameFor(corpusId), ct);
 }

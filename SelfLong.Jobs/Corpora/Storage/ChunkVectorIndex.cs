@@ -67,18 +67,9 @@ public static class ChunkVectorIndex
         var name = NameFor(corpusId);
         var layout = new VectorLayout(dimension);
         await using var turn = await TurnAsync(connection, ct);
-        await using (var find = new NpgsqlCommand(
-            "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = @name",
-            connection))
-        {
-            find.Parameters.AddWithValue("name", name);
-            bool? valid = null;
-            var definition = "";
-            await using (var reader = await find.ExecuteReaderAsync(ct))
-                if (await reader.ReadAsync(ct)) (valid, definition) = (reader.GetBoolean(0), reader.GetString(1));
-            if (valid is true && definition.Contains(ExpectedDefinition(layout))) return;
-            if (valid is not null) await DropAsync(connection, corpusId, ct);
-        }
+        var (valid, definition) = await FindAsync(connection, name, ct);
+        if (valid is true && definition.Contains(ExpectedDefinition(layout))) return;
+        if (valid is not null) await DropAsync(connection, corpusId, ct);
         long chunks;
         await using (var count = new NpgsqlCommand($"SELECT count(*) FROM chunks WHERE corpus_id = {corpusId}", connection) { CommandTimeout = 0 })
             chunks = (long)(await count.ExecuteScalarAsync(ct))!;
@@ -108,10 +99,24 @@ public static class ChunkVectorIndex
     /// chunks, and while it waits for a running search or write, every later query on any corpus
     /// queues behind it.
     /// </summary>
-    public static async Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
+    public static Task DropAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct) => DropIndexAsync(connection, NameFor(corpusId), ct);
+
+    /// <summary>Drops an index on chunks CONCURRENTLY, in its turn (the per-corpus text index's too).</summary>
+    internal static async Task DropIndexAsync(NpgsqlConnection connection, string name, CancellationToken ct)
     {
         await using var turn = await TurnAsync(connection, ct);
-        await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {NameFor(corpusId)}", ct);
+        await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS {name}", ct);
+    }
+
+    /// <summary>Whether the index is there and valid (null: not there), with its definition.</summary>
+    internal static async Task<(bool? Valid, string Definition)> FindAsync(NpgsqlConnection connection, string name, CancellationToken ct)
+    {
+        await using var find = new NpgsqlCommand(
+            "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = @name",
+            connection);
+        find.Parameters.AddWithValue("name", name);
+        await using var reader = await find.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetBoolean(0), reader.GetString(1)) : (null, "");
     }
 
     /// <summary>The advisory lock that gives index builds and drops on chunks their turns (any key no other part of SelfLong uses).</summary>
