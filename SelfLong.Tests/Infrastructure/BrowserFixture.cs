@@ -68,6 +68,21 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static async Task WaitForInteractiveAsync(IPage page) =>
         await page.WaitForSelectorAsync("body[data-interactive='true']");
 
+    /// <summary>
+    /// Clicks <paramref name="selector"/> and waits for the page at <paramref name="urlGlob"/>; where the
+    /// form shows <paramref name="errorSelector"/> instead, fails at once with its text, so a refused
+    /// form says why rather than timing out on a navigation that will not come.
+    /// </summary>
+    public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, string urlGlob, string errorSelector)
+    {
+        await page.ClickAsync(selector);
+        var arrived = page.WaitForURLAsync(urlGlob);
+        var refused = page.Locator(errorSelector).WaitForAsync();
+        if (await Task.WhenAny(arrived, refused) == refused && refused.IsCompletedSuccessfully)
+            Assert.Fail($"Clicking {selector} showed an error instead of {urlGlob}: {await page.Locator(errorSelector).InnerTextAsync()}");
+        await arrived;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (browser is not null) await browser.DisposeAsync();

@@ -25,9 +25,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         var stageInputs = page.Locator("[data-testid=stage-row] input");
         await stageInputs.Nth(0).FillAsync("16");
         await stageInputs.Nth(2).FillAsync("3");
-        await page.ClickAsync("[data-testid=start-run]");
-
-        await page.WaitForURLAsync("**/training/*");
+        await BrowserFixture.ClickAndWaitForUrlAsync(page, "[data-testid=start-run]", "**/training/*", "[data-testid=run-error]");
         await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
         await page.Locator("[data-testid=run-status]", new() { HasTextString = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
         await page.Locator("[data-testid=checkpoints] td", new() { HasTextString = "stage end" }).WaitForAsync();
@@ -101,9 +99,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         var stageInputs = page.Locator("[data-testid=stage-row] input");
         await stageInputs.Nth(0).FillAsync("16");
         await stageInputs.Nth(2).FillAsync("1");
-        await page.ClickAsync("[data-testid=start-run]");
-
-        await page.WaitForURLAsync("**/training/*");
+        await BrowserFixture.ClickAndWaitForUrlAsync(page, "[data-testid=start-run]", "**/training/*", "[data-testid=run-error]");
         await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
         await page.Locator("[data-testid=run-status]", new() { HasTextString = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
         var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
@@ -203,9 +199,7 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         await page.Locator("[data-testid=run-data] textarea, textarea[data-testid=run-data]").First.FillAsync(data);
         await page.ClickAsync("[data-testid=run-where-external]");
         await Assertions.Expect(page.Locator("[data-testid=start-run]")).ToHaveTextAsync("Create");
-        await page.ClickAsync("[data-testid=start-run]");
-
-        await page.WaitForURLAsync("**/training/*");
+        await BrowserFixture.ClickAndWaitForUrlAsync(page, "[data-testid=start-run]", "**/training/*", "[data-testid=run-error]");
         await page.Locator("h4", new() { HasTextString = name }).WaitForAsync();
         await Assertions.Expect(page.Locator("[data-testid=run-external]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-testid=run-status]")).ToContainTextAsync("Queued");
@@ -241,9 +235,8 @@ public sealed class TrainingBrowserTests(AppFixture app, BrowserFixture browser)
         var ticked = page.GetByRole(AriaRole.Checkbox, new() { Name = $"{name}.jsonl:" });
         await Assertions.Expect(ticked).ToBeCheckedAsync();
         await page.ClickAsync("[data-testid=run-where-external]");
-        await page.ClickAsync("[data-testid=start-run]");
-
-        await page.WaitForURLAsync("**/training/*");
+        await Assertions.Expect(page.Locator("[data-testid=start-run]")).ToHaveTextAsync("Create");
+        await BrowserFixture.ClickAndWaitForUrlAsync(page, "[data-testid=start-run]", "**/training/*", "[data-testid=run-error]");
         var runId = long.Parse(page.Url.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
         var run = (await app.Services.GetRequiredService<SelfLong.Jobs.Training.TrainingRunService>().FindAsync(runId, TestContext.Current.CancellationToken))!;
         var data = Assert.Single(SelfLong.Jobs.Training.TrainingRunSpec.FromJson(run.SpecJson).Data);
