@@ -45,6 +45,15 @@ public sealed class Corpus
     /// <summary>How many queries (a few words of as many of the corpus's chunks) that measurement took.</summary>
     public int? HnswTuneQueries { get; set; }
 
+    /// <summary>
+    /// The lexemes in more than <see cref="FullTextCommonShare"/> of a sample of this corpus's chunks,
+    /// most frequent first: the bounded full-text list takes no candidates from them. Measured after
+    /// each ingestion; null until then.
+    /// </summary>
+    public string[]? FullTextCommonWords { get; set; }
+    /// <summary>The share <see cref="FullTextCommonWords"/> was measured at (the configured one then).</summary>
+    public double? FullTextCommonShare { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 
     public List<Document> Documents { get; set; } = [];

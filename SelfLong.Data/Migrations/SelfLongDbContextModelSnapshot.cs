@@ -334,6 +334,14 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("embedding_dimension");
 
+                    b.Property<double?>("FullTextCommonShare")
+                        .HasColumnType("double precision")
+                        .HasColumnName("full_text_common_share");
+
+                    b.PrimitiveCollection<string[]>("FullTextCommonWords")
+                        .HasColumnType("text[]")
+                        .HasColumnName("full_text_common_words");
+
                     b.Property<int?>("HnswEfSearch")
                         .HasColumnType("integer")
                         .HasColumnName("hnsw_ef_search");

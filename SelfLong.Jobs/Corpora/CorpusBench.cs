@@ -105,7 +105,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                     name = keep ? largeCorpus.Name : null,
                     written.Documents,
                     made_from = "sotu.jsonl.gz and moby-dick.jsonl.gz: each chunk two runs of sentences from seeded random places",
-                    write_seconds_with_statistics_and_full_text_index = Math.Round(written.WriteSeconds, 1),
+                    write_seconds_with_statistics_common_words_and_full_text_index = Math.Round(written.WriteSeconds, 1),
                     hnsw_index_seconds = Math.Round(written.IndexSeconds, 1),
                 }, TargetP95MsMillion),
             };

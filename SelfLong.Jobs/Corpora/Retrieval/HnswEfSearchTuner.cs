@@ -128,16 +128,18 @@ public static class HnswEfSearchTuner
 
     /// <summary>
     /// Five consecutive words (or all, when fewer) of each of up to <paramref name="queries"/>
-    /// distinct chunks with vectors, drawn with a fixed seed between the corpus's first and last id.
+    /// distinct chunks with vectors, drawn with a fixed seed between the corpus's first and last id
+    /// (<see cref="RetrievalSql.CorpusIdRange"/>).
     /// </summary>
     private static async Task<List<string>> SampleAsync(NpgsqlConnection connection, long corpusId, VectorLayout layout, int queries,
         CancellationToken ct)
     {
         var filter = RetrievalSql.VectorFilter(corpusId, layout);
         long first, last;
-        await using (var bounds = new NpgsqlCommand($"SELECT min(id), max(id) FROM chunks WHERE {filter}", connection))
-        await using (var reader = await bounds.ExecuteReaderAsync(ct))
+        await using (var bounds = new NpgsqlCommand($"WITH {RetrievalSql.CorpusIdRange} SELECT lo, hi FROM bounds", connection))
         {
+            bounds.Parameters.AddWithValue("c", corpusId);
+            await using var reader = await bounds.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             if (reader.IsDBNull(0)) return [];
             (first, last) = (reader.GetInt64(0), reader.GetInt64(1));

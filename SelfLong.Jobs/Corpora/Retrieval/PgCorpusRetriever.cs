@@ -33,20 +33,6 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     /// </summary>
     private readonly ConcurrentDictionary<long, Corpus> corpora = new();
 
-    /// <summary>
-    /// The chunks table's common lexemes (RetrievalSql.CommonWordsQuery), read again after this
-    /// process's own loads refresh the statistics (ChunkTableSettle) and at least once per
-    /// <see cref="CommonWordsFor"/> for other processes' loads and autovacuum's ANALYZE. A list a
-    /// minute old costs at most a posting list read or a candidate missed by the bounded list,
-    /// never a wrong rank.
-    /// </summary>
-    private CommonWordsRead? commonWords;
-
-    /// <summary>One read of the common words; a class, so a query on another thread sees a whole one.</summary>
-    private sealed record CommonWordsRead(DateTime Read, long Settled, double Share, string[] Words);
-
-    public static readonly TimeSpan CommonWordsFor = TimeSpan.FromMinutes(1);
-
     public Task<IReadOnlyList<RetrievedChunk>> SearchAsync(long corpusId, string query, int topK,
         RetrievalMode mode = RetrievalMode.Hybrid, CancellationToken ct = default)
     {
@@ -85,7 +71,10 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     {
         for (var attempt = 0; ; attempt++)
         {
+            var o = options.Value;
             var corpus = await CorpusAsync(corpusId, ct);
+            if (corpus is not null && mode != RetrievalMode.Vector && !MeasuredAt(corpus, o.FullTextCommonShare))
+                corpus = await MeasureCommonWordsAsync(corpus, o.FullTextCommonShare, ct);
             if (corpus is null) return [];
             var layout = new VectorLayout(corpus.EmbeddingDimension);
             float[]? embedding = null;
@@ -97,8 +86,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
                 if (embedding is null && mode == RetrievalMode.Vector) return [];
             }
 
-            var o = options.Value;
-            var common = mode == RetrievalMode.Vector ? [] : await CommonWordsAsync(o.FullTextCommonShare, ct);
+            var common = mode == RetrievalMode.Vector ? [] : corpus.FullTextCommonWords!;
             // The corpus's own ef_search (HnswEfSearchTuner) unless tuning was turned off since.
             var tuned = o.HnswTuneQueries > 0 ? corpus.HnswEfSearch : null;
             var (ef, vectorCandidates) = VectorEffort(efSearch ?? tuned ?? o.HnswEfSearch, depth, layout, o);
@@ -114,7 +102,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
             setting.Parameters.AddWithValue("ef", ef.ToString(System.Globalization.CultureInfo.InvariantCulture));
             batch.BatchCommands.Add(setting);
-            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search FROM corpora WHERE id = @corpus");
+            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search, full_text_common_words FROM corpora WHERE id = @corpus");
             check.Parameters.AddWithValue("corpus", corpusId);
             batch.BatchCommands.Add(check);
             var search = new NpgsqlBatchCommand(sql);
@@ -151,24 +139,18 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         }
     }
 
-    /// <summary>The lexemes in more than <paramref name="share"/> of all chunks, from the cache when it is current.</summary>
-    public async Task<string[]> CommonWordsAsync(double share, CancellationToken ct)
-    {
-        var settled = ChunkTableSettle.Settled;
-        if (commonWords is { } known && known.Share == share && known.Settled == settled && DateTime.UtcNow - known.Read < CommonWordsFor)
-            return known.Words;
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var words = await ReadCommonWordsAsync(connection, share, ct);
-        commonWords = new CommonWordsRead(DateTime.UtcNow, settled, share, words);
-        return words;
-    }
+    private static bool MeasuredAt(Corpus corpus, double share) => corpus.FullTextCommonWords is not null && corpus.FullTextCommonShare == share;
 
-    /// <summary>The lexemes in more than <paramref name="share"/> of all chunks, as the full-text list's @common_words.</summary>
-    public static async Task<string[]> ReadCommonWordsAsync(NpgsqlConnection connection, double share, CancellationToken ct)
+    /// <summary>
+    /// The corpus read again after measuring and storing its common words: for a corpus loaded
+    /// before they were measured at each load, or when the configured share has changed since.
+    /// </summary>
+    private async Task<Corpus?> MeasureCommonWordsAsync(Corpus corpus, double share, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(RetrievalSql.CommonWordsQuery, connection);
-        command.Parameters.AddWithValue("common", share);
-        return (string[])(await command.ExecuteScalarAsync(ct))!;
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus.Id, share, ct);
+        corpora.TryRemove(corpus.Id, out _);
+        return await CorpusAsync(corpus.Id, ct);
     }
 
     private async Task<Corpus?> CorpusAsync(long corpusId, CancellationToken ct)
@@ -186,7 +168,8 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         && (row.IsDBNull(2) ? null : row.GetString(2)) == corpus.EmbedderModel
         && (row.IsDBNull(3) ? null : row.GetString(3)) == corpus.EmbedderApiKeyProtected
         && row.GetInt32(4) == corpus.EmbeddingDimension
-        && (row.IsDBNull(5) ? null : row.GetInt32(5)) == corpus.HnswEfSearch;
+        && (row.IsDBNull(5) ? null : row.GetInt32(5)) == corpus.HnswEfSearch
+        && (row.IsDBNull(6) ? [] : row.GetFieldValue<string[]>(6)).SequenceEqual(corpus.FullTextCommonWords ?? []);
 
     /// <summary>
     /// The hnsw.ef_search and @candidates a vector list @depth long runs with: at least twice its

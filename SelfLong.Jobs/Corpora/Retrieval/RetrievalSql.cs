@@ -7,7 +7,7 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// or the full-text list <c>txt(id, rank, score)</c> as common table expressions, with the rows of
 /// the chunks they hold. A hybrid search runs both at once and fuses them (ReciprocalRankFusion).
 /// Parameters: @q (the query vector), @query (its text), @depth (length of the list),
-/// @candidates, @common_words (the lexemes in more than FullTextCommonShare of all chunks), @fill.
+/// @candidates, @common_words (the lexemes in more than FullTextCommonShare of the corpus's chunks), @fill.
 /// </summary>
 public static class RetrievalSql
 {
@@ -47,8 +47,8 @@ public static class RetrievalSql
     /// every word in one chunk. Ranking every match costs time in proportion to the corpus, so when
     /// bounded only candidates are ranked, taken straight off the GIN index without sorting:
     /// <list type="bullet">
-    /// <item>Words in more than a share of all chunks (@common_words, from the planner's statistics of
-    /// the table, which a bulk load refreshes) bring no candidates by themselves. A GIN scan reads a word's whole
+    /// <item>Words in more than a share of the corpus's chunks (@common_words, measured on a sample
+    /// of them after each load, <see cref="CorpusCommonWords"/>) bring no candidates by themselves. A GIN scan reads a word's whole
     /// posting list before the first row comes back, so one such word costs in proportion to the
     /// corpus, while it hardly tells chunks apart (BM25 gives it an IDF near zero). They still
     /// count in every candidate's rank.</item>
@@ -89,20 +89,8 @@ public static class RetrievalSql
             """;
     }
 
-    /// <summary>The common lexemes, given as @common_words (<see cref="CommonWordsQuery"/>, read by the caller and cached).</summary>
+    /// <summary>The corpus's common lexemes, given as @common_words (<see cref="CorpusCommonWords"/>, stored on the corpus).</summary>
     private const string CommonWords = "common AS (SELECT unnest(@common_words::text[]) AS lexeme)";
-
-    /// <summary>
-    /// Lexemes in more than @common of the chunks table's rows, from ANALYZE's most common elements
-    /// of search_vector. Read apart from the search: pg_stats is a view over the catalogues whose
-    /// expansion cost about a millisecond of every full-text list.
-    /// </summary>
-    public const string CommonWordsQuery = """
-        SELECT coalesce(array_agg(m.e), '{}')
-        FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(e, f)
-        WHERE s.schemaname = current_schema() AND s.tablename = 'chunks' AND s.attname = 'search_vector'
-          AND m.e IS NOT NULL AND m.f > @common
-        """;
 
     /// <summary>
     /// tsq: every word OR-ed (ranking and the exhaustive list); tsq_rare: the uncommon words OR-ed;
@@ -122,18 +110,26 @@ public static class RetrievalSql
         """;
 
     /// <summary>
+    /// bounds(lo, hi): the first and last chunk id of corpus @c, both null when it has none. Read by
+    /// row-comparison seeks of the (corpus_id, id) index: written as min(id) or ORDER BY id, the
+    /// planner may walk the primary key through other corpora's rows instead (60 to 200 ms beside a
+    /// million-chunk corpus whose statistics were not yet refreshed).
+    /// </summary>
+    public const string CorpusIdRange = """
+        bounds AS MATERIALIZED (SELECT (SELECT id FROM chunks WHERE (corpus_id, id) >= (@c, -9223372036854775808) AND corpus_id = @c
+                                ORDER BY corpus_id, id LIMIT 1) AS lo,
+                               (SELECT id FROM chunks WHERE (corpus_id, id) <= (@c, 9223372036854775807) AND corpus_id = @c
+                                ORDER BY corpus_id DESC, id DESC LIMIT 1) AS hi)
+        """;
+
+    /// <summary>
     /// One chunk of corpus @c (PgCorpusRetriever.RandomChunkAsync): the first of the ids at
     /// fractions @tries of its id range that is the corpus's, else the corpus's next chunk at or
     /// after the first try. UNION ALL with LIMIT runs its second branch only when the first is empty.
-    /// The range's ends and the fallback seek the (corpus_id, id) index by row comparison: written
-    /// as min(id) or ORDER BY id, the planner may walk the primary key through other corpora's rows
-    /// instead (60 to 200 ms beside a million-chunk corpus whose statistics were not yet refreshed).
+    /// The fallback seeks the (corpus_id, id) index by row comparison too (<see cref="CorpusIdRange"/>).
     /// </summary>
-    public const string RandomChunk = """
-        WITH bounds AS MATERIALIZED (SELECT (SELECT id FROM chunks WHERE (corpus_id, id) >= (@c, -9223372036854775808) AND corpus_id = @c
-                                ORDER BY corpus_id, id LIMIT 1) AS lo,
-                               (SELECT id FROM chunks WHERE (corpus_id, id) <= (@c, 9223372036854775807) AND corpus_id = @c
-                                ORDER BY corpus_id DESC, id DESC LIMIT 1) AS hi),
+    public const string RandomChunk = $"""
+        WITH {CorpusIdRange},
         tries AS (SELECT t.n, b.lo + least(floor(t.f * (b.hi - b.lo + 1))::bigint, b.hi - b.lo) AS id
                   FROM bounds b, unnest(@tries::float8[]) WITH ORDINALITY AS t(f, n) WHERE b.lo IS NOT NULL),
         pick AS ((SELECT c.id FROM tries t JOIN chunks c ON c.id = t.id AND c.corpus_id = @c ORDER BY t.n LIMIT 1)
