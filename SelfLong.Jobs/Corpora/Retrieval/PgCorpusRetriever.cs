@@ -25,9 +25,9 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     public const string AnyWordQuery = RetrievalSql.AnyWordQuery;
 
     /// <summary>
-    /// Each corpus's embedder settings and tuned ef_search, so a query embeds without first reading
-    /// the corpus row. The row is read again in the query's own batch and compared: a corpus
-    /// re-embedded, re-tuned (or deleted) by another process is noticed on its next query, which is
+    /// Each corpus's embedder settings, tuned ef_search and common words, so a query embeds without
+    /// first reading the corpus row. The row is read again in the query's own batch and compared: a
+    /// corpus re-embedded, re-tuned, loaded again (or deleted) by another process is noticed on its next query, which is
     /// then run again with the fresh settings. No expiry to tune, and never a query embedded for
     /// the wrong dimension.
     /// </summary>
