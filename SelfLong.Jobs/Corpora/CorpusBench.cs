@@ -55,10 +55,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var queryIngestSeconds = await IngestAsync(queryCorpus, [sotu, moby], ct);
             var queryChunks = (await corpora.GetAsync(queryCorpus.Id, ct))!.Chunks;
             // Ingestion tuned it already; tuned again (the same sample, so the same choice) to time it.
-            EfSearchTuning? queryTuning;
-            await using (var connection = await dataSource.OpenConnectionAsync(ct))
-                queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, queryCorpus.Id, queryCorpus.EmbeddingDimension,
-                    new Embeddings.LexicalEmbedder(queryCorpus.EmbeddingDimension), options.Value, ct);
+            var queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, queryCorpus.Id, queryCorpus.EmbeddingDimension,
+                new Embeddings.LexicalEmbedder(queryCorpus.EmbeddingDimension), options.Value, ct);
             var small = await measure.MeasureAsync(queryCorpus, queries, Sweep(queryTuning?.EfSearch), efSearch, ct);
             if (!keep)
             {
@@ -69,8 +67,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var defaults = new CorpusSettings();
             var largeCorpus = await CreateAsync($"bench-large-{Guid.NewGuid():N}", defaults.ChunkTokens, 0, made, ct);
             SampleChunkCorpus.Written written;
-            await using (var connection = await dataSource.OpenConnectionAsync(ct))
-                written = await SampleChunkCorpus.WriteAsync(connection, largeCorpus.Id, largeCorpus.EmbeddingDimension, largeChunks, defaults.ChunkTokens,
+            written = await SampleChunkCorpus.WriteAsync(dataSource, largeCorpus.Id, largeCorpus.EmbeddingDimension, largeChunks, defaults.ChunkTokens,
                     options.Value, ct);
             var large = await measure.MeasureAsync(largeCorpus, queries, Sweep(written.Tuning?.EfSearch), efSearch, ct);
 

@@ -25,9 +25,10 @@ public static class SampleChunkCorpus
 
     public sealed record Written(long Chunks, int Documents, double WriteSeconds, double IndexSeconds, EfSearchTuning? Tuning);
 
-    public static async Task<Written> WriteAsync(NpgsqlConnection connection, long corpusId, int dimension, long chunks, int chunkTokens,
+    public static async Task<Written> WriteAsync(NpgsqlDataSource dataSource, long corpusId, int dimension, long chunks, int chunkTokens,
         CorporaOptions options, CancellationToken ct)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
         var pieces = Pieces();
         var embedder = new LexicalEmbedder(dimension);
         var documents = (int)((chunks + ChunksPerDocument - 1) / ChunksPerDocument);
@@ -53,7 +54,7 @@ public static class SampleChunkCorpus
         watch.Restart();
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.HnswBuild, ct);
         var indexSeconds = watch.Elapsed.TotalSeconds;
-        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(connection, corpusId, dimension, embedder, options, ct);
+        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, corpusId, dimension, embedder, options, ct);
         return new Written(written, documents, writeSeconds, indexSeconds, tuning);
     }
 

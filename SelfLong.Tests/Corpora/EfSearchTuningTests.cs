@@ -43,10 +43,9 @@ public sealed class EfSearchTuningTests
     {
         await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
         var corpus = await RandomWordsCorpusAsync(harness, 3000);
-        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
 
         var row = await RowAsync(harness, corpus);
-        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, new LexicalEmbedder(256), 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
+        var again = await HnswEfSearchTuner.TuneAsync(harness.Database.DataSource, corpus, 256, new LexicalEmbedder(256), 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
             TestContext.Current.CancellationToken);
 
         Assert.Equal(32, row.HnswTuneQueries);
@@ -123,10 +122,9 @@ public sealed class EfSearchTuningTests
         // The sparse graph falls short of recall 1 at small ef_search (it needed 400 when measured).
         await using var harness = await CorporaHarness.CreateAsync(o => { SparseGraph(o); (o.HnswTuneTargetRecall, o.HnswTuneMaxEfSearch) = (1.0, 80); });
         var corpus = await RandomWordsCorpusAsync(harness, 3000);
-        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
 
         var row = await RowAsync(harness, corpus);
-        var again = await HnswEfSearchTuner.TuneAsync(connection, corpus, 256, new LexicalEmbedder(256), 32, 1.0, [40, 64, 80], harness.Options,
+        var again = await HnswEfSearchTuner.TuneAsync(harness.Database.DataSource, corpus, 256, new LexicalEmbedder(256), 32, 1.0, [40, 64, 80], harness.Options,
             TestContext.Current.CancellationToken);
 
         Assert.Equal(80, row.HnswEfSearch);
@@ -164,10 +162,9 @@ public sealed class EfSearchTuningTests
         var ct = TestContext.Current.CancellationToken;
         var corpus = await RandomWordsCorpusAsync(harness, 600);
         Assert.NotNull((await RowAsync(harness, corpus)).HnswEfSearch);
-        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
         var logger = new ListLogger();
 
-        var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(connection, corpus, 256, new FailingEmbedder(), harness.Options, logger, ct);
+        var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(harness.Database.DataSource, corpus, 256, new FailingEmbedder(), harness.Options, logger, ct);
 
         Assert.Null(tuning);
         var row = await RowAsync(harness, corpus);

@@ -67,7 +67,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             var vectorIndexed = watch.Elapsed;
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
             using var embedder = embedders.Create(corpus);
-            var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(connection, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, logger, ct);
+            var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, logger, ct);
             // Where a long ingestion spent its time: what to tune (batch sizes, HNSW settings) is read from here.
             logger.LogInformation(
                 "Ingestion run {Run}: {Documents} documents, {Chunks} chunks stored in {Stored:0.00} s; statistics and common words {Settle:0.00} s, " +
