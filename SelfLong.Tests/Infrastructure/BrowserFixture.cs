@@ -71,13 +71,17 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>
     /// Clicks <paramref name="selector"/> and waits for the page at <paramref name="urlGlob"/>; where the
     /// form shows <paramref name="errorSelector"/> instead, fails at once with its text, so a refused
-    /// form says why rather than timing out on a navigation that will not come.
+    /// form says why rather than timing out on a navigation that will not come. It waits twice the
+    /// page's usual time: creating a training run from its dialog once took over 60 s on a busy
+    /// two-core machine, with no error shown (not explained; creating a run reads the device, which
+    /// loads libtorch where the process has not loaded it yet).
     /// </summary>
     public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, string urlGlob, string errorSelector)
     {
+        const float Timeout = 120_000;
         await page.ClickAsync(selector);
-        var arrived = page.WaitForURLAsync(urlGlob);
-        var refused = page.Locator(errorSelector).WaitForAsync();
+        var arrived = page.WaitForURLAsync(urlGlob, new() { Timeout = Timeout });
+        var refused = page.Locator(errorSelector).WaitForAsync(new() { Timeout = Timeout });
         if (await Task.WhenAny(arrived, refused) == refused && refused.IsCompletedSuccessfully)
             Assert.Fail($"Clicking {selector} showed an error instead of {urlGlob}: {await page.Locator(errorSelector).InnerTextAsync()}");
         await arrived;
