@@ -73,7 +73,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// form shows <paramref name="errorSelector"/> instead, fails at once with its text, so a refused
     /// form says why rather than timing out on a navigation that will not come. It waits twice the
     /// page's usual time: creating a training run from its dialog once took over 60 s on a busy
-    /// two-core machine, with no error shown (not explained; creating a run reads the device, which
+    /// two-core machine (not explained; creating a run reads the device, which
     /// loads libtorch where the process has not loaded it yet).
     /// </summary>
     public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, string urlGlob, string errorSelector)
