@@ -50,6 +50,9 @@ public sealed class CorporaApiTests(AppFixture app)
         Assert.Equal(2, details.LengthHistogram.Sum(b => b.Documents));
         // Two chunks: each the other's only neighbour, found at the first ef_search tried.
         Assert.Equal((40, 1.0, 2), (details.Corpus.HnswEfSearch, details.Corpus.HnswRecallAt10, details.Corpus.HnswTuneQueries));
+        // In one of its two chunks, so in more than 2 % of them.
+        Assert.Contains("albatross", details.Corpus.FullTextCommonWords!);
+        Assert.Equal(0.02, details.Corpus.FullTextCommonShare);
         var document = (await client.GetFromJsonAsync<DocumentDto>($"/api/documents/{hits[0].DocumentId}", Json, ct))!;
         Assert.StartsWith("The albatross", document.Text);
     }
