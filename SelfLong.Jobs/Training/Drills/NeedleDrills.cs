@@ -56,16 +56,29 @@ public static class NeedleDrills
         return new TrainingSample([new ChatMessage("user", prompt)], PassKeyNeedle.Response(key), IsLong: false);
     }
 
-    /// <summary>About <paramref name="budget"/> tokens of prose from a word boundary after <paramref name="start"/>.</summary>
+    /// <summary>Characters read to learn how many a token of the prose takes.</summary>
+    private const int ProbeCharacters = 16_384;
+
+    /// <summary>
+    /// About <paramref name="budget"/> tokens of prose from a word boundary after <paramref name="start"/>:
+    /// as many characters as the tokenizer takes for that many tokens of the prose there (about four a
+    /// token for a subword tokenizer, where a window cut by the character held a quarter of its
+    /// tokens), trimmed until it fits.
+    /// </summary>
     private static string Window(string text, int start, int budget, ITextTokenizer tokenizer)
     {
         if (budget <= 0) return "";
         var from = text.IndexOf(' ', start) is var space and >= 0 ? space + 1 : 0;
-        if (from + budget > text.Length) from = 0;
-        var window = text.Substring(from, Math.Min(budget, text.Length - from));
-        // Multi-byte characters make some windows longer in tokens than in characters.
+        var probe = text.Substring(from, Math.Min(ProbeCharacters, text.Length - from));
+        var perToken = Math.Max(1.0, probe.Length / (double)Math.Max(1, tokenizer.Encode(probe).Count));
+        var characters = (int)Math.Min(text.Length, Math.Ceiling(budget * perToken));
+        if (from + characters > text.Length) from = 0;
+        var window = text.Substring(from, Math.Min(characters, text.Length - from));
+        // Byte-level, multi-byte characters make some windows longer in tokens than in characters:
+        // half the excess is cut at a time. Subword windows are cut by the excess at their own rate,
+        // so a million-token window is encoded again a few times, not a dozen.
         for (var excess = tokenizer.Encode(window).Count - budget; window.Length > 0 && excess > 0; excess = tokenizer.Encode(window).Count - budget)
-            window = window[..^Math.Max(1, excess / 2)];
+            window = window[..^Math.Min(window.Length, perToken > 1 ? (int)Math.Ceiling(excess * perToken) : Math.Max(1, excess / 2))];
         return window.Trim();
     }
 }

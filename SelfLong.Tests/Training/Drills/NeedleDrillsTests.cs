@@ -76,6 +76,34 @@ public sealed class NeedleDrillsTests
     }
 
     [Fact]
+    public void Generate_SubwordTokenizer_DrillsStillFillHalfTheirStageToAllOfIt()
+    {
+        // A BPE tokenizer takes about four characters a token: a window cut by the character would
+        // hold a quarter of the tokens it was meant to.
+        var tokenizer = new FourCharactersATokenTokenizer();
+        var drills = NeedleDrills.Generate(Prose, [1024, 4096], perLength: 20, seed: 5, tokenizer);
+        var builder = new BatchBuilder(tokenizer, new LossRule());
+        foreach (var (drill, i) in drills.Select((d, i) => (d, i)))
+        {
+            var stage = i < 20 ? 1024 : 4096;
+            Assert.InRange(builder.Encode(drill).Ids.Length - 1, stage / 2 - 8, stage);
+        }
+    }
+
+    /// <summary>Every four characters one token, as a subword tokenizer compresses English prose.</summary>
+    private sealed class FourCharactersATokenTokenizer : ITextTokenizer
+    {
+        public string Name => "four-characters";
+        public int VocabSize => ByteTokenizer.Instance.VocabSize;
+        public ChatTokens Chat => ByteTokenizer.Instance.Chat;
+        public int CountTokens(string text) => Encode(text).Count;
+        public string Truncate(string text, int maxTokens) => text[..Math.Min(text.Length, 4 * maxTokens)];
+        public string Decode(IEnumerable<int> ids) => throw new NotSupportedException();
+        public IReadOnlyList<int> Encode(string text) =>
+            [.. Enumerable.Range(0, (text.Length + 3) / 4).Select(i => text[(4 * i)..Math.Min(text.Length, 4 * i + 4)].GetHashCode() & 0xFF)];
+    }
+
+    [Fact]
     public void Generate_SameSeed_SameDrills()
     {
         var a = NeedleDrills.Generate(Prose, [512], 20, seed: 9, ByteTokenizer.Instance);
