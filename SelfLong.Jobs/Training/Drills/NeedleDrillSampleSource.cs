@@ -16,7 +16,9 @@ public sealed class NeedleDrillSampleSource(IDbContextFactory<SelfLongDbContext>
     public async Task<IReadOnlyList<TrainingSample>> LoadAsync(CancellationToken ct)
     {
         if (drills.Format == NeedleDrillFormat.Ruler) return await LoadRulerAsync(ct);
-        var texts = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, drills.CorpusId, ct);
+        // As much prose as a haystack reads, several times the longest window: a million chunks of
+        // 256 tokens is over a billion characters, more than one string holds.
+        var texts = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, drills.CorpusId, ct, Corpora.CorpusHaystackSource.MaxCharacters);
         if (texts.Count == 0) throw new ArgumentException($"Corpus #{drills.CorpusId} has no text for needle drills.");
         // Drills are measured in the tokenizer the trainer will encode them with.
         return NeedleDrills.Generate(string.Join(' ', texts), [.. run.Stages.Select(s => s.MaxLength)], drills.PerLength, run.Options.Seed, run.Tokenizer());

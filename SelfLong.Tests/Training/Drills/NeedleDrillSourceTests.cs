@@ -15,6 +15,23 @@ namespace SelfLong.Tests.Training.Drills;
 public sealed class NeedleDrillSourceTests(AppFixture app)
 {
     [Fact]
+    public async Task ChunkTexts_InDocumentAndChunkOrder_StoppingAtTheChunkThatReachesTheLimit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (corpusId, _) = await app.HandMadeAsync();
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<SelfLongDbContext>>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var stored = await db.Chunks.Where(c => c.CorpusId == corpusId).OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(c => c.Text).ToListAsync(ct);
+
+        var all = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, corpusId, ct);
+        var some = await CorpusTextSampleSource.ChunkTextsAsync(dbFactory, corpusId, ct, maxCharacters: stored[0].Length + 1);
+
+        Assert.True(stored.Count > 2);
+        Assert.Equal(stored, all);
+        Assert.Equal(stored.Take(2), some);
+    }
+
+    [Fact]
     public async Task LoadAsync_HandMadeCorpus_EachHaystackIsAWindowOfTheCorpusText_WithOneNeedleAnsweredByItsKey()
     {
         var ct = TestContext.Current.CancellationToken;
