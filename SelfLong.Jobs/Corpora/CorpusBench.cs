@@ -90,6 +90,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                         raw_copy_seconds = Math.Round(ingest.CopySeconds, 2),
                         raw_copy_chunks_per_s = Math.Round(ingest.Chunks / ingest.CopySeconds),
                         hnsw_index_seconds = Math.Round(ingest.IndexSeconds, 2),
+                        // The run's own steps, from their spans (IngestionSteps): what the ratio is spent on.
+                        steps_seconds = ingest.Steps,
                     },
                     ratio_to_raw_copy_by_run = runs.Select(r => Math.Round(r.Ratio, 3)).ToList(),
                     ratio_to_raw_copy = Math.Round(ingest.Ratio, 3),
@@ -138,7 +140,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
     /// <summary>The ef_search values whose recall is measured: the fixed sweep, the configured one and the corpus's tuned one.</summary>
     private IEnumerable<int> Sweep(int? tuned) => EfSearchSweep.Append(options.Value.HnswEfSearch).Concat(tuned is { } ef ? [ef] : []);
 
-    private sealed record IngestFigures(int Documents, long Tokens, long Chunks, long TextBytes, double Seconds, double CopySeconds, double IndexSeconds)
+    private sealed record IngestFigures(int Documents, long Tokens, long Chunks, long TextBytes, double Seconds, double CopySeconds, double IndexSeconds,
+        IReadOnlyDictionary<string, double> Steps)
     {
         public double Ratio => CopySeconds / Seconds;
     }
@@ -153,7 +156,13 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         try
         {
             var ingestCorpus = await CreateAsync($"bench-ingest-{Guid.NewGuid():N}", 256, 32, made, ct);
-            var ingestSeconds = await IngestAsync(ingestCorpus, [sample], ct);
+            double ingestSeconds;
+            Dictionary<string, double> steps;
+            using (var times = new IngestionStepTimes())
+            {
+                ingestSeconds = await IngestAsync(ingestCorpus, [sample], ct);
+                steps = times.Seconds.ToDictionary(s => s.Key.ToLowerInvariant().Replace(' ', '_').Replace('-', '_'), s => Math.Round(s.Value, 2));
+            }
             var (documents, textBytes, chunkCount) = await LoadAsync(ingestCorpus.Id, ct);
             var indexWatch = Stopwatch.StartNew();
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
@@ -168,7 +177,8 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
                 await CorpusCopyWriter.WriteAsync(connection, copyCorpus.Id, null, copyCorpus.EmbeddingDimension, documents, ct);
             var copySeconds = copyWatch.Elapsed.TotalSeconds;
-            return new IngestFigures(documents.Count, documents.Sum(d => (long)d.TokenCount), chunkCount, textBytes, ingestSeconds, copySeconds, indexSeconds);
+            return new IngestFigures(documents.Count, documents.Sum(d => (long)d.TokenCount), chunkCount, textBytes, ingestSeconds, copySeconds, indexSeconds,
+                steps);
         }
         finally
         {

@@ -74,6 +74,17 @@ public sealed class JobTracing : IServerFilter, IClientFilter
         return activity;
     }
 
+    /// <summary>
+    /// The span of one step of a run (an ingestion's COPY, index builds, tuning), a child of the
+    /// current span; null when nothing listens. Named "{kind} {step}".
+    /// </summary>
+    public static Activity? StartStep(string kind, string step, long runId)
+    {
+        var activity = Source.StartActivity($"{kind} {step}", ActivityKind.Internal);
+        activity?.SetTag(RunId, runId);
+        return activity;
+    }
+
     /// <summary>Every run-kind and sample job takes its run's id as the argument named runId.</summary>
     private static long? RunIdOf(Job job)
     {

@@ -1,5 +1,4 @@
 using SelfLong.Jobs.Runs;
-using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -44,36 +43,36 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         db.SavedChanges += (_, _) => progress.Publish(ProgressFeatures.Corpus, corpus.Id);
 
         var preparer = new DocumentPreparer(corpus, tokens, embedders.Create(corpus));
-        var watch = Stopwatch.StartNew();
+        var steps = new IngestionSteps(run.Id);
         await using var cancel = new CancelWatch(token => CancelRequestedAsync(runId, token), ct);
-        foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
+        var cancelled = await steps.TimeAsync(IngestionSteps.Store, async () =>
         {
-            if (await CancelRequestedAsync(runId, ct) || await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct))
-            {
-                await db.SaveChangesAsync(CancellationToken.None);
-                return RunEnd.Cancelled();
-            }
+            foreach (var file in run.FileList.Where(f => f.Status is IngestionFileStatus.Pending or IngestionFileStatus.Running))
+                if (await CancelRequestedAsync(runId, ct) || await IngestFileAsync(db, run, file, corpus, preparer, cancel, ct)) return true;
+            return false;
+        });
+        if (cancelled)
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+            return RunEnd.Cancelled();
         }
 
-        var stored = watch.Elapsed;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
-            await ChunkTableSettle.SettleAsync(connection, ct);
-            await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus.Id, options.Value.FullTextCommonShare, ct);
-            var settled = watch.Elapsed;
-            await ChunkTextIndex.EnsureAsync(connection, corpus.Id, ct);
-            var textIndexed = watch.Elapsed;
-            await ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct);
-            var vectorIndexed = watch.Elapsed;
+            await steps.TimeAsync(IngestionSteps.Statistics, async () =>
+            {
+                await ChunkTableSettle.SettleAsync(connection, ct);
+                await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus.Id, options.Value.FullTextCommonShare, ct);
+            });
+            await steps.TimeAsync(IngestionSteps.TextIndex, () => ChunkTextIndex.EnsureAsync(connection, corpus.Id, ct));
+            await steps.TimeAsync(IngestionSteps.VectorIndex,
+                () => ChunkVectorIndex.EnsureAsync(connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, ct));
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
             using var embedder = embedders.Create(corpus);
-            var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, logger, ct);
-            // Where a long ingestion spent its time: what to tune (batch sizes, HNSW settings) is read from here.
-            logger.LogInformation(
-                "Ingestion run {Run}: {Documents} documents, {Chunks} chunks stored in {Stored:0.00} s; statistics and common words {Settle:0.00} s, " +
-                "full-text index {TextIndex:0.00} s, HNSW index {VectorIndex:0.00} s, ef_search tuning {Tuning:0.00} s (ef_search {EfSearch}, recall@10 {Recall}).",
-                run.Id, run.Documents, run.Chunks, stored.TotalSeconds, (settled - stored).TotalSeconds, (textIndexed - settled).TotalSeconds,
-                (vectorIndexed - textIndexed).TotalSeconds, (watch.Elapsed - vectorIndexed).TotalSeconds, tuning?.EfSearch, tuning?.RecallAt10);
+            var tuning = await steps.TimeAsync(IngestionSteps.Tuning,
+                () => HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, logger, ct));
+            logger.LogInformation("Ingestion run {Run}: {Documents} documents, {Chunks} chunks; {Steps} (ef_search {EfSearch}, recall@10 {Recall}).",
+                run.Id, run.Documents, run.Chunks, steps.ToString(), tuning?.EfSearch, tuning?.RecallAt10);
         }
         await db.SaveChangesAsync(CancellationToken.None);
         var failed = run.FileList.Count(f => f.Status == IngestionFileStatus.Failed);
