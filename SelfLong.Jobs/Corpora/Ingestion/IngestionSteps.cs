@@ -25,6 +25,11 @@ public sealed class IngestionSteps(long runId)
         {
             return await work();
         }
+        catch (Exception e)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
         finally
         {
             steps.Add((step, watch.Elapsed.TotalSeconds));
