@@ -257,11 +257,12 @@ public sealed class RetrievalTests
         // Index scans only, so the plan reads posting lists whatever the table's size.
         await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
 
+        // The list reads the corpus's common words from its row: measured at the share under test.
+        await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus, commonShare, ct);
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpus, bounded: true)), connection);
         explain.Parameters.AddWithValue("query", "harbor lantern");
         explain.Parameters.AddWithValue("depth", 10);
         explain.Parameters.AddWithValue("candidates", 10);
-        explain.Parameters.AddWithValue("common_words", await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus, commonShare, ct));
         explain.Parameters.AddWithValue("fill", 500);
         var plan = System.Text.Json.JsonDocument.Parse((await ReadAllAsync(explain, ct))[0]).RootElement;
         var postings = Nodes(plan).Where(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan").Max(n => n.GetProperty("Actual Rows").GetDouble());

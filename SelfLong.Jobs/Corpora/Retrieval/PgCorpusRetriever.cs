@@ -25,9 +25,10 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     public const string AnyWordQuery = RetrievalSql.AnyWordQuery;
 
     /// <summary>
-    /// Each corpus's embedder settings, tuned ef_search and common words, so a query embeds without
+    /// Each corpus's embedder settings, tuned ef_search and the share its common words were measured
+    /// at (the full-text list reads the words themselves from the row), so a query embeds without
     /// first reading the corpus row. The row is read again in the query's own batch and compared: a
-    /// corpus re-embedded, re-tuned, loaded again (or deleted) by another process is noticed on its next query, which is
+    /// corpus re-embedded, re-tuned (or deleted) by another process is noticed on its next query, which is
     /// then run again with the fresh settings. No expiry to tune, and never a query embedded for
     /// the wrong dimension.
     /// </summary>
@@ -86,7 +87,6 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
                 if (embedding is null && mode == RetrievalMode.Vector) return [];
             }
 
-            var common = mode == RetrievalMode.Vector ? [] : corpus.FullTextCommonWords!;
             // The corpus's own ef_search (HnswEfSearchTuner) unless tuning was turned off since.
             var tuned = o.HnswTuneQueries > 0 ? corpus.HnswEfSearch : null;
             var (ef, vectorCandidates) = VectorEffort(efSearch ?? tuned ?? o.HnswEfSearch, depth, layout, o);
@@ -102,7 +102,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
             setting.Parameters.AddWithValue("ef", ef.ToString(System.Globalization.CultureInfo.InvariantCulture));
             batch.BatchCommands.Add(setting);
-            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search, full_text_common_words FROM corpora WHERE id = @corpus");
+            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search, full_text_common_share FROM corpora WHERE id = @corpus");
             check.Parameters.AddWithValue("corpus", corpusId);
             batch.BatchCommands.Add(check);
             var search = new NpgsqlBatchCommand(sql);
@@ -110,7 +110,6 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             if (mode != RetrievalMode.Vector)
             {
                 search.Parameters.AddWithValue("query", query);
-                search.Parameters.AddWithValue("common_words", common);
                 search.Parameters.AddWithValue("fill", (int)Math.Min(1_000_000, Math.Ceiling(depth / Math.Max(o.FullTextCommonShare, 1e-6))));
             }
             search.Parameters.AddWithValue("depth", depth);
@@ -169,7 +168,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         && (row.IsDBNull(3) ? null : row.GetString(3)) == corpus.EmbedderApiKeyProtected
         && row.GetInt32(4) == corpus.EmbeddingDimension
         && (row.IsDBNull(5) ? null : row.GetInt32(5)) == corpus.HnswEfSearch
-        && (row.IsDBNull(6) ? [] : row.GetFieldValue<string[]>(6)).SequenceEqual(corpus.FullTextCommonWords ?? []);
+        && (row.IsDBNull(6) ? null : row.GetDouble(6)) == corpus.FullTextCommonShare;
 
     /// <summary>
     /// The hnsw.ef_search and @candidates a vector list @depth long runs with: at least twice its

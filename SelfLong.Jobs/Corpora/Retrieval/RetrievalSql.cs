@@ -7,7 +7,7 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// or the full-text list <c>txt(id, rank, score)</c> as common table expressions, with the rows of
 /// the chunks they hold. A hybrid search runs both at once and fuses them (ReciprocalRankFusion).
 /// Parameters: @q (the query vector), @query (its text), @depth (length of the list),
-/// @candidates, @common_words (the lexemes in more than FullTextCommonShare of the corpus's chunks), @fill.
+/// @candidates, @fill.
 /// </summary>
 public static class RetrievalSql
 {
@@ -47,8 +47,8 @@ public static class RetrievalSql
     /// every word in one chunk. Ranking every match costs time in proportion to the corpus, so when
     /// bounded only candidates are ranked, taken straight off the GIN index without sorting:
     /// <list type="bullet">
-    /// <item>Words in more than a share of the corpus's chunks (@common_words, measured on a sample
-    /// of them after each load, <see cref="CorpusCommonWords"/>) bring no candidates by themselves. A GIN scan reads a word's whole
+    /// <item>Words in more than a share of the corpus's chunks (measured on a sample of them after
+    /// each load and stored on the corpus, <see cref="CorpusCommonWords"/>) bring no candidates by themselves. A GIN scan reads a word's whole
     /// posting list before the first row comes back, so one such word costs in proportion to the
     /// corpus, while it hardly tells chunks apart (BM25 gives it an IDF near zero). They still
     /// count in every candidate's rank.</item>
@@ -78,7 +78,7 @@ public static class RetrievalSql
             ? $"found AS MATERIALIZED (({scan} (SELECT tsq_most FROM q) LIMIT @candidates) UNION ({scan} (SELECT tsq_rare FROM q) LIMIT @candidates)),"
             : "";
         return $"""
-            {CommonWords},
+            {CommonWords(corpusId)},
             words AS MATERIALIZED (SELECT w, NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w) AS rare
                                    FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w),
             q AS MATERIALIZED ({WordQueries}),
@@ -89,8 +89,12 @@ public static class RetrievalSql
             """;
     }
 
-    /// <summary>The corpus's common lexemes, given as @common_words (<see cref="CorpusCommonWords"/>, stored on the corpus).</summary>
-    private const string CommonWords = "common AS (SELECT unnest(@common_words::text[]) AS lexeme)";
+    /// <summary>
+    /// The corpus's common lexemes as stored on its row (<see cref="CorpusCommonWords"/>), read in the
+    /// statement: a large corpus has a thousand of them, which a parameter would send with every query.
+    /// </summary>
+    private static string CommonWords(long corpusId) =>
+        $"common AS (SELECT unnest(coalesce(full_text_common_words, ARRAY[]::text[])) AS lexeme FROM corpora WHERE id = {corpusId})";
 
     /// <summary>
     /// tsq: every word OR-ed (ranking and the exhaustive list); tsq_rare: the uncommon words OR-ed;
