@@ -84,7 +84,23 @@ public sealed class BrowserFixture : IAsyncLifetime
         var refused = page.Locator(errorSelector).WaitForAsync(new() { Timeout = Timeout });
         if (await Task.WhenAny(arrived, refused) == refused && refused.IsCompletedSuccessfully)
             Assert.Fail($"Clicking {selector} showed an error instead of {urlGlob}: {await page.Locator(errorSelector).InnerTextAsync()}");
-        await arrived;
+        try
+        {
+            await arrived;
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Clicking {selector} did not lead to {urlGlob} in {Timeout / 1000} s. {await DescribeAsync(page)}");
+        }
+    }
+
+    /// <summary>What a stuck page shows: its address, whether Blazor is reconnecting its circuit, and the open dialog's text.</summary>
+    public static async Task<string> DescribeAsync(IPage page)
+    {
+        var reconnecting = await page.Locator("#components-reconnect-modal").IsVisibleAsync();
+        var dialogs = page.Locator(".mud-dialog");
+        var dialog = await dialogs.CountAsync() > 0 ? await dialogs.First.InnerTextAsync(new() { Timeout = 5_000 }) : "(none)";
+        return $"The page is at {page.Url}; the circuit is {(reconnecting ? "reconnecting" : "connected")}; the dialog reads: {dialog}";
     }
 
     public async ValueTask DisposeAsync()
