@@ -10,7 +10,7 @@ public sealed class CorporaOptions
 
     /// <summary>
     /// How long an upload (kept in the database until ingested) no queued or running ingestion run names stays before it is
-    /// removed (UploadSweeper): long, because an upload's run is recorded the moment it arrives.
+    /// removed (LeftoverSweeper): long, because an upload's run is recorded the moment it arrives.
     /// </summary>
     public TimeSpan OrphanedUploadGrace { get; set; } = TimeSpan.FromHours(24);
 

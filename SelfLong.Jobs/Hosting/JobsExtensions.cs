@@ -61,7 +61,7 @@ public static class JobsExtensions
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
             builder.Services.AddHostedService<Runs.RunReaper>();
-            builder.Services.AddHostedService<Corpora.Ingestion.UploadSweeper>();
+            builder.Services.AddHostedService<Corpora.Ingestion.LeftoverSweeper>();
         }
 
         builder.Services.AddSelfLongPipelines();

@@ -10,7 +10,7 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// Files stream in and out in 1 MiB pieces: one binary COPY per file on the way in (a file broken
 /// off before its end is never committed, so half an upload is never stored), one piece per query
 /// on the way out. An upload is removed after its file is ingested, and the rest of a run's when
-/// the run ends (finished, failed or cancelled) or its corpus is deleted; <see cref="UploadSweeper"/>
+/// the run ends (finished, failed or cancelled) or its corpus is deleted; <see cref="LeftoverSweeper"/>
 /// removes uploads no run waits for. Files a run only points at (bundled samples, files given to
 /// `./selflong ingest`) are server files and are never touched.
 /// </summary>
@@ -84,7 +84,7 @@ public sealed class UploadStore(NpgsqlDataSource dataSource)
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             // Removal is housekeeping: an upload that cannot be removed now must not change how the run
-            // ended; no queued or running run names it any more, so UploadSweeper removes it later.
+            // ended; no queued or running run names it any more, so LeftoverSweeper removes it later.
         }
     }
 

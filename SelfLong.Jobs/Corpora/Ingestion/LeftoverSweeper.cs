@@ -2,19 +2,26 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using SelfLong.Data;
 using SelfLong.Data.Runs;
+using SelfLong.Jobs.Corpora.Storage;
 
 namespace SelfLong.Jobs.Corpora.Ingestion;
 
 /// <summary>
-/// Removes uploads no run waits for: a process that dies between receiving an upload and recording
+/// Removes what a process that stopped midway left behind:
+/// <list type="bullet">
+/// <item>uploads no run waits for: a process that dies between receiving an upload and recording
 /// its run, or while a run's uploads are being removed, leaves them behind. An upload is removed
 /// once its newest piece is older than <see cref="CorporaOptions.OrphanedUploadGrace"/> and no
 /// queued or running ingestion run names it. An upload still arriving is never seen: its COPY is
-/// not committed until its last piece is in.
+/// not committed until its last piece is in.</item>
+/// <item>indexes of deleted corpora (<see cref="OrphanedCorpusIndexes"/>).</item>
+/// </list>
 /// </summary>
-public sealed class UploadSweeper(IDbContextFactory<SelfLongDbContext> dbFactory, IOptions<CorporaOptions> options, ILogger<UploadSweeper> logger)
+public sealed class LeftoverSweeper(IDbContextFactory<SelfLongDbContext> dbFactory, NpgsqlDataSource dataSource, IOptions<CorporaOptions> options,
+    ILogger<LeftoverSweeper> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(10);
@@ -26,10 +33,11 @@ public sealed class UploadSweeper(IDbContextFactory<SelfLongDbContext> dbFactory
             try
             {
                 await SweepAsync(DateTimeOffset.UtcNow - options.Value.OrphanedUploadGrace, stoppingToken);
+                await SweepIndexesAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Upload sweep failed ({Error}); trying again in {Minutes} minutes.", e.Message, (int)Every.TotalMinutes);
+                logger.LogWarning("Sweep of leftovers failed ({Error}); trying again in {Minutes} minutes.", e.Message, (int)Every.TotalMinutes);
             }
             await Task.Delay(Every, stoppingToken);
         }
@@ -48,5 +56,14 @@ public sealed class UploadSweeper(IDbContextFactory<SelfLongDbContext> dbFactory
         await db.UploadChunks.Where(c => removed.Contains(c.UploadId)).ExecuteDeleteAsync(ct);
         if (removed.Count > 0) logger.LogWarning("Removed {Count} upload(s) no run waits for.", removed.Count);
         return removed;
+    }
+
+    /// <summary>Drops the indexes of corpora that were deleted; returns their names.</summary>
+    public async Task<IReadOnlyList<string>> SweepIndexesAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var dropped = await OrphanedCorpusIndexes.DropAsync(connection, ct);
+        if (dropped.Count > 0) logger.LogWarning("Dropped {Count} index(es) of deleted corpora: {Names}.", dropped.Count, string.Join(", ", dropped));
+        return dropped;
     }
 }
