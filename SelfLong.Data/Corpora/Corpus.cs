@@ -40,6 +40,14 @@ public sealed class Corpus
     /// it in place of the configured one. Null until tuned.
     /// </summary>
     public int? HnswEfSearch { get; set; }
+    /// <summary>
+    /// Whether the corpus's HNSW index holds its vectors cast to halfvec, as every index built now
+    /// does (searches then order by that cast and re-rank by exact distance). An index built before
+    /// holds the full vectors and is kept until the corpus is re-embedded. Only for up to 2,000
+    /// dimensions: larger vectors are stored as halfvec or binary-quantized anyway. Set where the
+    /// index is built (ChunkVectorIndex).
+    /// </summary>
+    public bool VectorIndexHalf { get; set; }
     /// <summary>Recall@10 against exact search that <see cref="HnswEfSearch"/> reached when it was chosen.</summary>
     public double? HnswRecallAt10 { get; set; }
     /// <summary>How many queries (a few words of as many of the corpus's chunks) that measurement took.</summary>

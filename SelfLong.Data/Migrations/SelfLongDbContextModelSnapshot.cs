@@ -372,6 +372,10 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("title_field");
 
+                    b.Property<bool>("VectorIndexHalf")
+                        .HasColumnType("boolean")
+                        .HasColumnName("vector_index_half");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")

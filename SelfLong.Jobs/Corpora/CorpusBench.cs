@@ -55,7 +55,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var queryIngestSeconds = await IngestAsync(queryCorpus, [sotu, moby], ct);
             var queryChunks = (await corpora.GetAsync(queryCorpus.Id, ct))!.Chunks;
             // Ingestion tuned it already; tuned again (the same sample, so the same choice) to time it.
-            var queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, queryCorpus.Id, queryCorpus.EmbeddingDimension,
+            var queryTuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, queryCorpus.Id,
                 new Embeddings.LexicalEmbedder(queryCorpus.EmbeddingDimension), options.Value, ct);
             var small = await measure.MeasureAsync(queryCorpus, queries, Sweep(queryTuning?.EfSearch), efSearch, ct);
             if (!keep)

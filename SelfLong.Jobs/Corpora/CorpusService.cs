@@ -12,7 +12,7 @@ namespace SelfLong.Jobs.Corpora;
 public sealed record CorpusSummary(long Id, string Name, string Description, string Embedder, string? EmbedderModel,
     string? EmbedderBaseUrl, bool HasApiKey, int EmbeddingDimension, int ChunkTokens, int ChunkOverlapTokens, string TextField,
     string TitleField, long Documents, long Chunks, long Tokens, DateTimeOffset CreatedAt, int? HnswEfSearch = null, double? HnswRecallAt10 = null,
-    int? HnswTuneQueries = null, IReadOnlyList<string>? FullTextCommonWords = null, double? FullTextCommonShare = null);
+    int? HnswTuneQueries = null, IReadOnlyList<string>? FullTextCommonWords = null, double? FullTextCommonShare = null, bool VectorIndexHalf = false);
 
 /// <summary>One bar of the document-length histogram: documents with lo &lt;= tokens &lt; hi.</summary>
 public sealed record LengthBucket(long Lo, long Hi, long Documents);
@@ -100,7 +100,7 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
         return new CorpusSummary(c.Id, c.Name, c.Description, c.EmbedderKind.ToString(), c.EmbedderModel, c.EmbedderBaseUrl,
             c.EmbedderApiKeyProtected is not null, c.EmbeddingDimension, c.ChunkTokens, c.ChunkOverlapTokens, c.TextField, c.TitleField,
             documents?.Count ?? 0, chunks, documents?.Tokens ?? 0, c.CreatedAt, c.HnswEfSearch, c.HnswRecallAt10, c.HnswTuneQueries,
-            c.FullTextCommonWords, c.FullTextCommonShare);
+            c.FullTextCommonWords, c.FullTextCommonShare, c.VectorIndexHalf);
     }
 
     public async Task<CorpusSummary?> FindByNameAsync(string name, CancellationToken ct = default)

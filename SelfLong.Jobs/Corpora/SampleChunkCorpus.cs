@@ -54,7 +54,7 @@ public static class SampleChunkCorpus
         watch.Restart();
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.HnswBuild, ct);
         var indexSeconds = watch.Elapsed.TotalSeconds;
-        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, corpusId, dimension, embedder, options, ct);
+        var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, corpusId, embedder, options, ct);
         return new Written(written, documents, writeSeconds, indexSeconds, tuning);
     }
 

@@ -45,7 +45,7 @@ public sealed class EfSearchTuningTests
         var corpus = await RandomWordsCorpusAsync(harness, 3000);
 
         var row = await RowAsync(harness, corpus);
-        var again = await HnswEfSearchTuner.TuneAsync(harness.Database.DataSource, corpus, 256, new LexicalEmbedder(256), 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
+        var again = await HnswEfSearchTuner.TuneAsync(harness.Database.DataSource, corpus, new LexicalEmbedder(256), 32, 0.95, HnswEfSearchTuner.Ladder, harness.Options,
             TestContext.Current.CancellationToken);
 
         Assert.Equal(32, row.HnswTuneQueries);
@@ -67,7 +67,7 @@ public sealed class EfSearchTuningTests
         var ct = TestContext.Current.CancellationToken;
         var corpus = await RandomWordsCorpusAsync(harness, 1500);
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
-        var layout = new VectorLayout(256);
+        var layout = (await VectorLayout.ReadAsync(connection, corpus, ct))!;
         var vectors = new List<(long Id, float[] Vector)>();
         await using (var all = new NpgsqlCommand($"SELECT id, embedding FROM chunks WHERE corpus_id = {corpus} AND embedding IS NOT NULL ORDER BY id", connection))
         await using (var reader = await all.ExecuteReaderAsync(ct))
@@ -99,6 +99,7 @@ public sealed class EfSearchTuningTests
         await using var harness = await CorporaHarness.CreateAsync(SparseGraph);
         var ct = TestContext.Current.CancellationToken;
         var corpus = await RandomWordsCorpusAsync(harness, 3000);
+        await WalkTheIndexAsync(harness, ct);
         var queries = Enumerable.Range(0, 20).Select(i => $"term{i * 7} term{i * 11 % 400} term{i * 13 % 400} term{i * 17 % 400}").ToList();
         var exact = new List<List<RetrievedChunk>>();
         foreach (var q in queries) exact.Add([.. await harness.Retriever.VectorAsync(corpus, q, 10, ct, efSearch: 1000)]);
@@ -124,7 +125,7 @@ public sealed class EfSearchTuningTests
         var corpus = await RandomWordsCorpusAsync(harness, 3000);
 
         var row = await RowAsync(harness, corpus);
-        var again = await HnswEfSearchTuner.TuneAsync(harness.Database.DataSource, corpus, 256, new LexicalEmbedder(256), 32, 1.0, [40, 64, 80], harness.Options,
+        var again = await HnswEfSearchTuner.TuneAsync(harness.Database.DataSource, corpus, new LexicalEmbedder(256), 32, 1.0, [40, 64, 80], harness.Options,
             TestContext.Current.CancellationToken);
 
         Assert.Equal(80, row.HnswEfSearch);
@@ -132,6 +133,24 @@ public sealed class EfSearchTuningTests
         Assert.Equal([40, 64, 80], again.RecallByEfSearch.Keys.Order());
         Assert.Equal(again.RecallByEfSearch[80], row.HnswRecallAt10!.Value, 9);
         Assert.True(row.HnswRecallAt10 < 1.0);
+    }
+
+    /// <summary>
+    /// Scans and sorts priced out for every later connection to the test's database: at 3,000 chunks
+    /// the planner may rank a list exactly, by a scan and sort of the halfvec casts, or walk the HNSW
+    /// index, a plan per statement, and only the walk shows which ef_search a search ran with.
+    /// </summary>
+    private static async Task WalkTheIndexAsync(CorporaHarness harness, CancellationToken ct)
+    {
+        await using (var connection = await harness.Database.DataSource.OpenConnectionAsync(ct))
+        {
+            foreach (var setting in new[] { "enable_seqscan", "enable_sort" })
+            {
+                await using var off = new NpgsqlCommand($"ALTER DATABASE \"{harness.Database.Name}\" SET {setting} = off", connection);
+                await off.ExecuteNonQueryAsync(ct);
+            }
+        }
+        harness.Database.DataSource.Clear();
     }
 
     private static async Task StoreEfSearchAsync(CorporaHarness harness, long corpus, int efSearch, CancellationToken ct)
@@ -164,7 +183,7 @@ public sealed class EfSearchTuningTests
         Assert.NotNull((await RowAsync(harness, corpus)).HnswEfSearch);
         var logger = new ListLogger();
 
-        var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(harness.Database.DataSource, corpus, 256, new FailingEmbedder(), harness.Options, logger, ct);
+        var tuning = await HnswEfSearchTuner.TryTuneAndStoreAsync(harness.Database.DataSource, corpus, new FailingEmbedder(), harness.Options, logger, ct);
 
         Assert.Null(tuning);
         var row = await RowAsync(harness, corpus);

@@ -127,7 +127,7 @@ public sealed class LargeEmbeddingTests
         Assert.Contains("16000", Assert.Single(errors[nameof(CorpusSettings.EmbeddingDimension)]));
     }
 
-    private static async Task<long> HandmadeCorpusAsync(CorporaHarness harness, int dimension)
+    internal static async Task<long> HandmadeCorpusAsync(CorporaHarness harness, int dimension)
     {
         var corpus = await harness.CreateCorpusAsync(new CorpusSettings { Name = $"c-{Guid.NewGuid():N}", EmbeddingDimension = dimension });
         var lines = string.Join("\n", Handmade.Select(d => System.Text.Json.JsonSerializer.Serialize(new { title = d.Title, text = d.Text })));

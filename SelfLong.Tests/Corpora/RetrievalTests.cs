@@ -185,7 +185,7 @@ public sealed class RetrievalTests
         var ct = TestContext.Current.CancellationToken;
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
         await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
-        var layout = new VectorLayout(256);
+        var layout = (await VectorLayout.ReadAsync(connection, corpus, ct))!;
         var zero = "[" + string.Join(",", Enumerable.Repeat("0.0625", 256)) + "]";
         await using var explain = new NpgsqlCommand(
             $"EXPLAIN SELECT id FROM chunks WHERE corpus_id = {corpus} AND embedding IS NOT NULL ORDER BY {layout.IndexOrder($"'{zero}'::vector")} LIMIT 5", connection);
@@ -214,7 +214,7 @@ public sealed class RetrievalTests
 
         await using var count = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) SELECT id FROM chunks WHERE corpus_id = {corpus}", connection);
         var estimate = System.Text.Json.JsonDocument.Parse((await ReadAllAsync(count, ct))[0]).RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
-        var layout = new VectorLayout(256);
+        var layout = (await VectorLayout.ReadAsync(connection, corpus, ct))!;
         var query = "[" + string.Join(",", Enumerable.Repeat("0.0625", 256)) + "]";
         await using var explain = new NpgsqlCommand($"""
             EXPLAIN SELECT id, {layout.ExactDistance($"'{query}'::vector")} AS distance FROM chunks

@@ -96,7 +96,7 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         await db.SaveChangesAsync(ct);
         await ChunkVectorIndex.EnsureAsync(connection, corpusId, dimension, options.Value.HnswBuild, ct);
         // New vectors make a new graph: the ef_search tuned for the old one says nothing about it.
-        await HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpusId, dimension, embedder, options.Value, logger, ct);
+        await HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpusId, embedder, options.Value, logger, ct);
     }
 
     private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)

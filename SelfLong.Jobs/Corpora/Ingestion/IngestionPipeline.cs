@@ -70,7 +70,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
             using var embedder = embedders.Create(corpus);
             var tuning = await steps.TimeAsync(IngestionSteps.Tuning,
-                () => HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpus.Id, corpus.EmbeddingDimension, embedder, options.Value, logger, ct));
+                () => HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpus.Id, embedder, options.Value, logger, ct));
             logger.LogInformation("Ingestion run {Run}: {Documents} documents, {Chunks} chunks; {Steps} (ef_search {EfSearch}, recall@10 {Recall}).",
                 run.Id, run.Documents, run.Chunks, steps.ToString(), tuning?.EfSearch, tuning?.RecallAt10);
         }

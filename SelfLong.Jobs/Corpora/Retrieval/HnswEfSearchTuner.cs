@@ -38,11 +38,11 @@ public static class HnswEfSearchTuner
 
     /// <summary>Tunes the corpus (unless tuning is off) and records the outcome on its row; null clears it.</summary>
     /// <param name="embedder">The corpus's embedder (searches embed their query with it).</param>
-    public static async Task<EfSearchTuning?> TuneAndStoreAsync(NpgsqlDataSource dataSource, long corpusId, int dimension,
+    public static async Task<EfSearchTuning?> TuneAndStoreAsync(NpgsqlDataSource dataSource, long corpusId,
         IEmbeddingGenerator<string, Embedding<float>> embedder, CorporaOptions options, CancellationToken ct)
     {
         var tuning = options.HnswTuneQueries == 0 ? null
-            : await TuneAsync(dataSource, corpusId, dimension, embedder, options.HnswTuneQueries, options.HnswTuneTargetRecall, LadderFor(options), options, ct);
+            : await TuneAsync(dataSource, corpusId, embedder, options.HnswTuneQueries, options.HnswTuneTargetRecall, LadderFor(options), options, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var store = new NpgsqlCommand(
             "UPDATE corpora SET hnsw_ef_search = @ef, hnsw_recall_at10 = @recall, hnsw_tune_queries = @queries WHERE id = @id", connection);
@@ -59,18 +59,18 @@ public static class HnswEfSearchTuner
     /// a remote embedder gone down since) must not fail the run that stored them. It is logged, and
     /// the corpus's tuned value is cleared, so its searches use HnswEfSearch until it is tuned again.
     /// </summary>
-    public static async Task<EfSearchTuning?> TryTuneAndStoreAsync(NpgsqlDataSource dataSource, long corpusId, int dimension,
+    public static async Task<EfSearchTuning?> TryTuneAndStoreAsync(NpgsqlDataSource dataSource, long corpusId,
         IEmbeddingGenerator<string, Embedding<float>> embedder, CorporaOptions options, ILogger logger, CancellationToken ct)
     {
         try
         {
-            return await TuneAndStoreAsync(dataSource, corpusId, dimension, embedder, options, ct);
+            return await TuneAndStoreAsync(dataSource, corpusId, embedder, options, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "Corpus {Corpus}: ef_search tuning failed; its searches use HnswEfSearch ({EfSearch}) until it is tuned again.",
                 corpusId, options.HnswEfSearch);
-            await TuneAndStoreAsync(dataSource, corpusId, dimension, embedder, new CorporaOptions { HnswTuneQueries = 0 }, ct);
+            await TuneAndStoreAsync(dataSource, corpusId, embedder, new CorporaOptions { HnswTuneQueries = 0 }, ct);
             return null;
         }
     }
@@ -79,16 +79,24 @@ public static class HnswEfSearchTuner
     public static List<int> LadderFor(CorporaOptions options) =>
         [.. Ladder.Where(ef => ef < options.HnswTuneMaxEfSearch), options.HnswTuneMaxEfSearch];
 
-    /// <summary>The smallest ef_search of <paramref name="ladder"/> reaching <paramref name="target"/>, else its largest; null for a corpus without vectors.</summary>
-    public static async Task<EfSearchTuning?> TuneAsync(NpgsqlDataSource dataSource, long corpusId, int dimension,
+    /// <summary>
+    /// The smallest ef_search of <paramref name="ladder"/> reaching <paramref name="target"/>, else its
+    /// largest; null for a corpus without vectors. Searched as the corpus's row says its index is
+    /// laid out (<see cref="VectorLayout.ReadAsync"/>), as searches are.
+    /// </summary>
+    public static async Task<EfSearchTuning?> TuneAsync(NpgsqlDataSource dataSource, long corpusId,
         IEmbeddingGenerator<string, Embedding<float>> embedder, int queries, double target, IReadOnlyList<int> ladder, CorporaOptions options,
         CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        var layout = new VectorLayout(dimension);
+        VectorLayout? layout;
         List<string> texts;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
+        {
+            layout = await VectorLayout.ReadAsync(connection, corpusId, ct);
+            if (layout is null) return null;
             texts = await SampleAsync(connection, corpusId, layout, queries, ct);
+        }
         if (texts.Count == 0) return null;
         // Queries of words the embedder gives no features (a zero vector) are not searched, as in the retriever.
         var sample = (await embedder.GenerateAsync(texts, cancellationToken: ct)).Select(e => e.Vector.ToArray())

@@ -25,8 +25,8 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
     public const string AnyWordQuery = RetrievalSql.AnyWordQuery;
 
     /// <summary>
-    /// Each corpus's embedder settings, tuned ef_search and the share its common words were measured
-    /// at (the full-text list reads the words themselves from the row), so a query embeds without
+    /// Each corpus's embedder settings, tuned ef_search, kind of HNSW index and the share its common
+    /// words were measured at (the full-text list reads the words themselves from the row), so a query embeds without
     /// first reading the corpus row. The row is read again in the query's own batch and compared: a
     /// corpus re-embedded, re-tuned (or deleted) by another process is noticed on its next query, which is
     /// then run again with the fresh settings. No expiry to tune, and never a query embedded for
@@ -77,7 +77,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             if (corpus is not null && mode != RetrievalMode.Vector && !MeasuredAt(corpus, o.FullTextCommonShare))
                 corpus = await MeasureCommonWordsAsync(corpus, o.FullTextCommonShare, ct);
             if (corpus is null) return [];
-            var layout = new VectorLayout(corpus.EmbeddingDimension);
+            var layout = VectorLayout.For(corpus);
             float[]? embedding = null;
             if (mode != RetrievalMode.FullText)
             {
@@ -102,7 +102,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
             setting.Parameters.AddWithValue("ef", ef.ToString(System.Globalization.CultureInfo.InvariantCulture));
             batch.BatchCommands.Add(setting);
-            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search, full_text_common_share FROM corpora WHERE id = @corpus");
+            var check = new NpgsqlBatchCommand("SELECT embedder_kind, embedder_base_url, embedder_model, embedder_api_key_protected, embedding_dimension, hnsw_ef_search, full_text_common_share, vector_index_half FROM corpora WHERE id = @corpus");
             check.Parameters.AddWithValue("corpus", corpusId);
             batch.BatchCommands.Add(check);
             var search = new NpgsqlBatchCommand(sql);
@@ -168,18 +168,23 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         && (row.IsDBNull(3) ? null : row.GetString(3)) == corpus.EmbedderApiKeyProtected
         && row.GetInt32(4) == corpus.EmbeddingDimension
         && (row.IsDBNull(5) ? null : row.GetInt32(5)) == corpus.HnswEfSearch
-        && (row.IsDBNull(6) ? null : row.GetDouble(6)) == corpus.FullTextCommonShare;
+        && (row.IsDBNull(6) ? null : row.GetDouble(6)) == corpus.FullTextCommonShare
+        && row.GetBoolean(7) == corpus.VectorIndexHalf;
 
     /// <summary>
     /// The hnsw.ef_search and @candidates a vector list @depth long runs with: at least twice its
     /// depth, at most pgvector's 1,000. Binary codes are coarse, so for them the index is asked for
     /// more candidates than are kept, re-ranked by exact distance (the oversampling recall@10 is
-    /// measured with). The tuner measures through this too, so it measures what searches run.
+    /// measured with). A halfvec index differs from exact cosine only in the fourth digit or so:
+    /// twice the depth, re-ranked, settles the chunks at the edge of the list. The tuner measures
+    /// through this too, so it measures what searches run.
     /// </summary>
     public static (int EfSearch, int Candidates) VectorEffort(int efSearch, int depth, VectorLayout layout, CorporaOptions o)
     {
         var ef = Math.Max(efSearch, depth * 2);
-        var candidates = layout.Kind == VectorIndexKind.BinaryQuantized ? Math.Max(ef, depth * o.BinaryRerankFactor) : depth;
+        var candidates = layout.Kind == VectorIndexKind.BinaryQuantized ? Math.Max(ef, depth * o.BinaryRerankFactor)
+            : layout.IndexesHalfCast ? depth * 2
+            : depth;
         if (layout.Kind == VectorIndexKind.BinaryQuantized) ef = candidates;
         return (Math.Clamp(ef, 1, 1000), candidates);
     }

@@ -16,15 +16,16 @@ public static class RetrievalSql
 
     /// <summary>
     /// The nearest chunks by cosine distance. The corpus id and dimension are literals so the
-    /// planner matches the corpus's partial HNSW index (ChunkVectorIndex). Binary-quantized
-    /// corpora take @candidates by Hamming distance from the index, then keep the @depth nearest
-    /// by exact cosine on the stored halfvec (the re-ranking that restores recall).
+    /// planner matches the corpus's partial HNSW index (ChunkVectorIndex). Where the index orders
+    /// by an approximation (Hamming distance of binary codes, or cosine on a halfvec cast), the list
+    /// takes @candidates from it, then keeps the @depth nearest by exact cosine on the stored
+    /// vector (the re-ranking that restores recall).
     /// </summary>
     public static string VectorList(long corpusId, VectorLayout layout, bool hasVector)
     {
         if (!hasVector) return "vec AS (SELECT NULL::bigint AS id, NULL::bigint AS rank, NULL::float8 AS distance WHERE false)";
         var filter = VectorFilter(corpusId, layout);
-        var nearest = layout.Kind == VectorIndexKind.BinaryQuantized
+        var nearest = layout.Reranks
             ? $"""
               SELECT id, {layout.ExactDistance("@q")} AS distance
               FROM (SELECT id, {layout.Column} FROM chunks WHERE {filter} ORDER BY {layout.IndexOrder("@q")} LIMIT @candidates) b

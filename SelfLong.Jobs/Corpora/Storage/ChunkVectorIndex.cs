@@ -6,7 +6,7 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// The HNSW index over chunk embeddings. Corpora differ in dimension, and an untyped column cannot
 /// carry an HNSW index, so each corpus gets its own partial expression index, of the kind its
 /// dimension calls for (<see cref="VectorLayout"/>), e.g.
-/// <c>USING hnsw ((embedding::vector(N)) vector_cosine_ops) WHERE corpus_id = id</c>.
+/// <c>USING hnsw (((embedding::vector(N))::halfvec(N)) halfvec_cosine_ops) WHERE corpus_id = id</c>.
 /// Per corpus rather than per dimension because a search is always within one corpus: the index
 /// then holds exactly the rows a query filters to, so HNSW never returns neighbours from another
 /// corpus that the filter would drop (which costs recall). Padding every vector to a fixed maximum
@@ -54,7 +54,11 @@ public static class ChunkVectorIndex
 
     /// <summary>
     /// Creates the index for the corpus's dimension, replacing one made for another dimension or
-    /// one left invalid by a build that was interrupted.
+    /// one left invalid by a build that was interrupted, and records on the corpus row which kind
+    /// it has (<see cref="VectorLayout.HalfIndex"/>); returns the layout searches must use. A valid
+    /// index of full vectors, built before halfvec indexes, is kept: rebuilding a large corpus's
+    /// graph takes as long as its first build (half an hour at a million chunks here), and
+    /// re-embedding the corpus replaces it.
     /// </summary>
     /// <remarks>
     /// Built CONCURRENTLY: a plain CREATE INDEX holds a SHARE lock on all of chunks for the whole
@@ -62,13 +66,16 @@ public static class ChunkVectorIndex
     /// behind it; the concurrent build takes a lock writers do not conflict with. It cannot run in
     /// a transaction, so the connection must not be in one.
     /// </remarks>
-    public static async Task EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
+    public static async Task<VectorLayout> EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
     {
         var name = NameFor(corpusId);
-        var layout = new VectorLayout(dimension);
+        var layout = new VectorLayout(dimension, HalfIndex: true);
+        var fullVectors = layout with { HalfIndex = false };
         await using var turn = await TurnAsync(connection, ct);
         var (valid, definition) = await FindAsync(connection, name, ct);
-        if (valid is true && definition.Contains(ExpectedDefinition(layout))) return;
+        if (valid is true && definition.Contains(ExpectedDefinition(layout))) return await RecordAsync(connection, corpusId, layout, ct);
+        if (valid is true && layout.IndexesHalfCast && definition.Contains(ExpectedDefinition(fullVectors)))
+            return await RecordAsync(connection, corpusId, fullVectors, ct);
         if (valid is not null) await DropAsync(connection, corpusId, ct);
         long chunks;
         await using (var count = new NpgsqlCommand($"SELECT count(*) FROM chunks WHERE corpus_id = {corpusId}", connection) { CommandTimeout = 0 })
@@ -85,12 +92,24 @@ public static class ChunkVectorIndex
         {
             await ExecuteAsync(connection, "RESET maintenance_work_mem", CancellationToken.None);
         }
+        return await RecordAsync(connection, corpusId, layout, ct);
+    }
+
+    private static async Task<VectorLayout> RecordAsync(NpgsqlConnection connection, long corpusId, VectorLayout layout, CancellationToken ct)
+    {
+        await using var record = new NpgsqlCommand(
+            "UPDATE corpora SET vector_index_half = @half WHERE id = @id AND vector_index_half IS DISTINCT FROM @half", connection);
+        record.Parameters.AddWithValue("half", layout.IndexesHalfCast);
+        record.Parameters.AddWithValue("id", corpusId);
+        await record.ExecuteNonQueryAsync(ct);
+        return layout;
     }
 
     /// <summary>The part of pg_indexes.indexdef that tells the index's kind and dimension apart.</summary>
     private static string ExpectedDefinition(VectorLayout layout) => layout.Kind switch
     {
         VectorIndexKind.BinaryQuantized => $"bit({layout.Dimension})) bit_hamming_ops",
+        _ when layout.IndexesHalfCast => $"vector({layout.Dimension}))::halfvec({layout.Dimension})) halfvec_cosine_ops",
         _ => $"{layout.TypeName}({layout.Dimension})) {layout.OperatorClass}",
     };
 

@@ -1,4 +1,6 @@
+using Npgsql;
 using Pgvector;
+using SelfLong.Data.Corpora;
 
 namespace SelfLong.Jobs.Corpora.Storage;
 
@@ -29,9 +31,28 @@ public enum VectorIndexKind
 /// Converting the existing column to halfvec for every corpus would have lost precision and
 /// rewritten every stored corpus for no gain at small dimensions.
 /// </para>
+/// <para>
+/// <paramref name="HalfIndex"/>: up to 2,000 dimensions, the HNSW index holds the vectors cast to
+/// halfvec, as <see cref="ChunkVectorIndex"/> builds it now: half the bytes an HNSW search walks
+/// through, and the same recall once its candidates are re-ranked by exact distance on the stored
+/// vector. An index built before holds the full vectors (false); the corpus row says which
+/// (<c>vector_index_half</c>), and <see cref="For"/> and <see cref="ReadAsync"/> read it from there.
+/// </para>
 /// </summary>
-public sealed record VectorLayout(int Dimension)
+public sealed record VectorLayout(int Dimension, bool HalfIndex = false)
 {
+    /// <summary>The layout of the corpus's vectors and of the index it has.</summary>
+    public static VectorLayout For(Corpus corpus) => new(corpus.EmbeddingDimension, corpus.VectorIndexHalf);
+
+    /// <summary>The layout of corpus <paramref name="corpusId"/> as its row stands; null when there is no such corpus.</summary>
+    public static async Task<VectorLayout?> ReadAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
+    {
+        await using var read = new NpgsqlCommand("SELECT embedding_dimension, vector_index_half FROM corpora WHERE id = @id", connection);
+        read.Parameters.AddWithValue("id", corpusId);
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new VectorLayout(reader.GetInt32(0), reader.GetBoolean(1)) : null;
+    }
+
     public const int MaxVectorIndexDimension = 2000;
     public const int MaxHalfVectorIndexDimension = 4000;
     /// <summary>The most dimensions a halfvec holds (pgvector).</summary>
@@ -45,6 +66,12 @@ public sealed record VectorLayout(int Dimension)
     };
 
     public bool IsHalf => Dimension > MaxVectorIndexDimension;
+
+    /// <summary>Whether the HNSW index holds full vectors cast to halfvec (<see cref="HalfIndex"/> where it applies).</summary>
+    public bool IndexesHalfCast => Kind == VectorIndexKind.Vector && HalfIndex;
+
+    /// <summary>Whether the index orders by an approximation of the distance, so its candidates are re-ranked by the exact one.</summary>
+    public bool Reranks => Kind == VectorIndexKind.BinaryQuantized || IndexesHalfCast;
 
     /// <summary>The column holding this dimension's vectors.</summary>
     public string Column => IsHalf ? "embedding_half" : "embedding";
@@ -61,17 +88,19 @@ public sealed record VectorLayout(int Dimension)
     /// <summary>Bytes of one indexed value: a float or half per dimension, or a bit once quantized, and a header.</summary>
     public int IndexedBytes => Kind switch
     {
-        VectorIndexKind.Vector => 4 * Dimension + 8,
+        VectorIndexKind.Vector => (IndexesHalfCast ? 2 : 4) * Dimension + 8,
         VectorIndexKind.HalfVector => 2 * Dimension + 8,
         _ => (Dimension + 7) / 8 + 8,
     };
 
     /// <summary>The indexed expression; queries must repeat it literally for the planner to use the index.</summary>
-    public string IndexExpression => Kind == VectorIndexKind.BinaryQuantized ? $"(binary_quantize({Column})::bit({Dimension}))" : Typed;
+    public string IndexExpression => Kind == VectorIndexKind.BinaryQuantized ? $"(binary_quantize({Column})::bit({Dimension}))"
+        : IndexesHalfCast ? $"({Typed}::halfvec({Dimension}))"
+        : Typed;
 
     public string OperatorClass => Kind switch
     {
-        VectorIndexKind.Vector => "vector_cosine_ops",
+        VectorIndexKind.Vector => IndexesHalfCast ? "halfvec_cosine_ops" : "vector_cosine_ops",
         VectorIndexKind.HalfVector => "halfvec_cosine_ops",
         _ => "bit_hamming_ops",
     };
@@ -79,6 +108,7 @@ public sealed record VectorLayout(int Dimension)
     /// <summary>The ORDER BY term the index answers, for a query vector in parameter <paramref name="parameter"/>.</summary>
     public string IndexOrder(string parameter) => Kind == VectorIndexKind.BinaryQuantized
         ? $"{IndexExpression} <~> binary_quantize({parameter})::bit({Dimension})"
+        : IndexesHalfCast ? $"{IndexExpression} <=> ({parameter})::halfvec({Dimension})"
         : $"{Typed} <=> {parameter}";
 
     /// <summary>Exact cosine distance to the query vector in <paramref name="parameter"/>.</summary>
