@@ -37,6 +37,7 @@ public sealed class CorporaBrowserTests(AppFixture app, BrowserFixture browser)
         await Assertions.Expect(page.Locator("[data-testid=run-status]").First).ToHaveTextAsync("Succeeded");
         await Assertions.Expect(page.Locator("[data-testid='stat-Documents']")).ToHaveTextAsync("2");
         await Assertions.Expect(page.Locator("[data-testid=vector-index]")).ToContainTextAsync("ef_search 40, tuned: recall@10 1.00 on 2 queries from its chunks");
+        await Assertions.Expect(page.Locator("[data-testid=vector-index]")).ToContainTextAsync("HNSW (vectors cast to halfvec, cosine, re-ranked by exact cosine)");
         // Two chunks: every stem is in one of them at least, more than 2 % of the corpus.
         await Assertions.Expect(page.Locator("[data-testid=full-text-index]")).ToContainTextAsync("in more than 2% of its chunks bring no candidates");
         await Assertions.Expect(page.Locator("[data-testid=full-text-index]")).ToContainTextAsync("narwhal");
