@@ -45,9 +45,9 @@ public sealed class Corpus
     /// does (searches then order by that cast and re-rank by exact distance). An index built before
     /// holds the full vectors and is kept until the corpus is re-embedded. Only for up to 2,000
     /// dimensions: larger vectors are stored as halfvec or binary-quantized anyway. Set where the
-    /// index is built (ChunkVectorIndex).
+    /// index is built (ChunkVectorIndex); a new corpus starts true, as its index will be built.
     /// </summary>
-    public bool VectorIndexHalf { get; set; }
+    public bool VectorIndexHalf { get; set; } = true;
     /// <summary>Recall@10 against exact search that <see cref="HnswEfSearch"/> reached when it was chosen.</summary>
     public double? HnswRecallAt10 { get; set; }
     /// <summary>How many queries (a few words of as many of the corpus's chunks) that measurement took.</summary>

@@ -61,6 +61,20 @@ public sealed class HalfIndexTests
         Assert.Equal(exact.Select(e => e.Score), vector.Select(c => c.Score));
     }
 
+    [Fact]
+    public async Task NewCorpus_BeforeItsFirstLoad_SaysItsIndexWillHoldHalfvecCasts()
+    {
+        await using var harness = await CorporaHarness.CreateAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var corpus = await harness.CreateCorpusAsync();
+
+        var summary = await harness.Corpora.GetAsync(corpus, ct);
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+
+        Assert.True(summary!.VectorIndexHalf);
+        Assert.True((await VectorLayout.ReadAsync(connection, corpus, ct))!.IndexesHalfCast);
+    }
+
     private static async Task<string> DefinitionAsync(NpgsqlConnection connection, long corpus, CancellationToken ct)
     {
         await using var find = new NpgsqlCommand($"SELECT indexdef FROM pg_indexes WHERE indexname = '{ChunkVectorIndex.NameFor(corpus)}'", connection);
