@@ -31,9 +31,7 @@ public sealed class HalfIndexTests
         Assert.True(layout.IndexesHalfCast);
         Assert.Contains("::vector(256))::halfvec(256)) halfvec_cosine_ops", await DefinitionAsync(connection, corpus, ct));
         Assert.Contains(ChunkVectorIndex.NameFor(corpus), await ServedPlanAsync(connection, corpus, layout, ct));
-        var exact = await ExactAsync(connection, corpus, ct);
-        Assert.Equal(exact.Select(e => e.Id), vector.Select(c => c.ChunkId));
-        Assert.Equal(exact.Select(e => e.Score), vector.Select(c => c.Score));
+        await AssertExactRankingAsync(connection, corpus, vector, ct);
     }
 
     [Fact]
@@ -56,9 +54,7 @@ public sealed class HalfIndexTests
         Assert.Equal(kept, await VectorLayout.ReadAsync(connection, corpus, ct));
         Assert.Contains("(embedding)::vector(256)) vector_cosine_ops", await DefinitionAsync(connection, corpus, ct));
         Assert.Contains(name, await ServedPlanAsync(connection, corpus, kept, ct));
-        var exact = await ExactAsync(connection, corpus, ct);
-        Assert.Equal(exact.Select(e => e.Id), vector.Select(c => c.ChunkId));
-        Assert.Equal(exact.Select(e => e.Score), vector.Select(c => c.Score));
+        await AssertExactRankingAsync(connection, corpus, vector, ct);
     }
 
     [Fact]
@@ -97,7 +93,14 @@ public sealed class HalfIndexTests
         return string.Join("\n", lines);
     }
 
-    /// <summary>Every chunk by exact cosine to the query, nearest first: what a search must return.</summary>
+    /// <summary>The search returned every chunk by exact cosine to the query, nearest first, with its exact score.</summary>
+    private static async Task AssertExactRankingAsync(NpgsqlConnection connection, long corpus, IReadOnlyList<RetrievedChunk> found, CancellationToken ct)
+    {
+        var exact = await ExactAsync(connection, corpus, ct);
+        Assert.Equal(exact.Select(e => e.Id), found.Select(c => c.ChunkId));
+        Assert.Equal(exact.Select(e => e.Score), found.Select(c => c.Score));
+    }
+
     private static async Task<List<(long Id, double Score)>> ExactAsync(NpgsqlConnection connection, long corpus, CancellationToken ct)
     {
         await using var exact = new NpgsqlCommand(
