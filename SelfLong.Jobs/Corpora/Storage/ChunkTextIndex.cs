@@ -14,7 +14,10 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// </summary>
 public static class ChunkTextIndex
 {
-    public static string NameFor(long corpusId) => $"ix_chunks_search_corpus_{corpusId}";
+    /// <summary>What every corpus's index name starts with, its id following (OrphanedCorpusIndexes finds them by it).</summary>
+    public const string NamePrefix = "ix_chunks_search_corpus_";
+
+    public static string NameFor(long corpusId) => $"{NamePrefix}{corpusId}";
 
     /// <summary>Memory the build may hold: GIN sorts a corpus's lexemes in it before writing them.</summary>
     private const int BuildMemoryMb = 256;

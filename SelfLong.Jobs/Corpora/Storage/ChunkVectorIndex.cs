@@ -16,7 +16,10 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// </summary>
 public static class ChunkVectorIndex
 {
-    public static string NameFor(long corpusId) => $"ix_chunks_embedding_hnsw_corpus_{corpusId}";
+    /// <summary>What every corpus's index name starts with, its id following (OrphanedCorpusIndexes finds them by it).</summary>
+    public const string NamePrefix = "ix_chunks_embedding_hnsw_corpus_";
+
+    public static string NameFor(long corpusId) => $"{NamePrefix}{corpusId}";
 
     /// <summary>
     /// How the HNSW graph is built: pgvector's m and ef_construction, and the memory the build may

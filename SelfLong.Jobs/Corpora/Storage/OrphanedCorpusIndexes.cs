@@ -21,12 +21,13 @@ public static class OrphanedCorpusIndexes
         await using (var find = new NpgsqlCommand(
             """
             SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = 'chunks'::regclass AND c.relname ~ '^ix_chunks_(embedding_hnsw|search)_corpus_[0-9]+$'
+            WHERE i.indrelid = 'chunks'::regclass AND c.relname ~ @names
               AND NOT EXISTS (SELECT 1 FROM corpora WHERE corpora.id = substring(c.relname FROM '[0-9]+$')::bigint)
             ORDER BY c.relname
             """, connection))
-        await using (var reader = await find.ExecuteReaderAsync(ct))
         {
+            find.Parameters.AddWithValue("names", $"^({ChunkVectorIndex.NamePrefix}|{ChunkTextIndex.NamePrefix})[0-9]+$");
+            await using var reader = await find.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) names.Add(reader.GetString(0));
         }
         foreach (var name in names) await ChunkVectorIndex.DropIndexAsync(connection, name, ct);
