@@ -76,13 +76,12 @@ public sealed class EfSearchTuningTests
 
         // Index scans as cheap as they can be made: the planner would take the HNSW index if the SQL let it.
         await using (var tempt = new NpgsqlCommand("SET enable_seqscan = off; SET enable_sort = off", connection)) await tempt.ExecuteNonQueryAsync(ct);
-        var exactPlan = await ExplainAsync(connection, HnswEfSearchTuner.ExactSql(corpus, layout), query.Vector, ct);
-        var servedPlan = await ExplainAsync(connection, RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true)), query.Vector, ct);
+        var exactPlan = await ExplainAsync(connection, HnswEfSearchTuner.ExactSql(corpus, layout, 11), query.Vector, ct);
+        var servedPlan = await ExplainAsync(connection, RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true, depth: 11, candidates: 11)), query.Vector, ct);
         var exact = new List<double>();
-        await using (var command = new NpgsqlCommand(HnswEfSearchTuner.ExactSql(corpus, layout), connection))
+        await using (var command = new NpgsqlCommand(HnswEfSearchTuner.ExactSql(corpus, layout, 11), connection))
         {
             command.Parameters.AddWithValue("q", new Pgvector.Vector(query.Vector));
-            command.Parameters.AddWithValue("depth", 11);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) exact.Add(1 - reader.GetDouble(6));
         }
@@ -225,8 +224,6 @@ public sealed class EfSearchTuningTests
     {
         await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
         explain.Parameters.AddWithValue("q", new Pgvector.Vector(query));
-        explain.Parameters.AddWithValue("depth", 11);
-        explain.Parameters.AddWithValue("candidates", 11);
         var lines = new List<string>();
         await using var reader = await explain.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) lines.Add(reader.GetString(0));

@@ -83,10 +83,8 @@ public sealed class HalfIndexTests
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var off = new NpgsqlCommand("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off", connection, transaction))
             await off.ExecuteNonQueryAsync(ct);
-        await using var explain = new NpgsqlCommand("EXPLAIN " + RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true)), connection, transaction);
+        await using var explain = new NpgsqlCommand("EXPLAIN " + RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true, depth: 6, candidates: 12)), connection, transaction);
         explain.Parameters.AddWithValue("q", layout.Parameter(new LexicalEmbedder(256).Embed(Query)));
-        explain.Parameters.AddWithValue("depth", 6);
-        explain.Parameters.AddWithValue("candidates", 12);
         var lines = new List<string>();
         await using (var reader = await explain.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) lines.Add(reader.GetString(0));

@@ -259,11 +259,8 @@ public sealed class RetrievalTests
 
         // The list reads the corpus's common words from its row: measured at the share under test.
         await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus, commonShare, ct);
-        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpus, bounded: true)), connection);
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpus, bounded: true, depth: 10, candidates: 10, fill: 500)), connection);
         explain.Parameters.AddWithValue("query", "harbor lantern");
-        explain.Parameters.AddWithValue("depth", 10);
-        explain.Parameters.AddWithValue("candidates", 10);
-        explain.Parameters.AddWithValue("fill", 500);
         var plan = System.Text.Json.JsonDocument.Parse((await ReadAllAsync(explain, ct))[0]).RootElement;
         var postings = Nodes(plan).Where(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan").Max(n => n.GetProperty("Actual Rows").GetDouble());
         var found = await harness.Retriever.FullTextAsync(corpus, "harbor lantern", 3, ct);

@@ -102,14 +102,14 @@ public static class HnswEfSearchTuner
         var sample = (await embedder.GenerateAsync(texts, cancellationToken: ct)).Select(e => e.Vector.ToArray())
             .Where(v => v.Any(x => x != 0)).Select(layout.Parameter).ToList();
         if (sample.Count == 0) return null;
-        var exact = await SearchEachAsync(dataSource, ExactSql(corpusId, layout), sample, null, K, ct);
+        var exact = await SearchEachAsync(dataSource, ExactSql(corpusId, layout, K), sample, null, ct);
 
-        var served = RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, hasVector: true));
         var recalls = new Dictionary<int, double>();
         foreach (var ef in ladder)
         {
             var (efSearch, candidates) = PgCorpusRetriever.VectorEffort(ef, K, layout, options);
-            var approximates = await SearchEachAsync(dataSource, served, sample, efSearch, candidates, ct);
+            var served = RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, hasVector: true, K, candidates));
+            var approximates = await SearchEachAsync(dataSource, served, sample, efSearch, ct);
             double found = 0, possible = 0;
             for (var q = 0; q < sample.Count; q++)
             {
@@ -131,10 +131,10 @@ public static class HnswEfSearchTuner
     /// The exact nearest chunks: distances are computed in a subquery that OFFSET 0 keeps apart, so
     /// the ORDER BY cannot be answered by the HNSW index and every chunk of the corpus is compared.
     /// </summary>
-    public static string ExactSql(long corpusId, VectorLayout layout) => $"""
+    public static string ExactSql(long corpusId, VectorLayout layout, int depth) => $"""
         SELECT id, 0, '', 0, '', 0, 1 - distance
         FROM (SELECT id, {layout.ExactDistance("@q")} AS distance FROM chunks WHERE {RetrievalSql.VectorFilter(corpusId, layout)} OFFSET 0) every_chunk
-        ORDER BY distance, id LIMIT @depth
+        ORDER BY distance, id LIMIT {depth}
         """;
 
     /// <summary>
@@ -187,7 +187,7 @@ public static class HnswEfSearchTuner
 
     /// <summary>Each query's <see cref="NearestAsync"/> distances, in the queries' order, searched on up to <see cref="Connections"/> connections.</summary>
     private static async Task<List<double>[]> SearchEachAsync(NpgsqlDataSource dataSource, string sql, IReadOnlyList<object> vectors, int? efSearch,
-        int candidates, CancellationToken ct)
+        CancellationToken ct)
     {
         var results = new List<double>[vectors.Count];
         var next = -1;
@@ -195,15 +195,14 @@ public static class HnswEfSearchTuner
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             for (int q; (q = Interlocked.Increment(ref next)) < vectors.Count;)
-                results[q] = await NearestAsync(connection, sql, vectors[q], efSearch, candidates, ct);
+                results[q] = await NearestAsync(connection, sql, vectors[q], efSearch, ct);
         }
         await Task.WhenAll(Enumerable.Range(0, Math.Min(Connections, vectors.Count)).Select(_ => SearchAsync()));
         return results;
     }
 
     /// <summary>Distances of the list's <see cref="K"/> chunks, nearest first.</summary>
-    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, object vector, int? efSearch, int candidates,
-        CancellationToken ct)
+    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, object vector, int? efSearch, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection);
         if (efSearch is { } ef)
@@ -215,8 +214,6 @@ public static class HnswEfSearchTuner
         }
         var search = new NpgsqlBatchCommand(sql);
         search.Parameters.AddWithValue("q", vector);
-        search.Parameters.AddWithValue("depth", K);
-        search.Parameters.AddWithValue("candidates", Math.Max(candidates, K));
         batch.BatchCommands.Add(search);
         batch.Timeout = 0;
         var distances = new List<double>();

@@ -92,9 +92,9 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             var (ef, vectorCandidates) = VectorEffort(efSearch ?? tuned ?? o.HnswEfSearch, depth, layout, o);
             var candidates = mode == RetrievalMode.Vector ? vectorCandidates : o.FullTextCandidates;
 
-            var vector = RetrievalSql.VectorList(corpusId, layout, embedding is not null);
-            var fullText = RetrievalSql.FullTextList(corpusId, bounded);
-            var sql = mode == RetrievalMode.Vector ? RetrievalSql.VectorOnly(vector) : RetrievalSql.FullTextOnly(fullText);
+            var sql = mode == RetrievalMode.Vector
+                ? RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, embedding is not null, depth, candidates))
+                : RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpusId, bounded, depth, candidates, FillFor(depth, o)));
 
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var batch = new NpgsqlBatch(connection);
@@ -107,13 +107,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             batch.BatchCommands.Add(check);
             var search = new NpgsqlBatchCommand(sql);
             if (embedding is not null) search.Parameters.AddWithValue("q", layout.Parameter(embedding));
-            if (mode != RetrievalMode.Vector)
-            {
-                search.Parameters.AddWithValue("query", query);
-                search.Parameters.AddWithValue("fill", (int)Math.Min(1_000_000, Math.Ceiling(depth / Math.Max(o.FullTextCommonShare, 1e-6))));
-            }
-            search.Parameters.AddWithValue("depth", depth);
-            search.Parameters.AddWithValue("candidates", Math.Max(candidates, depth));
+            if (mode != RetrievalMode.Vector) search.Parameters.AddWithValue("query", query);
             batch.BatchCommands.Add(search);
 
             // Prepared once per connection and corpus (the SQL names the corpus): later queries skip planning.
@@ -137,6 +131,9 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             return result;
         }
     }
+
+    /// <summary>Rows of the corpus a full-text list reads when its candidates fall short: where a common word would be expected depth times.</summary>
+    private static int FillFor(int depth, CorporaOptions o) => (int)Math.Min(1_000_000, Math.Ceiling(depth / Math.Max(o.FullTextCommonShare, 1e-6)));
 
     private static bool MeasuredAt(Corpus corpus, double share) => corpus.FullTextCommonWords is not null && corpus.FullTextCommonShare == share;
 
@@ -172,7 +169,7 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
         && row.GetBoolean(7) == corpus.VectorIndexHalf;
 
     /// <summary>
-    /// The hnsw.ef_search and @candidates a vector list @depth long runs with: at least twice its
+    /// The hnsw.ef_search and candidates a vector list depth long runs with: at least twice its
     /// depth, at most pgvector's 1,000. Binary codes are coarse, so for them the index is asked for
     /// more candidates than are kept, re-ranked by exact distance (the oversampling recall@10 is
     /// measured with). A halfvec index differs from exact cosine only in the fourth digit or so:
