@@ -41,11 +41,17 @@ internal sealed class ChunkConfiguration : IEntityTypeConfiguration<Chunk>
 {
     public void Configure(EntityTypeBuilder<Chunk> builder)
     {
+        // Partitioned by corpus (LIST on corpus_id, ChunkPartitions in SelfLong.Jobs says why), so
+        // every key and unique index holds corpus_id; the migration ChunksByCorpus lays it out.
         builder.ToTable("chunks");
+        builder.HasKey(c => new { c.CorpusId, c.Id });
+        builder.Property(c => c.Id).UseIdentityByDefaultColumn();
         builder.HasOne(c => c.Document).WithMany().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Corpus>().WithMany().HasForeignKey(c => c.CorpusId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasIndex(c => new { c.DocumentId, c.Index }).IsUnique();
-        builder.HasIndex(c => new { c.CorpusId, c.Id });
+        // Led by document_id: a document's delete finds its chunks by it in every partition.
+        builder.HasIndex(c => new { c.DocumentId, c.Index, c.CorpusId }).IsUnique();
+        // A chunk looked up by id alone (a sample's seed chunk) probes each partition's index.
+        builder.HasIndex(c => c.Id);
         // Untyped: each corpus has its own dimension. The HNSW index is per corpus, on the
         // expression (embedding::vector(N)) WHERE corpus_id = id (see ChunkVectorIndex).
         // Above 2,000 dimensions vectors are stored as halfvec in their own column (VectorLayout in SelfLong.Jobs says why).

@@ -225,16 +225,16 @@ namespace SelfLong.Data.Migrations
 
             modelBuilder.Entity("SelfLong.Data.Corpora.Chunk", b =>
                 {
+                    b.Property<long>("CorpusId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("corpus_id");
+
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<long>("CorpusId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("corpus_id");
 
                     b.Property<int>("Dimension")
                         .HasColumnType("integer")
@@ -273,11 +273,11 @@ namespace SelfLong.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("token_count");
 
-                    b.HasKey("Id");
+                    b.HasKey("CorpusId", "Id");
 
-                    b.HasIndex("CorpusId", "Id");
+                    b.HasIndex("Id");
 
-                    b.HasIndex("DocumentId", "Index")
+                    b.HasIndex("DocumentId", "Index", "CorpusId")
                         .IsUnique();
 
                     b.ToTable("chunks", (string)null);

@@ -149,12 +149,15 @@ public sealed class CorpusService(IDbContextFactory<SelfLongDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var uploads = await db.IngestionRuns.Where(r => r.CorpusId == id).SelectMany(r => r.FileList).Where(f => f.UploadId != null)
             .AsNoTracking().ToListAsync(ct);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // Its own partition first, with its chunks and indexes: the row's cascade would delete them one by one.
+        await ChunkPartitions.DropAsync(connection, id, ct);
         var deleted = await db.Corpora.Where(c => c.Id == id).ExecuteDeleteAsync(ct) > 0;
         if (deleted)
         {
             await db.RecordAsync(AuditTrail.Deleted, "corpus", id, ct: ct);
             await uploadStore.RemoveAsync(uploads);
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            // A corpus from before partitions keeps its indexes in the shared partition.
             await ChunkVectorIndex.DropAsync(connection, id, ct);
             await ChunkTextIndex.DropAsync(connection, id, ct);
         }

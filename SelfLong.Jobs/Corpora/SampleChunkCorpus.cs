@@ -47,7 +47,7 @@ public static class SampleChunkCorpus
             }
             written += (await CorpusCopyWriter.WriteAsync(connection, corpusId, null, dimension, batch, ct)).Chunks;
         }
-        await ChunkTableSettle.SettleAsync(connection, ct);
+        await ChunkTableSettle.SettleAsync(connection, corpusId, ct);
         await CorpusCommonWords.MeasureAndStoreAsync(connection, corpusId, options.FullTextCommonShare, ct);
         await ChunkTextIndex.EnsureAsync(connection, corpusId, ct);
         var writeSeconds = watch.Elapsed.TotalSeconds;

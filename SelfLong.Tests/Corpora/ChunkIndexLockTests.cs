@@ -172,7 +172,7 @@ public sealed class ChunkIndexLockTests
         try
         {
             await Poll.UntilAsync(() => WaitingAsync(harness, builder.ProcessID, ct), "the index build waiting for the open write");
-            settle = ChunkTableSettle.SettleAsync(settler, ct);
+            settle = ChunkTableSettle.SettleAsync(settler, building, ct);
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
         finally

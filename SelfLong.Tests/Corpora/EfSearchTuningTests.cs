@@ -77,7 +77,7 @@ public sealed class EfSearchTuningTests
         // Index scans as cheap as they can be made: the planner would take the HNSW index if the SQL let it.
         await using (var tempt = new NpgsqlCommand("SET enable_seqscan = off; SET enable_sort = off", connection)) await tempt.ExecuteNonQueryAsync(ct);
         var exactPlan = await ExplainAsync(connection, HnswEfSearchTuner.ExactSql(corpus, layout, 11), query.Vector, ct);
-        var servedPlan = await ExplainAsync(connection, RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true, depth: 11, candidates: 11)), query.Vector, ct);
+        var servedPlan = await ExplainAsync(connection, RetrievalSql.VectorOnly(corpus, RetrievalSql.VectorList(corpus, layout, hasVector: true, depth: 11, candidates: 11)), query.Vector, ct);
         var exact = new List<double>();
         await using (var command = new NpgsqlCommand(HnswEfSearchTuner.ExactSql(corpus, layout, 11), connection))
         {

@@ -45,7 +45,7 @@ public sealed class HalfIndexTests
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
         var name = ChunkVectorIndex.NameFor(corpus);
         await ExecuteAsync(connection, $"DROP INDEX {name}", ct);
-        await ExecuteAsync(connection, $"CREATE INDEX {name} ON chunks USING hnsw ((embedding::vector(256)) vector_cosine_ops) WHERE corpus_id = {corpus}", ct);
+        await ExecuteAsync(connection, $"CREATE INDEX {name} ON {ChunkPartitions.NameFor(corpus)} USING hnsw ((embedding::vector(256)) vector_cosine_ops) WHERE corpus_id = {corpus}", ct);
 
         var kept = await ChunkVectorIndex.EnsureAsync(connection, corpus, 256, ChunkVectorIndex.Build.Default, ct);
         var vector = await harness.Retriever.VectorAsync(corpus, Query, 6, ct);
@@ -83,7 +83,7 @@ public sealed class HalfIndexTests
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var off = new NpgsqlCommand("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off", connection, transaction))
             await off.ExecuteNonQueryAsync(ct);
-        await using var explain = new NpgsqlCommand("EXPLAIN " + RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpus, layout, hasVector: true, depth: 6, candidates: 12)), connection, transaction);
+        await using var explain = new NpgsqlCommand("EXPLAIN " + RetrievalSql.VectorOnly(corpus, RetrievalSql.VectorList(corpus, layout, hasVector: true, depth: 6, candidates: 12)), connection, transaction);
         explain.Parameters.AddWithValue("q", layout.Parameter(new LexicalEmbedder(256).Embed(Query)));
         var lines = new List<string>();
         await using (var reader = await explain.ExecuteReaderAsync(ct))

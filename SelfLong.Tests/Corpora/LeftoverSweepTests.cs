@@ -69,9 +69,9 @@ public sealed class LeftoverSweepTests
         await using (var connection = await database.DataSource.OpenConnectionAsync(ct))
         {
             foreach (var (name, corpus) in new[] { (orphans[0], gone), (kept[0], live) })
-                await Execute(connection, $"CREATE INDEX {name} ON chunks USING hnsw ((embedding::vector(4)) vector_cosine_ops) WHERE corpus_id = {corpus}");
+                await Execute(connection, $"CREATE INDEX {name} ON {ChunkPartitions.NameFor(live)} USING hnsw ((embedding::vector(4)) vector_cosine_ops) WHERE corpus_id = {corpus}");
             foreach (var (name, corpus) in new[] { (orphans[1], gone), (kept[1], live), (kept[2], gone) })
-                await Execute(connection, $"CREATE INDEX {name} ON chunks USING gin (search_vector) WHERE corpus_id = {corpus}");
+                await Execute(connection, $"CREATE INDEX {name} ON {ChunkPartitions.NameFor(live)} USING gin (search_vector) WHERE corpus_id = {corpus}");
         }
         var sweeper = new LeftoverSweeper(database, database.DataSource, Options.Create(new CorporaOptions()), NullLogger<LeftoverSweeper>.Instance);
 
@@ -80,7 +80,7 @@ public sealed class LeftoverSweepTests
         Assert.Equal(orphans.Order(), dropped.Order());
         await using (var db = database.CreateDbContext())
         {
-            var left = await db.Database.SqlQueryRaw<string>("""SELECT indexname AS "Value" FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'ix_chunks_%corpus_%'""").ToListAsync(ct);
+            var left = await db.Database.SqlQueryRaw<string>("""SELECT indexname AS "Value" FROM pg_indexes WHERE tablename LIKE 'chunks%' AND indexname LIKE 'ix_chunks_%corpus_%'""").ToListAsync(ct);
             Assert.Equal(kept.Order(), left.Order());
         }
         Assert.Empty(await sweeper.SweepIndexesAsync(ct));

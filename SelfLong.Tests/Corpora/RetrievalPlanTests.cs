@@ -35,9 +35,9 @@ public sealed class RetrievalPlanTests
         {
             var statements = new[]
             {
-                RetrievalSql.VectorOnly(RetrievalSql.VectorList(7, layout, hasVector: true, depth: 50, candidates: 100)),
-                RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(7, bounded: true, depth: 50, candidates: 300, fill: 2500)),
-                RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(7, bounded: false, depth: 50, candidates: 300, fill: 2500)),
+                RetrievalSql.VectorOnly(7, RetrievalSql.VectorList(7, layout, hasVector: true, depth: 50, candidates: 100)),
+                RetrievalSql.FullTextOnly(7, RetrievalSql.FullTextList(7, bounded: true, depth: 50, candidates: 300, fill: 2500)),
+                RetrievalSql.FullTextOnly(7, RetrievalSql.FullTextList(7, bounded: false, depth: 50, candidates: 300, fill: 2500)),
                 HnswEfSearchTuner.ExactSql(7, layout, 10),
             };
             foreach (var sql in statements)
@@ -62,7 +62,7 @@ public sealed class RetrievalPlanTests
 
         // "harbor" is in every chunk (a common word); "lantern" and "night" in one. With one uncommon
         // word, "all but one of them" and "any of them" are the same query, read once.
-        var sql = RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpus, bounded: true, depth: 10, candidates: 10, fill: 500));
+        var sql = RetrievalSql.FullTextOnly(corpus, RetrievalSql.FullTextList(corpus, bounded: true, depth: 10, candidates: 10, fill: 500));
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, connection);
         explain.Parameters.AddWithValue("query", $"harbor {query}");
         string json;
@@ -72,7 +72,8 @@ public sealed class RetrievalPlanTests
             json = reader.GetString(0);
         }
         var executed = Nodes(System.Text.Json.JsonDocument.Parse(json).RootElement)
-            .Count(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan" && n.GetProperty("Actual Loops").GetDouble() > 0);
+            .Count(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan" && n.GetProperty("Actual Loops").GetDouble() > 0
+                        && n.GetProperty("Index Name").GetString() == ChunkTextIndex.NameFor(corpus));
 
         Assert.Equal(scans, executed);
         Assert.Equal("d300", (await harness.Retriever.FullTextAsync(corpus, $"harbor {query}", 3, ct))[0].DocumentTitle);

@@ -173,7 +173,7 @@ public sealed class RetrievalTests
 
         Assert.Contains(ChunkTextIndex.NameFor(corpus), plan);
         Assert.DoesNotContain(ChunkTextIndex.NameFor(other), plan);
-        await using var indexes = new NpgsqlCommand("SELECT indexname FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%USING gin%'", connection);
+        await using var indexes = new NpgsqlCommand("SELECT indexname FROM pg_indexes WHERE tablename LIKE 'chunks%' AND indexdef LIKE '%USING gin%'", connection);
         Assert.Equal(new[] { ChunkTextIndex.NameFor(corpus), ChunkTextIndex.NameFor(other) }.Order(), (await ReadAllAsync(indexes, ct)).Order());
     }
 
@@ -259,10 +259,11 @@ public sealed class RetrievalTests
 
         // The list reads the corpus's common words from its row: measured at the share under test.
         await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus, commonShare, ct);
-        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpus, bounded: true, depth: 10, candidates: 10, fill: 500)), connection);
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + RetrievalSql.FullTextOnly(corpus, RetrievalSql.FullTextList(corpus, bounded: true, depth: 10, candidates: 10, fill: 500)), connection);
         explain.Parameters.AddWithValue("query", "harbor lantern");
         var plan = System.Text.Json.JsonDocument.Parse((await ReadAllAsync(explain, ct))[0]).RootElement;
-        var postings = Nodes(plan).Where(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan").Max(n => n.GetProperty("Actual Rows").GetDouble());
+        var postings = Nodes(plan).Where(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan"
+                && n.GetProperty("Index Name").GetString() == ChunkTextIndex.NameFor(corpus)).Max(n => n.GetProperty("Actual Rows").GetDouble());
         var found = await harness.Retriever.FullTextAsync(corpus, "harbor lantern", 3, ct);
 
         Assert.Equal(readsCommonWord, postings >= 600);

@@ -77,7 +77,7 @@ public sealed class MigrationTests
     }
 
     private static Task<List<string>> GinIndexesAsync(SelfLongDbContext db, CancellationToken ct) =>
-        db.Database.SqlQueryRaw<string>("""SELECT indexname AS "Value" FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%USING gin%'""").ToListAsync(ct);
+        db.Database.SqlQueryRaw<string>("""SELECT indexname AS "Value" FROM pg_indexes WHERE tablename LIKE 'chunks%' AND indexdef LIKE '%USING gin%'""").ToListAsync(ct);
 
     [Fact]
     public async Task TestDatabase_EachTest_StartsWithoutOthersRows()

@@ -85,7 +85,7 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
             if (batch.Count == 0) break;
             last = batch[^1].Id;
             var vectors = await embedder.GenerateAsync(batch.Select(b => b.Text), cancellationToken: ct);
-            await ReplaceAsync(connection, dimension, batch.Select((b, i) => (b.Id, vectors[i].Vector.ToArray())).ToList(), ct);
+            await ReplaceAsync(connection, corpusId, dimension, batch.Select((b, i) => (b.Id, vectors[i].Vector.ToArray())).ToList(), ct);
         }
 
         corpus.EmbedderKind = target.EmbedderKind;
@@ -99,7 +99,7 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         await HnswEfSearchTuner.TryTuneAndStoreAsync(dataSource, corpusId, embedder, options.Value, logger, ct);
     }
 
-    private static async Task ReplaceAsync(NpgsqlConnection connection, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)
+    private static async Task ReplaceAsync(NpgsqlConnection connection, long corpusId, int dimension, List<(long Id, float[] Vector)> rows, CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var layout = new VectorLayout(dimension);
@@ -117,10 +117,11 @@ public sealed class CorpusReembedder(IDbContextFactory<SelfLongDbContext> dbFact
         }
         await using (var update = new NpgsqlCommand(
             // The vector moves to the column its new dimension is stored in; the other one is cleared.
-            $"UPDATE chunks c SET {layout.Column} = r.embedding, {layout.OtherColumn} = NULL, dimension = @d FROM reembedded r WHERE c.id = r.id",
+            $"UPDATE chunks c SET {layout.Column} = r.embedding, {layout.OtherColumn} = NULL, dimension = @d FROM reembedded r WHERE c.corpus_id = @c AND c.id = r.id",
             connection, transaction))
         {
             update.Parameters.AddWithValue("d", dimension);
+            update.Parameters.AddWithValue("c", corpusId);
             await update.ExecuteNonQueryAsync(ct);
         }
         await transaction.CommitAsync(ct);

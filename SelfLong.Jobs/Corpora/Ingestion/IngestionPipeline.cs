@@ -61,7 +61,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         {
             await steps.TimeAsync(IngestionSteps.Statistics, async () =>
             {
-                await ChunkTableSettle.SettleAsync(connection, ct);
+                await ChunkTableSettle.SettleAsync(connection, corpus.Id, ct);
                 await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus.Id, options.Value.FullTextCommonShare, ct);
             });
             await steps.TimeAsync(IngestionSteps.TextIndex, () => ChunkTextIndex.EnsureAsync(connection, corpus.Id, ct));

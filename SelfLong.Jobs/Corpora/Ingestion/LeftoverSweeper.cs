@@ -58,12 +58,12 @@ public sealed class LeftoverSweeper(IDbContextFactory<SelfLongDbContext> dbFacto
         return removed;
     }
 
-    /// <summary>Drops the indexes of corpora that were deleted; returns their names.</summary>
+    /// <summary>Drops the chunk partitions and indexes of corpora that were deleted; returns their names.</summary>
     public async Task<IReadOnlyList<string>> SweepIndexesAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var dropped = await OrphanedCorpusIndexes.DropAsync(connection, ct);
-        if (dropped.Count > 0) logger.LogWarning("Dropped {Count} index(es) of deleted corpora: {Names}.", dropped.Count, string.Join(", ", dropped));
+        var dropped = (await OrphanedCorpusIndexes.DropPartitionsAsync(connection, ct)).Concat(await OrphanedCorpusIndexes.DropAsync(connection, ct)).ToList();
+        if (dropped.Count > 0) logger.LogWarning("Dropped {Count} partition(s) and index(es) of deleted corpora: {Names}.", dropped.Count, string.Join(", ", dropped));
         return dropped;
     }
 }

@@ -108,7 +108,7 @@ public static class HnswEfSearchTuner
         foreach (var ef in ladder)
         {
             var (efSearch, candidates) = PgCorpusRetriever.VectorEffort(ef, K, layout, options);
-            var served = RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, hasVector: true, K, candidates));
+            var served = RetrievalSql.VectorOnly(corpusId, RetrievalSql.VectorList(corpusId, layout, hasVector: true, K, candidates));
             var approximates = await SearchEachAsync(dataSource, served, sample, efSearch, ct);
             double found = 0, possible = 0;
             for (var q = 0; q < sample.Count; q++)

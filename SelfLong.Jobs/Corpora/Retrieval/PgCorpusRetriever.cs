@@ -93,8 +93,8 @@ public sealed class PgCorpusRetriever(NpgsqlDataSource dataSource, IDbContextFac
             var candidates = mode == RetrievalMode.Vector ? vectorCandidates : o.FullTextCandidates;
 
             var sql = mode == RetrievalMode.Vector
-                ? RetrievalSql.VectorOnly(RetrievalSql.VectorList(corpusId, layout, embedding is not null, depth, candidates))
-                : RetrievalSql.FullTextOnly(RetrievalSql.FullTextList(corpusId, bounded, depth, candidates, FillFor(depth, o)));
+                ? RetrievalSql.VectorOnly(corpusId, RetrievalSql.VectorList(corpusId, layout, embedding is not null, depth, candidates))
+                : RetrievalSql.FullTextOnly(corpusId, RetrievalSql.FullTextList(corpusId, bounded, depth, candidates, FillFor(depth, o)));
 
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var batch = new NpgsqlBatch(connection);

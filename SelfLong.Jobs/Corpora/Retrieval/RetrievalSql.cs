@@ -153,16 +153,17 @@ public static class RetrievalSql
                   ORDER BY corpus_id, id LIMIT 1)
                  LIMIT 1)
         SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, 0
-        FROM pick p JOIN chunks c ON c.id = p.id JOIN documents d ON d.id = c.document_id
+        FROM pick p JOIN chunks c ON c.corpus_id = @c AND c.id = p.id JOIN documents d ON d.id = c.document_id
         """;
 
-    public static string VectorOnly(string vectorList) => $"WITH {vectorList}\n{Rows("vec", "1 - l.distance", "l.rank")}";
+    public static string VectorOnly(long corpusId, string vectorList) => $"WITH {vectorList}\n{Rows(corpusId, "vec", "1 - l.distance", "l.rank")}";
 
-    public static string FullTextOnly(string fullTextList) => $"WITH {fullTextList}\n{Rows("txt", "l.score", "l.rank")}";
+    public static string FullTextOnly(long corpusId, string fullTextList) => $"WITH {fullTextList}\n{Rows(corpusId, "txt", "l.score", "l.rank")}";
 
-    private static string Rows(string list, string score, string order) => $"""
+    /// <summary>The listed chunks' rows; the corpus id is written out so the join reads the corpus's partition only (ChunkPartitions).</summary>
+    private static string Rows(long corpusId, string list, string score, string order) => $"""
         SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, {score}
-        FROM {list} l JOIN chunks c ON c.id = l.id JOIN documents d ON d.id = c.document_id
+        FROM {list} l JOIN chunks c ON c.corpus_id = {corpusId} AND c.id = l.id JOIN documents d ON d.id = c.document_id
         ORDER BY {order}
         """;
 }

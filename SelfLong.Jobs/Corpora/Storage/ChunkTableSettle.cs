@@ -23,10 +23,12 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// </summary>
 public static class ChunkTableSettle
 {
-    public static async Task SettleAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>Analyses the partition holding the corpus (ChunkPartitions): searches of the corpus read only it, and so only its statistics.</summary>
+    public static async Task SettleAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
     {
         await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
-        await using var settle = new NpgsqlCommand("ANALYZE chunks (corpus_id, dimension, embedding, embedding_half)", connection)
+        var (table, _) = await ChunkPartitions.FindAsync(connection, corpusId, ct);
+        await using var settle = new NpgsqlCommand($"ANALYZE {table} (corpus_id, dimension, embedding, embedding_half)", connection)
         {
             CommandTimeout = 0,
         };

@@ -8,8 +8,8 @@ namespace SelfLong.Jobs.Corpora.Storage;
 /// planner ANDs the match with a bitmap of every row of the corpus read from (corpus_id, id): the
 /// 126K-chunk corpus's full-text list took 15.6 / 35.5 ms (p50 / p95) beside a million-chunk corpus
 /// of the same vocabulary, 1.0 / 2.2 ms on its own index (`bench corpus --corpus`, measured).
-/// Built like the HNSW index (ChunkVectorIndex): after a corpus's first bulk load, CONCURRENTLY, in
-/// the same turn across processes. Later loads add to it through GIN's pending list, which
+/// Built like the HNSW index (ChunkVectorIndex): after a corpus's first bulk load, on its partition,
+/// in the same turn across processes. Later loads add to it through GIN's pending list, which
 /// <see cref="EnsureAsync"/> then merges, so searches do not read through it.
 /// </summary>
 public static class ChunkTextIndex
@@ -34,11 +34,13 @@ public static class ChunkTextIndex
             return;
         }
         if (valid is false) await ChunkVectorIndex.DropIndexAsync(connection, name, ct);
+        // On the corpus's partition, plainly in its own, like the HNSW index (ChunkVectorIndex.EnsureAsync says why).
+        var (table, own) = await ChunkPartitions.FindAsync(connection, corpusId, ct);
         await ChunkVectorIndex.ExecuteAsync(connection, $"SET maintenance_work_mem = '{BuildMemoryMb}MB'", ct);
         try
         {
             await ChunkVectorIndex.ExecuteAsync(connection,
-                $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunks USING gin (search_vector) WHERE corpus_id = {corpusId}", ct);
+                $"CREATE INDEX {(own ? "" : "CONCURRENTLY ")}IF NOT EXISTS {name} ON {table} USING gin (search_vector) WHERE corpus_id = {corpusId}", ct);
         }
         finally
         {

@@ -64,10 +64,12 @@ public static class ChunkVectorIndex
     /// re-embedding the corpus replaces it.
     /// </summary>
     /// <remarks>
-    /// Built CONCURRENTLY: a plain CREATE INDEX holds a SHARE lock on all of chunks for the whole
-    /// build (minutes for a large corpus), and every other corpus's ingestion or re-embedding waits
-    /// behind it; the concurrent build takes a lock writers do not conflict with. It cannot run in
-    /// a transaction, so the connection must not be in one.
+    /// Built on the corpus's partition (<see cref="ChunkPartitions"/>). In its own partition, with a
+    /// plain CREATE INDEX: it reads the corpus's rows once, and its lock holds back writes to that
+    /// corpus only, never searches. In the partition shared by corpora from before partitions,
+    /// CONCURRENTLY: a plain build would hold their writes back for the whole build (minutes for a
+    /// large corpus), and the concurrent build takes a lock writers do not conflict with. It cannot
+    /// run in a transaction, so the connection must not be in one.
     /// </remarks>
     public static async Task<VectorLayout> EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
     {
@@ -84,11 +86,13 @@ public static class ChunkVectorIndex
         await using (var count = new NpgsqlCommand($"SELECT count(*) FROM chunks WHERE corpus_id = {corpusId}", connection) { CommandTimeout = 0 })
             chunks = (long)(await count.ExecuteScalarAsync(ct))!;
         var (m, efConstruction) = build.For(chunks);
+        var (table, own) = await ChunkPartitions.FindAsync(connection, corpusId, ct);
         await ExecuteAsync(connection, $"SET maintenance_work_mem = '{build.MemoryMbFor(chunks, layout)}MB'", ct);
         try
         {
+            // The predicate stays in its own partition too: searches filter on it, and so find the index the same way in both.
             await ExecuteAsync(connection,
-                $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunks USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) " +
+                $"CREATE INDEX {(own ? "" : "CONCURRENTLY ")}IF NOT EXISTS {name} ON {table} USING hnsw ({layout.IndexExpression} {layout.OperatorClass}) " +
                 $"WITH (m = {m}, ef_construction = {efConstruction}) WHERE corpus_id = {corpusId}", ct);
         }
         finally

@@ -39,12 +39,15 @@ public static class CorpusCopyWriter
             lockCommand.Parameters.AddWithValue("corpus", (int)corpusId);
             await lockCommand.ExecuteNonQueryAsync(ct);
         }
-        // Index builds no longer lock writers out (ChunkVectorIndex builds CONCURRENTLY), but a lock
-        // that does (a migration altering chunks, an index built by hand without CONCURRENTLY) can
-        // last minutes, and the chunk COPY below would wait for it past the connection's command
-        // timeout and fail this run. The lock COPY needs is taken first, here, with no time limit:
-        // this batch waits instead of failing.
-        await using (var chunksLock = new NpgsqlCommand("LOCK TABLE chunks IN ROW EXCLUSIVE MODE", connection, transaction) { CommandTimeout = 0 })
+        // A lock that holds writes back (an index build on the corpus's partition, a migration
+        // altering chunks) can last minutes, and the chunk COPY below would wait for it past the
+        // connection's command timeout and fail this run. The lock COPY needs is taken first, here,
+        // with no time limit: this batch waits instead of failing. On chunks itself and the
+        // corpus's partition only (ChunkPartitions): locking chunks as a whole would lock every
+        // partition, and queue this write behind an index build on another corpus's.
+        var (partition, _) = await ChunkPartitions.FindAsync(connection, corpusId, ct);
+        var locks = $"LOCK TABLE ONLY chunks IN ROW EXCLUSIVE MODE; LOCK TABLE {partition} IN ROW EXCLUSIVE MODE";
+        await using (var chunksLock = new NpgsqlCommand(locks, connection, transaction) { CommandTimeout = 0 })
             await chunksLock.ExecuteNonQueryAsync(ct);
         var existing = await ExistingAsync(connection, corpusId, documents.Select(d => d.ContentHash).ToList(), ct, transaction);
         var fresh = documents.Where(d => existing.Add(Convert.ToHexString(d.ContentHash))).ToList();

@@ -3,10 +3,12 @@ using Npgsql;
 namespace SelfLong.Jobs.Corpora.Storage;
 
 /// <summary>
-/// Per-corpus indexes on chunks (<see cref="ChunkVectorIndex"/>, <see cref="ChunkTextIndex"/>) whose
-/// corpus is gone. Deleting a corpus drops its indexes after its row (CorpusService), so a process
-/// that stops in between leaves them behind for good: a million-chunk corpus's HNSW graph holds
-/// 1.5 GB, and every write to chunks still tests each leftover index's predicate.
+/// Per-corpus indexes on chunks (<see cref="ChunkVectorIndex"/>, <see cref="ChunkTextIndex"/>) and
+/// per-corpus partitions (<see cref="ChunkPartitions"/>) whose corpus is gone. Deleting a corpus
+/// from before partitions drops its indexes after its row (CorpusService), so a process that stops
+/// in between leaves them behind for good: a million-chunk corpus's HNSW graph holds 1.5 GB, and
+/// every write to the shared partition still tests each leftover index's predicate. A corpus row
+/// deleted without CorpusService leaves its partition, emptied by the cascade.
 /// </summary>
 public static class OrphanedCorpusIndexes
 {
@@ -21,7 +23,7 @@ public static class OrphanedCorpusIndexes
         await using (var find = new NpgsqlCommand(
             """
             SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = 'chunks'::regclass AND c.relname ~ @names
+            WHERE i.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'chunks'::regclass) AND c.relname ~ @names
               AND NOT EXISTS (SELECT 1 FROM corpora WHERE corpora.id = substring(c.relname FROM '[0-9]+$')::bigint)
             ORDER BY c.relname
             """, connection))
@@ -32,5 +34,25 @@ public static class OrphanedCorpusIndexes
         }
         foreach (var name in names) await ChunkVectorIndex.DropIndexAsync(connection, name, ct);
         return names;
+    }
+
+    /// <summary>Detaches and drops each partition whose corpus is gone (<see cref="ChunkPartitions.DropAsync"/>); returns their names.</summary>
+    public static async Task<IReadOnlyList<string>> DropPartitionsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        List<long> corpora = [];
+        await using (var find = new NpgsqlCommand(
+            """
+            SELECT substring(c.relname FROM '[0-9]+$')::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'chunks'::regclass AND c.relname ~ @names
+              AND NOT EXISTS (SELECT 1 FROM corpora WHERE corpora.id = substring(c.relname FROM '[0-9]+$')::bigint)
+            ORDER BY 1
+            """, connection))
+        {
+            find.Parameters.AddWithValue("names", $"^{ChunkPartitions.NamePrefix}[0-9]+$");
+            await using var reader = await find.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) corpora.Add(reader.GetInt64(0));
+        }
+        foreach (var corpus in corpora) await ChunkPartitions.DropAsync(connection, corpus, ct);
+        return corpora.Select(ChunkPartitions.NameFor).ToList();
     }
 }
