@@ -160,10 +160,17 @@ public static class RetrievalSql
 
     public static string FullTextOnly(long corpusId, string fullTextList) => $"WITH {fullTextList}\n{Rows(corpusId, "txt", "l.score", "l.rank")}";
 
-    /// <summary>The listed chunks' rows; the corpus id is written out so the join reads the corpus's partition only (ChunkPartitions).</summary>
+    /// <summary>
+    /// The listed chunks' rows, each looked up by its key in the corpus's partition (the corpus id is
+    /// written out so only that partition is read, ChunkPartitions). A lateral lookup rather than a
+    /// join: joined, the planner priced the list at thousands of rows and hashed the whole
+    /// partition, 10.9 ms against 2.7 ms for a list of 50 over 9,521 chunks (measured).
+    /// </summary>
     private static string Rows(long corpusId, string list, string score, string order) => $"""
         SELECT c.id, c.document_id, d.title, c.index, c.text, c.token_count, {score}
-        FROM {list} l JOIN chunks c ON c.corpus_id = {corpusId} AND c.id = l.id JOIN documents d ON d.id = c.document_id
+        FROM {list} l
+        CROSS JOIN LATERAL (SELECT id, document_id, index, text, token_count FROM chunks WHERE corpus_id = {corpusId} AND id = l.id LIMIT 1) c
+        JOIN documents d ON d.id = c.document_id
         ORDER BY {order}
         """;
 }
