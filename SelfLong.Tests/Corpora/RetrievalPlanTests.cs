@@ -71,23 +71,11 @@ public sealed class RetrievalPlanTests
             await reader.ReadAsync(ct);
             json = reader.GetString(0);
         }
-        var executed = Nodes(System.Text.Json.JsonDocument.Parse(json).RootElement)
+        var executed = RetrievalTests.Nodes(System.Text.Json.JsonDocument.Parse(json).RootElement)
             .Count(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan" && n.GetProperty("Actual Loops").GetDouble() > 0
                         && n.GetProperty("Index Name").GetString() == ChunkTextIndex.NameFor(corpus));
 
         Assert.Equal(scans, executed);
         Assert.Equal("d300", (await harness.Retriever.FullTextAsync(corpus, $"harbor {query}", 3, ct))[0].DocumentTitle);
-    }
-
-    /// <summary>Every plan node of an EXPLAIN (FORMAT JSON) document.</summary>
-    private static IEnumerable<System.Text.Json.JsonElement> Nodes(System.Text.Json.JsonElement element)
-    {
-        var children = element.ValueKind switch
-        {
-            System.Text.Json.JsonValueKind.Array => element.EnumerateArray().SelectMany(Nodes),
-            System.Text.Json.JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Nodes(p.Value)),
-            _ => [],
-        };
-        return element.ValueKind == System.Text.Json.JsonValueKind.Object && element.TryGetProperty("Node Type", out _) ? children.Prepend(element) : children;
     }
 }

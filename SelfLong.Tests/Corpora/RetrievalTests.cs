@@ -271,7 +271,8 @@ public sealed class RetrievalTests
         Assert.Equal(3, found.Count);
     }
 
-    private static IEnumerable<System.Text.Json.JsonElement> Nodes(System.Text.Json.JsonElement element)
+    /// <summary>Every plan node of an EXPLAIN (FORMAT JSON) document.</summary>
+    internal static IEnumerable<System.Text.Json.JsonElement> Nodes(System.Text.Json.JsonElement element)
     {
         if (element.ValueKind == System.Text.Json.JsonValueKind.Array)
             return element.EnumerateArray().SelectMany(Nodes);
