@@ -34,7 +34,7 @@ public sealed class CorpusTextSampleSource(IDbContextFactory<SelfLongDbContext> 
     private string Text(long chunkId)
     {
         using var db = dbFactory.CreateDbContext();
-        return db.Chunks.AsNoTracking().Where(c => c.Id == chunkId).Select(c => c.Text).SingleOrDefault()
+        return db.Chunks.AsNoTracking().Where(c => c.CorpusId == corpusId && c.Id == chunkId).Select(c => c.Text).SingleOrDefault()
             ?? throw new InvalidOperationException($"Chunk #{chunkId} of corpus #{corpusId} is gone: the corpus changed while the run trained on it.");
     }
 
@@ -68,7 +68,7 @@ public sealed class CorpusTextSampleSource(IDbContextFactory<SelfLongDbContext> 
         var documents = await db.Documents.Where(d => d.CorpusId == corpusId).OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(ct);
         foreach (var batch in documents.Chunk(DocumentsPerRead))
         {
-            var read = await db.Chunks.AsNoTracking().Where(c => batch.Contains(c.DocumentId))
+            var read = await db.Chunks.AsNoTracking().Where(c => c.CorpusId == corpusId && batch.Contains(c.DocumentId))
                 .OrderBy(c => c.DocumentId).ThenBy(c => c.Index).Select(select).ToListAsync(ct);
             foreach (var item in read) yield return item;
         }

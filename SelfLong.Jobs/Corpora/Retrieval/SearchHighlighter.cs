@@ -14,7 +14,8 @@ public sealed class SearchHighlighter(NpgsqlDataSource dataSource)
     private const char Start = '\u0002';
     private const char Stop = '\u0003';
 
-    public async Task<Dictionary<long, List<TextSegment>>> HighlightAsync(string query, IReadOnlyCollection<RetrievedChunk> chunks, CancellationToken ct)
+    /// <param name="corpusId">The corpus the chunks were found in: only its partition of chunks is read (ChunkPartitions).</param>
+    public async Task<Dictionary<long, List<TextSegment>>> HighlightAsync(long corpusId, string query, IReadOnlyCollection<RetrievedChunk> chunks, CancellationToken ct)
     {
         var result = chunks.ToDictionary(c => c.ChunkId, c => new List<TextSegment> { new(c.Text, false) });
         if (chunks.Count == 0) return result;
@@ -22,8 +23,9 @@ public sealed class SearchHighlighter(NpgsqlDataSource dataSource)
         await using var command = new NpgsqlCommand($"""
             SELECT c.id, ts_headline('english', c.text, q.tsq, 'StartSel={Start}, StopSel={Stop}, HighlightAll=true')
             FROM chunks c, (SELECT {PgCorpusRetriever.AnyWordQuery} AS tsq) q
-            WHERE c.id = ANY(@ids) AND q.tsq IS NOT NULL
+            WHERE c.corpus_id = @corpus AND c.id = ANY(@ids) AND q.tsq IS NOT NULL
             """, connection);
+        command.Parameters.AddWithValue("corpus", corpusId);
         command.Parameters.AddWithValue("query", query);
         command.Parameters.AddWithValue("ids", chunks.Select(c => c.ChunkId).ToArray());
         await using var reader = await command.ExecuteReaderAsync(ct);

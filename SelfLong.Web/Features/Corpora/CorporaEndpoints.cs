@@ -75,7 +75,7 @@ public static class CorporaEndpoints
         long corpusId, string query, int k, RetrievalMode mode, CancellationToken ct)
     {
         var hits = await retriever.SearchAsync(corpusId, query, k, mode, ct);
-        var segments = await highlighter.HighlightAsync(query, hits, ct);
+        var segments = await highlighter.HighlightAsync(corpusId, query, hits, ct);
         return hits.Select(h => new SearchHitDto(h.ChunkId, h.DocumentId, h.DocumentTitle, h.ChunkIndex, h.TokenCount, h.Score, segments[h.ChunkId])).ToList();
     }
 
