@@ -50,7 +50,7 @@ internal sealed class ChunkConfiguration : IEntityTypeConfiguration<Chunk>
         builder.HasOne<Corpus>().WithMany().HasForeignKey(c => c.CorpusId).OnDelete(DeleteBehavior.Cascade);
         // Led by document_id: a document's delete finds its chunks by it in every partition.
         builder.HasIndex(c => new { c.DocumentId, c.Index, c.CorpusId }).IsUnique();
-        // A chunk looked up by id alone (a sample's seed chunk) probes each partition's index.
+        // A chunk looked up by id alone, without its corpus, probes each partition's index.
         builder.HasIndex(c => c.Id);
         // Untyped: each corpus has its own dimension. The HNSW index is per corpus, on the
         // expression (embedding::vector(N)) WHERE corpus_id = id (see ChunkVectorIndex).
