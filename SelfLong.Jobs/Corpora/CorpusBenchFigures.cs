@@ -34,7 +34,7 @@ public static class CorpusBenchFigures
             hnsw_ef_search_configured = configured,
             hnsw_tuned = tuned,
             hnsw_build = new { m = o.HnswBuild.For(chunks).M, ef_construction = o.HnswBuild.For(chunks).EfConstruction },
-            hnsw_index = f.HalfIndex ? "vectors cast to halfvec, candidates re-ranked by exact cosine" : "full vectors",
+            hnsw_index = f.Layout?.IndexDescription,
             hnsw_recall_at_10 = Math.Round(f.RecallByEfSearch[used], 4),
             hnsw_recall_at_10_by_ef_search = f.RecallByEfSearch.ToDictionary(r => r.Key.ToString(), r => Math.Round(r.Value, 4)),
             full_text_top10_agreement_with_exhaustive = Math.Round(f.FullTextTop10Agreement, 4),

@@ -10,9 +10,9 @@ namespace SelfLong.Jobs.Corpora;
 /// <param name="Hybrid">At the ef_search searches use (the corpus's tuned one, else the configured one).</param>
 /// <param name="HybridFirst">The same over the first queries the corpus gets in this process (other queries than the timed ones).</param>
 /// <param name="HybridAtConfigured">At the configured HnswEfSearch, for comparison.</param>
-/// <param name="HalfIndex">Whether the corpus's HNSW index holds halfvec casts (VectorLayout.HalfIndex), as its row said when measured.</param>
+/// <param name="Layout">The corpus's vectors and HNSW index as its row said when measured (null: the corpus is gone).</param>
 public sealed record QueryFigures(int Queries, Latency Hybrid, Latency HybridFirst, Latency HybridAtConfigured, Latency Vector, Latency FullText,
-    Dictionary<int, double> RecallByEfSearch, double FullTextTop10Agreement, bool HalfIndex);
+    Dictionary<int, double> RecallByEfSearch, double FullTextTop10Agreement, VectorLayout? Layout);
 
 /// <summary>Milliseconds per query at the median and the 95th percentile.</summary>
 public sealed record Latency(double P50Ms, double P95Ms);
@@ -72,8 +72,7 @@ public sealed class CorpusBenchQueries(NpgsqlDataSource dataSource, PgCorpusRetr
         VectorLayout? layout;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
             layout = await VectorLayout.ReadAsync(connection, corpus.Id, ct);
-        return new QueryFigures(count, hybrid, hybridFirst, hybridAtConfigured, vector, fullText, recall, listed == 0 ? 0 : agreeing / listed,
-            layout?.IndexesHalfCast ?? false);
+        return new QueryFigures(count, hybrid, hybridFirst, hybridAtConfigured, vector, fullText, recall, listed == 0 ? 0 : agreeing / listed, layout);
     }
 
     /// <summary>Queries of five words from chunks drawn with a fixed seed: realistic vocabulary, reproducible.</summary>

@@ -73,6 +73,15 @@ public sealed record VectorLayout(int Dimension, bool HalfIndex = false)
     /// <summary>Whether the index orders by an approximation of the distance, so its candidates are re-ranked by the exact one.</summary>
     public bool Reranks => Kind == VectorIndexKind.BinaryQuantized || IndexesHalfCast;
 
+    /// <summary>What the HNSW index holds and how it ranks, in words (the corpus page, `bench corpus`).</summary>
+    public string IndexDescription => Kind switch
+    {
+        VectorIndexKind.Vector when IndexesHalfCast => "vectors cast to halfvec, cosine, re-ranked by exact cosine",
+        VectorIndexKind.Vector => "vector, cosine",
+        VectorIndexKind.HalfVector => "halfvec, cosine",
+        _ => "binary-quantized, re-ranked by exact cosine",
+    };
+
     /// <summary>The column holding this dimension's vectors.</summary>
     public string Column => IsHalf ? "embedding_half" : "embedding";
 
