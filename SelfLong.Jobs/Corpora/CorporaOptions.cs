@@ -50,6 +50,13 @@ public sealed class CorporaOptions
     public int BatchDocuments { get; set; } = 64;
 
     /// <summary>
+    /// Batches of one file written at once, each in a transaction and server process of its own
+    /// (BatchWrites). More than the database server's cores gains nothing.
+    /// </summary>
+    [Range(1, 16)]
+    public int WritesInFlight { get; set; } = 2;
+
+    /// <summary>
     /// HNSW candidate list size for vector search (pgvector's hnsw.ef_search, at least 2k is used)
     /// in a corpus not tuned (<see cref="HnswTuneQueries"/>): higher is slower and closer to exact;
     /// `bench corpus` reports recall for several values.

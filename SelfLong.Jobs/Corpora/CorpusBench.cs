@@ -175,7 +175,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var copyCorpus = await CreateAsync($"bench-copy-{Guid.NewGuid():N}", 256, 32, made, ct);
             var copyWatch = Stopwatch.StartNew();
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
-                await CorpusCopyWriter.WriteAsync(connection, copyCorpus.Id, null, copyCorpus.EmbeddingDimension, documents, ct);
+                await CorpusCopyWriter.CopyAsync(connection, copyCorpus.Id, copyCorpus.EmbeddingDimension, documents, ct);
             var copySeconds = copyWatch.Elapsed.TotalSeconds;
             return new IngestFigures(documents.Count, documents.Sum(d => (long)d.TokenCount), chunkCount, textBytes, ingestSeconds, copySeconds, indexSeconds,
                 steps);

@@ -88,7 +88,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         var context = new ExtractionContext(options.Value, corpus.TextField, corpus.TitleField);
         var stored = 0;
         var cancelled = false;
-        var writes = new BatchWrites(dataSource, db, run, file, corpus);
+        var writes = new BatchWrites(dataSource, db, run, file, corpus, options.Value.WritesInFlight);
         var batch = new List<(ExtractedDocument, byte[])>();
         try
         {
@@ -103,18 +103,18 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
                 batchChars += document.Text.Length;
                 if (batch.Count < options.Value.BatchDocuments && batchChars < BatchChars) continue;
                 var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
-                await writes.DrainAsync(ct);
+                await writes.MakeRoomAsync(ct);
                 stored = await FlushIssuesAsync(db, file, context, stored, ct);
                 if (await CancelRequestedAsync(run.Id, ct)) { cancelled = true; break; }
-                writes.Start(prepared);
+                await writes.StartAsync(prepared, ct);
                 batch = [];
                 batchChars = 0;
             }
             if (!cancelled && batch.Count > 0)
             {
                 var prepared = await PrepareBatchAsync(corpus, preparer, batch, cancel.Token);
-                await writes.DrainAsync(ct);
-                writes.Start(prepared);
+                await writes.MakeRoomAsync(ct);
+                await writes.StartAsync(prepared, ct);
                 batch = [];
             }
             await writes.DrainAsync(ct);
@@ -149,7 +149,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         if (file.Status == IngestionFileStatus.Failed && batch.Count > 0)
         {
             // The documents read before the damage (or a record over the limit that ends a CSV) are kept.
-            writes.Start(await PrepareBatchAsync(corpus, preparer, batch, ct));
+            await writes.StartAsync(await PrepareBatchAsync(corpus, preparer, batch, ct), ct);
             await writes.DrainAsync(ct);
             file.Status = IngestionFileStatus.PartlyFailed;
         }
@@ -177,7 +177,10 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
         return (stream, stream.Length);
     }
 
-    /// <summary>Drops documents the corpus already holds (before any paid embedding), then chunks and embeds the rest.</summary>
+    /// <summary>
+    /// Drops documents the corpus already holds (before any paid embedding), then chunks and embeds
+    /// the rest. Documents of a batch still being written are not seen here; the writer skips them.
+    /// </summary>
     private async Task<(List<PreparedDocument> Documents, int Skipped)> PrepareBatchAsync(Corpus corpus, DocumentPreparer preparer,
         List<(ExtractedDocument Document, byte[] Hash)> batch, CancellationToken ct)
     {
