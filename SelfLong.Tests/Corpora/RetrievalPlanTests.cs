@@ -57,25 +57,47 @@ public sealed class RetrievalPlanTests
         var (harness, corpus) = await HarborCorpusAsync();
         await using var _ = harness;
         var ct = TestContext.Current.CancellationToken;
-        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
-        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
 
         // "harbor" is in every chunk (a common word); "lantern" and "night" in one. With one uncommon
         // word, "all but one of them" and "any of them" are the same query, read once.
+        Assert.Equal(scans, await PostingListReadsAsync(harness, corpus, $"harbor {query}", ct));
+        Assert.Equal("d300", (await harness.Retriever.FullTextAsync(corpus, $"harbor {query}", 3, ct))[0].DocumentTitle);
+    }
+
+    /// <summary>
+    /// A query of common words reads no posting list: each is as long as a large share of the
+    /// corpus (half a million entries for a word at a million chunks, 50 to 120 ms to read). The
+    /// corpus's first chunks rank instead, those holding every word first.
+    /// </summary>
+    [Fact]
+    public async Task FullTextBounded_CommonWordsOnly_ReadsNoPostingList()
+    {
+        var (harness, corpus) = await HarborCorpusAsync();
+        await using var _ = harness;
+        var ct = TestContext.Current.CancellationToken;
+
+        Assert.Equal(0, await PostingListReadsAsync(harness, corpus, "calm harbor", ct));
+        Assert.Equal(1, await PostingListReadsAsync(harness, corpus, "calm harbor lantern", ct));
+        var found = await harness.Retriever.FullTextAsync(corpus, "calm harbor", 3, ct);
+        Assert.Equal(["d0", "d1", "d2"], found.Select(c => c.DocumentTitle));
+    }
+
+    /// <summary>Bitmap scans of the corpus's full-text index the bounded list runs for <paramref name="query"/>.</summary>
+    private static async Task<int> PostingListReadsAsync(CorporaHarness harness, long corpus, string query, CancellationToken ct)
+    {
+        await using var connection = await harness.Database.DataSource.OpenConnectionAsync(ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync(ct);
         var sql = RetrievalSql.FullTextOnly(corpus, RetrievalSql.FullTextList(corpus, bounded: true, depth: 10, candidates: 10, fill: 500));
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, connection);
-        explain.Parameters.AddWithValue("query", $"harbor {query}");
+        explain.Parameters.AddWithValue("query", query);
         string json;
         await using (var reader = await explain.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
             json = reader.GetString(0);
         }
-        var executed = RetrievalTests.Nodes(System.Text.Json.JsonDocument.Parse(json).RootElement)
+        return RetrievalTests.Nodes(System.Text.Json.JsonDocument.Parse(json).RootElement)
             .Count(n => n.GetProperty("Node Type").GetString() == "Bitmap Index Scan" && n.GetProperty("Actual Loops").GetDouble() > 0
                         && n.GetProperty("Index Name").GetString() == ChunkTextIndex.NameFor(corpus));
-
-        Assert.Equal(scans, executed);
-        Assert.Equal("d300", (await harness.Retriever.FullTextAsync(corpus, $"harbor {query}", 3, ct))[0].DocumentTitle);
     }
 }
