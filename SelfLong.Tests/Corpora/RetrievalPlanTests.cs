@@ -38,7 +38,6 @@ public sealed class RetrievalPlanTests
                 RetrievalSql.VectorOnly(7, RetrievalSql.VectorList(7, layout, hasVector: true, depth: 50, candidates: 100)),
                 RetrievalSql.FullTextOnly(7, RetrievalSql.FullTextList(7, bounded: true, depth: 50, candidates: 300, fill: 2500)),
                 RetrievalSql.FullTextOnly(7, RetrievalSql.FullTextList(7, bounded: false, depth: 50, candidates: 300, fill: 2500)),
-                HnswEfSearchTuner.ExactSql(7, layout, 10),
             };
             foreach (var sql in statements)
             {

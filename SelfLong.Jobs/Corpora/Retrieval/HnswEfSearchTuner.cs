@@ -18,7 +18,7 @@ public sealed record EfSearchTuning(int EfSearch, double RecallAt10, int Queries
 /// wrong both ways: a corpus of 126K small chunks reaches recall@10 1.0 at ef_search 40 and pays
 /// for 300, while a million chunks of 256 tokens stay under 0.95 at 400 (README, `bench corpus`).
 /// The queries are five words from each of a seeded sample of the corpus's own chunks, embedded by
-/// the corpus's embedder, as a search would embed them; each is searched exactly and through the
+/// the corpus's embedder, as a search would embed them; each is searched exactly (all at once, <see cref="ExactNearest"/>) and through the
 /// retriever's own vector list (the SQL and ef_search it serves with) at each ef_search of
 /// <see cref="Ladder"/> in turn, and the first reaching the target recall is kept, else the largest.
 /// Not the chunks' own vectors: each is a node of the graph, linked to its nearest neighbours when
@@ -99,10 +99,11 @@ public static class HnswEfSearchTuner
         }
         if (texts.Count == 0) return null;
         // Queries of words the embedder gives no features (a zero vector) are not searched, as in the retriever.
-        var sample = (await embedder.GenerateAsync(texts, cancellationToken: ct)).Select(e => e.Vector.ToArray())
-            .Where(v => v.Any(x => x != 0)).Select(layout.Parameter).ToList();
-        if (sample.Count == 0) return null;
-        var exact = await SearchEachAsync(dataSource, ExactSql(corpusId, layout, K), sample, null, ct);
+        var vectors = (await embedder.GenerateAsync(texts, cancellationToken: ct)).Select(e => e.Vector.ToArray())
+            .Where(v => v.Any(x => x != 0)).ToList();
+        if (vectors.Count == 0) return null;
+        var sample = vectors.Select(layout.Parameter).ToList();
+        var exact = await ExactNearest.DistancesAsync(dataSource, corpusId, layout, vectors, K, ct);
 
         var recalls = new Dictionary<int, double>();
         foreach (var ef in ladder)
@@ -116,8 +117,9 @@ public static class HnswEfSearchTuner
                 if (exact[q].Count == 0) continue;
                 var approximate = approximates[q];
                 // At least as near as the exact 10th counts as found: among equally near chunks
-                // (repeated sentences) any choice is right.
-                var bound = exact[q][^1] + 1e-6;
+                // (repeated sentences) any choice is right. The slack covers float rounding: the
+                // exact distances are computed here, the approximate ones by pgvector.
+                var bound = exact[q][^1] + 1e-5;
                 found += Math.Min(exact[q].Count, approximate.Count(d => d <= bound));
                 possible += exact[q].Count;
             }
@@ -126,16 +128,6 @@ public static class HnswEfSearchTuner
         }
         return new EfSearchTuning(ladder[^1], recalls[ladder[^1]], sample.Count, false, recalls, watch.Elapsed.TotalSeconds);
     }
-
-    /// <summary>
-    /// The exact nearest chunks: distances are computed in a subquery that OFFSET 0 keeps apart, so
-    /// the ORDER BY cannot be answered by the HNSW index and every chunk of the corpus is compared.
-    /// </summary>
-    public static string ExactSql(long corpusId, VectorLayout layout, int depth) => $"""
-        SELECT id, 0, '', 0, '', 0, 1 - distance
-        FROM (SELECT id, {layout.ExactDistance("@q")} AS distance FROM chunks WHERE {RetrievalSql.VectorFilter(corpusId, layout)} OFFSET 0) every_chunk
-        ORDER BY distance, id LIMIT {depth}
-        """;
 
     /// <summary>
     /// Five consecutive words (or all, when fewer) of each of up to <paramref name="queries"/>
@@ -186,7 +178,7 @@ public static class HnswEfSearchTuner
     private const int Connections = 4;
 
     /// <summary>Each query's <see cref="NearestAsync"/> distances, in the queries' order, searched on up to <see cref="Connections"/> connections.</summary>
-    private static async Task<List<double>[]> SearchEachAsync(NpgsqlDataSource dataSource, string sql, IReadOnlyList<object> vectors, int? efSearch,
+    private static async Task<List<double>[]> SearchEachAsync(NpgsqlDataSource dataSource, string sql, IReadOnlyList<object> vectors, int efSearch,
         CancellationToken ct)
     {
         var results = new List<double>[vectors.Count];
@@ -202,23 +194,20 @@ public static class HnswEfSearchTuner
     }
 
     /// <summary>Distances of the list's <see cref="K"/> chunks, nearest first.</summary>
-    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, object vector, int? efSearch, CancellationToken ct)
+    private static async Task<List<double>> NearestAsync(NpgsqlConnection connection, string sql, object vector, int efSearch, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection);
-        if (efSearch is { } ef)
-        {
-            // As the retriever sets it: for the statement that follows only (the batch is one transaction).
-            var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
-            setting.Parameters.AddWithValue("ef", ef.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            batch.BatchCommands.Add(setting);
-        }
+        // As the retriever sets it: for the statement that follows only (the batch is one transaction).
+        var setting = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', @ef, true)");
+        setting.Parameters.AddWithValue("ef", efSearch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        batch.BatchCommands.Add(setting);
         var search = new NpgsqlBatchCommand(sql);
         search.Parameters.AddWithValue("q", vector);
         batch.BatchCommands.Add(search);
         batch.Timeout = 0;
         var distances = new List<double>();
         await using var reader = await batch.ExecuteReaderAsync(ct);
-        if (efSearch is not null) await reader.NextResultAsync(ct);
+        await reader.NextResultAsync(ct);
         while (await reader.ReadAsync(ct)) distances.Add(1 - Convert.ToDouble(reader.GetValue(6)));
         return distances;
     }
