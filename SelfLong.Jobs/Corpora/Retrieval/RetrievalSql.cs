@@ -17,15 +17,6 @@ namespace SelfLong.Jobs.Corpora.Retrieval;
 /// </summary>
 public static class RetrievalSql
 {
-    /// <summary>
-    /// Corpus size from which a query of common words only reads no posting list, its corpus's first
-    /// chunks ranking instead. In a million chunks a common word's list holds up to half a million
-    /// entries, 50 to 120 ms to read, the full-text list's slowest queries; in 126K small chunks
-    /// the lists are short, and ranking their AND agreed with ranking every match in 0.77 of
-    /// queries against 0.73 for the first chunks (`bench corpus`, measured).
-    /// </summary>
-    public const int CommonWordsReadBelowChunks = 200_000;
-
     /// <summary>SQL for a tsquery OR-ing the stemmed words of parameter @query (null when it has none).</summary>
     public const string AnyWordQuery = "(SELECT string_agg(quote_literal(w), ' | ') FROM unnest(tsvector_to_array(to_tsvector('english', @query))) w)::tsquery";
 
@@ -71,44 +62,35 @@ public static class RetrievalSql
     /// count in every candidate's rank.</item>
     /// <item>Up to <paramref name="candidates"/> chunks holding all the other words but at most one
     /// (the ones cover density ranks highest), and up to as many holding any of them. When both
-    /// word queries are one (a single uncommon word), only the first is read. A query of common
-    /// words only is the AND of them all, read only in a corpus of fewer than
-    /// <see cref="CommonWordsReadBelowChunks"/> chunks (its id range, two index probes, stands for its size).</item>
+    /// word queries are one (no uncommon word, or a single one), only the first is read. A query
+    /// of a single common word reads none: the chunks holding it come first in table order either
+    /// way (a bitmap scan returns rows in table order), and its posting list can hold half the
+    /// corpus (90 ms for half a million entries at a million chunks, measured).</item>
     /// <item>When those find fewer than <paramref name="depth"/> chunks (a query of common words
     /// only, or of other words that are absent), up to <paramref name="candidates"/> of the corpus's
     /// first <paramref name="fill"/> chunks in table order that hold any word are ranked with them:
     /// depth / share rows, where a common word would be expected depth times. A bounded walk of the
-    /// (corpus_id, id) index, never a posting list. For a query of common words only, those
-    /// holding all its words come first: in a small corpus every word can be common, and the chunk
-    /// holding them all may sit past the first candidates.</item>
+    /// (corpus_id, id) index, never a posting list.</item>
     /// </list>
     /// `bench corpus` reports how often the bounded top 10 equals ranking every match.
     /// </summary>
-    /// <param name="commonReadBelow">Corpus size up to which a query of common words only reads their AND (<see cref="CommonWordsReadBelowChunks"/>).</param>
-    public static string FullTextList(long corpusId, bool bounded, int depth, int candidates, int fill, int commonReadBelow = CommonWordsReadBelowChunks)
+    public static string FullTextList(long corpusId, bool bounded, int depth, int candidates, int fill)
     {
         candidates = Math.Max(candidates, depth);
         const string rank = "ts_rank_cd(search_vector, (SELECT tsq FROM q))";
         var scan = $"SELECT id, {rank} AS score FROM chunks WHERE corpus_id = {corpusId} AND search_vector @@";
-        var firstRows = $"SELECT id, search_vector FROM chunks WHERE corpus_id = {corpusId} AND (SELECT count(*) FROM found) < {depth}";
         var matches = bounded
             ? $"""
               SELECT * FROM found
               UNION (SELECT id, {rank} AS score
-                     FROM ({firstRows} AND (SELECT read_lists FROM gate) ORDER BY id LIMIT {fill}) first_rows
+                     FROM (SELECT id, search_vector FROM chunks WHERE corpus_id = {corpusId} AND (SELECT count(*) FROM found) < {depth}
+                           ORDER BY id LIMIT {fill}) first_rows
                      WHERE search_vector @@ (SELECT tsq FROM q) LIMIT {candidates})
-              UNION (SELECT id, {rank} AS score
-                     FROM (SELECT id, search_vector
-                           FROM ({firstRows} AND NOT (SELECT read_lists FROM gate) ORDER BY id LIMIT {fill}) first_rows
-                           WHERE search_vector @@ (SELECT tsq FROM q)
-                           ORDER BY search_vector @@ (SELECT tsq_most FROM q) DESC, id LIMIT {candidates}) filling)
               """
             : $"{scan} (SELECT tsq FROM q)";
         var found = bounded
-            ? $"{CorpusIdRange.Replace("@c", corpusId.ToString(System.Globalization.CultureInfo.InvariantCulture))},\n" +
-              $"gate AS MATERIALIZED (SELECT any_rare OR (SELECT hi - lo FROM bounds) < {commonReadBelow} AS read_lists FROM q),\n" +
-              $"found AS MATERIALIZED (({scan} (SELECT tsq_most FROM q) AND (SELECT read_lists FROM gate) LIMIT {candidates}) " +
-              $"UNION ({scan} (SELECT tsq_rare FROM q) AND (SELECT read_lists FROM gate) AND (SELECT tsq_rare <> tsq_most FROM q) LIMIT {candidates})),"
+            ? $"found AS MATERIALIZED (({scan} (SELECT tsq_most FROM q) AND (SELECT read_lists FROM q) LIMIT {candidates}) " +
+              $"UNION ({scan} (SELECT tsq_rare FROM q) AND (SELECT read_lists AND tsq_rare <> tsq_most FROM q) LIMIT {candidates})),"
             : "";
         return $"""
             {CommonWords(corpusId)},
@@ -133,8 +115,8 @@ public static class RetrievalSql
     /// tsq: every word OR-ed (ranking and the exhaustive list); tsq_rare: the uncommon words OR-ed;
     /// tsq_most: chunks holding every uncommon word but at most one, the OR over each word left out
     /// of the AND of the others ('a' &amp; 'b' | 'a' &amp; 'c' | 'b' &amp; 'c'), with all of them when there
-    /// are fewer than three. With no uncommon word (any_rare false), both of these are the AND of
-    /// every word, which a large corpus's bounded list does not read.
+    /// are fewer than three. With no uncommon word, both of these are the AND of every word.
+    /// read_lists: whether the bounded list reads them (not for a single common word).
     /// </summary>
     private const string WordQueries = """
         SELECT (SELECT string_agg(quote_literal(w), ' | ') FROM words)::tsquery AS tsq,
@@ -144,7 +126,7 @@ public static class RetrievalSql
                      WHEN cardinality(r) < 3 THEN (SELECT string_agg(quote_literal(w), ' & ') FROM unnest(r) w)
                      ELSE (SELECT string_agg('(' || (SELECT string_agg(quote_literal(o), ' & ') FROM unnest(r) o WHERE o <> w) || ')', ' | ')
                            FROM unnest(r) w) END)::tsquery AS tsq_most,
-               cardinality(r) > 0 AS any_rare
+               cardinality(r) > 0 OR (SELECT count(*) FROM words) > 1 AS read_lists
         FROM (SELECT coalesce(array_agg(w) FILTER (WHERE rare), '{}') AS r FROM words) uncommon
         """;
 
