@@ -59,10 +59,12 @@ public sealed class ConcurrentWriteTests
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await CorporaHarness.CreateAsync();
         var corpusId = await harness.CreateCorpusAsync();
-        const int Rounds = 12;
+        // Enough documents that the two inserts overlap: in file order, one would take the first half
+        // and the other the second, and each would then wait for the other.
+        const int Rounds = 3, Shared = 400;
         for (var round = 0; round < Rounds; round++)
         {
-            var shared = Enumerable.Range(0, 8).Select(i => Document($"Round {round}, shared sentence number {i}.")).ToList();
+            var shared = Enumerable.Range(0, Shared).Select(i => Document($"Round {round}, shared sentence number {i}. " + new string('x', 2000))).ToList();
             // Both wait behind a lock on the corpus's partition, then go at once.
             await using var holder = new NpgsqlConnection(harness.Database.ConnectionString);
             await holder.OpenAsync(ct);
@@ -87,7 +89,7 @@ public sealed class ConcurrentWriteTests
             Assert.Equal(shared.Count, results.Sum(r => r.Written));
             Assert.Equal(shared.Count, results.Sum(r => r.Duplicates));
         }
-        Assert.Equal(Rounds * 8, (await harness.DocumentsAsync(corpusId)).Count);
+        Assert.Equal(Rounds * Shared, (await harness.DocumentsAsync(corpusId)).Count);
     }
 
     [Fact]
