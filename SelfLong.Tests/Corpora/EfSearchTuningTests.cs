@@ -76,7 +76,9 @@ public sealed class EfSearchTuningTests
         var embedder = new LexicalEmbedder(dimension);
         var queries = Enumerable.Range(0, 9).Select(i => embedder.Embed($"term{i * 7} term{i * 11 % 400} term{i * 13 % 400}")).ToList();
 
-        var exact = await ExactNearest.DistancesAsync(harness.Database.DataSource, corpus, layout, queries, 11, ct);
+        var exact = await ExactNearest.DistancesAsync(harness.Database.DataSource, corpus, layout, [.. queries, new float[dimension]], 11, ct);
+
+        Assert.Empty(exact[^1]);
 
         // pgvector's own distances over every chunk: index scans off, so nothing is approximated.
         await using (var off = new NpgsqlCommand("SET enable_indexscan = off; SET enable_bitmapscan = off", connection)) await off.ExecuteNonQueryAsync(ct);

@@ -18,16 +18,16 @@ public static class ExactNearest
     private const int BlockRows = 4096;
 
     /// <summary>
-    /// For each query (nonzero, of the corpus's dimension), the cosine distances of its
-    /// <paramref name="k"/> nearest chunks with a vector, nearest first, as pgvector's
-    /// <c>&lt;=&gt;</c> computes them (to float rounding).
+    /// For each query (of the corpus's dimension), the cosine distances of its <paramref name="k"/>
+    /// nearest chunks with a vector, nearest first, as pgvector's <c>&lt;=&gt;</c> computes them (to
+    /// float rounding); none for a zero vector, which has no cosine distance.
     /// </summary>
     public static async Task<List<double>[]> DistancesAsync(NpgsqlDataSource dataSource, long corpusId, VectorLayout layout,
         IReadOnlyList<float[]> queries, int k, CancellationToken ct)
     {
         var dimension = layout.Dimension;
         // A halfvec corpus is searched with the query cast to halfvec too (VectorLayout.Parameter).
-        if (layout.IsHalf) queries = [.. queries.Select(q => q.Select(x => (float)(Half)x).ToArray())];
+        if (layout.IsHalf) queries = [.. queries.Select(q => Array.ConvertAll(VectorLayout.Half(q).ToArray(), h => (float)h))];
         var norms = queries.Select(q => (double)TensorPrimitives.Norm(q)).ToArray();
         var nearest = queries.Select(_ => new Nearest(k)).ToArray();
         var block = new float[BlockRows * dimension];
@@ -39,6 +39,7 @@ public static class ExactNearest
             var filled = rows;
             Parallel.For(0, queries.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, q =>
             {
+                if (norms[q] == 0) return;
                 for (var r = 0; r < filled; r++)
                 {
                     var dot = TensorPrimitives.Dot(queries[q], block.AsSpan(r * dimension, dimension));

@@ -18,9 +18,10 @@ public sealed record EfSearchTuning(int EfSearch, double RecallAt10, int Queries
 /// wrong both ways: a corpus of 126K small chunks reaches recall@10 1.0 at ef_search 40 and pays
 /// for 300, while a million chunks of 256 tokens stay under 0.95 at 400 (README, `bench corpus`).
 /// The queries are five words from each of a seeded sample of the corpus's own chunks, embedded by
-/// the corpus's embedder, as a search would embed them; each is searched exactly (all at once, <see cref="ExactNearest"/>) and through the
-/// retriever's own vector list (the SQL and ef_search it serves with) at each ef_search of
-/// <see cref="Ladder"/> in turn, and the first reaching the target recall is kept, else the largest.
+/// the corpus's embedder, as a search would embed them; each is searched exactly (all at once,
+/// <see cref="ExactNearest"/>) and through the retriever's own vector list (the SQL and ef_search it
+/// serves with) at each ef_search of <see cref="Ladder"/> in turn, and the first reaching the target
+/// recall is kept, else the largest.
 /// Not the chunks' own vectors: each is a node of the graph, linked to its nearest neighbours when
 /// it was inserted, so HNSW finds them at any ef_search (recall 1.0 at 40 over 200,000 chunks, where
 /// five-word queries got 0.57). Binary-quantized corpora are tuned the same way: their list's
