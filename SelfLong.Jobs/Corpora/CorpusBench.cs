@@ -13,7 +13,7 @@ namespace SelfLong.Jobs.Corpora;
 
 /// <summary>
 /// `./selflong bench corpus`: ingestion throughput of the State of the Union sample against a raw
-/// binary COPY of the same rows (three runs, the median reported), hybrid query latency, HNSW
+/// binary COPY of the same rows (three runs after a warm-up run, the median reported), hybrid query latency, HNSW
 /// recall@10 (against exact search) and bounded full-text agreement over 100k+ small chunks made
 /// from both samples, and the same over a large corpus of chunks of the default size
 /// (SampleChunkCorpus, a million by default). The corpora it makes are deleted at the end unless
@@ -47,6 +47,9 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             var measure = new CorpusBenchQueries(dataSource, retriever);
             var efSearch = options.Value.HnswEfSearch;
 
+            // Left out of the median (reported apart): the process's first ingestion also compiles the pipeline's code
+            // and loads the tokenizer, which a worker pays once, while the raw COPY after it runs warm.
+            var warmUp = await IngestRunAsync(sotu, ct);
             var runs = new List<IngestFigures>();
             for (var run = 0; run < IngestRuns; run++) runs.Add(await IngestRunAsync(sotu, ct));
             var ingest = runs.OrderBy(r => r.Ratio).ElementAt(IngestRuns / 2);
@@ -94,6 +97,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                         steps_seconds = ingest.Steps,
                     },
                     ratio_to_raw_copy_by_run = runs.Select(r => Math.Round(r.Ratio, 3)).ToList(),
+                    warm_up_run_ratio_to_raw_copy = Math.Round(warmUp.Ratio, 3),
                     ratio_to_raw_copy = Math.Round(ingest.Ratio, 3),
                     target_ratio = 0.5,
                 },
