@@ -100,7 +100,7 @@ public sealed class CorporaOptions
 
     /// <summary>Corpora of fewer chunks are indexed with pgvector's defaults (m 16, ef_construction 64) instead; see ChunkVectorIndex.Build.</summary>
     [Range(0, long.MaxValue)]
-    public long HnswFromChunks { get; set; } = 50_000;
+    public long HnswFromChunks { get; set; } = 30_000;
 
     public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM), HnswBuildMemoryMb, HnswFromChunks);
 

@@ -1,3 +1,4 @@
+using SelfLong.Jobs.Corpora;
 using SelfLong.Jobs.Corpora.Storage;
 
 namespace SelfLong.Tests.Corpora;
@@ -12,6 +13,11 @@ public sealed class HnswBuildTests
         Assert.Equal((16, 64), Build.For(49_999));
         Assert.Equal((32, 128), Build.For(50_000));
     }
+
+    /// <summary>The configured defaults and the one tests and tools build with are one graph, one threshold.</summary>
+    [Fact]
+    public void ConfiguredDefaults_AreTheBuildDefaults() =>
+        Assert.Equal(ChunkVectorIndex.Build.Default, new CorporaOptions().HnswBuild);
 
     [Theory]
     // 9,521 chunks of 256 dimensions (the sotu sample): about 20 MB, so the floor.
