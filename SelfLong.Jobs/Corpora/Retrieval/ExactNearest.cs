@@ -27,7 +27,13 @@ public static class ExactNearest
     {
         var dimension = layout.Dimension;
         // A halfvec corpus is searched with the query cast to halfvec too (VectorLayout.Parameter).
-        if (layout.IsHalf) queries = [.. queries.Select(q => Array.ConvertAll(VectorLayout.Half(q).ToArray(), h => (float)h))];
+        if (layout.IsHalf)
+            queries = [.. queries.Select(q =>
+            {
+                var rounded = new float[q.Length];
+                TensorPrimitives.ConvertToSingle(VectorLayout.Half(q).Memory.Span, rounded);
+                return rounded;
+            })];
         var norms = queries.Select(q => (double)TensorPrimitives.Norm(q)).ToArray();
         var nearest = queries.Select(_ => new Nearest(k)).ToArray();
         var block = new float[BlockRows * dimension];
@@ -56,15 +62,8 @@ public static class ExactNearest
             while (await export.StartRowAsync(ct) != -1)
             {
                 var offset = rows * dimension;
-                if (layout.IsHalf)
-                {
-                    var halves = (await export.ReadAsync<HalfVector>(ct)).ToArray();
-                    for (var i = 0; i < dimension; i++) block[offset + i] = (float)halves[i];
-                }
-                else
-                {
-                    (await export.ReadAsync<Vector>(ct)).Memory.CopyTo(block.AsMemory(offset, dimension));
-                }
+                if (layout.IsHalf) TensorPrimitives.ConvertToSingle((await export.ReadAsync<HalfVector>(ct)).Memory.Span, block.AsSpan(offset, dimension));
+                else (await export.ReadAsync<Vector>(ct)).Memory.CopyTo(block.AsMemory(offset, dimension));
                 blockNorms[rows] = TensorPrimitives.Norm(block.AsSpan(offset, dimension));
                 if (++rows == BlockRows) Flush();
             }

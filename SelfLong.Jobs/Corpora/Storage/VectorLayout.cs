@@ -129,7 +129,7 @@ public sealed record VectorLayout(int Dimension, bool HalfIndex = false)
     public static HalfVector Half(float[] vector)
     {
         var half = new Half[vector.Length];
-        for (var i = 0; i < vector.Length; i++) half[i] = (Half)vector[i];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(vector, half);
         return new HalfVector(half);
     }
 }
