@@ -77,6 +77,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
             return new
             {
                 area = "corpus",
+                server = await BenchServerFacts.ReadAsync(dataSource, ct),
                 ingest = new
                 {
                     sample = "sotu.jsonl.gz",
@@ -136,6 +137,7 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
         return new
         {
             area = "corpus",
+            server = await BenchServerFacts.ReadAsync(dataSource, ct),
             query = CorpusBenchFigures.Query(figures, corpus.Chunks, corpus.ChunkTokens, o.HnswEfSearch, tuned ?? o.HnswEfSearch,
                 tuned is null ? null : CorpusBenchFigures.Stored(corpus), o, new { name = corpus.Name, stored = true }, TargetP95Ms(corpus.Chunks)),
         };
