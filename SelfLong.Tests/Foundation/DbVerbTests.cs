@@ -34,8 +34,13 @@ public sealed class DbVerbTests
             state = Path.GetDirectoryName(data);
             Assert.False(Directory.Exists(data), $"A fresh checkout has no cluster yet, but {data} exists.");
 
+            var hugePagesBefore = HugePages();
             var started = await DbAsync(checkout, port, "start");
             Assert.Equal("running", started.GetProperty("state").GetString());
+            // As root, start reserves what the cluster's shared memory needs (none where the kernel
+            // cannot find it all, or without root); stop hands back exactly that.
+            var reserved = started.GetProperty("huge_pages_reserved").GetInt32();
+            Assert.Equal(hugePagesBefore + reserved, HugePages());
             Assert.Equal("127.0.0.1", started.GetProperty("host").GetString());
             Assert.Equal(port, started.GetProperty("port").GetInt32());
             Assert.Equal(data, started.GetProperty("data").GetString());
@@ -61,6 +66,8 @@ public sealed class DbVerbTests
 
             var stopped = await DbAsync(checkout, port, "stop");
             Assert.Equal("stopped", stopped.GetProperty("state").GetString());
+            Assert.Equal(0, stopped.GetProperty("huge_pages_reserved").GetInt32());
+            Assert.Equal(hugePagesBefore, HugePages());
             await using (var db = new NpgsqlConnection(connection.ConnectionString))
                 await Assert.ThrowsAnyAsync<NpgsqlException>(() => db.OpenAsync(TestContext.Current.CancellationToken));
             Assert.Equal("stopped", (await DbAsync(checkout, port, "status")).GetProperty("state").GetString());
@@ -72,6 +79,10 @@ public sealed class DbVerbTests
             Directory.Delete(checkout, recursive: true);
         }
     }
+
+    /// <summary>The kernel's reserved huge pages (0 where it has none to tell).</summary>
+    private static long HugePages() =>
+        File.Exists("/proc/sys/vm/nr_hugepages") ? long.Parse(File.ReadAllText("/proc/sys/vm/nr_hugepages").Trim()) : 0;
 
     [Fact]
     public async Task Db_PortThatIsNotANumber_RefusedWithTheSettingNamed()
