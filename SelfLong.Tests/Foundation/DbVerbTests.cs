@@ -85,6 +85,15 @@ public sealed class DbVerbTests
         File.Exists("/proc/sys/vm/nr_hugepages") ? long.Parse(File.ReadAllText("/proc/sys/vm/nr_hugepages").Trim()) : 0;
 
     [Fact]
+    public async Task Db_HugePagesNeitherAutoNorOff_RefusedWithTheSettingNamed()
+    {
+        var result = await RunAsync(ComposeFile.Checkout(), port: null, "status", environment: ("SELFLONG_PG_HUGE_PAGES", "yes"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Output);
+        Assert.Contains("SELFLONG_PG_HUGE_PAGES must be auto or off, not yes", result.Error);
+    }
+
+    [Fact]
     public async Task Db_PortThatIsNotANumber_RefusedWithTheSettingNamed()
     {
         var result = await RunAsync(ComposeFile.Checkout(), port: null, "status", environment: ("SELFLONG_PG_PORT", "54x32"));
