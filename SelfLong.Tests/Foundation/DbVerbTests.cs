@@ -84,22 +84,15 @@ public sealed class DbVerbTests
     private static long HugePages() =>
         File.Exists("/proc/sys/vm/nr_hugepages") ? long.Parse(File.ReadAllText("/proc/sys/vm/nr_hugepages").Trim()) : 0;
 
-    [Fact]
-    public async Task Db_HugePagesNeitherAutoNorOff_RefusedWithTheSettingNamed()
+    [Theory]
+    [InlineData("SELFLONG_PG_PORT", "54x32", "SELFLONG_PG_PORT must be a port number, not 54x32")]
+    [InlineData("SELFLONG_PG_HUGE_PAGES", "yes", "SELFLONG_PG_HUGE_PAGES must be auto or off, not yes")]
+    public async Task Db_SettingOutOfItsValues_RefusedWithTheSettingNamed(string setting, string value, string message)
     {
-        var result = await RunAsync(ComposeFile.Checkout(), port: null, "status", environment: ("SELFLONG_PG_HUGE_PAGES", "yes"));
+        var result = await RunAsync(ComposeFile.Checkout(), port: null, "status", environment: (setting, value));
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("", result.Output);
-        Assert.Contains("SELFLONG_PG_HUGE_PAGES must be auto or off, not yes", result.Error);
-    }
-
-    [Fact]
-    public async Task Db_PortThatIsNotANumber_RefusedWithTheSettingNamed()
-    {
-        var result = await RunAsync(ComposeFile.Checkout(), port: null, "status", environment: ("SELFLONG_PG_PORT", "54x32"));
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal("", result.Output);
-        Assert.Contains("SELFLONG_PG_PORT must be a port number, not 54x32", result.Error);
+        Assert.Contains(message, result.Error);
     }
 
     /// <summary>Runs `selflong db verb`: exit code 0, standard output one JSON object and nothing else.</summary>
