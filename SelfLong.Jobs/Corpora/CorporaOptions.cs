@@ -88,19 +88,19 @@ public sealed class CorporaOptions
     /// time and index size and raise recall at a given ef_search. Applies to indexes built after a change.
     /// </summary>
     [Range(2, 100)]
-    public int HnswM { get; set; } = 32;
+    public int HnswM { get; set; } = ChunkVectorIndex.Build.Default.M;
 
     /// <summary>HNSW build candidate list (pgvector's ef_construction), at least twice <see cref="HnswM"/>; applies like it.</summary>
     [Range(4, 1000)]
-    public int HnswEfConstruction { get; set; } = 128;
+    public int HnswEfConstruction { get; set; } = ChunkVectorIndex.Build.Default.EfConstruction;
 
     /// <summary>Memory an index build may hold (PostgreSQL's maintenance_work_mem for it), in MB.</summary>
     [Range(64, 1 << 20)]
-    public int HnswBuildMemoryMb { get; set; } = 2048;
+    public int HnswBuildMemoryMb { get; set; } = ChunkVectorIndex.Build.Default.MemoryMb;
 
     /// <summary>Corpora of fewer chunks are indexed with pgvector's defaults (m 16, ef_construction 64) instead; see ChunkVectorIndex.Build.</summary>
     [Range(0, long.MaxValue)]
-    public long HnswFromChunks { get; set; } = 30_000;
+    public long HnswFromChunks { get; set; } = ChunkVectorIndex.Build.Default.FromChunks;
 
     public ChunkVectorIndex.Build HnswBuild => new(HnswM, Math.Max(HnswEfConstruction, 2 * HnswM), HnswBuildMemoryMb, HnswFromChunks);
 
