@@ -1,5 +1,4 @@
 using SelfLong.Jobs.Runs;
-using System.IO.Compression;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using SelfLong.Data;
@@ -111,13 +110,6 @@ public sealed partial class EvaluationService(
         return CreateAsync(name, EvaluationKind.Perplexity, target, EvaluationJson.Write(settings), settings.Lengths.Count(l => l <= target.MaxLength), enqueue, ct);
     }
 
-    private async Task<IReadOnlySet<QaDatasetKind>> UploadedQaKindsAsync(CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var kinds = await db.QaDatasetFiles.Select(f => f.Kind).Distinct().ToListAsync(ct);
-        return kinds.Select(k => k == QaDatasetKinds.Squad ? QaDatasetKind.Squad : QaDatasetKind.HotpotQa).ToHashSet();
-    }
-
     private static int RulerEvaluationRunnerItems(RulerSettings settings, int maxLength) => EvaluationRunner.Items(settings, maxLength, null).Count();
 
     /// <summary>
@@ -189,97 +181,5 @@ public sealed partial class EvaluationService(
         await db.SaveChangesAsync(ct);
         progress.Publish(ProgressFeatures.Evaluation, id);
         return true;
-    }
-
-    public async Task<EvaluationRun?> FindAsync(long id, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.EvaluationRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
-    }
-
-    public async Task<IReadOnlyList<EvaluationRun>> ListAsync(int skip = 0, int take = 50, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.EvaluationRuns.AsNoTracking().OrderByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(ct);
-    }
-
-    public async Task<int> CountAsync(CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.EvaluationRuns.CountAsync(ct);
-    }
-
-    public async Task<IReadOnlyList<NiahCell>> NiahCellsAsync(long runId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.NiahCells.AsNoTracking().Where(c => c.RunId == runId).OrderBy(c => c.ContextLength).ThenBy(c => c.DepthPercent).ToListAsync(ct);
-    }
-
-    /// <summary>One scored cell of a NIAH run; null when that cell has not been scored.</summary>
-    public async Task<NiahCell?> NiahCellAsync(long runId, int contextLength, int depthPercent, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.NiahCells.AsNoTracking().SingleOrDefaultAsync(c => c.RunId == runId && c.ContextLength == contextLength && c.DepthPercent == depthPercent, ct);
-    }
-
-    public async Task<IReadOnlyList<PerplexityLengthResult>> PerplexityLengthsAsync(long runId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.PerplexityLengths.AsNoTracking().Where(p => p.RunId == runId).OrderBy(p => p.ContextLength).ToListAsync(ct);
-    }
-
-    public async Task<IReadOnlyList<RulerSampleResult>> RulerSamplesAsync(long runId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.RulerSamples.AsNoTracking().Where(s => s.RunId == runId)
-            .OrderBy(s => s.Task).ThenBy(s => s.Length).ThenBy(s => s.Index).ToListAsync(ct);
-    }
-
-    /// <summary>RULER's summary of a run: task scores (mean x100) per length, averages, effective length.</summary>
-    public async Task<RulerSummary> RulerSummaryAsync(long runId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var scores = await db.RulerSamples.Where(s => s.RunId == runId).GroupBy(s => new { s.Task, s.Length })
-            .Select(g => new { g.Key.Task, g.Key.Length, Score = g.Average(s => s.Score) * 100 }).ToListAsync(ct);
-        return RulerSummary.From(scores.ToDictionary(s => (s.Task, s.Length), s => s.Score));
-    }
-
-    /// <summary>Stores an uploaded SQuAD v2 or HotpotQA file after checking it parses; returns its question count.</summary>
-    public async Task<int> UploadQaDatasetAsync(QaDatasetKind kind, string fileName, Stream json, CancellationToken ct = default)
-    {
-        using var buffer = new MemoryStream();
-        await json.CopyToAsync(buffer, ct);
-        buffer.Position = 0;
-        QaDataset parsed;
-        try
-        {
-            parsed = QaDataset.Parse(kind, buffer);
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new ArgumentException($"{fileName} is not a {(kind == QaDatasetKind.Squad ? "SQuAD v2" : "HotpotQA")} JSON file: {e.Message}");
-        }
-        if (parsed.Questions.Count == 0) throw new ArgumentException($"{fileName} has no answerable questions.");
-        using var compressed = new MemoryStream();
-        await using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            await gzip.WriteAsync(buffer.ToArray(), ct);
-        }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.QaDatasetFiles.Add(new QaDatasetFile
-        {
-            Kind = kind == QaDatasetKind.Squad ? QaDatasetKinds.Squad : QaDatasetKinds.HotpotQa,
-            FileName = Path.GetFileName(fileName), Questions = parsed.Questions.Count, CompressedJson = compressed.ToArray(),
-        });
-        await db.SaveChangesAsync(ct);
-        return parsed.Questions.Count;
-    }
-
-    public async Task<IReadOnlyList<QaDatasetFile>> QaDatasetsAsync(CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.QaDatasetFiles.AsNoTracking().OrderByDescending(f => f.UploadedAt)
-            .Select(f => new QaDatasetFile { Id = f.Id, Kind = f.Kind, FileName = f.FileName, Questions = f.Questions, UploadedAt = f.UploadedAt })
-            .ToListAsync(ct);
     }
 }
