@@ -114,6 +114,28 @@ public sealed class ChunkIndexLockTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task Ingestion_BothIndexesLeftInvalid_BuildsBothAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var harness = await CorporaHarness.CreateAsync();
+        var corpus = await harness.CreateCorpusAsync();
+        await harness.IngestAsync(corpus, ("a.jsonl", TestFiles.Utf8("{\"text\": \"Lighthouses guide ships.\"}")));
+        string[] indexes = [ChunkVectorIndex.NameFor(corpus), ChunkTextIndex.NameFor(corpus)];
+        await using (var invalidate = harness.Database.DataSource.CreateCommand(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = ANY(SELECT oid FROM pg_class WHERE relname = ANY(@names))"))
+        {
+            invalidate.Parameters.AddWithValue("names", indexes);
+            Assert.Equal(2, await invalidate.ExecuteNonQueryAsync(ct));
+        }
+
+        // The next load drops both in its turn, then builds them at once: neither waits on the other.
+        var run = await harness.IngestAsync(corpus, ("b.jsonl", TestFiles.Utf8("{\"text\": \"Tariffs protect steel.\"}")));
+
+        Assert.Equal(SelfLong.Data.Runs.RunStatus.Succeeded, run.Status);
+        foreach (var index in indexes) Assert.True(await ValidIndexAsync(harness, index, ct), index);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task EnsureAsync_ThreeCorporaBuiltAtOnce_AllBuiltWithoutADeadlock()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -217,11 +239,14 @@ public sealed class ChunkIndexLockTests
     }
 
     /// <summary>Whether the corpus's index is valid; null when there is none.</summary>
-    private static async Task<bool?> ValidIndexAsync(CorporaHarness harness, long corpusId, CancellationToken ct)
+    private static Task<bool?> ValidIndexAsync(CorporaHarness harness, long corpusId, CancellationToken ct) =>
+        ValidIndexAsync(harness, ChunkVectorIndex.NameFor(corpusId), ct);
+
+    private static async Task<bool?> ValidIndexAsync(CorporaHarness harness, string index, CancellationToken ct)
     {
         await using var command = harness.Database.DataSource.CreateCommand(
             "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = @name");
-        command.Parameters.AddWithValue("name", ChunkVectorIndex.NameFor(corpusId));
+        command.Parameters.AddWithValue("name", index);
         return await command.ExecuteScalarAsync(ct) as bool?;
     }
 }

@@ -32,7 +32,8 @@ public sealed class IngestionSteps(long runId)
         }
         finally
         {
-            steps.Add((step, watch.Elapsed.TotalSeconds));
+            // Two steps may run at once (LoadIndexes).
+            lock (steps) steps.Add((step, watch.Elapsed.TotalSeconds));
         }
     }
 
@@ -42,7 +43,9 @@ public sealed class IngestionSteps(long runId)
         return true;
     });
 
-    /// <summary>"store 2.31 s, statistics and common words 0.12 s, ..." in the order the steps ran.</summary>
-    public override string ToString() =>
-        string.Join(", ", steps.Select(s => $"{s.Step} {s.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s"));
+    /// <summary>"store 2.31 s, statistics and common words 0.12 s, ..." in the order the steps ended.</summary>
+    public override string ToString()
+    {
+        lock (steps) return string.Join(", ", steps.Select(s => $"{s.Step} {s.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s"));
+    }
 }

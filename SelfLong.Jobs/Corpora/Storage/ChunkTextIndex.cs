@@ -25,22 +25,37 @@ public static class ChunkTextIndex
     /// <summary>Creates the corpus's index, replacing one an interrupted build left invalid, or merges the pending list of the one it has.</summary>
     public static async Task EnsureAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
     {
-        var name = NameFor(corpusId);
         await using var turn = await ChunkVectorIndex.TurnAsync(connection, ct);
+        if (await PrepareAsync(connection, corpusId, ct) is { } build) await build(connection, ct);
+    }
+
+    /// <summary>
+    /// <see cref="EnsureAsync"/> up to the build, in the turn the caller holds on
+    /// <paramref name="connection"/>: merges a valid index's pending list (null: nothing left to
+    /// do), or drops an invalid one and returns the build, to run on any connection in that turn.
+    /// </summary>
+    public static async Task<Func<NpgsqlConnection, CancellationToken, Task>?> PrepareAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
+    {
+        var name = NameFor(corpusId);
         var (valid, _) = await ChunkVectorIndex.FindAsync(connection, name, ct);
         if (valid is true)
         {
             await ChunkVectorIndex.ExecuteAsync(connection, $"SELECT gin_clean_pending_list('{name}'::regclass)", ct);
-            return;
+            return null;
         }
         if (valid is false) await ChunkVectorIndex.DropIndexAsync(connection, name, ct);
+        return (on, token) => CreateAsync(on, corpusId, token);
+    }
+
+    private static async Task CreateAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
+    {
         // On the corpus's partition, plainly in its own, like the HNSW index (ChunkVectorIndex.EnsureAsync says why).
         var (table, own) = await ChunkPartitions.FindAsync(connection, corpusId, ct);
         await ChunkVectorIndex.ExecuteAsync(connection, $"SET maintenance_work_mem = '{BuildMemoryMb}MB'", ct);
         try
         {
             await ChunkVectorIndex.ExecuteAsync(connection,
-                $"CREATE INDEX {(own ? "" : "CONCURRENTLY ")}IF NOT EXISTS {name} ON {table} USING gin (search_vector) WHERE corpus_id = {corpusId}", ct);
+                $"CREATE INDEX {(own ? "" : "CONCURRENTLY ")}IF NOT EXISTS {NameFor(corpusId)} ON {table} USING gin (search_vector) WHERE corpus_id = {corpusId}", ct);
         }
         finally
         {

@@ -75,15 +75,37 @@ public static class ChunkVectorIndex
     /// </remarks>
     public static async Task<VectorLayout> EnsureAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
     {
-        var name = NameFor(corpusId);
+        await using var turn = await TurnAsync(connection, ct);
+        var pending = await PrepareAsync(connection, corpusId, dimension, build, ct);
+        return pending.Ready ?? await pending.BuildAsync!(connection, ct);
+    }
+
+    /// <summary>
+    /// What <see cref="PrepareAsync"/> found: the layout of an index kept as it is (Ready), or the
+    /// build still to run, on any connection while the caller holds the turn.
+    /// </summary>
+    public sealed record Pending(VectorLayout? Ready, Func<NpgsqlConnection, CancellationToken, Task<VectorLayout>>? BuildAsync);
+
+    /// <summary>
+    /// <see cref="EnsureAsync"/> up to the build, in the turn the caller holds on
+    /// <paramref name="connection"/>: keeps a current index (recording its layout), drops one made
+    /// for another dimension or left invalid, and returns the build still to run.
+    /// </summary>
+    public static async Task<Pending> PrepareAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
+    {
         var layout = new VectorLayout(dimension, HalfIndex: true);
         var fullVectors = layout with { HalfIndex = false };
-        await using var turn = await TurnAsync(connection, ct);
-        var (valid, definition) = await FindAsync(connection, name, ct);
-        if (valid is true && definition.Contains(ExpectedDefinition(layout))) return await RecordAsync(connection, corpusId, layout, ct);
+        var (valid, definition) = await FindAsync(connection, NameFor(corpusId), ct);
+        if (valid is true && definition.Contains(ExpectedDefinition(layout))) return new(await RecordAsync(connection, corpusId, layout, ct), null);
         if (valid is true && layout.IndexesHalfCast && definition.Contains(ExpectedDefinition(fullVectors)))
-            return await RecordAsync(connection, corpusId, fullVectors, ct);
+            return new(await RecordAsync(connection, corpusId, fullVectors, ct), null);
         if (valid is not null) await DropAsync(connection, corpusId, ct);
+        return new(null, (on, token) => CreateAsync(on, corpusId, layout, build, token));
+    }
+
+    private static async Task<VectorLayout> CreateAsync(NpgsqlConnection connection, long corpusId, VectorLayout layout, Build build, CancellationToken ct)
+    {
+        var name = NameFor(corpusId);
         long chunks;
         await using (var count = new NpgsqlCommand($"SELECT count(*) FROM chunks WHERE corpus_id = {corpusId}", connection) { CommandTimeout = 0 })
             chunks = (long)(await count.ExecuteScalarAsync(ct))!;
