@@ -34,7 +34,7 @@ public static class ChunkTextIndex
     /// <paramref name="connection"/>: merges a valid index's pending list (null: nothing left to
     /// do), or drops an invalid one and returns the build, to run on any connection in that turn.
     /// </summary>
-    public static async Task<Func<NpgsqlConnection, CancellationToken, Task>?> PrepareAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
+    internal static async Task<Func<NpgsqlConnection, CancellationToken, Task>?> PrepareAsync(NpgsqlConnection connection, long corpusId, CancellationToken ct)
     {
         var name = NameFor(corpusId);
         var (valid, _) = await ChunkVectorIndex.FindAsync(connection, name, ct);

@@ -84,14 +84,14 @@ public static class ChunkVectorIndex
     /// What <see cref="PrepareAsync"/> found: the layout of an index kept as it is (Ready), or the
     /// build still to run, on any connection while the caller holds the turn.
     /// </summary>
-    public sealed record Pending(VectorLayout? Ready, Func<NpgsqlConnection, CancellationToken, Task<VectorLayout>>? BuildAsync);
+    internal sealed record Pending(VectorLayout? Ready, Func<NpgsqlConnection, CancellationToken, Task<VectorLayout>>? BuildAsync);
 
     /// <summary>
     /// <see cref="EnsureAsync"/> up to the build, in the turn the caller holds on
     /// <paramref name="connection"/>: keeps a current index (recording its layout), drops one made
     /// for another dimension or left invalid, and returns the build still to run.
     /// </summary>
-    public static async Task<Pending> PrepareAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
+    internal static async Task<Pending> PrepareAsync(NpgsqlConnection connection, long corpusId, int dimension, Build build, CancellationToken ct)
     {
         var layout = new VectorLayout(dimension, HalfIndex: true);
         var fullVectors = layout with { HalfIndex = false };
