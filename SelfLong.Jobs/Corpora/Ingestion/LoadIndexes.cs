@@ -23,16 +23,14 @@ internal static class LoadIndexes
         var text = await ChunkTextIndex.PrepareAsync(connection, corpus.Id, ct);
         var vector = await ChunkVectorIndex.PrepareAsync(connection, corpus.Id, corpus.EmbeddingDimension, build, ct);
         var (_, own) = await ChunkPartitions.FindAsync(connection, corpus.Id, ct);
-        if (own && text is not null && vector.BuildAsync is { } buildVector)
-        {
-            await using var second = await dataSource.OpenConnectionAsync(ct);
-            var textBuild = steps.TimeAsync(IngestionSteps.TextIndex, () => text(second, ct));
-            var vectorBuild = steps.TimeAsync(IngestionSteps.VectorIndex, () => buildVector(connection, ct));
-            // Both end before the turn is given back, whichever fails.
-            await Task.WhenAll(textBuild, vectorBuild);
-            return await vectorBuild;
-        }
-        await steps.TimeAsync(IngestionSteps.TextIndex, () => text?.Invoke(connection, ct) ?? Task.CompletedTask);
-        return await steps.TimeAsync(IngestionSteps.VectorIndex, () => vector.Ready is { } ready ? Task.FromResult(ready) : vector.BuildAsync!(connection, ct));
+        var atOnce = own && text is not null && vector.BuildAsync is not null;
+        await using var second = atOnce ? await dataSource.OpenConnectionAsync(ct) : null;
+        var textBuild = steps.TimeAsync(IngestionSteps.TextIndex, () => text?.Invoke(second ?? connection, ct) ?? Task.CompletedTask);
+        if (!atOnce) await textBuild;
+        var vectorBuild = steps.TimeAsync(IngestionSteps.VectorIndex,
+            () => vector.Ready is { } ready ? Task.FromResult(ready) : vector.BuildAsync!(connection, ct));
+        // Both end before the turn is given back, whichever fails.
+        await Task.WhenAll(textBuild, vectorBuild);
+        return await vectorBuild;
     }
 }
