@@ -41,7 +41,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", app.AdminPassword);
         await page.ClickAsync("#signin-submit");
-        await page.WaitForURLAsync(url => !url.Contains("/account/signin"));
+        try
+        {
+            await page.WaitForURLAsync(url => !url.Contains("/account/signin"));
+        }
+        catch (TimeoutException)
+        {
+            // A sign-in that never leaves the form has said why on the page (a refusal, the rate
+            // limiter's message) or shows nothing yet (a slow server): the failure carries which.
+            var text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+            Assert.Fail($"Signing in as {email} did not leave {page.Url}; the page reads: {text[..Math.Min(text.Length, 500)]}");
+        }
         await WaitForInteractiveAsync(page);
         return page;
     }
