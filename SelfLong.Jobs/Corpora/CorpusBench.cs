@@ -79,8 +79,9 @@ public sealed class CorpusBench(IDbContextFactory<SelfLongDbContext> dbFactory, 
                     name = keep ? largeCorpus.Name : null,
                     written.Documents,
                     made_from = "sotu.jsonl.gz and moby-dick.jsonl.gz: each chunk two runs of sentences from seeded random places",
-                    write_seconds_with_statistics_common_words_and_full_text_index = Math.Round(written.WriteSeconds, 1),
-                    hnsw_index_seconds = Math.Round(written.IndexSeconds, 1),
+                    write_seconds_with_statistics_and_common_words = Math.Round(written.WriteSeconds, 1),
+                    index_seconds_full_text_and_hnsw_at_once = Math.Round(written.IndexSeconds, 1),
+                    index_steps = written.IndexSteps,
                 }, TargetP95MsMillion),
             };
         }

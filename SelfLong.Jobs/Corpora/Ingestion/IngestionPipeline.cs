@@ -64,7 +64,7 @@ public sealed class IngestionPipeline(IDbContextFactory<SelfLongDbContext> dbFac
                 await ChunkTableSettle.SettleAsync(connection, corpus.Id, ct);
                 await CorpusCommonWords.MeasureAndStoreAsync(connection, corpus.Id, options.Value.FullTextCommonShare, ct);
             });
-            await LoadIndexes.EnsureAsync(dataSource, connection, corpus, options.Value.HnswBuild, steps, ct);
+            await LoadIndexes.EnsureAsync(dataSource, connection, corpus.Id, corpus.EmbeddingDimension, options.Value.HnswBuild, steps, ct);
             // Again after every run, not only when the index is first built: a graph that grew may need more effort.
             using var embedder = embedders.Create(corpus);
             var tuning = await steps.TimeAsync(IngestionSteps.Tuning,
