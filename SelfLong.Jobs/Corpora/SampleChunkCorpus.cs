@@ -53,8 +53,8 @@ public static class SampleChunkCorpus
         await CorpusCommonWords.MeasureAndStoreAsync(connection, corpusId, options.FullTextCommonShare, ct);
         var writeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
-        // Not a run: its steps are timed for the figures alone (no run id on their spans).
-        var steps = new IngestionSteps(0);
+        // Not a run: its steps are timed for the figures alone.
+        var steps = new IngestionSteps(runId: null);
         await LoadIndexes.EnsureAsync(dataSource, connection, corpusId, dimension, options.HnswBuild, steps, ct);
         var indexSeconds = watch.Elapsed.TotalSeconds;
         var tuning = await HnswEfSearchTuner.TuneAndStoreAsync(dataSource, corpusId, embedder, options, ct);

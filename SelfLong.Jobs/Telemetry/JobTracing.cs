@@ -78,10 +78,11 @@ public sealed class JobTracing : IServerFilter, IClientFilter
     /// The span of one step of a run (an ingestion's COPY, index builds, tuning), a child of the
     /// current span; null when nothing listens. Named "{kind} {step}".
     /// </summary>
-    public static Activity? StartStep(string kind, string step, long runId)
+    public static Activity? StartStep(string kind, string step, long? runId)
     {
         var activity = Source.StartActivity($"{kind} {step}", ActivityKind.Internal);
-        activity?.SetTag(RunId, runId);
+        // Work that is not a run's (the bench's large corpus) has no run id to tag.
+        if (runId is { } id) activity?.SetTag(RunId, id);
         return activity;
     }
 

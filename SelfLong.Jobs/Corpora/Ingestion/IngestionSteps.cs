@@ -9,7 +9,7 @@ namespace SelfLong.Jobs.Corpora.Ingestion;
 /// ("ingestion {step}", <see cref="JobTracing.StartStep"/>) when traces are collected; `bench corpus`
 /// reads the spans. What to tune (batch sizes, HNSW settings) is read from here.
 /// </summary>
-public sealed class IngestionSteps(long runId)
+public sealed class IngestionSteps(long? runId)
 {
     public const string Kind = "ingestion";
     public const string Store = "store", Statistics = "statistics and common words", TextIndex = "full-text index",
